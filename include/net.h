@@ -1,0 +1,230 @@
+/*
+ * net.h — the public, ABI-stable interface of libnet (soname libnet.so.1).
+ *
+ * Conventions (see doc/c-api.md):
+ *  - Every function works on plain file descriptors and fixed-width values.
+ *  - A result >= 0 is success (a value, a byte count, an fd); a result < 0 is
+ *    a negated error code: -errno, or a getaddrinfo failure mapped below
+ *    NET_EAI_BASE so it never collides with an errno. net_strerror() names it.
+ *  - Nothing here reads or depends on the caller's errno, prints, aborts or
+ *    raises SIGPIPE.
+ *  - Constants that are the platform's own (AF_*, SOCK_*, IPPROTO_*, MSG_*,
+ *    SHUT_*, POLL*, E*) are passed through unchanged; net_constants() lists
+ *    them by name for bindings that cannot read C headers.
+ *
+ * This header is also the source of the LuaJIT cdef (tools/gencdef): when
+ * NET_CDEF is defined it includes nothing and defines no macro the FFI needs.
+ */
+#ifndef NET_H
+#define NET_H
+
+#ifndef NET_CDEF
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_VERSION_MAJOR 1
+#define NET_VERSION_MINOR 0
+#define NET_VERSION_PATCH 0
+/* net_version() returns this number: major * 10000 + minor * 100 + patch. */
+#define NET_VERSION_NUMBER \
+    (NET_VERSION_MAJOR * 10000 + NET_VERSION_MINOR * 100 + NET_VERSION_PATCH)
+
+#if defined(NET_BUILDING_LIBRARY) && defined(__GNUC__)
+#define NET_API __attribute__((visibility("default")))
+#else
+#define NET_API
+#endif
+
+/* Errors from getaddrinfo are -(NET_EAI_BASE + |EAI_*|): far below any errno. */
+#define NET_EAI_BASE 20000
+#else
+#define NET_API
+#endif /* NET_CDEF */
+
+/* Flags for net_sock_open, net_sock_pair and net_sock_accept. */
+enum {
+    NET_NONBLOCK = 1, /* O_NONBLOCK on the new descriptor(s) */
+    NET_CLOEXEC = 2   /* FD_CLOEXEC on the new descriptor(s) */
+};
+
+/* Flags for net_getaddrinfo. */
+enum {
+    NET_AI_PASSIVE = 1,     /* an address to bind: any address when host is NULL */
+    NET_AI_CANONNAME = 2,   /* fill canonname in the first record */
+    NET_AI_NUMERICHOST = 4, /* host must be an address literal: no DNS lookup */
+    NET_AI_NUMERICSERV = 8  /* service must be a port number */
+};
+
+/* Sizes of the fixed records below. They are part of the ABI. */
+enum {
+    NET_ADDR_STORAGE = 128,   /* bytes for any struct sockaddr of the platform */
+    NET_CANONNAME_MAX = 256,  /* canonical name, NUL included */
+    NET_HOST_MAX = 64         /* longest inet/inet6 text address, NUL included */
+};
+
+/*
+ * A socket address of any family. `storage` holds the platform's struct
+ * sockaddr (opaque: use the net_addr_* functions); `len` is its length.
+ */
+typedef struct net_addr {
+    int32_t family;  /* AF_INET, AF_INET6, AF_UNIX, or 0 when empty */
+    uint32_t len;    /* bytes of storage in use */
+    union {
+        uint8_t bytes[NET_ADDR_STORAGE];
+        uint64_t align; /* keeps the sockaddr inside suitably aligned */
+    } storage;
+} net_addr_t;
+
+/* One result of net_getaddrinfo. */
+typedef struct net_addrinfo {
+    int32_t family;
+    int32_t socktype;
+    int32_t protocol;
+    int32_t reserved; /* 0; room to grow */
+    net_addr_t addr;
+    char canonname[NET_CANONNAME_MAX]; /* "" when not asked for or unknown */
+} net_addrinfo_t;
+
+/* SO_LINGER. */
+typedef struct net_linger {
+    int32_t on;      /* 0: close returns at once; 1: close waits */
+    int32_t seconds; /* how long close waits when on */
+} net_linger_t;
+
+/* A named platform constant, for bindings (see net_constants). */
+typedef struct net_constant {
+    const char *name;
+    int64_t value;
+} net_constant_t;
+
+/* ---- the library ------------------------------------------------------ */
+
+/* NET_VERSION_NUMBER of the library actually loaded. */
+NET_API int net_version(void);
+/* The message for a result code (-errno or a getaddrinfo code); never NULL.
+ * The text is static: do not free it. */
+NET_API const char *net_strerror(int code);
+/* The platform constants, ending with {NULL, 0}. Names are the C names
+ * (AF_INET, SOCK_STREAM, MSG_PEEK, EAGAIN, EAI_NONAME as a result code, ...). */
+NET_API const net_constant_t *net_constants(void);
+
+/* ---- a socket's life -------------------------------------------------- */
+
+/* A new socket; flags are NET_NONBLOCK | NET_CLOEXEC. Returns the fd. */
+NET_API int net_sock_open(int family, int type, int protocol, int flags);
+/* A connected pair in fds[0], fds[1]. Returns 0. */
+NET_API int net_sock_pair(int family, int type, int protocol, int flags,
+                          int fds[2]);
+NET_API int net_sock_bind(int fd, const net_addr_t *addr);
+/* backlog < 0 means SOMAXCONN. */
+NET_API int net_sock_listen(int fd, int backlog);
+/* The accepted fd; the peer's address into *peer unless peer is NULL. */
+NET_API int net_sock_accept(int fd, int flags, net_addr_t *peer);
+/* 0 when connected, -EINPROGRESS while a non-blocking connect goes on (wait
+ * for writability, then read net_sock_error). A blocking connect interrupted
+ * by a signal is waited for, not restarted. */
+NET_API int net_sock_connect(int fd, const net_addr_t *addr);
+/* how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
+NET_API int net_sock_shutdown(int fd, int how);
+/* Closes fd exactly once: EINTR is not retried (the fd is gone on Linux). */
+NET_API int net_sock_close(int fd);
+
+/* ---- I/O; flags are MSG_* (MSG_NOSIGNAL is always added) ------------------ */
+
+/* Bytes sent or received; 0 from recv means the peer closed (stream). */
+NET_API int64_t net_sock_send(int fd, const void *buf, size_t len, int flags);
+NET_API int64_t net_sock_recv(int fd, void *buf, size_t len, int flags);
+/* to may be NULL on a connected socket. */
+NET_API int64_t net_sock_sendto(int fd, const void *buf, size_t len, int flags,
+                                const net_addr_t *to);
+/* The sender's address into *from unless from is NULL. */
+NET_API int64_t net_sock_recvfrom(int fd, void *buf, size_t len, int flags,
+                                  net_addr_t *from);
+
+/* ---- state ------------------------------------------------------------ */
+
+NET_API int net_sock_getsockname(int fd, net_addr_t *out);
+NET_API int net_sock_getpeername(int fd, net_addr_t *out);
+/* 1 at the out-of-band mark, 0 elsewhere. */
+NET_API int net_sock_atmark(int fd);
+/* val < 0 reads, val >= 0 sets (0 off, else on); returns the state after. */
+NET_API int net_sock_cloexec(int fd, int val);
+NET_API int net_sock_nonblock(int fd, int val);
+/* SOCK_*, AF_*, IPPROTO_* of the socket. */
+NET_API int net_sock_type(int fd);
+NET_API int net_sock_family(int fd);
+NET_API int net_sock_protocol(int fd);
+/* The pending error (SO_ERROR) as a positive errno, 0 when none; reading
+ * clears it. */
+NET_API int net_sock_error(int fd);
+
+/* ---- options --------------------------------------------------------------
+ * val < 0 reads; val >= 0 sets. The result is the value in effect afterwards,
+ * read back from the kernel (Linux doubles a SO_RCVBUF/SO_SNDBUF request).
+ * Booleans read back as 0 or 1. An option the platform lacks is -ENOPROTOOPT;
+ * setting a read-only one is -EINVAL. */
+NET_API int net_sock_reuseport(int fd, int val);
+NET_API int net_sock_reuseaddr(int fd, int val);
+NET_API int net_sock_debug(int fd, int val);
+NET_API int net_sock_dontroute(int fd, int val);
+NET_API int net_sock_timestamp(int fd, int val);
+NET_API int net_sock_broadcast(int fd, int val);
+NET_API int net_sock_rcvbuf(int fd, int val);
+NET_API int net_sock_rcvlowat(int fd, int val);
+NET_API int net_sock_sndbuf(int fd, int val);
+NET_API int net_sock_sndlowat(int fd, int val);
+NET_API int net_sock_acceptconn(int fd, int val); /* read only */
+NET_API int net_sock_oobinline(int fd, int val);
+NET_API int net_sock_keepalive(int fd, int val);
+NET_API int net_sock_ipv6only(int fd, int val);
+NET_API int net_sock_tcpnodelay(int fd, int val);
+NET_API int net_sock_tcpcork(int fd, int val);
+/* Idle seconds before the first keepalive probe (TCP_KEEPIDLE). */
+NET_API int net_sock_tcpkeepalive(int fd, int val);
+NET_API int net_sock_tcpkeepintvl(int fd, int val);
+NET_API int net_sock_tcpkeepcnt(int fd, int val);
+/* Seconds, fractional; 0 means no timeout. val < 0 reads. */
+NET_API double net_sock_rcvtimeo(int fd, double val);
+NET_API double net_sock_sndtimeo(int fd, double val);
+/* set NULL reads; the state afterwards into *out unless out is NULL. */
+NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
+
+/* ---- addresses ---------------------------------------------------------- */
+
+/* An inet or inet6 address from a literal ("127.0.0.1", "::1") and a port
+ * (0..65535). -EINVAL when host is not a literal address or port is out of
+ * range. */
+NET_API int net_addr_inet(net_addr_t *out, const char *host, int port);
+/* A unix address of len bytes. A leading NUL makes a Linux abstract name. A
+ * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG. */
+NET_API int net_addr_unix(net_addr_t *out, const char *path, size_t len);
+/* The text form of an inet/inet6 address into buf (NUL-terminated); returns
+ * its length. -EAFNOSUPPORT for other families, -ENOSPC when buf is short. */
+NET_API int net_addr_host(const net_addr_t *addr, char *buf, size_t size);
+/* The port of an inet/inet6 address; -EAFNOSUPPORT for other families. */
+NET_API int net_addr_port(const net_addr_t *addr);
+/* The path of a unix address into buf (NUL-terminated; an abstract name
+ * starts with NUL); returns its length, 0 for an unnamed socket. */
+NET_API int net_addr_path(const net_addr_t *addr, char *buf, size_t size);
+
+/* Resolves host (NULL: any/loopback) and service (a port number or a service
+ * name; NULL: port 0). family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
+ * protocol 0 mean any; flags are NET_AI_*. Writes at most max records to out
+ * and returns how many the resolver found (call again with more room when the
+ * result exceeds max). Failures are getaddrinfo codes (net_strerror names
+ * them) or -errno. */
+NET_API int net_getaddrinfo(const char *host, const char *service, int family,
+                            int socktype, int protocol, int flags,
+                            net_addrinfo_t *out, int max);
+/* The one record for a unix path of len bytes (see net_addr_unix); returns 1. */
+NET_API int net_getaddrinfo_unix(const char *path, size_t len, int socktype,
+                                 net_addrinfo_t *out);
+
+/* ---- readiness -------------------------------------------------------------- */
+
+/* Waits until fd is ready for events (POLLIN, POLLOUT, ...) or timeout
+ * seconds pass (< 0: no limit). Returns the ready events, 0 on timeout. A
+ * signal does not cut the wait short. */
+NET_API int net_poll_fd(int fd, int events, double timeout);
+
+#endif /* NET_H */

@@ -1,0 +1,289 @@
+-- Shared test utilities for the busted suite (loaded by busted --helper).
+--
+-- Specs reach it with `require('spec.lua.helper')`: busted's --helper runs
+-- this file first and registers it under that name; without --helper the same
+-- require finds it from the project root. Only loopback addresses and unix
+-- paths inside a fresh temporary directory are ever used.
+local net = require('net')
+local core = require('net.core')
+
+local M = {}
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+M.LINUX = io.open('/proc/self/stat', 'r') ~= nil and true or false
+
+-- Every result of a call, trailing nils included: {n = count, ...}.
+function M.pack(...)
+  return { n = select('#', ...), ... }
+end
+
+-- ---------------------------------------------------------------- errors --
+
+-- Calls fn and checks that it raised a message ending in `expected`. A raise
+-- from Lua code may carry a "file:line: " position prefix; a C function's
+-- luaL_argerror carries none. Either is accepted, nothing else is.
+function M.raises(expected, fn, ...)
+  local ok, msg = pcall(fn, ...)
+  assert(not ok, 'expected an error "' .. expected .. '", but the call returned')
+  assert(type(msg) == 'string', 'error value is a ' .. type(msg) .. ', not a string')
+  local prefix = msg:sub(1, #msg - #expected)
+  local tail = msg:sub(#msg - #expected + 1)
+  assert(tail == expected and (prefix == '' or prefix:match('^[^\n]*:%d+: $')),
+    'expected error "' .. expected .. '", got "' .. msg .. '"')
+end
+
+-- The message a closed socket returns for every method.
+M.EBADF_MSG = 'Bad file descriptor'
+
+-- --------------------------------------------------------- descriptors --
+
+local function pid()
+  local f = assert(io.open('/proc/self/stat', 'r'))
+  local line = f:read('*l')
+  f:close()
+  return assert(tonumber(line:match('^(%d+)')))
+end
+
+-- How many descriptors this process has open. `ls` runs in a child, so it
+-- lists /proc/<our pid>/fd, not its own; the popen pipe is counted every
+-- time, so two counts compare exactly.
+function M.fd_count()
+  local p = assert(io.popen('ls /proc/' .. pid() .. '/fd'))
+  local n = 0
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n
+end
+
+-- Whether descriptor n is open in this process. Opening /proc/self/fd/<n>
+-- fails with ENOENT when it is not; a socket fails with ENXIO instead; other
+-- kinds open (and are closed again at once).
+function M.fd_is_open(n)
+  local f, _, code = io.open('/proc/self/fd/' .. n, 'rb')
+  if f then
+    f:close()
+    return true
+  end
+  return code ~= net.ENOENT
+end
+
+-- The soft limit on open descriptors (RLIMIT_NOFILE).
+function M.fd_limit()
+  local f = assert(io.open('/proc/self/limits', 'r'))
+  local text = f:read('*a')
+  f:close()
+  local soft = text:match('Max open files%s+(%S+)')
+  return tonumber(soft) or math.huge -- "unlimited"
+end
+
+-- A value from /proc/sys (e.g. 'net/core/rmem_max'), as a number.
+function M.sysctl(name)
+  local f = assert(io.open('/proc/sys/' .. name, 'r'))
+  local v = f:read('*n')
+  f:close()
+  return v
+end
+
+-- ------------------------------------------------------------ readiness --
+
+-- Waits until sock is ready for `events` (net.POLLIN, net.POLLOUT, ...) or
+-- `timeout` seconds pass; returns the ready events (0 on timeout). Uses the
+-- primitive table because readiness is not part of the socket classes.
+function M.wait(sock, events, timeout)
+  local r = core.poll_fd(assert(sock:fd()), events, timeout or 5)
+  assert(r >= 0, 'poll failed: ' .. net.strerror(r))
+  return r
+end
+
+function M.readable(sock, timeout)
+  return M.wait(sock, net.POLLIN, timeout) ~= 0
+end
+
+function M.writable(sock, timeout)
+  return M.wait(sock, net.POLLOUT, timeout) ~= 0
+end
+
+-- ---------------------------------------------------------------- data --
+
+-- n bytes of deterministic, binary data: every byte value, NULs included, in
+-- an order that does not repeat within 64 KiB (a small LCG; its products stay
+-- far below 2^53, so integers and doubles give the same bytes on every Lua).
+local blob_cache = {}
+function M.blob(n)
+  if blob_cache[n] then return blob_cache[n] end
+  local parts, chunk, x = {}, {}, 1
+  for i = 1, n do
+    x = (x * 75 + 74) % 65537
+    chunk[#chunk + 1] = x % 256
+    if #chunk == 4096 or i == n then
+      parts[#parts + 1] = string.char(unpack(chunk))
+      chunk = {}
+    end
+  end
+  blob_cache[n] = table.concat(parts)
+  return blob_cache[n]
+end
+
+-- The first offset where two strings differ (nil when equal): a readable
+-- failure message instead of two megabytes of bytes.
+function M.first_diff(a, b)
+  if a == b then return nil end
+  local n = math.min(#a, #b)
+  local step = 4096
+  for i = 1, n, step do
+    if a:sub(i, i + step - 1) ~= b:sub(i, i + step - 1) then
+      for j = i, math.min(i + step - 1, n) do
+        if a:byte(j) ~= b:byte(j) then return j end
+      end
+    end
+  end
+  return n + 1
+end
+
+-- Moves `data` from src to dst in one thread: src is made non-blocking and
+-- sends what the kernel takes (the whole rest each time, so partial sends are
+-- exercised), dst receives whatever is ready in between. Returns the bytes
+-- received and the list of send results seen. Bounded: fails when no
+-- progress happens for 5 seconds.
+function M.transfer(src, dst, data, bufsize)
+  assert(src:nonblock(true) == true)
+  local got, pos, sends = {}, 1, {}
+  local received = 0
+  while received < #data do
+    if pos <= #data then
+      local n, err, again = src:send(pos == 1 and data or data:sub(pos))
+      assert(n, 'send failed: ' .. tostring(err))
+      sends[#sends + 1] = { n = n, again = again, asked = #data - pos + 1 }
+      pos = pos + n
+    end
+    local ready = M.wait(dst, net.POLLIN, pos <= #data and 0 or 5)
+    assert(pos <= #data or ready ~= 0, 'no data for 5 seconds')
+    if ready ~= 0 then
+      local s, err, again = dst:recv(bufsize or 65536)
+      assert(s or again, 'recv failed: ' .. tostring(err) .. ' (EOF if nil)')
+      if s then
+        got[#got + 1] = s
+        received = received + #s
+      end
+    elseif pos <= #data then
+      M.wait(src, net.POLLOUT, 5)
+    end
+  end
+  assert(src:nonblock(false) == false)
+  return table.concat(got), sends
+end
+
+-- Sends all of data on a blocking socket (bounded by the number of calls).
+function M.send_all(sock, data)
+  local pos = 1
+  for _ = 1, 10000 do
+    if pos > #data then return end
+    local n, err = sock:send(data:sub(pos))
+    assert(n, 'send failed: ' .. tostring(err))
+    pos = pos + n
+  end
+  error('send_all made no progress')
+end
+
+-- Receives exactly n bytes on a socket (waits up to 5 s for each piece).
+function M.recv_exact(sock, n)
+  local got, have = {}, 0
+  while have < n do
+    assert(M.readable(sock, 5), 'timed out waiting for data')
+    local s, err, again = sock:recv(n - have)
+    assert(s or again, 'recv failed or EOF: ' .. tostring(err))
+    if s then
+      got[#got + 1] = s
+      have = have + #s
+    end
+  end
+  return table.concat(got)
+end
+
+-- ---------------------------------------------------------- loopback TCP --
+
+-- A listening TCP server on host (a loopback literal) and an ephemeral port.
+function M.tcp_server(host, opts)
+  local inet = require('net.stream.inet')
+  local o = { host = host, port = 0 }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local srv = assert(inet.server.new(o))
+  assert(srv:listen() == nil)
+  local port = assert(srv:getsockname()):port()
+  return srv, port
+end
+
+-- A connected TCP trio on host: server, client, and the accepted socket.
+function M.tcp_trio(host)
+  local inet = require('net.stream.inet')
+  local srv, port = M.tcp_server(host)
+  local c = assert(inet.client.new { host = host, port = port })
+  local a = assert(srv:accept())
+  return srv, c, a, port
+end
+
+-- A host/port where nothing listens but the port is held: a bound TCP socket
+-- that never listens answers a connect with RST (ECONNREFUSED), and no other
+-- program can take the port meanwhile. Close the returned holder when done.
+function M.refusing_port(host)
+  local inet = require('net.stream.inet')
+  local holder = assert(inet.server.new { host = host, port = 0 })
+  return holder, assert(holder:getsockname()):port()
+end
+
+-- Whether this machine has a usable ::1 (IPv6 may be disabled in containers).
+function M.has_ipv6()
+  local inet = require('net.stream.inet')
+  local s = inet.server.new { host = '::1', port = 0 }
+  if not s then return false end
+  s:close()
+  return true
+end
+
+-- ----------------------------------------------------------- unix paths --
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A fresh, private temporary directory (mktemp -d); remove with rmdir().
+function M.tmpdir()
+  local p = assert(io.popen('mktemp -d /tmp/lua-net-spec.XXXXXXXX'))
+  local dir = p:read('*l')
+  p:close()
+  assert(dir and dir:match('^/tmp/lua%-net%-spec%.'), 'mktemp -d failed')
+  return dir
+end
+
+-- Removes a directory made by tmpdir() and everything in it.
+function M.rmdir(dir)
+  assert(dir:match('^/tmp/lua%-net%-spec%.[%w]+$'), 'refusing to remove ' .. dir)
+  os.execute('rm -rf ' .. shell_quote(dir))
+end
+
+function M.exists(path)
+  local p = assert(io.popen('test -e ' .. shell_quote(path) .. ' && echo yes'))
+  local out = p:read('*l')
+  p:close()
+  return out == 'yes'
+end
+
+-- ------------------------------------------------------------- classes --
+
+-- Whether obj is an instance of class or of a subclass (plain metatables:
+-- the class table is the metatable; a subclass's metatable has __index =
+-- its base).
+function M.is_a(obj, class)
+  local c = getmetatable(obj)
+  for _ = 1, 16 do
+    if c == nil then return false end
+    if c == class then return true end
+    local mt = getmetatable(c)
+    c = mt and mt.__index
+  end
+  return false
+end
+
+package.loaded['spec.lua.helper'] = M
+return M

@@ -1,0 +1,54 @@
+/*
+ * internal.h — shared by the libnet sources; never installed.
+ * Platform differences live here and nowhere else.
+ */
+#ifndef NET_INTERNAL_H
+#define NET_INTERNAL_H
+
+#define _GNU_SOURCE 1
+#include "net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* The negated errno of the call that just failed: libnet's error result. */
+#define NET_ERR() (-errno)
+
+/* Platform switches. */
+#if defined(__linux__)
+#define NET_HAVE_ACCEPT4 1
+#define NET_HAVE_SOCK_FLAGS 1 /* SOCK_NONBLOCK / SOCK_CLOEXEC in socket(2) */
+#endif
+
+/* Suppresses SIGPIPE per call where the platform can; elsewhere (macOS) the
+ * socket gets SO_NOSIGPIPE at creation (see net_platform_prepare_fd). */
+#ifdef MSG_NOSIGNAL
+#define NET_MSG_NOSIGPIPE MSG_NOSIGNAL
+#else
+#define NET_MSG_NOSIGPIPE 0
+#endif
+
+/* Applies what the platform cannot do at creation: NET_NONBLOCK/NET_CLOEXEC
+ * when socket(2) lacks the flags, SO_NOSIGPIPE where MSG_NOSIGNAL is missing.
+ * Returns 0 or -errno. */
+int net_platform_prepare_fd(int fd, int flags, int done_at_creation);
+
+/* Socket-type flags for socket(2)/socketpair(2)/accept4(2) from NET_* flags;
+ * 0 where the platform has none (then net_platform_prepare_fd applies them). */
+int net_platform_sock_flags(int flags);
+
+/* Copies a kernel sockaddr of len bytes into a net_addr_t. */
+void net_addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
+                            socklen_t len);
+
+#define NET_SA(addr) ((struct sockaddr *)(void *)(addr)->storage.bytes)
+#define NET_CSA(addr) ((const struct sockaddr *)(const void *)(addr)->storage.bytes)
+
+/* An address handed in by a caller is trusted for family and len only after
+ * this check. */
+int net_addr_validate(const net_addr_t *addr);
+
+#endif /* NET_INTERNAL_H */

@@ -1,0 +1,42 @@
+/* poll.c — waiting for one descriptor's readiness. */
+#include "internal.h"
+
+#include <math.h>
+#include <poll.h>
+#include <time.h>
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left until deadline, rounded up so we never wake early. */
+static int remaining_ms(double deadline)
+{
+    double left = deadline - now_seconds();
+    if (left <= 0)
+        return 0;
+    double ms = ceil(left * 1000.0);
+    return ms > 2147483647.0 ? 2147483647 : (int)ms;
+}
+
+int net_poll_fd(int fd, int events, double timeout)
+{
+    struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+    const int forever = timeout < 0;
+    double deadline = forever ? 0 : now_seconds() + timeout;
+
+    if (isnan(timeout) || fd < 0)
+        return fd < 0 ? -EBADF : -EINVAL;
+    for (;;) {
+        int rc = poll(&p, 1, forever ? -1 : remaining_ms(deadline));
+        if (rc > 0)
+            return (p.revents & POLLNVAL) ? -EBADF : p.revents;
+        if (rc == 0)
+            return 0;
+        if (errno != EINTR) /* a signal: wait out the rest of the time */
+            return NET_ERR();
+    }
+}

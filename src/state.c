@@ -1,0 +1,93 @@
+/* state.c — what a socket is and how its descriptor behaves: names, OOB
+ * mark, close-on-exec, non-blocking, type/family/protocol, pending error. */
+#include "internal.h"
+
+#include <fcntl.h>
+
+static int get_name(int fd, net_addr_t *out,
+                    int (*getname)(int, struct sockaddr *, socklen_t *))
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (out == NULL)
+        return -EINVAL;
+    if (getname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return NET_ERR();
+    net_addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
+    return 0;
+}
+
+int net_sock_getsockname(int fd, net_addr_t *out)
+{
+    return get_name(fd, out, getsockname);
+}
+
+int net_sock_getpeername(int fd, net_addr_t *out)
+{
+    return get_name(fd, out, getpeername);
+}
+
+int net_sock_atmark(int fd)
+{
+    int rc = sockatmark(fd);
+    return rc < 0 ? NET_ERR() : rc;
+}
+
+/* Reads, and when val >= 0 sets, one bit of a descriptor's fcntl flags. */
+static int fd_flag(int fd, int val, int get, int set, int bit)
+{
+    int cur = fcntl(fd, get);
+    if (cur < 0)
+        return NET_ERR();
+    if (val >= 0) {
+        int want = val ? (cur | bit) : (cur & ~bit);
+        if (want != cur && fcntl(fd, set, want) < 0)
+            return NET_ERR();
+        cur = fcntl(fd, get);
+        if (cur < 0)
+            return NET_ERR();
+    }
+    return (cur & bit) ? 1 : 0;
+}
+
+int net_sock_cloexec(int fd, int val)
+{
+    return fd_flag(fd, val, F_GETFD, F_SETFD, FD_CLOEXEC);
+}
+
+int net_sock_nonblock(int fd, int val)
+{
+    return fd_flag(fd, val, F_GETFL, F_SETFL, O_NONBLOCK);
+}
+
+static int int_sockopt(int fd, int level, int name)
+{
+    int v = 0;
+    socklen_t len = sizeof v;
+    return getsockopt(fd, level, name, &v, &len) < 0 ? NET_ERR() : v;
+}
+
+int net_sock_type(int fd) { return int_sockopt(fd, SOL_SOCKET, SO_TYPE); }
+
+int net_sock_error(int fd) { return int_sockopt(fd, SOL_SOCKET, SO_ERROR); }
+
+int net_sock_family(int fd)
+{
+#ifdef SO_DOMAIN
+    return int_sockopt(fd, SOL_SOCKET, SO_DOMAIN);
+#else
+    net_addr_t a;
+    int rc = net_sock_getsockname(fd, &a);
+    return rc < 0 ? rc : a.family;
+#endif
+}
+
+int net_sock_protocol(int fd)
+{
+#ifdef SO_PROTOCOL
+    return int_sockopt(fd, SOL_SOCKET, SO_PROTOCOL);
+#else
+    (void)fd;
+    return -ENOPROTOOPT;
+#endif
+}
