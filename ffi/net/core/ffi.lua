@@ -1,0 +1,245 @@
+-- net.core.ffi: the primitive table (doc/internals.md) over libnet through
+-- the LuaJIT FFI. Each function is a thin adapter of the net.h function of
+-- the same name. Hot paths (send, recv, option calls) allocate nothing and
+-- compile under the JIT: one reusable receive buffer, result codes instead of
+-- ffi.errno().
+local ffi = require('net.cdef')
+local C_string, C_new, C_gc, C_copy = ffi.string, ffi.new, ffi.gc, ffi.copy
+local tonumber = tonumber
+
+-- libnet, checked to be ours: Debian's unrelated packet library libnet1 also
+-- installs a libnet.so.1.
+local function load_library()
+    local tried = {}
+    local candidates = {os.getenv('NET_LIBRARY'), 'net', 'libnet.so.1'}
+    for i = 1, 3 do
+        local name = candidates[i]
+        if name and name ~= '' then
+            local ok, lib = pcall(ffi.load, name)
+            if ok and pcall(function() return lib.net_version end) then
+                return lib
+            end
+            tried[#tried + 1] = name .. (ok and ' (not lua-net\'s libnet)' or ': ' .. tostring(lib))
+        end
+    end
+    error('net.core.ffi: cannot load libnet; tried ' .. table.concat(tried, '; ')
+        .. ' (set NET_LIBRARY to the full path of libnet.so.1)', 2)
+end
+
+local C = load_library()
+local M = {backend = 'ffi'}
+
+local addr_t = ffi.typeof('net_addr_t')
+local addrinfo_array_t = ffi.typeof('net_addrinfo_t[?]')
+local linger_t = ffi.typeof('net_linger_t')
+local int2_t = ffi.typeof('int[2]')
+local guard_t = ffi.typeof('struct { int fd; }')
+local buffer_t = ffi.typeof('char[?]')
+
+function M.version() return C.net_version() end
+function M.strerror(code) return C_string(C.net_strerror(code)) end
+
+-- ---- constants --------------------------------------------------------
+local constants = {
+    NONBLOCK = C.NET_NONBLOCK, CLOEXEC = C.NET_CLOEXEC,
+    AI_PASSIVE = C.NET_AI_PASSIVE, AI_CANONNAME = C.NET_AI_CANONNAME,
+    AI_NUMERICHOST = C.NET_AI_NUMERICHOST, AI_NUMERICSERV = C.NET_AI_NUMERICSERV,
+}
+do
+    local list = C.net_constants()
+    local i = 0
+    while list[i].name ~= nil do
+        constants[C_string(list[i].name)] = tonumber(list[i].value)
+        i = i + 1
+    end
+end
+M.constants = constants
+local EBADF = -constants.EBADF
+
+-- ---- guards: the collector closes an fd nobody closed -----------------
+local function collect_guard(g)
+    if g.fd >= 0 then
+        C.net_sock_close(g.fd)
+        g.fd = -1
+    end
+end
+
+function M.guard(fd)
+    return C_gc(guard_t(fd), collect_guard)
+end
+
+function M.guard_close(g)
+    local fd = g.fd
+    if fd < 0 then return EBADF end
+    g.fd = -1 -- disarmed before close: the fd is gone whatever close says
+    C_gc(g, nil)
+    return C.net_sock_close(fd)
+end
+
+function M.guard_release(g)
+    local fd = g.fd
+    if fd < 0 then return EBADF end
+    g.fd = -1
+    C_gc(g, nil)
+    return fd
+end
+
+-- ---- a socket's life ----------------------------------------------------
+function M.sock_open(family, socktype, protocol, flags)
+    return C.net_sock_open(family, socktype, protocol, flags)
+end
+
+function M.sock_pair(family, socktype, protocol, flags)
+    local fds = int2_t()
+    local rc = C.net_sock_pair(family, socktype, protocol, flags, fds)
+    if rc < 0 then return rc end
+    return fds[0], fds[1]
+end
+
+function M.sock_bind(fd, addr) return C.net_sock_bind(fd, addr) end
+function M.sock_connect(fd, addr) return C.net_sock_connect(fd, addr) end
+function M.sock_listen(fd, backlog) return C.net_sock_listen(fd, backlog) end
+function M.sock_accept(fd, flags) return C.net_sock_accept(fd, flags, nil) end
+function M.sock_shutdown(fd, how) return C.net_sock_shutdown(fd, how) end
+function M.sock_close(fd) return C.net_sock_close(fd) end
+
+-- ---- I/O ------------------------------------------------------------------
+local recv_size = 65536
+local recv_buf = buffer_t(recv_size)
+
+-- The buffer grows to the largest size ever asked and is reused.
+local function buffer_for(size)
+    if size > recv_size then
+        recv_buf = buffer_t(size)
+        recv_size = size
+    end
+    return recv_buf
+end
+
+function M.sock_send(fd, str, flags, i, j)
+    if i then
+        local p = ffi.cast('const char *', str) + (i - 1)
+        return tonumber(C.net_sock_send(fd, p, j - i + 1, flags))
+    end
+    return tonumber(C.net_sock_send(fd, str, #str, flags))
+end
+
+function M.sock_recv(fd, size, flags)
+    local buf = buffer_for(size)
+    local n = tonumber(C.net_sock_recv(fd, buf, size, flags))
+    if n < 0 then return n end
+    return C_string(buf, n)
+end
+
+function M.sock_sendto(fd, str, flags, addr)
+    return tonumber(C.net_sock_sendto(fd, str, #str, flags, addr))
+end
+
+function M.sock_recvfrom(fd, size, flags)
+    local buf = buffer_for(size)
+    local from = addr_t()
+    local n = tonumber(C.net_sock_recvfrom(fd, buf, size, flags, from))
+    if n < 0 then return n end
+    return C_string(buf, n), from
+end
+
+-- ---- state ------------------------------------------------------------------
+local function name_of(getname)
+    return function(fd)
+        local addr = addr_t()
+        local rc = getname(fd, addr)
+        if rc < 0 then return rc end
+        return addr
+    end
+end
+M.sock_getsockname = name_of(C.net_sock_getsockname)
+M.sock_getpeername = name_of(C.net_sock_getpeername)
+
+-- The int-valued functions map one to one onto net.h: (fd) or (fd, val).
+for _, name in ipairs({
+    'atmark', 'type', 'family', 'protocol', 'error', 'cloexec', 'nonblock',
+    'reuseport', 'reuseaddr', 'debug', 'dontroute', 'timestamp', 'broadcast',
+    'rcvbuf', 'rcvlowat', 'sndbuf', 'sndlowat', 'acceptconn', 'oobinline',
+    'keepalive', 'ipv6only', 'tcpnodelay', 'tcpcork', 'tcpkeepalive',
+    'tcpkeepintvl', 'tcpkeepcnt', 'rcvtimeo', 'sndtimeo',
+}) do
+    M['sock_' .. name] = C['net_sock_' .. name]
+end
+
+function M.sock_linger(fd, on, seconds)
+    local out = linger_t()
+    local rc = C.net_sock_linger(fd, on >= 0 and linger_t(on, seconds) or nil, out)
+    if rc < 0 then return rc end
+    return out.on, out.seconds
+end
+
+-- ---- addresses --------------------------------------------------------------
+local text_buf = buffer_t(C.NET_ADDR_STORAGE)
+
+function M.addr_inet(host, port)
+    local addr = addr_t()
+    local rc = C.net_addr_inet(addr, host, port)
+    if rc < 0 then return rc end
+    return addr
+end
+
+function M.addr_unix(path)
+    local addr = addr_t()
+    local rc = C.net_addr_unix(addr, path, #path)
+    if rc < 0 then return rc end
+    return addr
+end
+
+function M.addr_family(addr) return addr.family end
+
+local function text_of(read)
+    return function(addr)
+        local n = read(addr, text_buf, C.NET_ADDR_STORAGE)
+        if n < 0 then return n end
+        return C_string(text_buf, n)
+    end
+end
+M.addr_host = text_of(C.net_addr_host)
+M.addr_path = text_of(C.net_addr_path)
+function M.addr_port(addr) return C.net_addr_port(addr) end
+
+-- ---- resolving ----------------------------------------------------------------
+local function records(list, count)
+    local out = {}
+    for i = 0, count - 1 do
+        local r = list[i]
+        local addr = addr_t()
+        C_copy(addr, r.addr, ffi.sizeof(addr_t))
+        local canon = C_string(r.canonname)
+        out[i + 1] = {
+            family = r.family, socktype = r.socktype, protocol = r.protocol,
+            addr = addr, canonname = canon ~= '' and canon or nil,
+        }
+    end
+    return out
+end
+
+function M.getaddrinfo(host, service, family, socktype, protocol, flags)
+    local room = 16
+    while true do
+        local list = addrinfo_array_t(room)
+        local n = C.net_getaddrinfo(host, service, family, socktype, protocol,
+                                    flags, list, room)
+        if n < 0 then return n end
+        if n <= room then return records(list, n) end
+        room = n -- more results than room: ask again with enough
+    end
+end
+
+function M.getaddrinfo_unix(path, socktype)
+    local list = addrinfo_array_t(1)
+    local n = C.net_getaddrinfo_unix(path, #path, socktype, list)
+    if n < 0 then return n end
+    return records(list, n)
+end
+
+function M.poll_fd(fd, events, timeout)
+    return C.net_poll_fd(fd, events, timeout)
+end
+
+return M

@@ -1,0 +1,219 @@
+-- net: the base socket class (net.Socket), the platform constants, and
+-- wrapping an existing descriptor. Written once over net.core; runs the same
+-- on LuaJIT (FFI) and PUC Lua 5.1-5.4 (C API).
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local addrinfo = require('net.addrinfo')
+
+local setmetatable, type = setmetatable, type
+local check, optional = args.check, args.optional
+local strerror = core.strerror
+local K = core.constants
+
+local net = {}
+for name, value in pairs(K) do
+    net[name] = value
+end
+
+local EBADF_MSG = strerror(-K.EBADF)
+local EINVAL_MSG = strerror(-K.EINVAL)
+local INT_MAX = 2147483647
+local AGAIN = {[-K.EAGAIN] = true, [-K.EWOULDBLOCK] = true, [-K.EINTR] = true}
+local PEER_GONE = {[-K.EPIPE] = true, [-K.ECONNRESET] = true}
+local DEFAULT_RECV_SIZE = 8192
+
+local Socket = class('net.Socket')
+net.Socket = Socket
+
+-- A new instance of class owning fd (closed by close() or the collector).
+function Socket.adopt(cls, fd)
+    return setmetatable({_fd = fd, _guard = core.guard(fd)}, cls)
+end
+
+function Socket:__tostring()
+    local fd = self._fd
+    return self._NAME .. (fd >= 0 and (': fd ' .. fd) or ': closed')
+end
+
+-- nil, message for a failed call; the message of a result code otherwise.
+local function fail(code)
+    return nil, strerror(code)
+end
+net.fail = fail -- shared with the subclasses' modules
+
+function Socket:fd()
+    local fd = self._fd
+    if fd < 0 then return nil, EBADF_MSG end
+    return fd
+end
+
+function Socket:close()
+    if self._fd < 0 then return EBADF_MSG end
+    self._fd = -1 -- never touch this number again: the kernel may reuse it
+    local rc = core.guard_close(self._guard)
+    if rc < 0 then return strerror(rc) end
+end
+
+local function shutdown(self, how)
+    local rc = core.sock_shutdown(self._fd, how)
+    if rc < 0 then return strerror(rc) end
+end
+function Socket:closer() return shutdown(self, K.SHUT_RD) end
+function Socket:closew() return shutdown(self, K.SHUT_WR) end
+
+-- The socket's own family/type/protocol describe its addresses.
+local function name_info(self, addr)
+    if type(addr) == 'number' then return fail(addr) end
+    local fd = self._fd
+    return addrinfo.new(core.addr_family(addr), core.sock_type(fd),
+                        core.sock_protocol(fd), addr)
+end
+function Socket:getsockname() return name_info(self, core.sock_getsockname(self._fd)) end
+function Socket:getpeername() return name_info(self, core.sock_getpeername(self._fd)) end
+
+-- Read-only integers and flags of the socket.
+local function int_getter(prim)
+    return function(self)
+        local v = prim(self._fd)
+        if v < 0 then return fail(v) end
+        return v
+    end
+end
+Socket.socktype = int_getter(core.sock_type)
+Socket.family = int_getter(core.sock_family)
+Socket.protocol = int_getter(core.sock_protocol)
+Socket.error = int_getter(core.sock_error)
+function Socket:atmark()
+    local v = core.sock_atmark(self._fd)
+    if v < 0 then return fail(v) end
+    return v == 1
+end
+
+-- Getter/setter methods from one table: name -> kind. 'bool' methods take and
+-- return booleans, 'int' ones integers, 'seconds' ones (fractional) numbers.
+-- Each reads back the kernel's value after setting.
+local ACCESSORS = {
+    bool = function(prim, name)
+        return function(self, on)
+            local rc
+            if on == nil then
+                rc = prim(self._fd, -1)
+            else
+                check(name, 1, on, 'boolean')
+                rc = prim(self._fd, on and 1 or 0)
+            end
+            if rc < 0 then return fail(rc) end
+            return rc == 1
+        end
+    end,
+    int = function(prim, name)
+        return function(self, val)
+            if val == nil then
+                val = -1
+            else
+                check(name, 1, val, 'number')
+                if val % 1 ~= 0 then
+                    args.error(name, 1, 'number has no integer representation')
+                elseif val < 0 or val > INT_MAX then
+                    return nil, EINVAL_MSG
+                end
+            end
+            local rc = prim(self._fd, val)
+            if rc < 0 then return fail(rc) end
+            return rc
+        end
+    end,
+    seconds = function(prim, name)
+        return function(self, sec)
+            if sec == nil then
+                sec = -1
+            elseif check(name, 1, sec, 'number') < 0 then
+                return nil, EINVAL_MSG
+            end
+            local rc = prim(self._fd, sec)
+            if rc < 0 then return fail(rc) end
+            return rc
+        end
+    end,
+}
+
+-- Adds option methods to cls: list is {name, kind, [primitive name]}.
+function net.define_options(cls, list)
+    for _, opt in ipairs(list) do
+        local name, kind = opt[1], opt[2]
+        local prim = assert(core['sock_' .. (opt[3] or name)], name)
+        cls[name] = ACCESSORS[kind](prim, name)
+    end
+end
+
+net.define_options(Socket, {
+    {'cloexec', 'bool'}, {'nonblock', 'bool'},
+    {'reuseport', 'bool'}, {'reuseaddr', 'bool'}, {'debug', 'bool'},
+    {'dontroute', 'bool'}, {'timestamp', 'bool'}, {'broadcast', 'bool'},
+    {'rcvbuf', 'int'}, {'rcvlowat', 'int'}, {'sndbuf', 'int'}, {'sndlowat', 'int'},
+    {'rcvtimeo', 'seconds'}, {'sndtimeo', 'seconds'},
+})
+
+-- linger(): seconds when close waits, false when it does not.
+-- linger(false) turns it off; linger(sec) turns it on for sec seconds.
+function Socket:linger(sec)
+    local on, seconds
+    if sec == nil then
+        on, seconds = core.sock_linger(self._fd, -1, 0)
+    elseif sec == false then
+        on, seconds = core.sock_linger(self._fd, 0, 0)
+    else
+        if type(sec) ~= 'number' then
+            args.error('linger', 1, 'number or false expected, got ' .. type(sec))
+        end
+        on, seconds = core.sock_linger(self._fd, 1, sec)
+    end
+    if on < 0 then return fail(on) end
+    return on == 1 and seconds
+end
+
+-- str | nil, nil, true (try again) | nil, nil, nil (peer closed) | nil, err
+function Socket:recv(size, flags)
+    size = optional('recv', 1, size, 'number') or DEFAULT_RECV_SIZE
+    flags = optional('recv', 2, flags, 'number') or 0
+    if size < 1 then return nil, strerror(-K.EINVAL) end
+    local str = core.sock_recv(self._fd, size, flags)
+    if type(str) == 'string' then
+        if str ~= '' then return str end
+        return nil, nil, nil
+    end
+    if AGAIN[str] then return nil, nil, true end
+    if PEER_GONE[str] then return nil, nil, nil end
+    return fail(str)
+end
+
+-- len | len, nil, true (partial or try again) | nil, nil, nil (peer closed)
+function Socket:send(str, flags)
+    check('send', 1, str, 'string')
+    flags = optional('send', 2, flags, 'number') or 0
+    local n = core.sock_send(self._fd, str, flags)
+    if n >= 0 then
+        if n < #str then return n, nil, true end
+        return n
+    end
+    if AGAIN[n] then return 0, nil, true end
+    if PEER_GONE[n] then return nil, nil, nil end
+    return fail(n)
+end
+
+-- A socket object that owns fd from now on (close() or the collector closes
+-- it): net.stream.Socket for a stream socket, net.Socket otherwise.
+function net.wrap(fd)
+    check('wrap', 1, fd, 'number')
+    local socktype = core.sock_type(fd)
+    if socktype < 0 then return fail(socktype) end
+    local cls = socktype == K.SOCK_STREAM and require('net.stream').Socket or Socket
+    return cls:adopt(fd)
+end
+
+function net.strerror(code) return strerror(code) end
+function net.version() return core.version() end
+
+net.AGAIN, net.PEER_GONE = AGAIN, PEER_GONE
+return net

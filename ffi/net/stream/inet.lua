@@ -1,0 +1,50 @@
+-- net.stream.inet: TCP servers and clients over IPv4 and IPv6.
+local stream = require('net.stream')
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+
+local inet = {}
+
+inet.Server = class('net.stream.inet.Server', stream.Server)
+inet.Client = class('net.stream.inet.Client', stream.Socket)
+inet.Client.connect = stream.reconnect
+
+-- Sets the requested reuse options on a new fd before bind.
+local function reuse_options(opts)
+    if not (opts.reuseaddr or opts.reuseport) then return nil end
+    return function(fd)
+        local rc = 0
+        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
+        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
+        return rc
+    end
+end
+
+local SERVER_SCHEMA = {
+    host = 'string', port = {'number', 'string'}, nonblock = 'boolean',
+    reuseaddr = 'boolean', reuseport = 'boolean',
+}
+
+-- server.new{host, port, nonblock, reuseaddr, reuseport}: bound to the
+-- first passive address that binds (no host: any address), not listening.
+inet.server = {}
+function inet.server.new(opts)
+    opts = args.options('new', opts, SERVER_SCHEMA)
+    local ais, err = stream.resolve_inet('new', {host = opts.host, port = opts.port or 0, passive = true})
+    if not ais then return nil, err end
+    return stream.bind_first(inet.Server, ais, opts.nonblock, reuse_options(opts))
+end
+
+-- client.new{host, port, nonblock}: connected to the first address that
+-- accepts; non-blocking, returned while the connect is under way (wait for
+-- writability, then sock:error() is 0 on success or the errno).
+inet.client = {}
+function inet.client.new(opts)
+    opts = args.options('new', opts, {host = 'string', port = {'number', 'string'}, nonblock = 'boolean'})
+    local ais, err = stream.resolve_inet('new', {host = opts.host, port = opts.port or 0})
+    if not ais then return nil, err end
+    return stream.connect_new(inet.Client, ais, opts.nonblock)
+end
+
+return inet

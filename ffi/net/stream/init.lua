@@ -1,0 +1,168 @@
+-- net.stream: stream sockets (net.stream.Socket), listening sockets
+-- (net.stream.Server), connected pairs, and the resolvers for inet and unix
+-- stream addresses. Also the bind/connect loops shared by net.stream.inet
+-- and net.stream.unix.
+local net = require('net')
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local addrinfo = require('net.addrinfo')
+
+local type, floor = type, math.floor
+local K = core.constants
+local fail = net.fail
+
+local stream = {}
+
+local Socket = class('net.stream.Socket', net.Socket)
+stream.Socket = Socket
+net.define_options(Socket, {
+    {'acceptconn', 'bool'}, {'oobinline', 'bool'}, {'keepalive', 'bool'},
+    {'tcpnodelay', 'bool'}, {'tcpcork', 'bool'},
+    {'tcpkeepalive', 'int'}, {'tcpkeepintvl', 'int'}, {'tcpkeepcnt', 'int'},
+})
+Socket.tcpintvl = Socket.tcpkeepintvl -- the seed README's name
+
+local Server = class('net.stream.Server', Socket)
+stream.Server = Server
+
+-- listen([backlog]): backlog defaults to SOMAXCONN.
+function Server:listen(backlog)
+    backlog = args.optional('listen', 1, backlog, 'number') or -1
+    local rc = core.sock_listen(self._fd, backlog)
+    if rc < 0 then return net.strerror(rc) end
+end
+
+-- sock | nil, nil, true (no connection waiting) | nil, err.
+-- The connection is a blocking net.stream.Socket with close-on-exec.
+function Server:accept()
+    local fd = core.sock_accept(self._fd, K.CLOEXEC)
+    if fd >= 0 then return Socket:adopt(fd) end
+    if net.AGAIN[fd] then return nil, nil, true end
+    return fail(fd)
+end
+
+local function creation_flags(nonblock)
+    return nonblock and (K.CLOEXEC + K.NONBLOCK) or K.CLOEXEC
+end
+
+-- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected stream sockets.
+function stream.pair(opts)
+    opts = args.options('pair', opts, {nonblock = 'boolean'}, true)
+    local fd1, fd2 = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0,
+                                    creation_flags(opts.nonblock))
+    if fd1 < 0 then return fail(fd1) end
+    return {Socket:adopt(fd1), Socket:adopt(fd2)}
+end
+
+-- ---- resolving ---------------------------------------------------------------
+local INET_SCHEMA = {
+    host = 'string', port = {'number', 'string'},
+    passive = 'boolean', canonname = 'boolean', numeric = 'boolean',
+}
+
+-- A port option as getaddrinfo's service string (and whether it is numeric).
+local function service_of(fname, port)
+    if type(port) == 'number' then
+        if port ~= floor(port) or port < 0 or port > 65535 then
+            args.error(fname, 1, "option 'port' must be an integer from 0 to 65535")
+        end
+        return ('%d'):format(port), true
+    end
+    return port, false
+end
+
+-- Resolves {host, port, passive, canonname, numeric} to stream addresses.
+local function resolve_inet(fname, opts)
+    local service, numeric_port = service_of(fname, opts.port)
+    local flags = (opts.passive and K.AI_PASSIVE or 0)
+        + (opts.canonname and K.AI_CANONNAME or 0)
+        + (opts.numeric and K.AI_NUMERICHOST or 0)
+        + (numeric_port and K.AI_NUMERICSERV or 0)
+    local records = core.getaddrinfo(opts.host, service, K.AF_UNSPEC,
+                                     K.SOCK_STREAM, 0, flags)
+    if type(records) == 'number' then return fail(records) end
+    return addrinfo.from_records(records)
+end
+
+function stream.getaddrinfoin(opts)
+    return resolve_inet('getaddrinfoin', args.options('getaddrinfoin', opts, INET_SCHEMA))
+end
+
+local function resolve_unix(path)
+    local records = core.getaddrinfo_unix(path, K.SOCK_STREAM)
+    if type(records) == 'number' then return fail(records) end
+    return addrinfo.from_records(records)
+end
+
+-- {path, passive}: passive changes nothing for a unix path; it is accepted
+-- for symmetry with getaddrinfoin.
+function stream.getaddrinfoun(opts)
+    opts = args.options('getaddrinfoun', opts, {path = 'string', passive = 'boolean'})
+    if opts.path == nil then
+        args.error('getaddrinfoun', 1, "option 'path' is required")
+    end
+    return resolve_unix(opts.path)
+end
+
+stream.resolve_inet, stream.resolve_unix = resolve_inet, resolve_unix
+
+-- ---- the loops behind the inet/unix constructors --------------------------
+
+-- Opens a stream socket for ai, lets prepare(fd) set options, then runs
+-- step(fd, addr). Returns the fd, or the code (the fd closed).
+local function open_and(ai, flags, prepare, step)
+    local fd = core.sock_open(ai._family, K.SOCK_STREAM, ai._protocol, flags)
+    if fd < 0 then return fd end
+    local rc = prepare and prepare(fd) or 0
+    if rc >= 0 then rc = step(fd, ai._addr) end
+    if rc < 0 and rc ~= -K.EINPROGRESS then
+        core.sock_close(fd)
+        return rc
+    end
+    return fd
+end
+
+-- The first address of ais that binds, as an instance of cls (not listening).
+function stream.bind_first(cls, ais, nonblock, prepare)
+    local code = -K.EADDRNOTAVAIL
+    for _, ai in ipairs(ais) do
+        local fd = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
+        if fd >= 0 then return cls:adopt(fd) end
+        code = fd
+    end
+    return fail(code)
+end
+
+-- The fd of the first address of ais that connects (or, non-blocking, is
+-- connecting), or nil, err with the last address's error.
+local function connect_first(ais, nonblock)
+    local code = -K.EADDRNOTAVAIL
+    for _, ai in ipairs(ais) do
+        local fd = open_and(ai, creation_flags(nonblock), nil, core.sock_connect)
+        if fd >= 0 then return fd end
+        code = fd
+    end
+    return fail(code)
+end
+
+-- A client of class cls connected to the first reachable address of ais.
+function stream.connect_new(cls, ais, nonblock)
+    local fd, err = connect_first(ais, nonblock)
+    if not fd then return nil, err end
+    local sock = cls:adopt(fd)
+    sock._ais, sock._nonblock = ais, nonblock
+    return sock
+end
+
+-- client:connect(): a new connection to the same destination; the old one is
+-- closed only once the new one is made (or, non-blocking, under way).
+function stream.reconnect(self)
+    local fd, err = connect_first(self._ais, self._nonblock)
+    if not fd then return err end
+    local old = self._guard
+    self._fd, self._guard = fd, core.guard(fd)
+    if old then core.guard_close(old) end
+end
+
+return stream
