@@ -20,8 +20,8 @@ net.define_options(Socket, {
     {'acceptconn', 'bool'}, {'oobinline', 'bool'}, {'keepalive', 'bool'},
     {'tcpnodelay', 'bool'}, {'tcpcork', 'bool'},
     {'tcpkeepalive', 'int'}, {'tcpkeepintvl', 'int'}, {'tcpkeepcnt', 'int'},
+    {'tcpintvl', 'int', 'tcpkeepintvl'}, -- the seed README's name
 })
-Socket.tcpintvl = Socket.tcpkeepintvl -- the seed README's name
 
 local Server = class('net.stream.Server', Socket)
 stream.Server = Server
