@@ -4,7 +4,7 @@
 -- compile under the JIT: one reusable receive buffer, result codes instead of
 -- ffi.errno().
 local ffi = require('net.cdef')
-local C_string, C_new, C_gc, C_copy = ffi.string, ffi.new, ffi.gc, ffi.copy
+local C_string, C_gc, C_copy = ffi.string, ffi.gc, ffi.copy
 local tonumber = tonumber
 
 -- libnet, checked to be ours: Debian's unrelated packet library libnet1 also
