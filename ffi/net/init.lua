@@ -7,7 +7,7 @@ local args = require('net.util.args')
 local addrinfo = require('net.addrinfo')
 
 local setmetatable, type = setmetatable, type
-local check, optional = args.check, args.optional
+local check = args.check
 local strerror = core.strerror
 local K = core.constants
 
@@ -173,12 +173,28 @@ function Socket:linger(sec)
     return on == 1 and seconds
 end
 
+-- The argument checks below are written inline, not through net.util.args:
+-- on PUC Lua a helper call plus type() per argument cost more than the
+-- send/recv they guard (bench/RESULTS.md). type() is only called when the
+-- argument is not nil.
+local sock_send, sock_recv = core.sock_send, core.sock_recv
+local argerror = args.error
+
 -- str | nil, nil, true (try again) | nil, nil, nil (peer closed) | nil, err
 function Socket:recv(size, flags)
-    size = optional('recv', 1, size, 'number') or DEFAULT_RECV_SIZE
-    flags = optional('recv', 2, flags, 'number') or 0
-    if size < 1 then return nil, strerror(-K.EINVAL) end
-    local str = core.sock_recv(self._fd, size, flags)
+    if size == nil then
+        size = DEFAULT_RECV_SIZE
+    elseif type(size) ~= 'number' then
+        argerror('recv', 1, 'number expected, got ' .. type(size))
+    elseif size < 1 then
+        return nil, EINVAL_MSG
+    end
+    if flags == nil then
+        flags = 0
+    elseif type(flags) ~= 'number' then
+        argerror('recv', 2, 'number expected, got ' .. type(flags))
+    end
+    local str = sock_recv(self._fd, size, flags)
     if type(str) == 'string' then
         if str ~= '' then return str end
         return nil, nil, nil
@@ -190,9 +206,15 @@ end
 
 -- len | len, nil, true (partial or try again) | nil, nil, nil (peer closed)
 function Socket:send(str, flags)
-    check('send', 1, str, 'string')
-    flags = optional('send', 2, flags, 'number') or 0
-    local n = core.sock_send(self._fd, str, flags)
+    if type(str) ~= 'string' then
+        argerror('send', 1, 'string expected, got ' .. type(str))
+    end
+    if flags == nil then
+        flags = 0
+    elseif type(flags) ~= 'number' then
+        argerror('send', 2, 'number expected, got ' .. type(flags))
+    end
+    local n = sock_send(self._fd, str, flags)
     if n >= 0 then
         if n < #str then return n, nil, true end
         return n
