@@ -1,4 +1,608 @@
-/* placeholder: helper capi replaces this file */
+/*
+ * capi.c — `net.capi`, the primitive table (doc/internals.md) for PUC Lua
+ * 5.1–5.4 (LuaJIT loads the 5.1 build).
+ *
+ * Thin shims only: each function converts Lua arguments, calls the net.h
+ * function of the same name and pushes its result. A failure is the negative
+ * net.h result code, pushed as an integer; nothing here builds error strings
+ * or raises for system failures. Wrong argument types still raise (luaL_check*)
+ * so that no misuse can crash the interpreter.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include <lauxlib.h>
 #include <lua.h>
-int luaopen_net_capi(lua_State *L);
-int luaopen_net_capi(lua_State *L) { (void)L; return 0; }
+
+#include "net.h"
+
+/* ---- compat: the code below is written in the Lua 5.2+ API ------------- */
+
+#if LUA_VERSION_NUM < 502
+#define lua_rawlen(L, idx) lua_objlen(L, idx)
+#define luaL_newlib(L, l) (lua_newtable(L), luaL_setfuncs(L, l, 0))
+#define luaL_setmetatable(L, tname) \
+    (luaL_getmetatable(L, tname), lua_setmetatable(L, -2))
+
+/* Lua 5.2's luaL_setfuncs: the functions of l into the table below the nup
+ * upvalues on the stack top, each closing over its own copy of them. */
+static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+{
+    luaL_checkstack(L, nup, "too many upvalues");
+    for (; l->name != NULL; l++) {
+        int i;
+        for (i = 0; i < nup; i++)
+            lua_pushvalue(L, -nup);
+        lua_pushcclosure(L, l->func, nup);
+        lua_setfield(L, -(nup + 2), l->name);
+    }
+    lua_pop(L, nup);
+}
+#endif
+
+/* An int argument (fd, flag, option value), clamped to int's range so that a
+ * huge number can never wrap around to a valid fd or a different value.
+ * 5.3+ has integers (and raises for 1.5, like every 5.3 library function);
+ * on 5.1/5.2 the number is a double, truncated as luaL_checkinteger would,
+ * but range-checked first: casting an out-of-range double is undefined. */
+static int arg_int(lua_State *L, int idx)
+{
+#if LUA_VERSION_NUM >= 503
+    lua_Integer v = luaL_checkinteger(L, idx);
+#else
+    lua_Number v = luaL_checknumber(L, idx);
+    if (!(v >= INT_MIN)) /* also catches NaN */
+        return INT_MIN;
+#endif
+    if (v < INT_MIN)
+        return INT_MIN;
+    if (v > INT_MAX)
+        return INT_MAX;
+    return (int)v;
+}
+
+/* An integer result: a value, a byte count, an fd, or a negative code. */
+static int push_int(lua_State *L, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    return 1;
+}
+
+/* ---- userdata: addresses and fd guards ------------------------------------ */
+
+#define ADDR_MT "net.addr"
+#define GUARD_MT "net.guard"
+
+static net_addr_t *check_addr(lua_State *L, int idx)
+{
+    return (net_addr_t *)luaL_checkudata(L, idx, ADDR_MT);
+}
+
+/* A new address userdata holding a copy of *addr. */
+static int push_addr(lua_State *L, const net_addr_t *addr)
+{
+    net_addr_t *ud = (net_addr_t *)lua_newuserdata(L, sizeof *ud);
+    memcpy(ud, addr, sizeof *ud);
+    luaL_setmetatable(L, ADDR_MT);
+    return 1;
+}
+
+/* An address result: the address, or the code when rc < 0. */
+static int push_addr_or_code(lua_State *L, int rc, const net_addr_t *addr)
+{
+    return rc < 0 ? push_int(L, rc) : push_addr(L, addr);
+}
+
+/* A guard owns one fd until closed or released; -1 once it owns none. */
+typedef struct guard {
+    int fd;
+} guard_t;
+
+static guard_t *check_guard(lua_State *L, int idx)
+{
+    return (guard_t *)luaL_checkudata(L, idx, GUARD_MT);
+}
+
+static int l_guard(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    guard_t *g = (guard_t *)lua_newuserdata(L, sizeof *g);
+    g->fd = fd;
+    luaL_setmetatable(L, GUARD_MT);
+    return 1;
+}
+
+/* Disarms the guard first: whatever close reports, the fd is not the
+ * guard's any more (Linux frees it even on EINTR), so the collector never
+ * closes a number the process may have reused. */
+static int l_guard_close(lua_State *L)
+{
+    guard_t *g = check_guard(L, 1);
+    int fd = g->fd;
+    if (fd < 0)
+        return push_int(L, -EBADF);
+    g->fd = -1;
+    return push_int(L, net_sock_close(fd));
+}
+
+static int l_guard_release(lua_State *L)
+{
+    guard_t *g = check_guard(L, 1);
+    int fd = g->fd;
+    g->fd = -1;
+    return push_int(L, fd < 0 ? -EBADF : fd);
+}
+
+static int guard_gc(lua_State *L)
+{
+    guard_t *g = check_guard(L, 1);
+    if (g->fd >= 0) {
+        net_sock_close(g->fd);
+        g->fd = -1;
+    }
+    return 0;
+}
+
+/* ---- the library ---------------------------------------------------------- */
+
+static int l_version(lua_State *L) { return push_int(L, net_version()); }
+
+static int l_strerror(lua_State *L)
+{
+    lua_pushstring(L, net_strerror(arg_int(L, 1)));
+    return 1;
+}
+
+/* net.h's enums, which net_constants() leaves out (they are not the
+ * platform's). */
+static const net_constant_t net_flags[] = {
+    {"NONBLOCK", NET_NONBLOCK},
+    {"CLOEXEC", NET_CLOEXEC},
+    {"AI_PASSIVE", NET_AI_PASSIVE},
+    {"AI_CANONNAME", NET_AI_CANONNAME},
+    {"AI_NUMERICHOST", NET_AI_NUMERICHOST},
+    {"AI_NUMERICSERV", NET_AI_NUMERICSERV},
+    {NULL, 0},
+};
+
+static void set_constants(lua_State *L, const net_constant_t *c)
+{
+    for (; c->name != NULL; c++) {
+        lua_pushinteger(L, (lua_Integer)c->value);
+        lua_setfield(L, -2, c->name);
+    }
+}
+
+static void push_constants(lua_State *L)
+{
+    lua_newtable(L);
+    set_constants(L, net_constants());
+    set_constants(L, net_flags);
+}
+
+/* ---- a socket's life -------------------------------------------------------- */
+
+static int l_sock_open(lua_State *L)
+{
+    return push_int(L, net_sock_open(arg_int(L, 1), arg_int(L, 2),
+                                     arg_int(L, 3), arg_int(L, 4)));
+}
+
+static int l_sock_pair(lua_State *L)
+{
+    int fds[2];
+    int rc = net_sock_pair(arg_int(L, 1), arg_int(L, 2), arg_int(L, 3),
+                           arg_int(L, 4), fds);
+    if (rc < 0)
+        return push_int(L, rc);
+    lua_pushinteger(L, fds[0]);
+    lua_pushinteger(L, fds[1]);
+    return 2;
+}
+
+static int l_sock_bind(lua_State *L)
+{
+    return push_int(L, net_sock_bind(arg_int(L, 1), check_addr(L, 2)));
+}
+
+static int l_sock_connect(lua_State *L)
+{
+    return push_int(L, net_sock_connect(arg_int(L, 1), check_addr(L, 2)));
+}
+
+static int l_sock_accept(lua_State *L)
+{
+    return push_int(L, net_sock_accept(arg_int(L, 1), arg_int(L, 2), NULL));
+}
+
+/*
+ * The net.h functions whose Lua shape is "integers in, one integer out" are
+ * listed once, by C signature, and each list expands to one shim per name:
+ * l_sock_<name> calling net_sock_<name>.
+ */
+
+/* int net_sock_<name>(int fd) */
+#define NET_FD_CALLS(X) \
+    X(close) X(atmark) X(type) X(family) X(protocol) X(error)
+
+/* int net_sock_<name>(int fd, int arg): arg is a value, or < 0 to read. */
+#define NET_FD_ARG_CALLS(X) X(listen) X(shutdown) X(cloexec) X(nonblock)
+
+/* The integer socket options, as in net.h's option block. */
+#define NET_INT_OPTIONS(X)                                                   \
+    X(reuseport) X(reuseaddr) X(debug) X(dontroute) X(timestamp)             \
+    X(broadcast) X(rcvbuf) X(rcvlowat) X(sndbuf) X(sndlowat) X(acceptconn)   \
+    X(oobinline) X(keepalive) X(ipv6only) X(tcpnodelay) X(tcpcork)           \
+    X(tcpkeepalive) X(tcpkeepintvl) X(tcpkeepcnt)
+
+/* double net_sock_<name>(int fd, double seconds) */
+#define NET_SECONDS_OPTIONS(X) X(rcvtimeo) X(sndtimeo)
+
+#define DEFINE_FD_CALL(name)                                                 \
+    static int l_sock_##name(lua_State *L)                                   \
+    {                                                                        \
+        return push_int(L, net_sock_##name(arg_int(L, 1)));                  \
+    }
+#define DEFINE_FD_ARG_CALL(name)                                             \
+    static int l_sock_##name(lua_State *L)                                   \
+    {                                                                        \
+        return push_int(L, net_sock_##name(arg_int(L, 1), arg_int(L, 2)));   \
+    }
+#define DEFINE_SECONDS_OPTION(name)                                          \
+    static int l_sock_##name(lua_State *L)                                   \
+    {                                                                        \
+        return push_seconds(L, net_sock_##name(arg_int(L, 1),                \
+                                               luaL_checknumber(L, 2)));     \
+    }
+#define REGISTER_SOCK(name) {"sock_" #name, l_sock_##name},
+
+/* Seconds, or a code: a code is an integer on every Lua (on 5.3+ a float
+ * -9.0 would print and compare as a float, unlike every other code). */
+static int push_seconds(lua_State *L, double sec)
+{
+    if (sec < 0)
+        return push_int(L, (lua_Integer)sec);
+    lua_pushnumber(L, (lua_Number)sec);
+    return 1;
+}
+
+NET_FD_CALLS(DEFINE_FD_CALL)
+NET_FD_ARG_CALLS(DEFINE_FD_ARG_CALL)
+NET_INT_OPTIONS(DEFINE_FD_ARG_CALL)
+NET_SECONDS_OPTIONS(DEFINE_SECONDS_OPTION)
+
+static int l_sock_linger(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    int on = arg_int(L, 2);
+    net_linger_t set, out;
+    int rc;
+    if (on >= 0) {
+        set.on = on;
+        set.seconds = arg_int(L, 3);
+    }
+    rc = net_sock_linger(fd, on >= 0 ? &set : NULL, &out);
+    if (rc < 0)
+        return push_int(L, rc);
+    lua_pushinteger(L, out.on);
+    lua_pushinteger(L, out.seconds);
+    return 2;
+}
+
+static int l_sock_getsockname(lua_State *L)
+{
+    net_addr_t addr;
+    int rc = net_sock_getsockname(arg_int(L, 1), &addr);
+    return push_addr_or_code(L, rc, &addr);
+}
+
+static int l_sock_getpeername(lua_State *L)
+{
+    net_addr_t addr;
+    int rc = net_sock_getpeername(arg_int(L, 1), &addr);
+    return push_addr_or_code(L, rc, &addr);
+}
+
+/* ---- I/O ---------------------------------------------------------------------- */
+
+/* The bytes str:sub(i, j) of the string at index 2 (i, j at 4, 5; default
+ * the whole string). The caller clamps already; clamping again here, the
+ * string.sub way, keeps any i, j from reading outside the string. */
+static const char *arg_send_range(lua_State *L, size_t *len)
+{
+    size_t size;
+    const char *s = luaL_checklstring(L, 2, &size);
+    lua_Integer n = (lua_Integer)size;
+    lua_Integer i = luaL_optinteger(L, 4, 1);
+    lua_Integer j = luaL_optinteger(L, 5, -1);
+    if (i < 0)
+        i += n + 1;
+    if (i < 1)
+        i = 1;
+    if (j < 0)
+        j += n + 1;
+    if (j > n)
+        j = n;
+    *len = i > j ? 0 : (size_t)(j - i + 1);
+    return s + (i > j ? 0 : i - 1);
+}
+
+static int l_sock_send(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    size_t len;
+    const char *s = arg_send_range(L, &len);
+    return push_int(L, (lua_Integer)net_sock_send(fd, s, len, arg_int(L, 3)));
+}
+
+static int l_sock_sendto(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len);
+    int flags = arg_int(L, 3);
+    const net_addr_t *to = lua_isnoneornil(L, 4) ? NULL : check_addr(L, 4);
+    return push_int(L, (lua_Integer)net_sock_sendto(fd, s, len, flags, to));
+}
+
+/*
+ * Receive buffers. The received bytes must end up in a new Lua string, and
+ * no Lua API builds a string in place, so the one copy (buffer -> string) is
+ * the minimum; the aim is that nothing else is allocated per call:
+ *  - up to RECV_STACK_SIZE bytes (the Lua API's default recv size) the
+ *    buffer is a C array on the stack: no allocation at all;
+ *  - larger reads use a scratch userdata held in the closure's upvalue 1,
+ *    replaced by a bigger one only when a larger size is first asked for, so
+ *    a loop of 64 KiB reads allocates its result strings and nothing else.
+ *    Sharing it is safe: a Lua state runs one C function at a time and these
+ *    never yield or call back into Lua while the buffer is in use;
+ *  - above RECV_KEEP_MAX a one-off userdata is used and left to the
+ *    collector, so one huge read does not pin its buffer forever.
+ * luaL_Buffer would not do better: on 5.2+ luaL_buffinitsize allocates a
+ * box for any size over LUAL_BUFFERSIZE (1 KiB on 64-bit 5.4) on every
+ * call, and 5.1 has no way to ask for more than LUAL_BUFFERSIZE at once.
+ */
+enum { RECV_STACK_SIZE = 8192, RECV_KEEP_MAX = 4 * 1024 * 1024 };
+
+static char *recv_buffer(lua_State *L, char *stack_buf, size_t size)
+{
+    char *buf;
+    if (size <= RECV_STACK_SIZE)
+        return stack_buf;
+    if (lua_rawlen(L, lua_upvalueindex(1)) >= size)
+        return (char *)lua_touserdata(L, lua_upvalueindex(1));
+    buf = (char *)lua_newuserdata(L, size); /* stays on the stack until return */
+    if (size <= RECV_KEEP_MAX) {
+        lua_pushvalue(L, -1);
+        lua_replace(L, lua_upvalueindex(1));
+    }
+    return buf;
+}
+
+static size_t arg_recv_size(lua_State *L)
+{
+    int size = arg_int(L, 2);
+    luaL_argcheck(L, size >= 0, 2, "size must not be negative");
+    return (size_t)size;
+}
+
+static int l_sock_recv(lua_State *L)
+{
+    char stack_buf[RECV_STACK_SIZE];
+    int fd = arg_int(L, 1);
+    size_t size = arg_recv_size(L);
+    int flags = arg_int(L, 3);
+    char *buf = recv_buffer(L, stack_buf, size);
+    int64_t n = net_sock_recv(fd, buf, size, flags);
+    if (n < 0)
+        return push_int(L, (lua_Integer)n);
+    lua_pushlstring(L, buf, (size_t)n);
+    return 1;
+}
+
+static int l_sock_recvfrom(lua_State *L)
+{
+    char stack_buf[RECV_STACK_SIZE];
+    int fd = arg_int(L, 1);
+    size_t size = arg_recv_size(L);
+    int flags = arg_int(L, 3);
+    char *buf = recv_buffer(L, stack_buf, size);
+    net_addr_t from;
+    int64_t n = net_sock_recvfrom(fd, buf, size, flags, &from);
+    if (n < 0)
+        return push_int(L, (lua_Integer)n);
+    lua_pushlstring(L, buf, (size_t)n);
+    push_addr(L, &from);
+    return 2;
+}
+
+/* ---- addresses ------------------------------------------------------------------ */
+
+static int l_addr_inet(lua_State *L)
+{
+    net_addr_t addr;
+    const char *host = luaL_checkstring(L, 1);
+    int rc = net_addr_inet(&addr, host, arg_int(L, 2));
+    return push_addr_or_code(L, rc, &addr);
+}
+
+static int l_addr_unix(lua_State *L)
+{
+    net_addr_t addr;
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    int rc = net_addr_unix(&addr, path, len);
+    return push_addr_or_code(L, rc, &addr);
+}
+
+static int l_addr_family(lua_State *L)
+{
+    return push_int(L, check_addr(L, 1)->family);
+}
+
+static int l_addr_port(lua_State *L)
+{
+    return push_int(L, net_addr_port(check_addr(L, 1)));
+}
+
+/* A text result of net_addr_host / net_addr_path: its length, or a code. */
+static int push_text_or_code(lua_State *L, int rc, const char *text)
+{
+    if (rc < 0)
+        return push_int(L, rc);
+    lua_pushlstring(L, text, (size_t)rc);
+    return 1;
+}
+
+static int l_addr_host(lua_State *L)
+{
+    char host[NET_HOST_MAX];
+    int rc = net_addr_host(check_addr(L, 1), host, sizeof host);
+    return push_text_or_code(L, rc, host);
+}
+
+static int l_addr_path(lua_State *L)
+{
+    char path[NET_ADDR_STORAGE + 1]; /* a path never outgrows the storage */
+    int rc = net_addr_path(check_addr(L, 1), path, sizeof path);
+    return push_text_or_code(L, rc, path);
+}
+
+/* The list of records {family=, socktype=, protocol=, addr=, canonname=}. */
+static void push_addrinfos(lua_State *L, const net_addrinfo_t *ai, int n)
+{
+    int i;
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, ai[i].family);
+        lua_setfield(L, -2, "family");
+        lua_pushinteger(L, ai[i].socktype);
+        lua_setfield(L, -2, "socktype");
+        lua_pushinteger(L, ai[i].protocol);
+        lua_setfield(L, -2, "protocol");
+        push_addr(L, &ai[i].addr);
+        lua_setfield(L, -2, "addr");
+        if (ai[i].canonname[0] != '\0') {
+            /* NUL-terminated by net.h's contract; bounded all the same */
+            lua_pushlstring(L, ai[i].canonname,
+                            strnlen(ai[i].canonname, NET_CANONNAME_MAX));
+            lua_setfield(L, -2, "canonname");
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* Records on the C stack cover every ordinary lookup; when the resolver
+ * finds more, one userdata of the reported size takes a second call. */
+enum { ADDRINFO_STACK_MAX = 8 };
+
+static int l_getaddrinfo(lua_State *L)
+{
+    net_addrinfo_t stack_ai[ADDRINFO_STACK_MAX];
+    net_addrinfo_t *ai = stack_ai;
+    const char *host = luaL_optstring(L, 1, NULL);
+    const char *service = luaL_optstring(L, 2, NULL);
+    int family = arg_int(L, 3), socktype = arg_int(L, 4);
+    int protocol = arg_int(L, 5), flags = arg_int(L, 6);
+    int n = net_getaddrinfo(host, service, family, socktype, protocol, flags,
+                            ai, ADDRINFO_STACK_MAX);
+    if (n > ADDRINFO_STACK_MAX) {
+        int max = n;
+        ai = (net_addrinfo_t *)lua_newuserdata(L, (size_t)max * sizeof *ai);
+        n = net_getaddrinfo(host, service, family, socktype, protocol, flags,
+                            ai, max);
+        if (n > max) /* the answer grew between the calls: keep what fits */
+            n = max;
+    }
+    if (n < 0)
+        return push_int(L, n);
+    push_addrinfos(L, ai, n);
+    return 1;
+}
+
+static int l_getaddrinfo_unix(lua_State *L)
+{
+    net_addrinfo_t ai;
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    int n = net_getaddrinfo_unix(path, len, arg_int(L, 2), &ai);
+    if (n < 0)
+        return push_int(L, n);
+    push_addrinfos(L, &ai, n > 1 ? 1 : n);
+    return 1;
+}
+
+/* ---- readiness --------------------------------------------------------------------- */
+
+static int l_poll_fd(lua_State *L)
+{
+    return push_int(L, net_poll_fd(arg_int(L, 1), arg_int(L, 2),
+                                   luaL_checknumber(L, 3)));
+}
+
+/* ---- the module ------------------------------------------------------------------------ */
+
+static const luaL_Reg functions[] = {
+    {"version", l_version},
+    {"strerror", l_strerror},
+    {"guard", l_guard},
+    {"guard_close", l_guard_close},
+    {"guard_release", l_guard_release},
+    {"sock_open", l_sock_open},
+    {"sock_pair", l_sock_pair},
+    {"sock_bind", l_sock_bind},
+    {"sock_connect", l_sock_connect},
+    {"sock_accept", l_sock_accept},
+    {"sock_send", l_sock_send},
+    {"sock_sendto", l_sock_sendto},
+    {"sock_linger", l_sock_linger},
+    {"sock_getsockname", l_sock_getsockname},
+    {"sock_getpeername", l_sock_getpeername},
+    NET_FD_CALLS(REGISTER_SOCK)
+    NET_FD_ARG_CALLS(REGISTER_SOCK)
+    NET_INT_OPTIONS(REGISTER_SOCK)
+    NET_SECONDS_OPTIONS(REGISTER_SOCK)
+    {"addr_inet", l_addr_inet},
+    {"addr_unix", l_addr_unix},
+    {"addr_family", l_addr_family},
+    {"addr_host", l_addr_host},
+    {"addr_port", l_addr_port},
+    {"addr_path", l_addr_path},
+    {"getaddrinfo", l_getaddrinfo},
+    {"getaddrinfo_unix", l_getaddrinfo_unix},
+    {"poll_fd", l_poll_fd},
+    {NULL, NULL},
+};
+
+/* The receivers, each closing over its own scratch buffer (see recv_buffer). */
+static const luaL_Reg receivers[] = {
+    {"sock_recv", l_sock_recv},
+    {"sock_recvfrom", l_sock_recvfrom},
+    {NULL, NULL},
+};
+
+static void register_metatables(lua_State *L)
+{
+    luaL_newmetatable(L, ADDR_MT);
+    lua_pop(L, 1);
+    luaL_newmetatable(L, GUARD_MT);
+    lua_pushcfunction(L, guard_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+}
+
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+int luaopen_net_capi(lua_State *L)
+{
+    register_metatables(L);
+    luaL_newlib(L, functions);
+    lua_newuserdata(L, 0); /* the empty first scratch buffer */
+    luaL_setfuncs(L, receivers, 1);
+    push_constants(L);
+    lua_setfield(L, -2, "constants");
+    return 1;
+}

@@ -1,0 +1,221 @@
+-- Programming errors raise, with the auxlib's wording; system failures never
+-- do. A raise happens before any socket is made: no descriptor leaks.
+local net = require('net')
+local stream = require('net.stream')
+local inet = require('net.stream.inet')
+local unix = require('net.stream.unix')
+local h = require('spec.lua.helper')
+
+-- Checks that fn(...) raises `expected` and leaves no descriptor behind.
+local function raises(expected, fn, ...)
+  local before = h.fd_count()
+  h.raises(expected, fn, ...)
+  assert.are.equal(before, h.fd_count())
+end
+
+describe('method arguments', function()
+  local a, b
+
+  before_each(function()
+    local pair = assert(stream.pair())
+    a, b = pair[1], pair[2]
+  end)
+
+  after_each(function()
+    a:close()
+    b:close()
+  end)
+
+  local booleans = {
+    'cloexec', 'nonblock', 'reuseport', 'reuseaddr', 'debug', 'dontroute',
+    'timestamp', 'broadcast', 'oobinline', 'keepalive', 'tcpnodelay', 'tcpcork',
+  }
+  local numbers = {
+    'rcvbuf', 'rcvlowat', 'sndbuf', 'sndlowat', 'rcvtimeo', 'sndtimeo',
+    'tcpkeepalive', 'tcpkeepintvl', 'tcpintvl', 'tcpkeepcnt',
+  }
+
+  for _, name in ipairs(booleans) do
+    it(name .. ' takes a boolean', function()
+      raises("bad argument #1 to '" .. name .. "' (boolean expected, got number)",
+        a[name], a, 1)
+      raises("bad argument #1 to '" .. name .. "' (boolean expected, got string)",
+        a[name], a, 'true')
+    end)
+  end
+
+  for _, name in ipairs(numbers) do
+    it(name .. ' takes a number', function()
+      raises("bad argument #1 to '" .. name .. "' (number expected, got string)",
+        a[name], a, 'x')
+      raises("bad argument #1 to '" .. name .. "' (number expected, got boolean)",
+        a[name], a, true)
+    end)
+  end
+
+  it('rcvbuf("x") raises the auxlib message exactly', function()
+    raises("bad argument #1 to 'rcvbuf' (number expected, got string)", a.rcvbuf, a, 'x')
+  end)
+
+  it('a wrong argument leaves the option unchanged', function()
+    local before = a:rcvbuf()
+    pcall(a.rcvbuf, a, 'x')
+    assert.are.equal(before, a:rcvbuf())
+    assert.is_false(a:nonblock())
+    pcall(a.nonblock, a, 1)
+    assert.is_false(a:nonblock())
+  end)
+
+  it('recv takes a number size and number flags', function()
+    raises("bad argument #1 to 'recv' (number expected, got string)", a.recv, a, 'big')
+    raises("bad argument #2 to 'recv' (number expected, got string)", a.recv, a, 10, 'peek')
+  end)
+
+  it('send takes a string and number flags', function()
+    raises("bad argument #1 to 'send' (string expected, got table)", a.send, a, {})
+    raises("bad argument #1 to 'send' (string expected, got nil)", a.send, a, nil)
+    raises("bad argument #2 to 'send' (number expected, got string)", a.send, a, 'x', 'oob')
+    -- Nothing was sent by the failed calls.
+    assert.is_true(b:nonblock(true))
+    local r = h.pack(b:recv())
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3])
+  end)
+
+  it('linger takes seconds or false', function()
+    local ok, msg = pcall(a.linger, a, 'x')
+    assert.is_false(ok)
+    assert.is_truthy(tostring(msg):find("bad argument #1 to 'linger' (", 1, true), msg)
+    assert.is_false(a:linger())
+  end)
+
+  it('listen takes a number backlog', function()
+    local srv = assert(inet.server.new { host = '127.0.0.1', port = 0 })
+    raises("bad argument #1 to 'listen' (number expected, got string)", srv.listen, srv, 'x')
+    assert.is_false(srv:acceptconn())
+    srv:close()
+  end)
+
+  it('net.wrap takes a number', function()
+    raises("bad argument #1 to 'wrap' (number expected, got string)", net.wrap, '3')
+  end)
+end)
+
+-- Every constructor that takes an options table, with one valid table each.
+local constructors = {
+  { 'inet.server.new', inet.server.new, { host = '127.0.0.1', port = 0 } },
+  { 'inet.client.new', inet.client.new, { host = '127.0.0.1', port = 1 } },
+  { 'unix.server.new', unix.server.new, { path = '/nonexistent/dir/s' } },
+  { 'unix.client.new', unix.client.new, { path = '/nonexistent/dir/s' } },
+  { 'stream.getaddrinfoin', stream.getaddrinfoin, { host = '127.0.0.1' } },
+  { 'stream.getaddrinfoun', stream.getaddrinfoun, { path = '/tmp/x' } },
+  { 'stream.pair', stream.pair, {} },
+}
+
+local function short_name(full)
+  return full:match('([^.]+)$')
+end
+
+local function with(base, key, value)
+  local t = {}
+  for k, v in pairs(base) do t[k] = v end
+  t[key] = value
+  return t
+end
+
+describe('options tables', function()
+  for _, c in ipairs(constructors) do
+    local label, fn, valid = c[1], c[2], c[3]
+    local name = short_name(label)
+
+    it(label .. ' raises on an unknown key (a typo never goes unnoticed)', function()
+      raises("bad argument #1 to '" .. name .. "' (unknown option 'hots')",
+        fn, with(valid, 'hots', 'x'))
+      raises("bad argument #1 to '" .. name .. "' (unknown option 'nonblocking')",
+        fn, with(valid, 'nonblocking', true))
+    end)
+
+    if label ~= 'stream.pair' then
+      it(label .. ' raises when the argument is not a table', function()
+        raises("bad argument #1 to '" .. name .. "' (table expected, got nil)", fn, nil)
+        raises("bad argument #1 to '" .. name .. "' (table expected, got string)", fn, '127.0.0.1')
+      end)
+    end
+  end
+
+  it('stream.pair takes no argument or a table', function()
+    local pair = assert(stream.pair())
+    pair[1]:close(); pair[2]:close()
+    raises("bad argument #1 to 'pair' (table expected, got string)", stream.pair, 'x')
+    raises("bad argument #1 to 'pair' (option 'nonblock' must be boolean, got string)",
+      stream.pair, { nonblock = 'yes' })
+  end)
+
+  it('a typo in a client\'s options never connects', function()
+    local srv, port = h.tcp_server('127.0.0.1')
+    assert.is_true(srv:nonblock(true))
+    raises("bad argument #1 to 'new' (unknown option 'prot')",
+      inet.client.new, { host = '127.0.0.1', prot = port })
+    local r = h.pack(srv:accept())
+    assert.is_nil(r[1]); assert.is_true(r[3]) -- nothing arrived
+    srv:close()
+  end)
+
+  it('port must be a number or a string', function()
+    for _, fn in ipairs { inet.server.new, inet.client.new } do
+      raises("bad argument #1 to 'new' (option 'port' must be number or string, got table)",
+        fn, { host = '127.0.0.1', port = {} })
+      raises("bad argument #1 to 'new' (option 'port' must be number or string, got boolean)",
+        fn, { host = '127.0.0.1', port = true })
+    end
+    raises("bad argument #1 to 'getaddrinfoin' (option 'port' must be number or string, got table)",
+      stream.getaddrinfoin, { host = '127.0.0.1', port = {} })
+  end)
+
+  it('host and path must be strings', function()
+    raises("bad argument #1 to 'new' (option 'host' must be string, got table)",
+      inet.client.new, { host = {}, port = 1 })
+    raises("bad argument #1 to 'new' (option 'host' must be string, got boolean)",
+      inet.server.new, { host = true, port = 0 })
+    raises("bad argument #1 to 'new' (option 'path' must be string, got number)",
+      unix.server.new, { path = 5 })
+    raises("bad argument #1 to 'new' (option 'path' must be string, got table)",
+      unix.client.new, { path = {} })
+    raises("bad argument #1 to 'getaddrinfoun' (option 'path' must be string, got boolean)",
+      stream.getaddrinfoun, { path = true })
+  end)
+
+  it('boolean options must be booleans', function()
+    local cases = {
+      { inet.server.new, { host = '127.0.0.1', port = 0 }, { 'nonblock', 'reuseaddr', 'reuseport' } },
+      { inet.client.new, { host = '127.0.0.1', port = 1 }, { 'nonblock' } },
+      { unix.server.new, { path = '/nonexistent/s' }, { 'nonblock' } },
+      { unix.client.new, { path = '/nonexistent/s' }, { 'nonblock' } },
+    }
+    for _, case in ipairs(cases) do
+      for _, key in ipairs(case[3]) do
+        raises("bad argument #1 to 'new' (option '" .. key .. "' must be boolean, got string)",
+          case[1], with(case[2], key, 'yes'))
+        raises("bad argument #1 to 'new' (option '" .. key .. "' must be boolean, got number)",
+          case[1], with(case[2], key, 1))
+      end
+    end
+    for _, key in ipairs { 'passive', 'canonname', 'numeric' } do
+      raises("bad argument #1 to 'getaddrinfoin' (option '" .. key .. "' must be boolean, got number)",
+        stream.getaddrinfoin, { host = '127.0.0.1', [key] = 1 })
+    end
+    raises("bad argument #1 to 'getaddrinfoun' (option 'passive' must be boolean, got string)",
+      stream.getaddrinfoun, { path = '/tmp/x', passive = 'yes' })
+  end)
+
+  it('host= is an alias for the unix client only', function()
+    raises("bad argument #1 to 'new' (unknown option 'host')",
+      unix.server.new, { host = '/nonexistent/s' })
+  end)
+
+  it('system failures are returned, not raised', function()
+    local ok, v, err = pcall(unix.client.new, { path = '/nonexistent/dir/s' })
+    assert.is_true(ok)
+    assert.is_nil(v)
+    assert.are.equal('No such file or directory', err)
+  end)
+end)

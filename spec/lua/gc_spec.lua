@@ -1,0 +1,152 @@
+-- The garbage collector closes what the program forgot, exactly once: never
+-- a descriptor that close() already gave back and the kernel handed out again.
+local net = require('net')
+local stream = require('net.stream')
+local inet = require('net.stream.inet')
+local unix = require('net.stream.unix')
+local h = require('spec.lua.helper')
+
+-- Two full cycles: the first runs finalizers, the second frees what they
+-- released (5.1/LuaJIT userdata and ffi.gc cdata both finish in one, but a
+-- second pass costs nothing and removes any doubt).
+local function collect()
+  collectgarbage('collect')
+  collectgarbage('collect')
+end
+
+-- How many sockets may exist at once without nearing the descriptor limit
+-- (ulimit -n is often 1024): an even number, at most 1000.
+local function batch_size()
+  local room = h.fd_limit() - h.fd_count() - 64
+  assert(room >= 64, 'too few free descriptors to run the GC spec')
+  room = math.min(1000, room)
+  return room - room % 2
+end
+
+-- Makes n sockets (n/2 pairs) and drops them; returns their fd numbers. The
+-- sockets live only in this function's frame, so nothing on the caller's
+-- stack still refers to them when it collects.
+local function make_and_drop(n, before)
+  local batch = {}
+  for i = 1, n, 2 do
+    local pair = assert(stream.pair())
+    batch[i], batch[i + 1] = pair[1], pair[2]
+  end
+  assert(h.fd_count() == before + n, 'the batch did not open ' .. n .. ' descriptors')
+  local fds = {}
+  for i, s in ipairs(batch) do fds[i] = s:fd() end
+  return fds
+end
+
+describe('garbage collection', function()
+  before_each(collect)
+
+  it('closes 10,000 sockets dropped without close', function()
+    local before = h.fd_count()
+    local total, per_batch = 10000, batch_size()
+    local made, fds = 0, nil
+    while made < total do
+      fds = make_and_drop(math.min(per_batch, total - made), before)
+      made = made + #fds
+      collect()
+      assert.are.equal(before, h.fd_count())
+    end
+    assert.are.equal(total, made)
+    for _, fd in ipairs(fds) do
+      assert(not h.fd_is_open(fd), 'fd ' .. fd .. ' is still open')
+    end
+  end)
+
+  it('closes dropped servers, clients and accepted sockets of every class', function()
+    local dir = h.tmpdir()
+    local before = h.fd_count()
+    local function make_all()
+      local srv, port = h.tcp_server('127.0.0.1')
+      local c = assert(inet.client.new { host = '127.0.0.1', port = port })
+      local s = assert(srv:accept())
+      local path = dir .. '/gc.sock'
+      local usrv = assert(unix.server.new { path = path })
+      assert.is_nil(usrv:listen())
+      local uc = assert(unix.client.new { path = path })
+      local us = assert(usrv:accept())
+      assert.is_nil(c:connect()) -- the reconnected client's new fd, too
+      local s2 = assert(srv:accept())
+      local fds = {}
+      for _, sock in ipairs { srv, c, s, s2, usrv, uc, us } do fds[#fds + 1] = sock:fd() end
+      os.remove(path)
+      return fds
+    end
+    for _ = 1, 20 do
+      local fds = make_all()
+      collect()
+      for _, fd in ipairs(fds) do
+        assert(not h.fd_is_open(fd), 'fd ' .. fd .. ' is still open')
+      end
+    end
+    assert.are.equal(before, h.fd_count())
+    h.rmdir(dir)
+  end)
+
+  it('never closes a reused fd number after close()', function()
+    local pair = assert(stream.pair())
+    local fd = pair[1]:fd()
+    assert.is_nil(pair[1]:close())
+    -- The kernel hands out the lowest free number: the new pair gets fd.
+    local fresh = assert(stream.pair())
+    assert.are.equal(fd, fresh[1]:fd())
+    -- A weak table proves the closed socket really was collected.
+    local probe = setmetatable({ [pair[1]] = true }, { __mode = 'k' })
+    pair = nil -- luacheck: ignore 311 (the closed socket becomes garbage)
+    collect()
+    assert.is_nil(next(probe))
+    assert.is_true(h.fd_is_open(fd))
+    assert.are.equal(fd, fresh[1]:fd())
+    assert.are.equal(net.SOCK_STREAM, fresh[1]:socktype())
+    assert.are.equal(5, fresh[1]:send('alive'))
+    assert.are.equal('alive', fresh[2]:recv())
+    assert.are.equal(4, fresh[2]:send('back'))
+    assert.are.equal('back', fresh[1]:recv())
+    fresh[1]:close()
+    fresh[2]:close()
+  end)
+
+  it('never closes a reused fd number after many close() calls', function()
+    -- Many closed sockets become garbage while their numbers are in use by
+    -- live ones; every live socket must survive the collection.
+    local probe = setmetatable({}, { __mode = 'k' })
+    local live = {}
+    for i = 1, 200 do
+      local pair = assert(stream.pair())
+      pair[1]:close()
+      pair[2]:close()
+      probe[pair[1]], probe[pair[2]] = true, true
+      live[i] = assert(stream.pair()) -- takes the numbers just closed
+    end
+    collect()
+    assert.is_nil(next(probe)) -- all 400 closed sockets were collected
+    for i, pair in ipairs(live) do
+      assert(pair[1]:send('x') == 1, 'live pair ' .. i .. ' lost its fd')
+      assert.are.equal('x', pair[2]:recv())
+      pair[1]:close()
+      pair[2]:close()
+    end
+  end)
+
+  it('the reconnected client\'s old fd is not closed again by the collector', function()
+    local srv, c, s1 = h.tcp_trio('127.0.0.1')
+    local old = c:fd()
+    assert.is_nil(c:connect())
+    local s2 = assert(srv:accept()) -- may take the old number
+    local fresh = assert(stream.pair()) -- or this does
+    collect()
+    for _, sock in ipairs { s2, fresh[1], fresh[2] } do
+      assert.is_true(h.fd_is_open(sock:fd()))
+    end
+    assert.are.equal(2, c:send('ok'))
+    assert.are.equal('ok', h.recv_exact(s2, 2))
+    assert.are.equal(1, fresh[1]:send('y'))
+    assert.are.equal('y', fresh[2]:recv())
+    assert.is_false(old == c:fd())
+    for _, sock in ipairs { srv, c, s1, s2, fresh[1], fresh[2] } do sock:close() end
+  end)
+end)
