@@ -1,0 +1,187 @@
+/* life_test.c — open, pair, bind, listen, accept, connect, shutdown, close,
+ * over socketpair, TCP on 127.0.0.1 and ::1, and unix paths in a temporary
+ * folder. */
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "util.h"
+
+static int fd_has(int fd, int get, int bit) { return (fcntl(fd, get) & bit) != 0; }
+
+static void test_open_and_close(void)
+{
+    int fd = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_NONBLOCK | NET_CLOEXEC);
+    CHECK(fd >= 0);
+    CHECK(fd_has(fd, F_GETFL, O_NONBLOCK));
+    CHECK(fd_has(fd, F_GETFD, FD_CLOEXEC));
+    CHECK_EQ(0, net_sock_close(fd));
+    CHECK_EQ(-EBADF, net_sock_close(fd));
+
+    fd = net_sock_open(AF_INET, SOCK_STREAM, 0, 0);
+    CHECK(!fd_has(fd, F_GETFL, O_NONBLOCK));
+    CHECK(!fd_has(fd, F_GETFD, FD_CLOEXEC));
+    net_sock_close(fd);
+
+    CHECK_EQ(-EINVAL, net_sock_open(AF_INET, SOCK_STREAM, 0, 64));
+    CHECK_EQ(-EAFNOSUPPORT, net_sock_open(12345, SOCK_STREAM, 0, 0));
+}
+
+static void test_pair(void)
+{
+    int fds[2] = {-1, -1};
+    CHECK_EQ(0, net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    CHECK(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1]);
+    CHECK(fd_has(fds[1], F_GETFD, FD_CLOEXEC));
+    CHECK_EQ(3, net_sock_send(fds[0], "abc", 3, 0));
+    char buf[4];
+    CHECK_EQ(3, net_sock_recv(fds[1], buf, sizeof buf, 0));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    CHECK_EQ(-EOPNOTSUPP, net_sock_pair(AF_INET, SOCK_STREAM, 0, 0, fds));
+    CHECK_EQ(-EINVAL, net_sock_pair(AF_UNIX, SOCK_STREAM, 0, 64, fds));
+    CHECK_EQ(-EINVAL, net_sock_pair(AF_UNIX, SOCK_STREAM, 0, 0, NULL));
+}
+
+/* bind, listen, connect, accept over one inet host. */
+static void test_tcp(const char *host)
+{
+    net_addr_t addr, peer, client_name;
+    int lfd = tcp_listener(host, &addr);
+    CHECK(net_addr_port(&addr) > 0);
+
+    /* A second bind to the same port fails. */
+    int other = net_sock_open(addr.family, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-EADDRINUSE, net_sock_bind(other, &addr));
+    net_sock_close(other);
+
+    int c = net_sock_open(addr.family, SOCK_STREAM, 0, NET_CLOEXEC);
+    CHECK_EQ(0, net_sock_connect(c, &addr));
+    int s = net_sock_accept(lfd, NET_NONBLOCK | NET_CLOEXEC, &peer);
+    CHECK(s >= 0);
+    CHECK(fd_has(s, F_GETFL, O_NONBLOCK));
+    CHECK(fd_has(s, F_GETFD, FD_CLOEXEC));
+    CHECK_EQ(0, net_sock_getsockname(c, &client_name));
+    CHECK_EQ(net_addr_port(&client_name), net_addr_port(&peer));
+    char h1[NET_HOST_MAX], h2[NET_HOST_MAX];
+    net_addr_host(&client_name, h1, sizeof h1);
+    net_addr_host(&peer, h2, sizeof h2);
+    CHECK_STR(h1, h2);
+    CHECK_STR(host, h2);
+
+    /* Nothing waiting on a non-blocking listener. */
+    CHECK_EQ(0, net_sock_nonblock(lfd, 1) < 0);
+    CHECK_EQ(-EAGAIN, net_sock_accept(lfd, 0, NULL));
+    CHECK_EQ(-EINVAL, net_sock_accept(lfd, 64, NULL));
+
+    /* shutdown: the peer reads end-of-stream; a bad `how` is refused. */
+    CHECK_EQ(0, net_sock_shutdown(c, SHUT_WR));
+    char buf[8];
+    CHECK_EQ(0, net_sock_recv(s, buf, sizeof buf, 0));
+    CHECK_EQ(-EINVAL, net_sock_shutdown(c, 99));
+    net_sock_close(s);
+    net_sock_close(c);
+
+    /* Refused: the port of a listener that is gone. */
+    net_sock_close(lfd);
+    c = net_sock_open(addr.family, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-ECONNREFUSED, net_sock_connect(c, &addr));
+    net_sock_close(c);
+
+    /* The same refusal reported through a non-blocking connect. */
+    c = net_sock_open(addr.family, SOCK_STREAM, 0, NET_NONBLOCK);
+    int rc = net_sock_connect(c, &addr);
+    CHECK(rc == -EINPROGRESS || rc == -ECONNREFUSED);
+    if (rc == -EINPROGRESS) {
+        CHECK(net_poll_fd(c, POLLOUT, 5) > 0);
+        CHECK_EQ(ECONNREFUSED, net_sock_error(c));
+    }
+    net_sock_close(c);
+}
+
+static void test_nonblocking_connect(void)
+{
+    net_addr_t addr;
+    int lfd = tcp_listener("127.0.0.1", &addr);
+    int c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_NONBLOCK);
+    int rc = net_sock_connect(c, &addr);
+    CHECK(rc == 0 || rc == -EINPROGRESS);
+    CHECK(net_poll_fd(c, POLLOUT, 5) & POLLOUT);
+    CHECK_EQ(0, net_sock_error(c));
+    int s = net_sock_accept(lfd, 0, NULL);
+    CHECK(s >= 0);
+    net_sock_close(s);
+    net_sock_close(c);
+    net_sock_close(lfd);
+}
+
+static void test_failures_on_closed_fd(void)
+{
+    net_addr_t addr;
+    int fd = net_sock_open(AF_INET, SOCK_STREAM, 0, 0);
+    net_sock_close(fd);
+    SETUP(net_addr_inet(&addr, "127.0.0.1", 0));
+    CHECK_EQ(-EBADF, net_sock_bind(fd, &addr));
+    CHECK_EQ(-EBADF, net_sock_listen(fd, 1));
+    CHECK_EQ(-EBADF, net_sock_accept(fd, 0, NULL));
+    CHECK_EQ(-EBADF, net_sock_connect(fd, &addr));
+    CHECK_EQ(-EBADF, net_sock_shutdown(fd, SHUT_RDWR));
+    /* An address whose family does not match its sockaddr is refused. */
+    net_addr_t bad = addr;
+    bad.family = AF_INET6;
+    CHECK_EQ(-EINVAL, net_sock_bind(fd, &bad));
+    CHECK_EQ(-EINVAL, net_sock_connect(fd, NULL));
+}
+
+static void test_unix(void)
+{
+    char dir[] = "/tmp/lua-net-ctest.XXXXXX";
+    char path[128];
+    net_addr_t addr, name;
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    snprintf(path, sizeof path, "%s/s", dir);
+    SETUP(net_addr_unix(&addr, path, strlen(path)));
+    int lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
+    CHECK_EQ(0, net_sock_bind(lfd, &addr));
+    CHECK_EQ(0, net_sock_listen(lfd, 4));
+    int c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
+    CHECK_EQ(0, net_sock_connect(c, &addr));
+    int s = net_sock_accept(lfd, 0, &name);
+    CHECK(s >= 0);
+    CHECK_EQ(AF_UNIX, name.family);
+    CHECK_EQ(2, net_sock_send(c, "hi", 2, 0));
+    char buf[4];
+    CHECK_EQ(2, net_sock_recv(s, buf, sizeof buf, 0));
+    net_sock_close(s);
+    net_sock_close(c);
+    net_sock_close(lfd);
+    /* The path stays until removed: a second bind is refused. */
+    lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-EADDRINUSE, net_sock_bind(lfd, &addr));
+    net_sock_close(lfd);
+    unlink(path);
+    /* Nothing listens there any more. */
+    c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-ENOENT, net_sock_connect(c, &addr));
+    net_sock_close(c);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    test_open_and_close();
+    test_pair();
+    test_tcp("127.0.0.1");
+    test_tcp("::1");
+    test_nonblocking_connect();
+    test_failures_on_closed_fd();
+    test_unix();
+    return check_done("life");
+}
