@@ -1,9 +1,8 @@
 -- luacheck configuration: run by `meson test` (suite lint) over ffi/, spec/,
 -- examples/, bench/ and tools/.
 std = 'max'          -- code runs on Lua 5.1-5.4 and LuaJIT
-max_line_length = 110
+max_line_length = 120
 globals = {}
 read_globals = {'jit'}
 
 files['spec'] = {std = '+busted'}
-files['bench'] = {max_line_length = 120}

@@ -156,8 +156,11 @@ function stream.connect_new(cls, ais, nonblock)
 end
 
 -- client:connect(): a new connection to the same destination; the old one is
--- closed only once the new one is made (or, non-blocking, under way).
+-- closed only once the new one is made (or, non-blocking, under way). A
+-- closed client stays closed, like every closed socket.
+local EBADF_MSG = net.strerror(-K.EBADF)
 function stream.reconnect(self)
+    if self._fd < 0 then return EBADF_MSG end
     local fd, err = connect_first(self._ais, self._nonblock)
     if not fd then return err end
     local old = self._guard
