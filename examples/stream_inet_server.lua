@@ -14,8 +14,10 @@ local count = tonumber(arg[2] or 1)
 assert(port and count, 'usage: stream_inet_server.lua [PORT [COUNT]]')
 
 local server = assert(inet.server.new{host = '127.0.0.1', port = port, reuseaddr = true})
-local _, err = server:listen()
-assert(not err, err)
+local err = server:listen() -- acting methods return nil, or the error message
+if err then
+    error(err)
+end
 print('listening on ' .. tostring(assert(server:getsockname())))
 io.stdout:flush() -- a script may be waiting for this line to learn the port
 

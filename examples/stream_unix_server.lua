@@ -20,8 +20,10 @@ local count = tonumber(arg[2] or 1)
 assert(count, 'usage: stream_unix_server.lua [PATH [COUNT]]')
 
 local server = assert(unix.server.new{path = path})
-local _, err = server:listen()
-assert(not err, err)
+local err = server:listen() -- acting methods return nil, or the error message
+if err then
+    error(err)
+end
 print('listening on ' .. path)
 io.stdout:flush() -- a script may be waiting for this line
 
