@@ -6,7 +6,7 @@ local core = require('net.core')
 local h = require('spec.lua.helper')
 
 local K = core.constants
-local BACKEND = os.getenv('NET_BACKEND') or (rawget(_G, 'jit') and 'ffi' or 'capi')
+local BACKEND = core.backend -- 'ffi' or 'capi', set by net.core
 
 -- Whether bit (a power of two) is set in a poll result; no bit operators on
 -- Lua 5.1 and LuaJIT.
@@ -39,8 +39,15 @@ local function close(fd)
   return core.sock_close(fd)
 end
 
+-- A unix pair. Blocking ones get a 5 s receive timeout, so that a test whose
+-- expected data never comes fails (with -EAGAIN) instead of hanging.
 local function pair(type_, flags)
-  return track(core.sock_pair(K.AF_UNIX, type_ or K.SOCK_STREAM, 0, flags or 0))
+  local a, b = track(core.sock_pair(K.AF_UNIX, type_ or K.SOCK_STREAM, 0, flags or 0))
+  if not has(flags or 0, K.NONBLOCK) then
+    core.sock_rcvtimeo(a, 5)
+    core.sock_rcvtimeo(b, 5)
+  end
+  return a, b
 end
 
 -- A listening TCP socket on host (a loopback literal), an ephemeral port.
@@ -67,6 +74,7 @@ local function recv_exact(fd, n)
   local got, have = {}, 0
   for _ = 1, n + 1 do
     if have == n then break end
+    assert(core.poll_fd(fd, K.POLLIN, 5) > 0, 'no data for 5 seconds')
     local s = core.sock_recv(fd, n - have, 0)
     assert(type(s) == 'string' and s ~= '', 'recv gave ' .. tostring(s))
     got[#got + 1] = s
@@ -220,8 +228,10 @@ describe('net.core guards', function()
     core.guard(fd)
   end
 
+  -- The peers are non-blocking: a recv on a still-open pair gives -EAGAIN
+  -- at once, where a blocking one would hang the suite.
   it('guard_close closes once; the second call is -EBADF', function()
-    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, 0)
+    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
     track(b)
     local g = core.guard(a)
     assert.are.equal(0, core.guard_close(g))
@@ -231,7 +241,7 @@ describe('net.core guards', function()
   end)
 
   it('guard_release hands the fd back and the collector leaves it open', function()
-    local a, b = pair()
+    local a, b = pair(K.SOCK_STREAM, K.NONBLOCK)
     local g = core.guard(a)
     assert.are.equal(a, core.guard_release(g))
     assert.are.equal(-K.EBADF, core.guard_close(g))
@@ -243,7 +253,7 @@ describe('net.core guards', function()
   end)
 
   it('a collected guard closes its fd', function()
-    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, 0)
+    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
     track(b)
     drop_guard(a)
     collectgarbage()
@@ -255,7 +265,7 @@ describe('net.core guards', function()
   it('200 collected guards close all their fds', function()
     local peers = {}
     for i = 1, 200 do
-      local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, 0)
+      local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
       peers[i] = track(b)
       drop_guard(a)
     end

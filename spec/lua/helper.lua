@@ -45,13 +45,15 @@ local function pid()
   return assert(tonumber(line:match('^(%d+)')))
 end
 
--- How many descriptors this process has open. `ls` runs in a child, so it
--- lists /proc/<our pid>/fd, not its own; the popen pipe is counted every
--- time, so two counts compare exactly.
+-- How many sockets this process has open. `ls -l` runs in a child and lists
+-- /proc/<our pid>/fd; only socket entries are counted, because the popen
+-- pipe's own descriptors are there or not depending on timing.
 function M.fd_count()
-  local p = assert(io.popen('ls /proc/' .. pid() .. '/fd'))
+  local p = assert(io.popen('ls -l /proc/' .. pid() .. '/fd'))
   local n = 0
-  for _ in p:lines() do n = n + 1 end
+  for line in p:lines() do
+    if line:find('socket:', 1, true) then n = n + 1 end
+  end
   p:close()
   return n
 end
