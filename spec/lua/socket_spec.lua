@@ -379,6 +379,7 @@ describe('a closed socket', function()
 
   it('returns it from connect of a closed unix client', function()
     local dir = h.tmpdir()
+    finally(function() h.rmdir(dir) end)
     local path = dir .. '/s'
     local srv = assert(unix.server.new { path = path })
     assert.is_nil(srv:listen())
@@ -386,7 +387,6 @@ describe('a closed socket', function()
     assert.is_nil(c:close())
     check_all(c, { { 'connect' } })
     srv:close()
-    h.rmdir(dir)
   end)
 
   it('gives its fd back to the kernel once', function()
