@@ -5,6 +5,8 @@ local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
 local addrinfo = require('net.addrinfo')
+local result = require('net.util.result')
+local define_options = require('net.util.options')
 
 local setmetatable, type = setmetatable, type
 local check = args.check
@@ -16,11 +18,9 @@ for name, value in pairs(K) do
     net[name] = value
 end
 
-local EBADF_MSG = strerror(-K.EBADF)
-local EINVAL_MSG = strerror(-K.EINVAL)
-local INT_MAX = 2147483647
-local AGAIN = {[-K.EAGAIN] = true, [-K.EWOULDBLOCK] = true, [-K.EINTR] = true}
-local PEER_GONE = {[-K.EPIPE] = true, [-K.ECONNRESET] = true}
+local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
+local AGAIN, PEER_GONE = result.AGAIN, result.PEER_GONE
+local fail, acted = result.fail, result.acted
 local DEFAULT_RECV_SIZE = 8192
 
 local Socket = class('net.Socket')
@@ -36,12 +36,6 @@ function Socket:__tostring()
     return self._NAME .. (fd >= 0 and (': fd ' .. fd) or ': closed')
 end
 
--- nil, message for a failed call; the message of a result code otherwise.
-local function fail(code)
-    return nil, strerror(code)
-end
-net.fail = fail -- shared with the subclasses' modules
-
 function Socket:fd()
     local fd = self._fd
     if fd < 0 then return nil, EBADF_MSG end
@@ -51,16 +45,11 @@ end
 function Socket:close()
     if self._fd < 0 then return EBADF_MSG end
     self._fd = -1 -- never touch this number again: the kernel may reuse it
-    local rc = core.guard_close(self._guard)
-    if rc < 0 then return strerror(rc) end
+    return acted(core.guard_close(self._guard))
 end
 
-local function shutdown(self, how)
-    local rc = core.sock_shutdown(self._fd, how)
-    if rc < 0 then return strerror(rc) end
-end
-function Socket:closer() return shutdown(self, K.SHUT_RD) end
-function Socket:closew() return shutdown(self, K.SHUT_WR) end
+function Socket:closer() return acted(core.sock_shutdown(self._fd, K.SHUT_RD)) end
+function Socket:closew() return acted(core.sock_shutdown(self._fd, K.SHUT_WR)) end
 
 -- The socket's own family/type/protocol describe its addresses.
 local function name_info(self, addr)
@@ -90,64 +79,7 @@ function Socket:atmark()
     return v == 1
 end
 
--- Getter/setter methods from one table: name -> kind. 'bool' methods take and
--- return booleans, 'int' ones integers, 'seconds' ones (fractional) numbers.
--- Each reads back the kernel's value after setting.
-local ACCESSORS = {
-    bool = function(prim, name)
-        return function(self, on)
-            local rc
-            if on == nil then
-                rc = prim(self._fd, -1)
-            else
-                check(name, 1, on, 'boolean')
-                rc = prim(self._fd, on and 1 or 0)
-            end
-            if rc < 0 then return fail(rc) end
-            return rc == 1
-        end
-    end,
-    int = function(prim, name)
-        return function(self, val)
-            if val == nil then
-                val = -1
-            else
-                check(name, 1, val, 'number')
-                if val % 1 ~= 0 then
-                    args.error(name, 1, 'number has no integer representation')
-                elseif val < 0 or val > INT_MAX then
-                    return nil, EINVAL_MSG
-                end
-            end
-            local rc = prim(self._fd, val)
-            if rc < 0 then return fail(rc) end
-            return rc
-        end
-    end,
-    seconds = function(prim, name)
-        return function(self, sec)
-            if sec == nil then
-                sec = -1
-            elseif check(name, 1, sec, 'number') < 0 then
-                return nil, EINVAL_MSG
-            end
-            local rc = prim(self._fd, sec)
-            if rc < 0 then return fail(rc) end
-            return rc
-        end
-    end,
-}
-
--- Adds option methods to cls: list is {name, kind, [primitive name]}.
-function net.define_options(cls, list)
-    for _, opt in ipairs(list) do
-        local name, kind = opt[1], opt[2]
-        local prim = assert(core['sock_' .. (opt[3] or name)], name)
-        cls[name] = ACCESSORS[kind](prim, name)
-    end
-end
-
-net.define_options(Socket, {
+define_options(Socket, {
     {'cloexec', 'bool'}, {'nonblock', 'bool'},
     {'reuseport', 'bool'}, {'reuseaddr', 'bool'}, {'debug', 'bool'},
     {'dontroute', 'bool'}, {'timestamp', 'bool'}, {'broadcast', 'bool'},
@@ -237,5 +169,4 @@ end
 function net.strerror(code) return strerror(code) end
 function net.version() return core.version() end
 
-net.AGAIN, net.PEER_GONE = AGAIN, PEER_GONE
 return net

@@ -7,16 +7,18 @@ local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
 local addrinfo = require('net.addrinfo')
+local result = require('net.util.result')
+local define_options = require('net.util.options')
 
 local type, floor = type, math.floor
 local K = core.constants
-local fail = net.fail
+local fail, acted = result.fail, result.acted
 
 local stream = {}
 
 local Socket = class('net.stream.Socket', net.Socket)
 stream.Socket = Socket
-net.define_options(Socket, {
+define_options(Socket, {
     {'acceptconn', 'bool'}, {'oobinline', 'bool'}, {'keepalive', 'bool'},
     {'tcpnodelay', 'bool'}, {'tcpcork', 'bool'},
     {'tcpkeepalive', 'int'}, {'tcpkeepintvl', 'int'}, {'tcpkeepcnt', 'int'},
@@ -29,8 +31,7 @@ stream.Server = Server
 -- listen([backlog]): backlog defaults to SOMAXCONN.
 function Server:listen(backlog)
     backlog = args.optional('listen', 1, backlog, 'number') or -1
-    local rc = core.sock_listen(self._fd, backlog)
-    if rc < 0 then return net.strerror(rc) end
+    return acted(core.sock_listen(self._fd, backlog))
 end
 
 -- sock | nil, nil, true (no connection waiting) | nil, err.
@@ -38,7 +39,7 @@ end
 function Server:accept()
     local fd = core.sock_accept(self._fd, K.CLOEXEC)
     if fd >= 0 then return Socket:adopt(fd) end
-    if net.AGAIN[fd] then return nil, nil, true end
+    if result.AGAIN[fd] then return nil, nil, true end
     return fail(fd)
 end
 
@@ -158,9 +159,8 @@ end
 -- client:connect(): a new connection to the same destination; the old one is
 -- closed only once the new one is made (or, non-blocking, under way). A
 -- closed client stays closed, like every closed socket.
-local EBADF_MSG = net.strerror(-K.EBADF)
 function stream.reconnect(self)
-    if self._fd < 0 then return EBADF_MSG end
+    if self._fd < 0 then return result.EBADF end
     local fd, err = connect_first(self._ais, self._nonblock)
     if not fd then return err end
     local old = self._guard
