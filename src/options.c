@@ -111,6 +111,10 @@ static double timeval_option(int fd, double val, int name)
             tv.tv_sec += 1;
             tv.tv_usec = 0;
         }
+        /* A positive timeout below half a microsecond must not round to
+         * {0, 0}, which the kernel reads as "no timeout at all". */
+        if (val > 0 && tv.tv_sec == 0 && tv.tv_usec == 0)
+            tv.tv_usec = 1;
         if (setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv) < 0)
             return NET_ERR();
     }

@@ -28,6 +28,14 @@ static int check_passed, check_failed;
                w_, g_);                                                       \
     } while (0)
 
+/* Floating-point values, compared exactly: expected first. */
+#define CHECK_DBL(want, got)                                                  \
+    do {                                                                      \
+        double w_ = (double)(want), g_ = (double)(got);                       \
+        CHECK_(w_ == g_, "%s == %s: expected %.9g, got %.9g", #want, #got,    \
+               w_, g_);                                                       \
+    } while (0)
+
 #define CHECK(cond) CHECK_((cond), "expected %s", #cond)
 
 #define CHECK_STR(want, got)                                                  \

@@ -4,7 +4,6 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -22,6 +21,7 @@ static void test_open_and_close(void)
     CHECK_EQ(-EBADF, net_sock_close(fd));
 
     fd = net_sock_open(AF_INET, SOCK_STREAM, 0, 0);
+    SETUP(fd);
     CHECK(!fd_has(fd, F_GETFL, O_NONBLOCK));
     CHECK(!fd_has(fd, F_GETFD, FD_CLOEXEC));
     net_sock_close(fd);
@@ -66,15 +66,13 @@ static void test_tcp(const char *host)
     CHECK(fd_has(s, F_GETFL, O_NONBLOCK));
     CHECK(fd_has(s, F_GETFD, FD_CLOEXEC));
     CHECK_EQ(0, net_sock_getsockname(c, &client_name));
-    CHECK_EQ(net_addr_port(&client_name), net_addr_port(&peer));
-    char h1[NET_HOST_MAX], h2[NET_HOST_MAX];
-    net_addr_host(&client_name, h1, sizeof h1);
-    net_addr_host(&peer, h2, sizeof h2);
-    CHECK_STR(h1, h2);
-    CHECK_STR(host, h2);
+    CHECK(addr_same(&client_name, &peer)); /* host and port */
+    char text[NET_HOST_MAX];
+    CHECK(net_addr_host(&peer, text, sizeof text) > 0);
+    CHECK_STR(host, text);
 
     /* Nothing waiting on a non-blocking listener. */
-    CHECK_EQ(0, net_sock_nonblock(lfd, 1) < 0);
+    CHECK_EQ(1, net_sock_nonblock(lfd, 1));
     CHECK_EQ(-EAGAIN, net_sock_accept(lfd, 0, NULL));
     CHECK_EQ(-EINVAL, net_sock_accept(lfd, 64, NULL));
 
@@ -139,13 +137,9 @@ static void test_failures_on_closed_fd(void)
 
 static void test_unix(void)
 {
-    char dir[] = "/tmp/lua-net-ctest.XXXXXX";
-    char path[128];
+    char dir[32], path[64], buf[8];
     net_addr_t addr, name;
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    temp_dir_make(dir);
     snprintf(path, sizeof path, "%s/s", dir);
     SETUP(net_addr_unix(&addr, path, strlen(path)));
     int lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
@@ -153,29 +147,52 @@ static void test_unix(void)
     CHECK_EQ(0, net_sock_listen(lfd, 4));
     int c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
     CHECK_EQ(0, net_sock_connect(c, &addr));
-    int s = net_sock_accept(lfd, 0, &name);
+    CHECK_EQ(0, net_sock_getpeername(c, &name));
+    CHECK(addr_same(&addr, &name));
+    int s = net_sock_accept(lfd, NET_NONBLOCK, &name);
     CHECK(s >= 0);
+    CHECK(fd_has(s, F_GETFL, O_NONBLOCK));
     CHECK_EQ(AF_UNIX, name.family);
+    CHECK_EQ(0, net_addr_path(&name, buf, sizeof buf)); /* the client is unnamed */
     CHECK_EQ(2, net_sock_send(c, "hi", 2, 0));
-    char buf[4];
     CHECK_EQ(2, net_sock_recv(s, buf, sizeof buf, 0));
+    CHECK(memcmp(buf, "hi", 2) == 0);
     net_sock_close(s);
     net_sock_close(c);
     net_sock_close(lfd);
-    /* The path stays until removed: a second bind is refused. */
+
+    /* The path stays until removed: a second bind is refused, and nobody
+     * accepts there any more. */
     lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
     CHECK_EQ(-EADDRINUSE, net_sock_bind(lfd, &addr));
     net_sock_close(lfd);
-    unlink(path);
-    /* Nothing listens there any more. */
+    c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-ECONNREFUSED, net_sock_connect(c, &addr));
+    net_sock_close(c);
+    /* Once removed, there is no such file. */
+    CHECK_EQ(0, unlink(path));
     c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, 0);
     CHECK_EQ(-ENOENT, net_sock_connect(c, &addr));
     net_sock_close(c);
-    rmdir(dir);
+    CHECK_EQ(0, temp_dir_remove(dir, NULL));
+}
+
+/* listen and accept on sockets that cannot do them. */
+static void test_wrong_kind(void)
+{
+    int u = net_sock_open(AF_INET, SOCK_DGRAM, 0, 0);
+    CHECK_EQ(-EOPNOTSUPP, net_sock_listen(u, 1));
+    CHECK_EQ(-EOPNOTSUPP, net_sock_accept(u, 0, NULL));
+    net_sock_close(u);
+    int t = net_sock_open(AF_INET, SOCK_STREAM, 0, 0);
+    CHECK_EQ(-EINVAL, net_sock_accept(t, 0, NULL)); /* not listening */
+    CHECK_EQ(-ENOTCONN, net_sock_shutdown(t, SHUT_WR));
+    net_sock_close(t);
 }
 
 int main(void)
 {
+    const int fds_at_start = fd_count();
     test_open_and_close();
     test_pair();
     test_tcp("127.0.0.1");
@@ -183,5 +200,7 @@ int main(void)
     test_nonblocking_connect();
     test_failures_on_closed_fd();
     test_unix();
+    test_wrong_kind();
+    CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("life");
 }

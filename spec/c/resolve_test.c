@@ -1,0 +1,159 @@
+/* resolve_test.c — net_getaddrinfo (numeric hosts, service names, passive,
+ * canonical names, counting, failures) and net_getaddrinfo_unix, each record
+ * then used on a real socket. */
+#define _GNU_SOURCE 1
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include "check.h"
+#include "util.h"
+
+/* Connects to a loopback listener through the record getaddrinfo gives for
+ * its host and port: the record is a usable address, not just text. */
+static void test_numeric(const char *host, int family)
+{
+    net_addrinfo_t out[4];
+    net_addr_t addr;
+    char port[8], text[NET_HOST_MAX];
+    int lfd = tcp_listener(host, &addr);
+    snprintf(port, sizeof port, "%d", net_addr_port(&addr));
+
+    int n = net_getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM, 0,
+                            NET_AI_NUMERICHOST | NET_AI_NUMERICSERV, out, 4);
+    CHECK_EQ(1, n);
+    CHECK_EQ(family, out[0].family);
+    CHECK_EQ(family, out[0].addr.family);
+    CHECK_EQ(SOCK_STREAM, out[0].socktype);
+    CHECK_EQ(IPPROTO_TCP, out[0].protocol);
+    CHECK_EQ(0, out[0].reserved);
+    CHECK_STR("", out[0].canonname);
+    CHECK(net_addr_host(&out[0].addr, text, sizeof text) > 0);
+    CHECK_STR(host, text);
+    CHECK(addr_same(&addr, &out[0].addr));
+
+    int c = net_sock_open(out[0].family, out[0].socktype, out[0].protocol, 0);
+    CHECK_EQ(0, net_sock_connect(c, &out[0].addr));
+    int s = net_sock_accept(lfd, 0, NULL);
+    CHECK(s >= 0);
+    net_sock_close(s);
+    net_sock_close(c);
+    net_sock_close(lfd);
+}
+
+static void test_names(void)
+{
+    net_addrinfo_t out[8];
+    char text[NET_HOST_MAX];
+
+    /* A service name from /etc/services (Debian's netbase). */
+    CHECK_EQ(1, net_getaddrinfo("::1", "http", AF_INET6, SOCK_STREAM, 0, 0, out, 8));
+    CHECK_EQ(80, net_addr_port(&out[0].addr));
+
+    /* No host, passive: the any address, to bind. No service: port 0. */
+    CHECK_EQ(1, net_getaddrinfo(NULL, "0", AF_INET, SOCK_STREAM, 0, NET_AI_PASSIVE, out, 8));
+    net_addr_host(&out[0].addr, text, sizeof text);
+    CHECK_STR("0.0.0.0", text);
+    CHECK_EQ(1, net_getaddrinfo(NULL, NULL, AF_INET6, SOCK_STREAM, 0, NET_AI_PASSIVE, out, 8));
+    net_addr_host(&out[0].addr, text, sizeof text);
+    CHECK_STR("::", text);
+    CHECK_EQ(0, net_addr_port(&out[0].addr));
+    /* No host, not passive: loopback. */
+    CHECK_EQ(1, net_getaddrinfo(NULL, "7", AF_INET, SOCK_STREAM, 0, 0, out, 8));
+    net_addr_host(&out[0].addr, text, sizeof text);
+    CHECK_STR("127.0.0.1", text);
+
+    /* The canonical name of localhost (from /etc/hosts), in the first record. */
+    int n = net_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 0,
+                            NET_AI_CANONNAME, out, 8);
+    CHECK(n >= 1);
+    CHECK_STR("localhost", out[0].canonname);
+    net_addr_host(&out[0].addr, text, sizeof text);
+    CHECK_STR("127.0.0.1", text);
+}
+
+/* Fewer places than results: the count is returned, only max written. */
+static void test_counting(void)
+{
+    net_addrinfo_t out[8];
+    int all = net_getaddrinfo("127.0.0.1", "1", AF_INET, 0, 0, NET_AI_NUMERICHOST, out, 8);
+    CHECK(all >= 2); /* one record per socket type */
+    memset(out, 0x5a, sizeof out);
+    CHECK_EQ(all, net_getaddrinfo("127.0.0.1", "1", AF_INET, 0, 0, NET_AI_NUMERICHOST, out, 1));
+    CHECK_EQ(AF_INET, out[0].family);
+    CHECK_EQ(0x5a5a5a5a, (uint32_t)out[1].family); /* untouched */
+    CHECK_EQ(all, net_getaddrinfo("127.0.0.1", "1", AF_INET, 0, 0, NET_AI_NUMERICHOST, NULL, 0));
+}
+
+static void test_failures(void)
+{
+    net_addrinfo_t out[8];
+    /* An unknown host with numeric-host set: no DNS query, EAI_NONAME. */
+    int rc = net_getaddrinfo("unknown.invalid", "80", AF_UNSPEC, SOCK_STREAM, 0,
+                             NET_AI_NUMERICHOST, out, 8);
+    CHECK(rc <= -NET_EAI_BASE);
+    CHECK_EQ(EAI_RESULT(EAI_NONAME), rc);
+    CHECK_STR("Name or service not known", net_strerror(rc));
+    /* An unknown service name; a name where a port number is required. */
+    rc = net_getaddrinfo("127.0.0.1", "no-such-service", AF_UNSPEC, SOCK_STREAM, 0, 0, out, 8);
+    CHECK_EQ(EAI_RESULT(EAI_SERVICE), rc);
+    CHECK_STR(gai_strerror(EAI_SERVICE), net_strerror(rc));
+    rc = net_getaddrinfo("127.0.0.1", "http", AF_INET, SOCK_STREAM, 0,
+                         NET_AI_NUMERICSERV, out, 8);
+    CHECK_EQ(EAI_RESULT(EAI_NONAME), rc);
+    /* An IPv6 literal asked for as IPv4. */
+    rc = net_getaddrinfo("::1", "1", AF_INET, SOCK_STREAM, 0, NET_AI_NUMERICHOST, out, 8);
+    CHECK(rc <= -NET_EAI_BASE);
+    /* libnet's own argument checks. */
+    CHECK_EQ(-EINVAL, net_getaddrinfo("127.0.0.1", "1", 0, 0, 0, 1 << 20, out, 8));
+    CHECK_EQ(-EINVAL, net_getaddrinfo("127.0.0.1", "1", 0, 0, 0, 0, NULL, 8));
+    CHECK_EQ(-EINVAL, net_getaddrinfo("127.0.0.1", "1", 0, 0, 0, 0, out, -1));
+}
+
+/* The unix record: bound and connected to in a private folder. */
+static void test_unix(void)
+{
+    net_addrinfo_t rec;
+    net_addr_t name;
+    char dir[32], path[64], buf[128], long_path[300];
+    temp_dir_make(dir);
+    int len = snprintf(path, sizeof path, "%s/s", dir);
+
+    CHECK_EQ(1, net_getaddrinfo_unix(path, (size_t)len, SOCK_STREAM, &rec));
+    CHECK_EQ(AF_UNIX, rec.family);
+    CHECK_EQ(SOCK_STREAM, rec.socktype);
+    CHECK_EQ(0, rec.protocol);
+    CHECK_STR("", rec.canonname);
+    CHECK_EQ(len, net_addr_path(&rec.addr, buf, sizeof buf));
+    CHECK_STR(path, buf);
+
+    int lfd = net_sock_open(rec.family, rec.socktype, rec.protocol, 0);
+    CHECK_EQ(0, net_sock_bind(lfd, &rec.addr));
+    CHECK_EQ(0, net_sock_listen(lfd, 1));
+    CHECK_EQ(0, net_sock_getsockname(lfd, &name));
+    CHECK(addr_same(&rec.addr, &name));
+    int c = net_sock_open(rec.family, rec.socktype, rec.protocol, 0);
+    CHECK_EQ(0, net_sock_connect(c, &rec.addr));
+    CHECK_EQ(0, net_sock_getpeername(c, &name));
+    CHECK(addr_same(&rec.addr, &name));
+    net_sock_close(c);
+    net_sock_close(lfd);
+    CHECK_EQ(0, temp_dir_remove(dir, "s"));
+
+    memset(long_path, 'y', sizeof long_path);
+    CHECK_EQ(-ENAMETOOLONG, net_getaddrinfo_unix(long_path, sizeof long_path, SOCK_STREAM, &rec));
+    CHECK_EQ(-EINVAL, net_getaddrinfo_unix(path, (size_t)len, SOCK_STREAM, NULL));
+    CHECK_EQ(-EINVAL, net_getaddrinfo_unix("", 0, SOCK_STREAM, &rec));
+}
+
+int main(void)
+{
+    const int fds_at_start = fd_count();
+    test_numeric("127.0.0.1", AF_INET);
+    test_numeric("::1", AF_INET6);
+    test_names();
+    test_counting();
+    test_failures();
+    test_unix();
+    CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
+    return check_done("resolve");
+}
