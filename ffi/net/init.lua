@@ -4,32 +4,29 @@
 local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
-local addrinfo = require('net.addrinfo')
 local result = require('net.util.result')
+local socket = require('net.util.socket')
 local define_options = require('net.util.options')
+local addrinfo = require('net.addrinfo')
 
-local setmetatable, type = setmetatable, type
-local check = args.check
+local type, pairs = type, pairs
 local strerror = core.strerror
 local K = core.constants
+local fail, acted = result.fail, result.acted
+local AGAIN, PEER_GONE = result.AGAIN, result.PEER_GONE
+local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
+local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
+local argerror = args.error
+
+local DEFAULT_RECV_SIZE = 8192
 
 local net = {}
 for name, value in pairs(K) do
     net[name] = value
 end
 
-local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
-local AGAIN, PEER_GONE = result.AGAIN, result.PEER_GONE
-local fail, acted = result.fail, result.acted
-local DEFAULT_RECV_SIZE = 8192
-
 local Socket = class('net.Socket')
 net.Socket = Socket
-
--- A new instance of class owning fd (closed by close() or the collector).
-function Socket.adopt(cls, fd)
-    return setmetatable({_fd = fd, _guard = core.guard(fd)}, cls)
-end
 
 function Socket:__tostring()
     local fd = self._fd
@@ -61,18 +58,16 @@ end
 function Socket:getsockname() return name_info(self, core.sock_getsockname(self._fd)) end
 function Socket:getpeername() return name_info(self, core.sock_getpeername(self._fd)) end
 
--- Read-only integers and flags of the socket.
-local function int_getter(prim)
-    return function(self)
+-- Read-only integers of the socket, one method per primitive.
+for method, prim in pairs({socktype = core.sock_type, family = core.sock_family,
+                           protocol = core.sock_protocol, error = core.sock_error}) do
+    Socket[method] = function(self)
         local v = prim(self._fd)
         if v < 0 then return fail(v) end
         return v
     end
 end
-Socket.socktype = int_getter(core.sock_type)
-Socket.family = int_getter(core.sock_family)
-Socket.protocol = int_getter(core.sock_protocol)
-Socket.error = int_getter(core.sock_error)
+
 function Socket:atmark()
     local v = core.sock_atmark(self._fd)
     if v < 0 then return fail(v) end
@@ -88,29 +83,42 @@ define_options(Socket, {
 })
 
 -- linger(): seconds when close waits, false when it does not.
--- linger(false) turns it off; linger(sec) turns it on for sec seconds.
+-- linger(false) turns it off; linger(sec) turns it on for sec whole seconds.
 function Socket:linger(sec)
     local on, seconds
     if sec == nil then
         on, seconds = core.sock_linger(self._fd, -1, 0)
     elseif sec == false then
         on, seconds = core.sock_linger(self._fd, 0, 0)
+    elseif type(sec) ~= 'number' then
+        argerror('linger', 1, 'number or false expected, got ' .. type(sec))
+    elseif sec % 1 ~= 0 then
+        argerror('linger', 1, NOT_INTEGER)
+    elseif sec < 0 or sec > INT_MAX then
+        return nil, EINVAL_MSG
     else
-        if type(sec) ~= 'number' then
-            args.error('linger', 1, 'number or false expected, got ' .. type(sec))
-        end
         on, seconds = core.sock_linger(self._fd, 1, sec)
     end
     if on < 0 then return fail(on) end
     return on == 1 and seconds
 end
 
--- The argument checks below are written inline, not through net.util.args:
--- on PUC Lua a helper call plus type() per argument cost more than the
--- send/recv they guard (bench/RESULTS.md). type() is only called when the
--- argument is not nil.
+-- MSG_* flags of recv and send: a whole number; nil when out of int range.
+-- Only called when flags are given, so the common call pays nothing.
+local function flags_of(fname, flags)
+    if type(flags) ~= 'number' then
+        argerror(fname, 2, 'number expected, got ' .. type(flags), 1)
+    elseif flags % 1 ~= 0 then
+        argerror(fname, 2, NOT_INTEGER, 1)
+    end
+    if flags >= 0 and flags <= INT_MAX then return flags end
+end
+
+-- The argument checks of recv and send are written inline, not through
+-- net.util.args: on PUC Lua a helper call plus type() per argument cost more
+-- than the system call they guard (bench/RESULTS.md). type() is only called
+-- for an argument that is not nil.
 local sock_send, sock_recv = core.sock_send, core.sock_recv
-local argerror = args.error
 
 -- str | nil, nil, true (try again) | nil, nil, nil (peer closed) | nil, err
 function Socket:recv(size, flags)
@@ -118,13 +126,16 @@ function Socket:recv(size, flags)
         size = DEFAULT_RECV_SIZE
     elseif type(size) ~= 'number' then
         argerror('recv', 1, 'number expected, got ' .. type(size))
-    elseif size < 1 then
+    elseif size % 1 ~= 0 then
+        argerror('recv', 1, NOT_INTEGER)
+    elseif size < 1 or size > INT_MAX then
         return nil, EINVAL_MSG
     end
     if flags == nil then
         flags = 0
-    elseif type(flags) ~= 'number' then
-        argerror('recv', 2, 'number expected, got ' .. type(flags))
+    else
+        flags = flags_of('recv', flags)
+        if not flags then return nil, EINVAL_MSG end
     end
     local str = sock_recv(self._fd, size, flags)
     if type(str) == 'string' then
@@ -143,8 +154,9 @@ function Socket:send(str, flags)
     end
     if flags == nil then
         flags = 0
-    elseif type(flags) ~= 'number' then
-        argerror('send', 2, 'number expected, got ' .. type(flags))
+    else
+        flags = flags_of('send', flags)
+        if not flags then return nil, EINVAL_MSG end
     end
     local n = sock_send(self._fd, str, flags)
     if n >= 0 then
@@ -159,11 +171,12 @@ end
 -- A socket object that owns fd from now on (close() or the collector closes
 -- it): net.stream.Socket for a stream socket, net.Socket otherwise.
 function net.wrap(fd)
-    check('wrap', 1, fd, 'number')
+    args.integer('wrap', 1, fd)
+    if fd < 0 or fd > INT_MAX then return nil, EBADF_MSG end
     local socktype = core.sock_type(fd)
     if socktype < 0 then return fail(socktype) end
     local cls = socktype == K.SOCK_STREAM and require('net.stream').Socket or Socket
-    return cls:adopt(fd)
+    return socket.adopt(cls, fd)
 end
 
 function net.strerror(code) return strerror(code) end

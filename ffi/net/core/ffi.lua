@@ -35,6 +35,8 @@ local linger_t = ffi.typeof('net_linger_t')
 local int2_t = ffi.typeof('int[2]')
 local guard_t = ffi.typeof('struct { int fd; }')
 local buffer_t = ffi.typeof('char[?]')
+local const_char_p = ffi.typeof('const char *')
+local ADDR_SIZE = ffi.sizeof(addr_t)
 
 function M.version() return C.net_version() end
 function M.strerror(code) return C_string(C.net_strerror(code)) end
@@ -104,21 +106,24 @@ function M.sock_shutdown(fd, how) return C.net_sock_shutdown(fd, how) end
 function M.sock_close(fd) return C.net_sock_close(fd) end
 
 -- ---- I/O ------------------------------------------------------------------
+-- recv reads into one buffer reused by every call (ffi.string copies out of
+-- it before anything else can run), grown to the largest size asked up to
+-- RECV_KEEP_MAX. A larger read gets a buffer of its own that the collector
+-- takes back, so one huge read does not pin its memory (as in net.capi).
+local RECV_KEEP_MAX = 4 * 1024 * 1024
 local recv_size = 65536
 local recv_buf = buffer_t(recv_size)
 
--- The buffer grows to the largest size ever asked and is reused.
 local function buffer_for(size)
-    if size > recv_size then
-        recv_buf = buffer_t(size)
-        recv_size = size
-    end
+    if size <= recv_size then return recv_buf end
+    if size > RECV_KEEP_MAX then return buffer_t(size) end
+    recv_buf, recv_size = buffer_t(size), size
     return recv_buf
 end
 
 function M.sock_send(fd, str, flags, i, j)
     if i then
-        local p = ffi.cast('const char *', str) + (i - 1)
+        local p = ffi.cast(const_char_p, str) + (i - 1)
         return tonumber(C.net_sock_send(fd, p, j - i + 1, flags))
     end
     return tonumber(C.net_sock_send(fd, str, #str, flags))
@@ -209,7 +214,7 @@ local function records(list, count)
     for i = 0, count - 1 do
         local r = list[i]
         local addr = addr_t()
-        C_copy(addr, r.addr, ffi.sizeof(addr_t))
+        C_copy(addr, r.addr, ADDR_SIZE)
         local canon = C_string(r.canonname)
         out[i + 1] = {
             family = r.family, socktype = r.socktype, protocol = r.protocol,

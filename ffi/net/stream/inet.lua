@@ -10,7 +10,7 @@ inet.Server = class('net.stream.inet.Server', stream.Server)
 inet.Client = class('net.stream.inet.Client', stream.Socket)
 inet.Client.connect = stream.reconnect
 
--- Sets the requested reuse options on a new fd before bind.
+-- Sets the requested reuse options on a new fd before bind: 0 or a code.
 local function reuse_options(opts)
     if not (opts.reuseaddr or opts.reuseport) then return nil end
     return function(fd)
@@ -22,16 +22,18 @@ local function reuse_options(opts)
 end
 
 local SERVER_SCHEMA = {
-    host = 'string', port = {'number', 'string'}, nonblock = 'boolean',
+    host = 'string', port = args.PORT, nonblock = 'boolean',
     reuseaddr = 'boolean', reuseport = 'boolean',
 }
+local CLIENT_SCHEMA = {host = 'string', port = args.PORT, nonblock = 'boolean'}
 
 -- server.new{host, port, nonblock, reuseaddr, reuseport}: bound to the
--- first passive address that binds (no host: any address), not listening.
+-- first passive address that binds (no host: any address; no port: any free
+-- one), not listening.
 inet.server = {}
 function inet.server.new(opts)
     opts = args.options('new', opts, SERVER_SCHEMA)
-    local ais, err = stream.resolve_inet('new', {host = opts.host, port = opts.port or 0, passive = true})
+    local ais, err = stream.resolve_inet({host = opts.host, port = opts.port or 0, passive = true})
     if not ais then return nil, err end
     return stream.bind_first(inet.Server, ais, opts.nonblock, reuse_options(opts))
 end
@@ -41,8 +43,8 @@ end
 -- writability, then sock:error() is 0 on success or the errno).
 inet.client = {}
 function inet.client.new(opts)
-    opts = args.options('new', opts, {host = 'string', port = {'number', 'string'}, nonblock = 'boolean'})
-    local ais, err = stream.resolve_inet('new', {host = opts.host, port = opts.port or 0})
+    opts = args.options('new', opts, CLIENT_SCHEMA)
+    local ais, err = stream.resolve_inet({host = opts.host, port = opts.port or 0})
     if not ais then return nil, err end
     return stream.connect_new(inet.Client, ais, opts.nonblock)
 end

@@ -6,13 +6,15 @@ local net = require('net')
 local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
-local addrinfo = require('net.addrinfo')
 local result = require('net.util.result')
+local socket = require('net.util.socket')
 local define_options = require('net.util.options')
+local addrinfo = require('net.addrinfo')
 
-local type, floor = type, math.floor
+local type, ipairs = type, ipairs
 local K = core.constants
-local fail, acted = result.fail, result.acted
+local fail, acted, adopt = result.fail, result.acted, socket.adopt
+local INT_MAX = args.INT_MAX
 
 local stream = {}
 
@@ -28,9 +30,12 @@ define_options(Socket, {
 local Server = class('net.stream.Server', Socket)
 stream.Server = Server
 
--- listen([backlog]): backlog defaults to SOMAXCONN.
+-- listen([backlog]): backlog defaults to SOMAXCONN; like the kernel, a
+-- negative or larger one means SOMAXCONN too.
 function Server:listen(backlog)
-    backlog = args.optional('listen', 1, backlog, 'number') or -1
+    if backlog == nil or args.integer('listen', 1, backlog) > INT_MAX then
+        backlog = -1
+    end
     return acted(core.sock_listen(self._fd, backlog))
 end
 
@@ -38,7 +43,7 @@ end
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
     local fd = core.sock_accept(self._fd, K.CLOEXEC)
-    if fd >= 0 then return Socket:adopt(fd) end
+    if fd >= 0 then return adopt(Socket, fd) end
     if result.AGAIN[fd] then return nil, nil, true end
     return fail(fd)
 end
@@ -53,33 +58,25 @@ function stream.pair(opts)
     local fd1, fd2 = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0,
                                     creation_flags(opts.nonblock))
     if fd1 < 0 then return fail(fd1) end
-    return {Socket:adopt(fd1), Socket:adopt(fd2)}
+    return {adopt(Socket, fd1), adopt(Socket, fd2)}
 end
 
 -- ---- resolving ---------------------------------------------------------------
 local INET_SCHEMA = {
-    host = 'string', port = {'number', 'string'},
+    host = 'string', port = args.PORT,
     passive = 'boolean', canonname = 'boolean', numeric = 'boolean',
 }
 
--- A port option as getaddrinfo's service string (and whether it is numeric).
-local function service_of(fname, port)
-    if type(port) == 'number' then
-        if port ~= floor(port) or port < 0 or port > 65535 then
-            args.error(fname, 1, "option 'port' must be an integer from 0 to 65535")
-        end
-        return ('%d'):format(port), true
-    end
-    return port, false
-end
-
--- Resolves {host, port, passive, canonname, numeric} to stream addresses.
-local function resolve_inet(fname, opts)
-    local service, numeric_port = service_of(fname, opts.port)
+-- Resolves checked {host, port, passive, canonname, numeric} options to
+-- stream addresses: a list of addrinfo, or nil, err.
+local function resolve_inet(opts)
+    local port = opts.port
+    local numeric_port = type(port) == 'number'
     local flags = (opts.passive and K.AI_PASSIVE or 0)
         + (opts.canonname and K.AI_CANONNAME or 0)
         + (opts.numeric and K.AI_NUMERICHOST or 0)
         + (numeric_port and K.AI_NUMERICSERV or 0)
+    local service = numeric_port and ('%d'):format(port) or port
     local records = core.getaddrinfo(opts.host, service, K.AF_UNSPEC,
                                      K.SOCK_STREAM, 0, flags)
     if type(records) == 'number' then return fail(records) end
@@ -87,9 +84,10 @@ local function resolve_inet(fname, opts)
 end
 
 function stream.getaddrinfoin(opts)
-    return resolve_inet('getaddrinfoin', args.options('getaddrinfoin', opts, INET_SCHEMA))
+    return resolve_inet(args.options('getaddrinfoin', opts, INET_SCHEMA))
 end
 
+-- The one-record list for a unix path, or nil, err.
 local function resolve_unix(path)
     local records = core.getaddrinfo_unix(path, K.SOCK_STREAM)
     if type(records) == 'number' then return fail(records) end
@@ -125,11 +123,12 @@ local function open_and(ai, flags, prepare, step)
 end
 
 -- The first address of ais that binds, as an instance of cls (not listening).
+-- prepare(fd), if given, sets options before bind (0 or a code).
 function stream.bind_first(cls, ais, nonblock, prepare)
-    local code = -K.EADDRNOTAVAIL
+    local code = -K.EADDRNOTAVAIL -- what an empty list reports
     for _, ai in ipairs(ais) do
         local fd = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
-        if fd >= 0 then return cls:adopt(fd) end
+        if fd >= 0 then return adopt(cls, fd) end
         code = fd
     end
     return fail(code)
@@ -151,7 +150,7 @@ end
 function stream.connect_new(cls, ais, nonblock)
     local fd, err = connect_first(ais, nonblock)
     if not fd then return nil, err end
-    local sock = cls:adopt(fd)
+    local sock = adopt(cls, fd)
     sock._ais, sock._nonblock = ais, nonblock
     return sock
 end
@@ -165,7 +164,7 @@ function stream.reconnect(self)
     if not fd then return err end
     local old = self._guard
     self._fd, self._guard = fd, core.guard(fd)
-    if old then core.guard_close(old) end
+    core.guard_close(old)
 end
 
 return stream

@@ -11,26 +11,31 @@ unix.Server = class('net.stream.unix.Server', stream.Server)
 unix.Client = class('net.stream.unix.Client', stream.Socket)
 unix.Client.connect = stream.reconnect
 
-local function required_path(path)
-    if path == nil then args.error('new', 1, "option 'path' is required") end
-    return path
-end
+local PATH_REQUIRED = "option 'path' is required"
+local SERVER_SCHEMA = {path = 'string', nonblock = 'boolean'}
+-- host= is accepted for path= (the seed's examples spell it so).
+local CLIENT_SCHEMA = {path = 'string', host = 'string', nonblock = 'boolean'}
 
 -- server.new{path, nonblock}: bound to path, not listening yet.
 unix.server = {}
 function unix.server.new(opts)
-    opts = args.options('new', opts, {path = 'string', nonblock = 'boolean'})
-    local ais, err = stream.resolve_unix(required_path(opts.path))
+    opts = args.options('new', opts, SERVER_SCHEMA)
+    if opts.path == nil then args.error('new', 1, PATH_REQUIRED) end
+    local ais, err = stream.resolve_unix(opts.path)
     if not ais then return nil, err end
     return stream.bind_first(unix.Server, ais, opts.nonblock)
 end
 
--- client.new{path, nonblock}; host= is accepted for path= (the seed's
--- examples spell it so).
+-- client.new{path, nonblock}: connected to path.
 unix.client = {}
 function unix.client.new(opts)
-    opts = args.options('new', opts, {path = 'string', host = 'string', nonblock = 'boolean'})
-    local ais, err = stream.resolve_unix(required_path(opts.path or opts.host))
+    opts = args.options('new', opts, CLIENT_SCHEMA)
+    if opts.path and opts.host then
+        args.error('new', 1, "options 'path' and 'host' name the same thing: give one")
+    end
+    local path = opts.path or opts.host
+    if path == nil then args.error('new', 1, PATH_REQUIRED) end
+    local ais, err = stream.resolve_unix(path)
     if not ais then return nil, err end
     return stream.connect_new(unix.Client, ais, opts.nonblock)
 end

@@ -1,38 +1,68 @@
 -- Argument checks shared by every class: wrong types are programming errors
 -- and raise with the messages of Lua's auxlib ("bad argument #1 to 'rcvbuf'
 -- (number expected, got string)"), counting arguments after self.
-local type, error, pairs = type, error, pairs
+--
+-- Every check raises at the level of the caller of the public function, so
+-- the error position names the user's line: call the checks directly from
+-- the public function; a helper it calls uses error() with its depth.
+local type, error, pairs, tostring = type, error, pairs, tostring
 
 local M = {}
 
--- Raises at the level of the public function's caller (3: this helper, the
--- check that called it, the public function).
-local function argerror(fname, n, msg)
-    error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 4)
+-- The largest value of a C int: every integer that crosses into libnet is
+-- one. Checking the range here keeps both backends alike (the FFI would wrap
+-- 2^32 + 2 around to 2, the C API clamps it).
+M.INT_MAX = 2147483647
+
+-- What Lua 5.3's auxlib says for 1.5 where an integer is expected; said on
+-- every runtime, so 5.1 and LuaJIT never truncate where 5.3 would raise.
+M.NOT_INTEGER = 'number has no integer representation'
+
+-- Level 4: error's caller (1) is argerror, then the exported check (2), the
+-- public function (3), and its caller (4); depth adds the frames of helpers
+-- between the public function and the check.
+local function argerror(fname, n, msg, depth)
+    error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 4 + (depth or 0))
 end
 
--- Raises "bad argument #n to 'fname' (msg)" for the caller of fname.
-function M.error(fname, n, msg)
-    argerror(fname, n, msg)
+-- Raises "bad argument #n to 'fname' (msg)" for the caller of fname; depth
+-- is how many helper calls deep below fname this is called (default 0).
+function M.error(fname, n, msg, depth)
+    argerror(fname, n, msg, depth)
 end
 
-function M.check(fname, n, value, expected)
-    if type(value) ~= expected then
-        argerror(fname, n, expected .. ' expected, got ' .. type(value))
+-- A whole number (NaN and infinities are not).
+function M.integer(fname, n, value)
+    if type(value) ~= 'number' then
+        argerror(fname, n, 'number expected, got ' .. type(value))
+    elseif value % 1 ~= 0 then
+        argerror(fname, n, M.NOT_INTEGER)
     end
     return value
 end
 
--- An optional argument: nil passes.
-function M.optional(fname, n, value, expected)
-    if value ~= nil and type(value) ~= expected then
-        argerror(fname, n, expected .. ' expected, got ' .. type(value))
-    end
-    return value
-end
-
--- An options table checked against a schema {key = 'type' | {'type', ...}}.
+-- An options table checked against a schema {key = spec}. A spec is a type
+-- name ('string'), or a list of type names with an optional `check`
+-- function that returns a complaint about an ill-formed value, or nil.
 -- Unknown keys raise: a typo must never silently connect somewhere else.
+local function complaint(key, value, spec)
+    local vt = type(value)
+    if type(spec) == 'string' then
+        if vt ~= spec then
+            return ("option '%s' must be %s, got %s"):format(key, spec, vt)
+        end
+        return nil
+    end
+    local matched = false
+    for i = 1, #spec do
+        if vt == spec[i] then matched = true end
+    end
+    if not matched then
+        return ("option '%s' must be %s, got %s"):format(key, table.concat(spec, ' or '), vt)
+    end
+    return spec.check and spec.check(value)
+end
+
 function M.options(fname, opts, schema, optional_table)
     if opts == nil and optional_table then
         return {}
@@ -41,21 +71,21 @@ function M.options(fname, opts, schema, optional_table)
         argerror(fname, 1, 'table expected, got ' .. type(opts))
     end
     for key, value in pairs(opts) do
-        local want = schema[key]
-        if want == nil then
+        local spec = schema[key]
+        if spec == nil then
             argerror(fname, 1, ("unknown option '%s'"):format(tostring(key)))
         end
-        local vt = type(value)
-        if type(want) == 'string' then
-            if vt ~= want then
-                argerror(fname, 1, ("option '%s' must be %s, got %s"):format(key, want, vt))
-            end
-        elseif vt ~= want[1] and vt ~= want[2] then
-            argerror(fname, 1, ("option '%s' must be %s or %s, got %s")
-                :format(key, want[1], want[2], vt))
-        end
+        local msg = complaint(key, value, spec)
+        if msg then argerror(fname, 1, msg) end
     end
     return opts
 end
+
+-- The spec of a port option: a number from 0 to 65535, or a service name.
+M.PORT = {'number', 'string', check = function(port)
+    if type(port) == 'number' and not (port % 1 == 0 and port >= 0 and port <= 65535) then
+        return "option 'port' must be an integer from 0 to 65535"
+    end
+end}
 
 return M
