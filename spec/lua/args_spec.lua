@@ -98,6 +98,38 @@ describe('method arguments', function()
   it('net.wrap takes a number', function()
     raises("bad argument #1 to 'wrap' (number expected, got string)", net.wrap, '3')
   end)
+
+  local NOT_INTEGER = 'number has no integer representation'
+
+  it('a fraction raises the same message on every runtime', function()
+    raises("bad argument #1 to 'recv' (" .. NOT_INTEGER .. ')', a.recv, a, 1.5)
+    raises("bad argument #2 to 'send' (" .. NOT_INTEGER .. ')', a.send, a, 'x', 0.5)
+    raises("bad argument #1 to 'linger' (" .. NOT_INTEGER .. ')', a.linger, a, 1.5)
+    raises("bad argument #1 to 'rcvbuf' (" .. NOT_INTEGER .. ')', a.rcvbuf, a, 4096.5)
+    raises("bad argument #1 to 'wrap' (" .. NOT_INTEGER .. ')', net.wrap, 1.5)
+  end)
+
+  it('a whole number outside a C int is "Invalid argument", never wrapped around', function()
+    -- 2^32 + 2 would wrap to MSG_PEEK if truncated to 32 bits.
+    local r = h.pack(a:send('x', 2 ^ 32 + 2))
+    assert.is_nil(r[1])
+    assert.are.equal('Invalid argument', r[2])
+    r = h.pack(a:linger(-1))
+    assert.is_nil(r[1])
+    assert.are.equal('Invalid argument', r[2])
+    r = h.pack(a:rcvbuf(2 ^ 40))
+    assert.is_nil(r[1])
+    assert.are.equal('Invalid argument', r[2])
+    -- Nothing was sent by the rejected call: the peer has nothing to read.
+    assert.is_true(b:nonblock(true))
+    r = h.pack(b:recv())
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3])
+  end)
+
+  it('unix.client.new refuses path and host together', function()
+    raises("bad argument #1 to 'new' (options 'path' and 'host' name the same thing: give one)",
+      unix.client.new, { path = '/nonexistent/a', host = '/nonexistent/b' })
+  end)
 end)
 
 -- Every constructor that takes an options table, with one valid table each.
@@ -217,51 +249,5 @@ describe('options tables', function()
     assert.is_true(ok)
     assert.is_nil(v)
     assert.are.equal('No such file or directory', err)
-  end)
-end)
-
-describe('integer arguments', function()
-  local a, b
-
-  before_each(function()
-    local pair = assert(stream.pair())
-    a, b = pair[1], pair[2]
-  end)
-
-  after_each(function()
-    a:close()
-    b:close()
-  end)
-
-  local NOT_INTEGER = 'number has no integer representation'
-
-  it('a fraction raises the same message on every runtime', function()
-    raises("bad argument #1 to 'recv' (" .. NOT_INTEGER .. ')', a.recv, a, 1.5)
-    raises("bad argument #2 to 'send' (" .. NOT_INTEGER .. ')', a.send, a, 'x', 0.5)
-    raises("bad argument #1 to 'linger' (" .. NOT_INTEGER .. ')', a.linger, a, 1.5)
-    raises("bad argument #1 to 'rcvbuf' (" .. NOT_INTEGER .. ')', a.rcvbuf, a, 4096.5)
-    raises("bad argument #1 to 'wrap' (" .. NOT_INTEGER .. ')', net.wrap, 1.5)
-  end)
-
-  it('a whole number outside a C int is "Invalid argument", never wrapped around', function()
-    -- 2^32 + 2 would wrap to MSG_PEEK if truncated to 32 bits.
-    local r = h.pack(a:send('x', 2 ^ 32 + 2))
-    assert.is_nil(r[1])
-    assert.are.equal('Invalid argument', r[2])
-    r = h.pack(a:linger(-1))
-    assert.is_nil(r[1])
-    assert.are.equal('Invalid argument', r[2])
-    r = h.pack(a:rcvbuf(2 ^ 40))
-    assert.is_nil(r[1])
-    assert.are.equal('Invalid argument', r[2])
-    -- Nothing was sent by the rejected call: the peer has nothing to read.
-    assert.is_true(b:nonblock(true))
-    r = h.pack(b:recv())
-    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3])
-  end)
-
-  it('unix.client.new refuses path and host together', function()
-    raises("bad argument #1 to 'new' (options 'path' and 'host' name the same thing: give one)",
-      unix.client.new, { path = '/nonexistent/a', host = '/nonexistent/b' })
   end)
 end)
