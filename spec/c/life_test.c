@@ -4,6 +4,7 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -190,6 +191,37 @@ static void test_wrong_kind(void)
     net_sock_close(t);
 }
 
+/* Each `how` on end a of a unix stream pair, seen from both ends: what a
+ * and b can still send (1 byte, or -EPIPE: the kernel tells a unix peer
+ * about SHUT_RD too) and what they then read without waiting (the byte, 0
+ * for end of stream). SIGPIPE stays at its default: a raise would kill us. */
+static void test_shutdown_each_way(void)
+{
+    static const struct {
+        const char *name;
+        int how;
+        int a_sends, b_reads, b_sends, a_reads;
+    } ways[] = {
+        {"SHUT_RD", SHUT_RD, 1, 1, -EPIPE, 0},
+        {"SHUT_WR", SHUT_WR, -EPIPE, 0, 1, 1},
+        {"SHUT_RDWR", SHUT_RDWR, -EPIPE, 0, -EPIPE, 0},
+    };
+    signal(SIGPIPE, SIG_DFL);
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        int fds[2];
+        char c;
+        SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, 0, fds));
+        fprintf(stderr, "# %s\n", ways[i].name);
+        CHECK_EQ(0, net_sock_shutdown(fds[0], ways[i].how));
+        CHECK_EQ(ways[i].a_sends, net_sock_send(fds[0], "a", 1, 0));
+        CHECK_EQ(ways[i].b_reads, net_sock_recv(fds[1], &c, 1, MSG_DONTWAIT));
+        CHECK_EQ(ways[i].b_sends, net_sock_send(fds[1], "b", 1, 0));
+        CHECK_EQ(ways[i].a_reads, net_sock_recv(fds[0], &c, 1, MSG_DONTWAIT));
+        net_sock_close(fds[0]);
+        net_sock_close(fds[1]);
+    }
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
@@ -201,6 +233,7 @@ int main(void)
     test_failures_on_closed_fd();
     test_unix();
     test_wrong_kind();
+    test_shutdown_each_way();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("life");
 }

@@ -45,9 +45,15 @@ static void test_names(void)
     net_addrinfo_t out[8];
     char text[NET_HOST_MAX];
 
-    /* A service name from /etc/services (Debian's netbase). */
-    CHECK_EQ(1, net_getaddrinfo("::1", "http", AF_INET6, SOCK_STREAM, 0, 0, out, 8));
-    CHECK_EQ(80, net_addr_port(&out[0].addr));
+    /* A service name from /etc/services, which Debian's netbase provides:
+     * checked only where the system itself knows the name. */
+    if (getservbyname("http", "tcp")) {
+        CHECK_EQ(1, net_getaddrinfo("::1", "http", AF_INET6, SOCK_STREAM, 0, 0, out, 8));
+        CHECK_EQ(80, net_addr_port(&out[0].addr));
+    } else {
+        fprintf(stderr, "# skipped: no \"http\" in /etc/services (netbase missing)\n");
+    }
+    endservent();
 
     /* No host, passive: the any address, to bind. No service: port 0. */
     CHECK_EQ(1, net_getaddrinfo(NULL, "0", AF_INET, SOCK_STREAM, 0, NET_AI_PASSIVE, out, 8));
