@@ -1,0 +1,99 @@
+/*
+ * capi.h — what the C files of net.capi share: the Lua 5.1 shims that let
+ * the code be written in the 5.2+ API, the argument/result helpers of the
+ * primitive table (doc/internals.md), and the parts of the module that live
+ * in files of their own.
+ */
+#ifndef NET_CAPI_H
+#define NET_CAPI_H
+
+#include <limits.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+/* ---- compat: the code below is written in the Lua 5.2+ API ------------- */
+
+#if LUA_VERSION_NUM < 502
+#define lua_rawlen(L, idx) lua_objlen(L, idx)
+#define luaL_newlib(L, l) (lua_newtable(L), luaL_setfuncs(L, l, 0))
+#define luaL_setmetatable(L, tname) \
+    (luaL_getmetatable(L, tname), lua_setmetatable(L, -2))
+
+/* Lua 5.2's luaL_setfuncs: the functions of l into the table below the nup
+ * upvalues on the stack top, each closing over its own copy of them. */
+static inline void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+{
+    luaL_checkstack(L, nup, "too many upvalues");
+    for (; l->name != NULL; l++) {
+        int i;
+        for (i = 0; i < nup; i++)
+            lua_pushvalue(L, -nup);
+        lua_pushcclosure(L, l->func, nup);
+        lua_setfield(L, -(nup + 2), l->name);
+    }
+    lua_pop(L, nup);
+}
+/* ---- the parts of the module ----------------------------------------------- */
+
+/* Each adds its functions to the module table on the stack top. */
+void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
+void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+
+#endif
+
+/* Userdata without user values: 5.4's lua_newuserdata reserves one, which
+ * nothing here uses (16 bytes more per guard and address). */
+#if LUA_VERSION_NUM >= 504
+#define new_userdata(L, size) lua_newuserdatauv(L, size, 0)
+#else
+#define new_userdata(L, size) lua_newuserdata(L, size)
+/* ---- the parts of the module ----------------------------------------------- */
+
+/* Each adds its functions to the module table on the stack top. */
+void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
+void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+
+#endif
+
+/* An int argument (fd, flag, option value), clamped to int's range so that a
+ * huge number can never wrap around to a valid fd or a different value.
+ * 5.3+ has integers (and raises for 1.5, like every 5.3 library function);
+ * on 5.1/5.2 the number is a double, truncated as luaL_checkinteger would,
+ * but range-checked first: casting an out-of-range double is undefined. */
+static inline int arg_int(lua_State *L, int idx)
+{
+#if LUA_VERSION_NUM >= 503
+    lua_Integer v = luaL_checkinteger(L, idx);
+#else
+    lua_Number v = luaL_checknumber(L, idx);
+    if (!(v >= INT_MIN)) /* also catches NaN */
+        return INT_MIN;
+/* ---- the parts of the module ----------------------------------------------- */
+
+/* Each adds its functions to the module table on the stack top. */
+void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
+void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+
+#endif
+    if (v < INT_MIN)
+        return INT_MIN;
+    if (v > INT_MAX)
+        return INT_MAX;
+    return (int)v;
+}
+
+/* An integer result: a value, a byte count, an fd, or a negative code. */
+static inline int push_int(lua_State *L, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    return 1;
+}
+
+/* ---- the parts of the module ----------------------------------------------- */
+
+/* Each adds its functions to the module table on the stack top. */
+void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
+void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+
+#endif
