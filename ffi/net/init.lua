@@ -8,13 +8,15 @@ local result = require('net.util.result')
 local socket = require('net.util.socket')
 local define_options = require('net.util.options')
 local addrinfo = require('net.addrinfo')
+local Buffer = require('net.buffer').Buffer
 
-local type, pairs = type, pairs
+local type, pairs, getmetatable = type, pairs, getmetatable
 local strerror = core.strerror
 local K = core.constants
 local fail, acted = result.fail, result.acted
 local AGAIN, PEER_GONE = result.AGAIN, result.PEER_GONE
 local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
+local ENOBUFS_MSG = strerror(-K.ENOBUFS)
 local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
 local argerror = args.error
 
@@ -103,13 +105,14 @@ function Socket:linger(sec)
     return on == 1 and seconds
 end
 
--- MSG_* flags of recv and send: a whole number; nil when out of int range.
--- Only called when flags are given, so the common call pays nothing.
-local function flags_of(fname, flags)
+-- MSG_* flags of recv and send (argument n, default 2): a whole number; nil
+-- when out of int range. Only called when flags are given, so the common call
+-- pays nothing.
+local function flags_of(fname, flags, n)
     if type(flags) ~= 'number' then
-        argerror(fname, 2, 'number expected, got ' .. type(flags), 1)
+        argerror(fname, n or 2, 'number expected, got ' .. type(flags), 1)
     elseif flags % 1 ~= 0 then
-        argerror(fname, 2, NOT_INTEGER, 1)
+        argerror(fname, n or 2, NOT_INTEGER, 1)
     end
     if flags >= 0 and flags <= INT_MAX then return flags end
 end
@@ -119,6 +122,7 @@ end
 -- than the system call they guard (bench/RESULTS.md). type() is only called
 -- for an argument that is not nil.
 local sock_send, sock_recv = core.sock_send, core.sock_recv
+local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 
 -- str | nil, nil, true (try again) | nil, nil, nil (peer closed) | nil, err
 function Socket:recv(size, flags)
@@ -147,10 +151,66 @@ function Socket:recv(size, flags)
     return fail(str)
 end
 
+-- n (> 0, bytes appended to buf) | nil, nil, true (try again) |
+-- nil, nil, nil (peer closed) | nil, err. One recv(2) into buf's room, at
+-- most size bytes (default: all the room). The same inline checks as recv.
+function Socket:recvinto(buf, size, flags)
+    if getmetatable(buf) ~= Buffer then
+        argerror('recvinto', 1, 'net.buffer expected, got ' .. type(buf))
+    end
+    local len = buf._len
+    local room = buf._cap - len
+    if size == nil then
+        if room == 0 then return nil, ENOBUFS_MSG end
+        size = room
+    elseif type(size) ~= 'number' then
+        argerror('recvinto', 2, 'number expected, got ' .. type(size))
+    elseif size % 1 ~= 0 then
+        argerror('recvinto', 2, NOT_INTEGER)
+    elseif size < 1 or size > room then
+        return nil, EINVAL_MSG
+    end
+    if flags == nil then
+        flags = 0
+    else
+        flags = flags_of('recvinto', flags, 3)
+        if not flags then return nil, EINVAL_MSG end
+    end
+    local n = sock_recvinto(self._fd, buf._mem, len, size, flags)
+    if n > 0 then
+        buf._len = len + n
+        return n
+    end
+    if n == 0 or PEER_GONE[n] then return nil, nil, nil end
+    if AGAIN[n] then return nil, nil, true end
+    return fail(n)
+end
+
+-- send(buf): the whole content of a net.buffer, which stays in the buffer
+-- (the caller consumes what was sent). Results as for a string. Arguments
+-- are checked by send.
+local function send_buffer(self, buf, flags)
+    local len = buf._len
+    local n = sock_sendfrom(self._fd, buf._mem, 0, len, flags)
+    if n >= 0 then
+        if n < len then return n, nil, true end
+        return n
+    end
+    if AGAIN[n] then return 0, nil, true end
+    if PEER_GONE[n] then return nil, nil, nil end
+    return fail(n)
+end
+
 -- len | len, nil, true (partial or try again) | nil, nil, nil (peer closed)
 function Socket:send(str, flags)
     if type(str) ~= 'string' then
-        argerror('send', 1, 'string expected, got ' .. type(str))
+        if getmetatable(str) ~= Buffer then
+            argerror('send', 1, 'string or net.buffer expected, got ' .. type(str))
+        end
+        if flags == nil then return send_buffer(self, str, 0) end
+        flags = flags_of('send', flags)
+        if not flags then return nil, EINVAL_MSG end
+        return send_buffer(self, str, flags)
     end
     if flags == nil then
         flags = 0
@@ -166,6 +226,15 @@ function Socket:send(str, flags)
     if AGAIN[n] then return 0, nil, true end
     if PEER_GONE[n] then return nil, nil, nil end
     return fail(n)
+end
+
+-- The C-API backend does the common calls of recv and send in C: on PUC Lua
+-- a method written in Lua costs more than the system call it makes
+-- (src/lua/methods.c, bench/RESULTS.md). Everything else those C functions
+-- hand to the methods above, which stay the one full definition.
+if core.fast_method then
+    Socket.recv = core.fast_method('recv', Socket.recv, DEFAULT_RECV_SIZE)
+    Socket.send = core.fast_method('send', Socket.send)
 end
 
 -- A socket object that owns fd from now on (close() or the collector closes

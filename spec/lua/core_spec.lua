@@ -221,6 +221,31 @@ describe('net.core stream I/O', function()
   end)
 end)
 
+describe('net.core buffers', function()
+  it('receive into, read, move inside and send from buffer memory', function()
+    local a, b = pair()
+    local mem = core.buffer_new(16)
+    assert.are.equal(0, core.buffer_byte(mem, 0)) -- new memory is zeroed
+    assert.are.equal(5, core.sock_send(a, 'a\0cde', 0))
+    assert.are.equal(3, core.sock_recvinto(b, mem, 2, 3, 0)) -- at most size
+    assert.are.equal(2, core.sock_recvinto(b, mem, 5, 11, 0))
+    assert.are.equal('a\0cde', core.buffer_string(mem, 2, 5))
+    assert.are.equal(97, core.buffer_byte(mem, 2))
+    assert.are.equal(0, core.buffer_byte(mem, 3))
+    assert.is_true(is_int(core.buffer_byte(mem, 6)))
+    core.buffer_move(mem, 0, 3, 4) -- overlapping, to the front
+    assert.are.equal('\0cde', core.buffer_string(mem, 0, 4))
+    assert.are.equal('', core.buffer_string(mem, 16, 0))
+    assert.are.equal(3, core.sock_sendfrom(b, mem, 1, 3, 0))
+    assert.are.equal('cde', core.sock_recv(a, 10, 0))
+    assert.are.equal(0, close(a))
+    assert.are.equal(0, core.sock_recvinto(b, mem, 0, 16, 0)) -- EOF
+    assert.are.equal(-K.EPIPE, core.sock_sendfrom(b, mem, 0, 1, 0))
+    close(b)
+    assert.are.equal(-K.EBADF, core.sock_recvinto(b, mem, 0, 16, 0))
+  end)
+end)
+
 describe('net.core guards', function()
   -- Creates a guard in a frame of its own, so that no dead stack slot of
   -- the caller keeps it alive through collectgarbage().
@@ -531,6 +556,40 @@ if BACKEND == 'capi' then
       assert.is_false(pcall(core.guard_close, core.addr_inet('127.0.0.1', 1)))
       assert.is_false(pcall(core.sock_send, 0, {}, 0))
       assert.is_false(pcall(core.sock_recv, 0, -1, 0))
+    end)
+
+    it('buffer primitives raise for ranges outside the memory', function()
+      local a, b = pair()
+      local mem = core.buffer_new(8)
+      local function refused(fn, ...)
+        local ok, msg = pcall(fn, ...)
+        assert.is_false(ok)
+        assert.is_truthy(tostring(msg):find('out of range', 1, true), msg)
+      end
+      refused(core.buffer_string, mem, 0, 9)
+      refused(core.buffer_string, mem, 9, 0)
+      refused(core.buffer_string, mem, -1, 1)
+      refused(core.buffer_string, mem, 4, 5)
+      refused(core.buffer_string, mem, 0, -1)
+      refused(core.buffer_string, mem, 2 ^ 40, 1)
+      refused(core.buffer_string, mem, 1, 2 ^ 32 + 1) -- never wraps to 1
+      refused(core.buffer_byte, mem, 8)
+      refused(core.buffer_byte, mem, -1)
+      refused(core.buffer_move, mem, 0, 4, 5)
+      refused(core.buffer_move, mem, 4, 0, 5)
+      refused(core.buffer_move, mem, 9, 0, 0)
+      refused(core.sock_recvinto, b, mem, 4, 5, 0)
+      refused(core.sock_recvinto, b, mem, 9, 0, 0)
+      refused(core.sock_sendfrom, a, mem, 0, 9, 0)
+      refused(core.sock_sendfrom, a, mem, 8, 1, 0)
+      -- only buffer memory is accepted
+      assert.is_false(pcall(core.buffer_string, 'not memory', 0, 1))
+      assert.is_false(pcall(core.sock_recvinto, b, core.addr_inet('127.0.0.1', 1), 0, 1, 0))
+      assert.is_false(pcall(core.buffer_new, -1))
+      -- the edges themselves are in range; nothing was sent by a refused call
+      assert.are.equal(8, #core.buffer_string(mem, 0, 8))
+      assert.are.equal(1, core.sock_sendfrom(a, mem, 7, 1, 0))
+      assert.are.equal('\0', core.sock_recv(b, 100, 0))
     end)
 
     it('clamps out-of-range descriptors: 2^32 is not fd 0', function()

@@ -168,23 +168,6 @@ static int l_sock_accept(lua_State *L)
  * l_sock_<name> calling net_sock_<name>.
  */
 
-/* int net_sock_<name>(int fd) */
-#define NET_FD_CALLS(X) \
-    X(close) X(atmark) X(type) X(family) X(protocol) X(error)
-
-/* int net_sock_<name>(int fd, int arg): arg is a value, or < 0 to read. */
-#define NET_FD_ARG_CALLS(X) X(listen) X(shutdown) X(cloexec) X(nonblock)
-
-/* The integer socket options, as in net.h's option block. */
-#define NET_INT_OPTIONS(X)                                                   \
-    X(reuseport) X(reuseaddr) X(debug) X(dontroute) X(timestamp)             \
-    X(broadcast) X(rcvbuf) X(rcvlowat) X(sndbuf) X(sndlowat) X(acceptconn)   \
-    X(oobinline) X(keepalive) X(ipv6only) X(tcpnodelay) X(tcpcork)           \
-    X(tcpkeepalive) X(tcpkeepintvl) X(tcpkeepcnt)
-
-/* double net_sock_<name>(int fd, double seconds) */
-#define NET_SECONDS_OPTIONS(X) X(rcvtimeo) X(sndtimeo)
-
 #define DEFINE_FD_CALL(name)                                                 \
     static int l_sock_##name(lua_State *L)                                   \
     {                                                                        \
@@ -298,7 +281,7 @@ static int l_sock_sendto(lua_State *L)
  * the minimum; the aim is that nothing else is allocated per call:
  *  - up to RECV_STACK_SIZE bytes (the Lua API's default recv size) the
  *    buffer is a C array on the stack: no allocation at all;
- *  - larger reads use a scratch userdata held in the closure's upvalue 1,
+ *  - larger reads use a scratch userdata held in an upvalue (scratch),
  *    replaced by a bigger one only when a larger size is first asked for, so
  *    a loop of 64 KiB reads allocates its result strings and nothing else.
  *    Sharing it is safe: a Lua state runs one C function at a time and these
@@ -309,19 +292,20 @@ static int l_sock_sendto(lua_State *L)
  * box for any size over LUAL_BUFFERSIZE (1 KiB on 64-bit 5.4) on every
  * call, and 5.1 has no way to ask for more than LUAL_BUFFERSIZE at once.
  */
-enum { RECV_STACK_SIZE = 8192, RECV_KEEP_MAX = 4 * 1024 * 1024 };
+enum { RECV_KEEP_MAX = 4 * 1024 * 1024 };
 
-static char *recv_buffer(lua_State *L, char *stack_buf, size_t size)
+char *net_capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
+                           size_t size)
 {
     char *buf;
     if (size <= RECV_STACK_SIZE)
         return stack_buf;
-    if (lua_rawlen(L, lua_upvalueindex(1)) >= size)
-        return (char *)lua_touserdata(L, lua_upvalueindex(1));
+    if (lua_rawlen(L, scratch) >= size)
+        return (char *)lua_touserdata(L, scratch);
     buf = (char *)new_userdata(L, size); /* stays on the stack until return */
     if (size <= RECV_KEEP_MAX) {
         lua_pushvalue(L, -1);
-        lua_replace(L, lua_upvalueindex(1));
+        lua_replace(L, scratch);
     }
     return buf;
 }
@@ -339,7 +323,7 @@ static int l_sock_recv(lua_State *L)
     int fd = arg_int(L, 1);
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
-    char *buf = recv_buffer(L, stack_buf, size);
+    char *buf = net_capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     int64_t n = net_sock_recv(fd, buf, size, flags);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
@@ -353,7 +337,7 @@ static int l_sock_recvfrom(lua_State *L)
     int fd = arg_int(L, 1);
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
-    char *buf = recv_buffer(L, stack_buf, size);
+    char *buf = net_capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     net_addr_t from;
     int64_t n = net_sock_recvfrom(fd, buf, size, flags, &from);
     if (n < 0)
@@ -522,7 +506,7 @@ static const luaL_Reg functions[] = {
     {NULL, NULL},
 };
 
-/* The receivers, each closing over its own scratch buffer (see recv_buffer). */
+/* The receivers, each closing over its own scratch buffer (see net_capi_recv_buffer). */
 static const luaL_Reg receivers[] = {
     {"sock_recv", l_sock_recv},
     {"sock_recvfrom", l_sock_recvfrom},

@@ -8,6 +8,7 @@
 #define NET_CAPI_H
 
 #include <limits.h>
+#include <stddef.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -34,12 +35,6 @@ static inline void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
     }
     lua_pop(L, nup);
 }
-/* ---- the parts of the module ----------------------------------------------- */
-
-/* Each adds its functions to the module table on the stack top. */
-void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
-void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
-
 #endif
 
 /* Userdata without user values: 5.4's lua_newuserdata reserves one, which
@@ -48,12 +43,6 @@ void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
 #define new_userdata(L, size) lua_newuserdatauv(L, size, 0)
 #else
 #define new_userdata(L, size) lua_newuserdata(L, size)
-/* ---- the parts of the module ----------------------------------------------- */
-
-/* Each adds its functions to the module table on the stack top. */
-void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
-void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
-
 #endif
 
 /* An int argument (fd, flag, option value), clamped to int's range so that a
@@ -69,12 +58,6 @@ static inline int arg_int(lua_State *L, int idx)
     lua_Number v = luaL_checknumber(L, idx);
     if (!(v >= INT_MIN)) /* also catches NaN */
         return INT_MIN;
-/* ---- the parts of the module ----------------------------------------------- */
-
-/* Each adds its functions to the module table on the stack top. */
-void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
-void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
-
 #endif
     if (v < INT_MIN)
         return INT_MIN;
@@ -89,6 +72,41 @@ static inline int push_int(lua_State *L, lua_Integer v)
     lua_pushinteger(L, v);
     return 1;
 }
+
+/* ---- the net.h functions of "integers in, one integer out" shape --------- */
+
+/*
+ * Listed once, by C signature; capi.c expands each list to one shim per name
+ * (l_sock_<name> calling net_sock_<name>), methods.c to its option table.
+ */
+
+/* int net_sock_<name>(int fd) */
+#define NET_FD_CALLS(X) \
+    X(close) X(atmark) X(type) X(family) X(protocol) X(error)
+
+/* int net_sock_<name>(int fd, int arg): arg is a value, or < 0 to read. */
+#define NET_FD_ARG_CALLS(X) X(listen) X(shutdown) X(cloexec) X(nonblock)
+
+/* The integer socket options, as in net.h's option block. */
+#define NET_INT_OPTIONS(X)                                                   \
+    X(reuseport) X(reuseaddr) X(debug) X(dontroute) X(timestamp)             \
+    X(broadcast) X(rcvbuf) X(rcvlowat) X(sndbuf) X(sndlowat) X(acceptconn)   \
+    X(oobinline) X(keepalive) X(ipv6only) X(tcpnodelay) X(tcpcork)           \
+    X(tcpkeepalive) X(tcpkeepintvl) X(tcpkeepcnt)
+
+/* double net_sock_<name>(int fd, double seconds) */
+#define NET_SECONDS_OPTIONS(X) X(rcvtimeo) X(sndtimeo)
+
+/* ---- receive buffers (capi.c) ------------------------------------------------ */
+
+/* Reads up to this size go into a buffer on the C stack: no allocation. */
+enum { RECV_STACK_SIZE = 8192 };
+
+/* A buffer of size bytes for one receive: stack_buf (RECV_STACK_SIZE bytes)
+ * when it is large enough, else the scratch userdata at the stack index
+ * scratch (an upvalue), replaced there by a larger one when needed. */
+char *net_capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
+                           size_t size);
 
 /* ---- the parts of the module ----------------------------------------------- */
 

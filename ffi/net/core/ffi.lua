@@ -148,6 +148,30 @@ function M.sock_recvfrom(fd, size, flags)
     return C_string(buf, n), from
 end
 
+-- ---- buffers ----------------------------------------------------------------
+-- The memory of net.buffer (ffi/net/buffer.lua): a zeroed uint8_t array. The
+-- class keeps offsets and lengths in range, so these do not check them (the
+-- C API backend does, for misuse of the primitive table).
+local mem_t = ffi.typeof('uint8_t[?]')
+-- consume() moves bytes inside one array: memmove, not ffi.copy (memcpy).
+-- An identical declaration elsewhere is accepted by ffi.cdef; a different
+-- one raises, and then the symbol is already declared anyway.
+pcall(ffi.cdef, 'void *memmove(void *dst, const void *src, size_t len);')
+local libc = ffi.C -- the namespace, not the function: the JIT's advice
+
+function M.buffer_new(size) return mem_t(size) end
+function M.buffer_string(mem, offset, len) return C_string(mem + offset, len) end
+function M.buffer_byte(mem, offset) return mem[offset] end
+function M.buffer_move(mem, dst, src, len) libc.memmove(mem + dst, mem + src, len) end
+
+function M.sock_recvinto(fd, mem, offset, size, flags)
+    return tonumber(C.net_sock_recv(fd, mem + offset, size, flags))
+end
+
+function M.sock_sendfrom(fd, mem, offset, len, flags)
+    return tonumber(C.net_sock_send(fd, mem + offset, len, flags))
+end
+
 -- ---- state ------------------------------------------------------------------
 local function name_of(getname)
     return function(fd)

@@ -59,11 +59,17 @@ local MAKE = {
     end,
 }
 
--- Adds the methods of list to cls.
+-- Adds the methods of list to cls. The C-API backend reads options in C
+-- (core.fast_method, src/lua/methods.c), handing setters and bad arguments
+-- to the Lua method made here.
+local fast_method = core.fast_method
+
 return function(cls, list)
     for _, opt in ipairs(list) do
         local name, kind = opt[1], opt[2]
-        local prim = assert(core['sock_' .. (opt[3] or name)], name)
-        cls[name] = assert(MAKE[kind], kind)(prim, name)
+        local prim_name = opt[3] or name
+        local prim = assert(core['sock_' .. prim_name], name)
+        local method = assert(MAKE[kind], kind)(prim, name)
+        cls[name] = fast_method and fast_method(prim_name, method, kind) or method
     end
 end

@@ -1,0 +1,113 @@
+-- net.buffer: a byte buffer of fixed capacity that sockets receive into
+-- (sock:recvinto) and send from (sock:send(buf)) without a Lua string per
+-- call. Written once over net.core: the memory is a backend handle (an FFI
+-- array, or a userdata of net.capi) that only the buffer_* and
+-- sock_recvinto/sock_sendfrom primitives look inside.
+--
+-- Fields (internal, read by net.Socket's recvinto and send): _mem the
+-- memory, _len the bytes held (always at the front: 0.._len-1), _cap its size.
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local result = require('net.util.result')
+
+local type, setmetatable, floor, unpack = type, setmetatable, math.floor, table.unpack or unpack -- luacheck: ignore 143
+local buffer_new, buffer_string = core.buffer_new, core.buffer_string
+local buffer_byte, buffer_move = core.buffer_byte, core.buffer_move
+local integer, argerror = args.integer, args.error
+local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
+local EINVAL_MSG = result.EINVAL
+
+local Buffer = class('net.buffer')
+
+local M = {Buffer = Buffer}
+
+-- A new, empty buffer of capacity bytes (1 .. 2^31-1).
+function M.new(capacity)
+    integer('new', 1, capacity)
+    if capacity < 1 or capacity > INT_MAX then return nil, EINVAL_MSG end
+    capacity = floor(capacity) -- an integer on 5.3+ even when given 16.0
+    return setmetatable({_mem = buffer_new(capacity), _len = 0, _cap = capacity}, Buffer)
+end
+
+function Buffer:__tostring()
+    return self._NAME .. ': ' .. self._len .. '/' .. self._cap
+end
+
+function Buffer:len() return self._len end
+function Buffer:capacity() return self._cap end
+function Buffer:room() return self._cap - self._len end
+function Buffer:clear() self._len = 0 end
+
+-- Drops the first n bytes (0 .. len), moving the rest to the front; the new
+-- length.
+function Buffer:consume(n)
+    integer('consume', 1, n)
+    local len = self._len
+    if n < 0 or n > len then return nil, EINVAL_MSG end
+    n = floor(n)
+    if n > 0 and n < len then
+        buffer_move(self._mem, 0, n, len - n)
+    end
+    len = len - n
+    self._len = len
+    return len
+end
+
+-- A position argument: a whole number (raised for the caller of fname,
+-- which calls range, which calls this: depth 2).
+local function position(fname, n, v)
+    if type(v) ~= 'number' then
+        argerror(fname, n, 'number expected, got ' .. type(v), 2)
+    elseif v % 1 ~= 0 then
+        argerror(fname, n, NOT_INTEGER, 2)
+    end
+    return floor(v) -- an integer on 5.3+ even when given 2.0
+end
+
+-- string.sub's positions over len bytes: 1-based i..j, clamped (i > j when
+-- empty). Negative positions count from the end.
+local function range(fname, len, i, j)
+    i = position(fname, 1, i)
+    if i < 0 then
+        i = len + i + 1
+        if i < 1 then i = 1 end
+    elseif i == 0 then
+        i = 1
+    end
+    j = position(fname, 2, j)
+    if j < 0 then
+        j = len + j + 1
+    elseif j > len then
+        j = len
+    end
+    return i, j
+end
+
+-- A copy of the content as a string, like string.sub(content, i, j).
+function Buffer:tostring(i, j)
+    if i == nil and j == nil then
+        return buffer_string(self._mem, 0, self._len)
+    end
+    i, j = range('tostring', self._len, i or 1, j or -1)
+    if i > j then return '' end
+    return buffer_string(self._mem, i - 1, j - i + 1)
+end
+
+-- The bytes i..j of the content as integers, like string.byte (default
+-- i = 1, j = i); nothing when the range is empty.
+function Buffer:byte(i, j)
+    if i == nil then i = 1 end
+    if j == nil then j = i end
+    i, j = range('byte', self._len, i, j)
+    local mem = self._mem
+    if i == j then return buffer_byte(mem, i - 1) end
+    if i > j then return end
+    local out = {}
+    for k = i, j do
+        out[k - i + 1] = buffer_byte(mem, k - 1)
+    end
+    return unpack(out, 1, j - i + 1)
+end
+
+return M

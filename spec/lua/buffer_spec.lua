@@ -1,0 +1,460 @@
+-- net.buffer, sock:recvinto and sock:send(buf), on real sockets: unix stream
+-- pairs and TCP over 127.0.0.1. Runs on every runtime and backend.
+local net = require('net')
+local stream = require('net.stream')
+local buffer = require('net.buffer')
+local h = require('spec.lua.helper')
+
+local raises = h.raises
+local EBADF = h.EBADF_MSG
+local EINVAL = net.strerror(-net.EINVAL)
+local ENOBUFS = net.strerror(-net.ENOBUFS)
+
+-- A unix stream pair; blocking ends get a receive timeout so that a test
+-- whose data never comes fails instead of hanging.
+local function pair()
+  local p = assert(stream.pair())
+  assert(p[1]:rcvtimeo(5))
+  assert(p[2]:rcvtimeo(5))
+  return p[1], p[2]
+end
+
+-- One recvinto once data is ready (blocking socket, bounded wait).
+local function recvinto(sock, buf, size, flags)
+  assert(h.readable(sock, 5), 'no data for 5 seconds')
+  return sock:recvinto(buf, size, flags)
+end
+
+-- Fills buf with data (#data <= room) through a socket pair of its own.
+local function fill(buf, data)
+  local src, dst = pair()
+  assert(src:nonblock(true))
+  local pos, start = 1, buf:len()
+  for _ = 1, 1000000 do
+    if buf:len() - start >= #data then break end
+    if pos <= #data then
+      local n, err = src:send(data:sub(pos, pos + 65535))
+      assert(n, 'send failed: ' .. tostring(err))
+      pos = pos + n
+    end
+    if h.wait(dst, net.POLLIN, pos <= #data and 0 or 5) ~= 0 then
+      local n, err = dst:recvinto(buf, math.min(buf:room(), #data - (buf:len() - start)))
+      assert(n, 'recvinto failed: ' .. tostring(err))
+    end
+  end
+  assert(buf:len() - start == #data, 'fill did not finish')
+  src:close()
+  dst:close()
+end
+
+describe('net.buffer', function()
+  it('new(capacity) is empty, with that capacity and room', function()
+    local buf = assert(buffer.new(16))
+    assert.are.equal(buffer.Buffer, getmetatable(buf))
+    assert.are.equal(0, buf:len())
+    assert.are.equal(16, buf:capacity())
+    assert.are.equal(16, buf:room())
+    assert.are.equal('', buf:tostring())
+    assert.are.equal(0, select('#', buf:byte()))
+    assert.are.equal('net.buffer: 0/16', tostring(buf))
+    assert.are.equal('net.buffer: 0/1', tostring(buffer.new(1)))
+    -- a whole float is the same capacity (and prints as an integer on 5.3+)
+    assert.are.equal('net.buffer: 0/16', tostring(buffer.new(16.0)))
+  end)
+
+  it('new checks its capacity like every constructor', function()
+    raises("bad argument #1 to 'new' (number expected, got string)", buffer.new, '16')
+    raises("bad argument #1 to 'new' (number expected, got nil)", buffer.new)
+    raises("bad argument #1 to 'new' (number has no integer representation)", buffer.new, 1.5)
+    for _, bad in ipairs { 0, -1, 2 ^ 31, 2 ^ 53 } do
+      local r = h.pack(buffer.new(bad))
+      assert.are.equal(2, r.n)
+      assert.is_nil(r[1])
+      assert.are.equal(EINVAL, r[2])
+    end
+  end)
+
+  it('buffers are independent of each other', function()
+    local a, b = pair()
+    local one, two = buffer.new(8), buffer.new(8)
+    assert.are.equal(3, a:send('one'))
+    assert.are.equal(3, recvinto(b, one))
+    assert.are.equal(3, a:send('two'))
+    assert.are.equal(3, recvinto(b, two))
+    assert.are.equal('one', one:tostring())
+    assert.are.equal('two', two:tostring())
+    assert.are.equal('net.buffer: 3/8', tostring(one))
+    a:close()
+    b:close()
+  end)
+end)
+
+describe('sock:recvinto', function()
+  local a, b
+
+  before_each(function()
+    a, b = pair()
+  end)
+
+  after_each(function()
+    a:close()
+    b:close()
+  end)
+
+  it('appends each read at the end of the content', function()
+    local buf = buffer.new(64)
+    assert.are.equal(5, a:send('hello'))
+    assert.are.equal(5, recvinto(b, buf))
+    assert.are.equal(5, buf:len())
+    assert.are.equal(59, buf:room())
+    assert.are.equal(7, a:send(', world'))
+    assert.are.equal(7, recvinto(b, buf))
+    assert.are.equal(12, buf:len())
+    assert.are.equal(52, buf:room())
+    assert.are.equal('hello, world', buf:tostring())
+    assert.are.equal('net.buffer: 12/64', tostring(buf))
+  end)
+
+  it('tostring and byte follow string.sub and string.byte', function()
+    local s = 'hello, world'
+    local buf = buffer.new(32)
+    assert.are.equal(#s, a:send(s))
+    assert.are.equal(#s, recvinto(b, buf))
+    for i = -15, 15 do
+      assert.are.equal(s:sub(i), buf:tostring(i), 'tostring(' .. i .. ')')
+      assert.are.same(h.pack(s:byte(i)), h.pack(buf:byte(i)), 'byte(' .. i .. ')')
+      for j = -15, 15 do
+        local where = '(' .. i .. ', ' .. j .. ')'
+        assert.are.equal(s:sub(i, j), buf:tostring(i, j), 'tostring' .. where)
+        assert.are.same(h.pack(s:byte(i, j)), h.pack(buf:byte(i, j)), 'byte' .. where)
+      end
+    end
+    assert.are.same(h.pack(s:byte()), h.pack(buf:byte()))
+    assert.are.equal(104, buf:byte())
+    assert.are.equal(100, buf:byte(-1))
+    assert.are.equal(s, buf:tostring(-100, 100))
+    assert.are.equal(s, buf:tostring(1.0, 12.0)) -- whole floats are positions
+  end)
+
+  it('reads at most size bytes', function()
+    local buf = buffer.new(32)
+    assert.are.equal(10, a:send('0123456789'))
+    assert.are.equal(4, recvinto(b, buf, 4))
+    assert.are.equal('0123', buf:tostring())
+    assert.are.equal(6, recvinto(b, buf))
+    assert.are.equal('0123456789', buf:tostring())
+  end)
+
+  it('a full buffer says "No buffer space available"; the data waits', function()
+    local buf = buffer.new(4)
+    assert.are.equal(6, a:send('abcdef'))
+    assert.are.equal(4, recvinto(b, buf))
+    assert.are.equal(0, buf:room())
+    local r = h.pack(b:recvinto(buf))
+    assert.are.equal(2, r.n)
+    assert.is_nil(r[1])
+    assert.are.equal(ENOBUFS, r[2])
+    assert.are.equal('No buffer space available', r[2])
+    assert.are.equal('abcd', buf:tostring())
+    assert.are.equal(0, buf:consume(4))
+    assert.are.equal(0, buf:len())
+    assert.are.equal(2, recvinto(b, buf))
+    assert.are.equal('ef', buf:tostring())
+  end)
+
+  it('a size beyond the room, or below 1, is "Invalid argument"', function()
+    local buf = buffer.new(8)
+    assert.are.equal(3, a:send('xyz'))
+    for _, size in ipairs { 9, 0, -1, 2 ^ 31, 2 ^ 53 } do
+      local r = h.pack(b:recvinto(buf, size))
+      assert.are.equal(2, r.n)
+      assert.is_nil(r[1])
+      assert.are.equal(EINVAL, r[2])
+    end
+    assert.are.equal(0, buf:len())
+    assert.are.equal(3, recvinto(b, buf, 8)) -- exactly the room is fine
+    assert.are.equal('xyz', buf:tostring())
+    assert.are.equal(EINVAL, select(2, b:recvinto(buf, 6)))
+  end)
+
+  it('honours flags: MSG_PEEK leaves the data in the socket', function()
+    local buf = buffer.new(16)
+    assert.are.equal(4, a:send('peek'))
+    assert.are.equal(4, recvinto(b, buf, nil, net.MSG_PEEK))
+    assert.are.equal(4, recvinto(b, buf, 4, 0))
+    assert.are.equal('peekpeek', buf:tostring())
+    assert.are.equal(EINVAL, select(2, b:recvinto(buf, nil, -1)))
+  end)
+
+  it('an empty non-blocking socket says try again', function()
+    local buf = buffer.new(8)
+    assert.is_true(b:nonblock(true))
+    local r = h.pack(b:recvinto(buf))
+    assert.are.equal(3, r.n)
+    assert.is_nil(r[1])
+    assert.is_nil(r[2])
+    assert.is_true(r[3])
+    assert.are.equal(0, buf:len())
+  end)
+
+  it('a SO_RCVTIMEO timeout says try again', function()
+    local buf = buffer.new(8)
+    assert.is_true(b:rcvtimeo(0.05) > 0)
+    local r = h.pack(b:recvinto(buf))
+    assert.are.equal(3, r.n)
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3])
+  end)
+
+  it('after the peer closed: nil, nil, nil (the data before it first)', function()
+    local buf = buffer.new(8)
+    assert.are.equal(3, a:send('bye'))
+    a:close()
+    assert.are.equal(3, recvinto(b, buf))
+    local r = h.pack(b:recvinto(buf))
+    assert.are.equal(3, r.n)
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_nil(r[3])
+    assert.are.equal('bye', buf:tostring())
+  end)
+
+  it('a closed socket says "Bad file descriptor"', function()
+    local buf = buffer.new(8)
+    b:close()
+    local r = h.pack(b:recvinto(buf))
+    assert.are.equal(2, r.n)
+    assert.is_nil(r[1])
+    assert.are.equal(EBADF, r[2])
+    assert.are.equal(0, buf:len())
+  end)
+
+  it('raises for wrong arguments and leaves the buffer as it was', function()
+    local buf = buffer.new(8)
+    assert.are.equal(2, a:send('ok'))
+    raises("bad argument #1 to 'recvinto' (net.buffer expected, got string)", b.recvinto, b, 'buf')
+    raises("bad argument #1 to 'recvinto' (net.buffer expected, got table)", b.recvinto, b, {})
+    raises("bad argument #1 to 'recvinto' (net.buffer expected, got table)", b.recvinto, b,
+      { _mem = buf._mem, _len = 0, _cap = 8 })
+    raises("bad argument #1 to 'recvinto' (net.buffer expected, got nil)", b.recvinto, b)
+    raises("bad argument #2 to 'recvinto' (number expected, got string)", b.recvinto, b, buf, '4')
+    raises("bad argument #2 to 'recvinto' (number has no integer representation)",
+      b.recvinto, b, buf, 1.5)
+    raises("bad argument #3 to 'recvinto' (number expected, got string)", b.recvinto, b, buf, 4, 'x')
+    raises("bad argument #3 to 'recvinto' (number has no integer representation)",
+      b.recvinto, b, buf, 4, 0.5)
+    assert.are.equal(0, buf:len())
+    -- the data is still there for a good call
+    assert.are.equal(2, recvinto(b, buf))
+    assert.are.equal('ok', buf:tostring())
+  end)
+
+  it('the buffer methods check their arguments', function()
+    local buf = buffer.new(8)
+    raises("bad argument #1 to 'consume' (number expected, got string)", buf.consume, buf, 'x')
+    raises("bad argument #1 to 'consume' (number has no integer representation)", buf.consume, buf, 0.5)
+    raises("bad argument #1 to 'tostring' (number expected, got table)", buf.tostring, buf, {})
+    raises("bad argument #2 to 'tostring' (number has no integer representation)", buf.tostring, buf, 1, 2.5)
+    raises("bad argument #1 to 'byte' (number expected, got string)", buf.byte, buf, 'x')
+    raises("bad argument #2 to 'byte' (number expected, got boolean)", buf.byte, buf, 1, true)
+  end)
+
+  it('consume drops the front and moves the rest there', function()
+    local buf = buffer.new(16)
+    assert.are.equal(10, a:send('abcdefghij'))
+    assert.are.equal(10, recvinto(b, buf))
+    assert.are.equal(10, buf:consume(0))
+    assert.are.equal('abcdefghij', buf:tostring())
+    assert.are.equal(7, buf:consume(3))
+    assert.are.equal('defghij', buf:tostring())
+    assert.are.equal(9, buf:room())
+    for _, bad in ipairs { 8, -1 } do
+      local r = h.pack(buf:consume(bad))
+      assert.are.equal(2, r.n)
+      assert.is_nil(r[1])
+      assert.are.equal(EINVAL, r[2])
+    end
+    assert.are.equal('defghij', buf:tostring())
+    -- the next read appends after what was kept
+    assert.are.equal(3, a:send('XYZ'))
+    assert.are.equal(3, recvinto(b, buf))
+    assert.are.equal('defghijXYZ', buf:tostring())
+    assert.are.equal(1, buf:consume(9))
+    assert.are.equal('Z', buf:tostring())
+    assert.are.equal(90, buf:byte(1))
+    assert.are.equal(0, buf:consume(1))
+    assert.are.equal('', buf:tostring())
+  end)
+
+  it('clear empties the buffer and returns nothing', function()
+    local buf = buffer.new(8)
+    assert.are.equal(3, a:send('abc'))
+    assert.are.equal(3, recvinto(b, buf))
+    assert.are.equal(0, select('#', buf:clear()))
+    assert.are.equal(0, buf:len())
+    assert.are.equal(8, buf:room())
+    assert.are.equal(3, a:send('def'))
+    assert.are.equal(3, recvinto(b, buf))
+    assert.are.equal('def', buf:tostring())
+  end)
+
+  it('binary data with zero bytes survives', function()
+    local data = '\0a\0\0b\255\0'
+    local buf = buffer.new(16)
+    assert.are.equal(#data, a:send(data))
+    assert.are.equal(#data, recvinto(b, buf))
+    assert.are.equal(data, buf:tostring())
+    assert.are.same({ n = 7, 0, 97, 0, 0, 98, 255, 0 }, h.pack(buf:byte(1, -1)))
+    assert.are.equal(#data, b:send(buf))
+    assert.are.equal(data, h.recv_exact(a, #data))
+  end)
+
+  it('moves 1 MiB through a 64 KiB buffer, byte for byte', function()
+    local data = h.blob(1024 * 1024)
+    local buf = buffer.new(65536)
+    assert.is_true(a:nonblock(true))
+    local pos, got, reads = 1, 0, 0
+    for _ = 1, 1000000 do
+      if got >= #data then break end
+      if pos <= #data then
+        local n, err = a:send(data:sub(pos, pos + 262143))
+        assert(n, 'send failed: ' .. tostring(err))
+        pos = pos + n
+      end
+      if h.wait(b, net.POLLIN, pos <= #data and 0 or 5) ~= 0 then
+        local n, err = b:recvinto(buf)
+        assert(n, 'recvinto failed: ' .. tostring(err))
+        assert.is_true(n <= 65536)
+        assert.are.equal(n, buf:len())
+        local want = data:sub(got + 1, got + n)
+        local chunk = buf:tostring()
+        assert(chunk == want, 'differs at byte ' .. tostring(h.first_diff(chunk, want)) ..
+          ' of the read at offset ' .. got)
+        got = got + n
+        reads = reads + 1
+        buf:clear()
+      elseif pos <= #data then
+        h.wait(a, net.POLLOUT, 5)
+      end
+    end
+    assert.are.equal(#data, got)
+    assert.is_true(reads >= 16)
+  end)
+end)
+
+describe('sock:send(buf)', function()
+  local a, b
+
+  before_each(function()
+    a, b = pair()
+  end)
+
+  after_each(function()
+    a:close()
+    b:close()
+  end)
+
+  it('sends exactly the content, and keeps it in the buffer', function()
+    local buf = buffer.new(32)
+    assert.are.equal(11, a:send('hello world'))
+    assert.are.equal(11, recvinto(b, buf))
+    assert.are.equal(6, buf:consume(5))
+    assert.are.equal(6, b:send(buf))
+    assert.are.equal(' world', h.recv_exact(a, 6))
+    assert.are.equal(6, buf:len())
+    assert.are.equal(' world', buf:tostring())
+    -- nothing beyond the content went out
+    assert.is_true(a:nonblock(true))
+    assert.is_true(select(3, a:recv()))
+  end)
+
+  it('an empty buffer sends 0 bytes; flags are checked as for a string', function()
+    local buf = buffer.new(4)
+    assert.are.equal(0, a:send(buf))
+    assert.are.equal(0, a:send(buf, 0))
+    raises("bad argument #2 to 'send' (number expected, got string)", a.send, a, buf, 'x')
+    raises("bad argument #2 to 'send' (number has no integer representation)", a.send, a, buf, 0.5)
+    assert.are.equal(EINVAL, select(2, a:send(buf, -1)))
+    raises("bad argument #1 to 'send' (string or net.buffer expected, got table)", a.send, a, {})
+    raises("bad argument #1 to 'send' (string or net.buffer expected, got number)", a.send, a, 1)
+  end)
+
+  it('a partial send on a non-blocking socket returns n, nil, true', function()
+    local data = h.blob(1024 * 1024)
+    local buf = buffer.new(#data)
+    fill(buf, data)
+    assert.are.equal(#data, buf:len())
+    assert.is_true(buf:tostring() == data)
+    assert.is_true(a:nonblock(true))
+    local r = h.pack(a:send(buf))
+    assert.are.equal(3, r.n)
+    local n = r[1]
+    assert.is_true(n > 0 and n < #data, 'sent ' .. tostring(n))
+    assert.is_nil(r[2])
+    assert.is_true(r[3])
+    assert.are.equal(#data, buf:len()) -- not consumed by send
+    assert.is_true(h.recv_exact(b, n) == data:sub(1, n))
+    -- the caller consumes what went out and sends the rest the same way
+    assert.are.equal(#data - n, buf:consume(n))
+    local got = { data:sub(1, n) }
+    local have = n
+    for _ = 1, 100000 do
+      if buf:len() == 0 then break end
+      local sent, err = a:send(buf)
+      assert(sent, 'send failed: ' .. tostring(err))
+      buf:consume(sent)
+      while h.wait(b, net.POLLIN, 0) ~= 0 do
+        local s = assert(b:recv(65536))
+        got[#got + 1] = s
+        have = have + #s
+      end
+    end
+    assert.are.equal(0, buf:len())
+    got[#got + 1] = h.recv_exact(b, #data - have)
+    local all = table.concat(got)
+    assert(all == data, 'differs at byte ' .. tostring(h.first_diff(all, data)))
+  end)
+
+  it('after the peer closed: nil, nil, nil', function()
+    local buf = buffer.new(4)
+    assert.are.equal(2, a:send('hi'))
+    assert.are.equal(2, recvinto(b, buf))
+    a:close()
+    local r = h.pack(b:send(buf))
+    assert.are.equal(3, r.n)
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_nil(r[3])
+  end)
+
+  it('a closed socket says "Bad file descriptor"', function()
+    local buf = buffer.new(4)
+    a:close()
+    local r = h.pack(a:send(buf))
+    assert.is_nil(r[1])
+    assert.are.equal(EBADF, r[2])
+  end)
+end)
+
+describe('buffers over TCP on 127.0.0.1', function()
+  it('recvinto and send(buf) work on inet sockets', function()
+    local srv, c, s = h.tcp_trio('127.0.0.1')
+    assert(s:rcvtimeo(5))
+    assert(c:rcvtimeo(5))
+    local buf = buffer.new(1024)
+    local data = h.blob(700)
+    h.send_all(c, data)
+    while buf:len() < #data do
+      assert(recvinto(s, buf), 'recvinto failed')
+    end
+    assert.is_true(buf:tostring() == data)
+    -- echo it back from the buffer, consuming what was sent
+    while buf:len() > 0 do
+      local n = assert(s:send(buf))
+      buf:consume(n)
+    end
+    assert.is_true(h.recv_exact(c, #data) == data)
+    -- the client closes: the server's recvinto sees the end of the stream
+    c:close()
+    local r = h.pack(recvinto(s, buf))
+    assert.are.equal(3, r.n)
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_nil(r[3])
+    s:close()
+    srv:close()
+  end)
+end)

@@ -1,0 +1,156 @@
+-- The C fast paths of net.capi (src/lua/methods.c): core.fast_method(name,
+-- lua_method[, extra]) returns a C function that does the common case of a
+-- method itself and hands every other call to lua_method. The public
+-- methods' behaviour is covered by the other specs on every backend; this
+-- file checks what is particular to the fast paths: that they are in use,
+-- which calls they keep and which they hand over, and that argument errors
+-- keep the caller's position on every backend.
+local core = require('net.core')
+local net = require('net')
+local stream = require('net.stream')
+local h = require('spec.lua.helper')
+
+-- "<this file>:<line>: bad argument ...": the position is the caller's.
+-- fn must not make its call a tail call: a tail call leaves no caller line.
+local function raised_here(fn)
+  local ok, msg = pcall(fn)
+  assert.is_false(ok)
+  assert.matches('fast_method_spec%.lua:%d+: bad argument', msg)
+  return msg
+end
+
+describe('socket methods', function()
+  local pair
+  before_each(function() pair = assert(stream.pair()) end)
+  after_each(function()
+    pair[1]:close()
+    pair[2]:close()
+  end)
+
+  it('raise argument errors at the caller on every backend', function()
+    local a = pair[1]
+    raised_here(function() local r = a:recv('x'); return r end)
+    raised_here(function() local r = a:recv(1.5); return r end)
+    raised_here(function() local r = a:send(42); return r end)
+    raised_here(function() local r = a:rcvbuf('big'); return r end)
+    raised_here(function() local r = a:nonblock(1); return r end)
+  end)
+
+  it('set options through the full method and read them back', function()
+    local a = pair[1]
+    assert.is_true(a:nonblock(true))
+    assert.is_true(a:nonblock())
+    assert.is_false(a:nonblock(false))
+    assert.is_true(a:rcvbuf(65536) >= 65536)
+    assert.equals(core.sock_rcvbuf(a:fd(), -1), a:rcvbuf())
+    assert.equals(2, a:rcvtimeo(2)) -- whole seconds: the kernel keeps them exactly
+    assert.equals(2, a:rcvtimeo())
+  end)
+end)
+
+if core.backend ~= 'capi' then
+  pending('core.fast_method exists only in net.capi (backend: ' .. core.backend .. ')')
+  return
+end
+
+describe('core.fast_method (net.capi)', function()
+  local a, b, calls
+  local function lua_method(...)
+    calls[#calls + 1] = h.pack(...)
+    return 'lua'
+  end
+
+  before_each(function()
+    local pair = assert(stream.pair())
+    a, b, calls = pair[1], pair[2], {}
+  end)
+  after_each(function()
+    a:close()
+    b:close()
+  end)
+
+  it('is what the classes use for send, recv and option reads', function()
+    local inet = require('net.stream.inet')
+    for _, m in ipairs({ net.Socket.send, net.Socket.recv, net.Socket.rcvbuf,
+                         net.Socket.nonblock, net.Socket.rcvtimeo,
+                         stream.Socket.tcpnodelay, inet.Client.recv }) do
+      assert.equals('C', debug.getinfo(m, 'S').what)
+    end
+  end)
+
+  it('has no fast path for other names or a kind that does not fit', function()
+    assert.is_nil(core.fast_method('accept', lua_method))
+    assert.is_nil(core.fast_method('rcvtimeo', lua_method, 'bool'))
+    assert.is_nil(core.fast_method('rcvbuf', lua_method, 'seconds'))
+  end)
+
+  it('send: a whole string itself, anything else through the Lua method', function()
+    local send = core.fast_method('send', lua_method)
+    assert.equals(5, send(a, 'hello'))
+    assert.equals('hello', b:recv(100))
+    assert.equals(0, #calls)
+    assert.equals('lua', send(a, 'x', 0))
+    assert.equals('lua', send(a, {}))
+    assert.equals('lua', send('not a socket', 'x'))
+    assert.equals(3, #calls)
+    assert.same({ n = 3, a, 'x', 0 }, calls[1])
+    assert.equals(nil, b:nonblock(true) and b:recv(1)) -- nothing else was sent
+  end)
+
+  it('recv: sizes that are whole numbers itself, the default when none', function()
+    local recv = core.fast_method('recv', lua_method, 4)
+    assert.equals(12, a:send('abcdefghijkl'))
+    assert.equals('abcd', recv(b))
+    assert.equals('efg', recv(b, 3))
+    assert.equals('hi', recv(b, 2.0))
+    assert.equals(0, #calls)
+    for _, args in ipairs({ { 1.5 }, { 0 }, { -1 }, { 2 ^ 40 }, { 'x' }, { 4, 0 } }) do
+      assert.equals('lua', recv(b, args[1], args[2]))
+    end
+    assert.equals(6, #calls)
+    assert.equals('jkl', recv(b))
+  end)
+
+  it('recv and send report again, peer gone and failures as the contract says', function()
+    local recv = core.fast_method('recv', lua_method, 64)
+    local send = core.fast_method('send', lua_method)
+    assert.is_true(b:nonblock(true))
+    assert.same({ n = 3, nil, nil, true }, h.pack(recv(b)))
+    a:close()
+    assert.same({ n = 3, nil, nil, nil }, h.pack(recv(b)))
+    assert.same({ n = 3, nil, nil, nil }, h.pack(send(b, 'x')))
+    b:close()
+    assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(recv(b)))
+    assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(send(b, 'x')))
+    assert.equals(0, #calls)
+  end)
+
+  it('option reads: the kernel value in the kind asked for; setters go to Lua', function()
+    local nonblock = core.fast_method('nonblock', lua_method, 'bool')
+    local rcvbuf = core.fast_method('rcvbuf', lua_method, 'int')
+    local rcvtimeo = core.fast_method('rcvtimeo', lua_method, 'seconds')
+    assert.is_false(nonblock(a))
+    assert.is_true(a:nonblock(true))
+    assert.is_true(nonblock(a, nil))
+    assert.equals(core.sock_rcvbuf(a:fd(), -1), rcvbuf(a))
+    assert.equals(0, rcvtimeo(a))
+    assert.equals(0, #calls)
+    assert.equals('lua', nonblock(a, false))
+    assert.equals('lua', rcvbuf(a, 4096))
+    assert.equals(2, #calls)
+    a:close()
+    assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(rcvbuf(a)))
+  end)
+
+  it('adds the caller\'s position to an argument error of the Lua method', function()
+    local send = core.fast_method('send', function()
+      error("bad argument #1 to 'send' (test)", 2) -- level 2: the C function
+    end)
+    local msg = raised_here(function() local r = send(a, {}); return r end)
+    assert.matches("bad argument #1 to 'send' %(test%)$", msg)
+    local other = core.fast_method('send', function() error('plain failure', 0) end)
+    local ok, err = pcall(other, a, {})
+    assert.is_false(ok)
+    assert.equals('plain failure', err) -- other errors are passed on unchanged
+  end)
+end)
