@@ -105,6 +105,17 @@ function Socket:linger(sec)
     return on == 1 and seconds
 end
 
+-- A size argument (number n of fname), when given: a whole number; nil when
+-- outside 1..max.
+local function size_of(fname, n, size, max)
+    if type(size) ~= 'number' then
+        argerror(fname, n, 'number expected, got ' .. type(size), 1)
+    elseif size % 1 ~= 0 then
+        argerror(fname, n, NOT_INTEGER, 1)
+    end
+    if size >= 1 and size <= max then return size end
+end
+
 -- MSG_* flags of recv and send (argument n, default 2): a whole number; nil
 -- when out of int range. Only called when flags are given, so the common call
 -- pays nothing.
@@ -117,23 +128,28 @@ local function flags_of(fname, flags, n)
     if flags >= 0 and flags <= INT_MAX then return flags end
 end
 
--- The argument checks of recv and send are written inline, not through
--- net.util.args: on PUC Lua a helper call plus type() per argument cost more
--- than the system call they guard (bench/RESULTS.md). type() is only called
--- for an argument that is not nil.
+-- recv and send take the common case (no flags, recv with or without a size)
+-- without a helper call or a type() for an absent argument: on PUC Lua those
+-- cost more than the system call (bench/RESULTS.md). There net.capi runs the
+-- common calls in C altogether (core.fast_method below); under LuaJIT the
+-- small helpers compile into the trace.
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
+
+-- What recv and recvinto report for a failure code.
+local function recv_failed(code)
+    if AGAIN[code] then return nil, nil, true end
+    if PEER_GONE[code] then return nil, nil, nil end
+    return fail(code)
+end
 
 -- str | nil, nil, true (try again) | nil, nil, nil (peer closed) | nil, err
 function Socket:recv(size, flags)
     if size == nil then
         size = DEFAULT_RECV_SIZE
-    elseif type(size) ~= 'number' then
-        argerror('recv', 1, 'number expected, got ' .. type(size))
-    elseif size % 1 ~= 0 then
-        argerror('recv', 1, NOT_INTEGER)
-    elseif size < 1 or size > INT_MAX then
-        return nil, EINVAL_MSG
+    else
+        size = size_of('recv', 1, size, INT_MAX)
+        if not size then return nil, EINVAL_MSG end
     end
     if flags == nil then
         flags = 0
@@ -146,9 +162,7 @@ function Socket:recv(size, flags)
         if str ~= '' then return str end
         return nil, nil, nil
     end
-    if AGAIN[str] then return nil, nil, true end
-    if PEER_GONE[str] then return nil, nil, nil end
-    return fail(str)
+    return recv_failed(str)
 end
 
 -- n (> 0, bytes appended to buf) | nil, nil, true (try again) |
@@ -163,12 +177,9 @@ function Socket:recvinto(buf, size, flags)
     if size == nil then
         if room == 0 then return nil, ENOBUFS_MSG end
         size = room
-    elseif type(size) ~= 'number' then
-        argerror('recvinto', 2, 'number expected, got ' .. type(size))
-    elseif size % 1 ~= 0 then
-        argerror('recvinto', 2, NOT_INTEGER)
-    elseif size < 1 or size > room then
-        return nil, EINVAL_MSG
+    else
+        size = size_of('recvinto', 2, size, room)
+        if not size then return nil, EINVAL_MSG end
     end
     if flags == nil then
         flags = 0
@@ -181,17 +192,12 @@ function Socket:recvinto(buf, size, flags)
         buf._len = len + n
         return n
     end
-    if n == 0 or PEER_GONE[n] then return nil, nil, nil end
-    if AGAIN[n] then return nil, nil, true end
-    return fail(n)
+    if n == 0 then return nil, nil, nil end
+    return recv_failed(n)
 end
 
--- send(buf): the whole content of a net.buffer, which stays in the buffer
--- (the caller consumes what was sent). Results as for a string. Arguments
--- are checked by send.
-local function send_buffer(self, buf, flags)
-    local len = buf._len
-    local n = sock_sendfrom(self._fd, buf._mem, 0, len, flags)
+-- What send reports for n, the result of sending len bytes.
+local function sent(n, len)
     if n >= 0 then
         if n < len then return n, nil, true end
         return n
@@ -201,16 +207,16 @@ local function send_buffer(self, buf, flags)
     return fail(n)
 end
 
--- len | len, nil, true (partial or try again) | nil, nil, nil (peer closed)
-function Socket:send(str, flags)
-    if type(str) ~= 'string' then
-        if getmetatable(str) ~= Buffer then
-            argerror('send', 1, 'string or net.buffer expected, got ' .. type(str))
+-- len | len, nil, true (partial or try again) | nil, nil, nil (peer closed).
+-- data is a string, or a net.buffer whose whole content is sent and stays in
+-- the buffer (the caller consumes what went out).
+function Socket:send(data, flags)
+    local buf
+    if type(data) ~= 'string' then
+        if getmetatable(data) ~= Buffer then
+            argerror('send', 1, 'string or net.buffer expected, got ' .. type(data))
         end
-        if flags == nil then return send_buffer(self, str, 0) end
-        flags = flags_of('send', flags)
-        if not flags then return nil, EINVAL_MSG end
-        return send_buffer(self, str, flags)
+        buf = data
     end
     if flags == nil then
         flags = 0
@@ -218,14 +224,11 @@ function Socket:send(str, flags)
         flags = flags_of('send', flags)
         if not flags then return nil, EINVAL_MSG end
     end
-    local n = sock_send(self._fd, str, flags)
-    if n >= 0 then
-        if n < #str then return n, nil, true end
-        return n
+    if buf then
+        local len = buf._len
+        return sent(sock_sendfrom(self._fd, buf._mem, 0, len, flags), len)
     end
-    if AGAIN[n] then return 0, nil, true end
-    if PEER_GONE[n] then return nil, nil, nil end
-    return fail(n)
+    return sent(sock_send(self._fd, data, flags), #data)
 end
 
 -- The C-API backend does the common calls of recv and send in C: on PUC Lua

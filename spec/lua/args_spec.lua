@@ -16,15 +16,7 @@ end
 describe('method arguments', function()
   local a, b
 
-  before_each(function()
-    local pair = assert(stream.pair())
-    a, b = pair[1], pair[2]
-  end)
-
-  after_each(function()
-    a:close()
-    b:close()
-  end)
+  h.each(h.pair, function(x, y) a, b = x, y end)
 
   local booleans = {
     'cloexec', 'nonblock', 'reuseport', 'reuseaddr', 'debug', 'dontroute',

@@ -92,14 +92,7 @@ end)
 describe('sock:recvinto', function()
   local a, b
 
-  before_each(function()
-    a, b = pair()
-  end)
-
-  after_each(function()
-    a:close()
-    b:close()
-  end)
+  h.each(pair, function(x, y) a, b = x, y end)
 
   it('appends each read at the end of the content', function()
     local buf = buffer.new(64)
@@ -342,14 +335,7 @@ end)
 describe('sock:send(buf)', function()
   local a, b
 
-  before_each(function()
-    a, b = pair()
-  end)
-
-  after_each(function()
-    a:close()
-    b:close()
-  end)
+  h.each(pair, function(x, y) a, b = x, y end)
 
   it('sends exactly the content, and keeps it in the buffer', function()
     local buf = buffer.new(32)

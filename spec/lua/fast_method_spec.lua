@@ -20,15 +20,10 @@ local function raised_here(fn)
 end
 
 describe('socket methods', function()
-  local pair
-  before_each(function() pair = assert(stream.pair()) end)
-  after_each(function()
-    pair[1]:close()
-    pair[2]:close()
-  end)
+  local a
+  h.each(h.pair, function(x) a = x end)
 
   it('raise argument errors at the caller on every backend', function()
-    local a = pair[1]
     raised_here(function() local r = a:recv('x'); return r end)
     raised_here(function() local r = a:recv(1.5); return r end)
     raised_here(function() local r = a:send(42); return r end)
@@ -37,7 +32,6 @@ describe('socket methods', function()
   end)
 
   it('set options through the full method and read them back', function()
-    local a = pair[1]
     assert.is_true(a:nonblock(true))
     assert.is_true(a:nonblock())
     assert.is_false(a:nonblock(false))
@@ -60,14 +54,7 @@ describe('core.fast_method (net.capi)', function()
     return 'lua'
   end
 
-  before_each(function()
-    local pair = assert(stream.pair())
-    a, b, calls = pair[1], pair[2], {}
-  end)
-  after_each(function()
-    a:close()
-    b:close()
-  end)
+  h.each(h.pair, function(x, y) a, b, calls = x, y, {} end)
 
   it('is what the classes use for send, recv and option reads', function()
     local inet = require('net.stream.inet')

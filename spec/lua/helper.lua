@@ -205,6 +205,32 @@ function M.recv_exact(sock, n)
   return table.concat(got)
 end
 
+-- ------------------------------------------------------------ fixtures --
+
+-- For every test of the enclosing describe: before it, make() opens sockets
+-- and set(...) receives them (to store in the describe's locals); after it,
+-- every socket make() returned is closed (closing twice is harmless).
+function M.each(make, set)
+  local busted = require('busted') -- this module's environment has no busted globals
+  local opened
+  busted.before_each(function()
+    opened = M.pack(make())
+    set(unpack(opened, 1, opened.n))
+  end)
+  busted.after_each(function()
+    for i = 1, opened.n do
+      local v = opened[i]
+      if type(v) == 'table' and v.close then v:close() end
+    end
+  end)
+end
+
+-- A connected pair of unix stream sockets.
+function M.pair()
+  local p = assert(require('net.stream').pair())
+  return p[1], p[2]
+end
+
 -- ---------------------------------------------------------- loopback TCP --
 
 -- A listening TCP server on host (a loopback literal) and an ephemeral port.

@@ -260,13 +260,8 @@ end)
 describe('TCP options', function()
   local srv, c, s
 
-  before_each(function()
-    srv, c, s = h.tcp_trio('127.0.0.1')
-  end)
-
-  after_each(function()
-    close_all(srv, c, s)
-  end)
+  h.each(function() return h.tcp_trio('127.0.0.1') end,
+    function(x, y, z) srv, c, s = x, y, z end)
 
   for _, opt in ipairs { 'tcpnodelay', 'tcpcork', 'keepalive', 'oobinline' } do
     it(opt .. '(true) then ' .. opt .. '() == true; false clears it', function()

@@ -35,15 +35,7 @@ end)
 describe('net.Socket', function()
   local a, b
 
-  before_each(function()
-    local pair = assert(stream.pair())
-    a, b = pair[1], pair[2]
-  end)
-
-  after_each(function()
-    a:close()
-    b:close()
-  end)
+  h.each(h.pair, function(x, y) a, b = x, y end)
 
   describe('identity', function()
     it('fd() is the open descriptor the kernel knows', function()
@@ -111,17 +103,10 @@ describe('net.Socket', function()
   end)
 
   describe('options', function()
-    local srv, c, s
+    local c -- the client of a TCP trio; the fixture closes all three
 
-    before_each(function()
-      srv, c, s = h.tcp_trio('127.0.0.1')
-    end)
-
-    after_each(function()
-      srv:close()
-      c:close()
-      s:close()
-    end)
+    h.each(function() return h.tcp_trio('127.0.0.1') end,
+      function(_, client) c = client end)
 
     -- Every boolean option of net.Socket, set and read back on TCP.
     for _, opt in ipairs { 'reuseport', 'reuseaddr', 'dontroute', 'timestamp', 'broadcast' } do

@@ -85,29 +85,42 @@ static int l_buffer_move(lua_State *L)
     return 0;
 }
 
+/* The arguments (fd, mem, offset, len, flags) of sock_recvinto and
+ * sock_sendfrom: len bytes of mem from offset. */
+typedef struct io_args {
+    int fd;
+    unsigned char *at;
+    size_t len;
+    int flags;
+} io_args_t;
+
+static io_args_t check_io_args(lua_State *L)
+{
+    io_args_t a;
+    size_t size, off;
+    unsigned char *mem;
+    a.fd = arg_int(L, 1);
+    mem = check_mem(L, 2, &size);
+    off = arg_offset(L, 3, size);
+    a.len = arg_length(L, 4, off, size);
+    a.flags = arg_int(L, 5);
+    a.at = mem + off;
+    return a;
+}
+
 /* sock_recvinto(fd, mem, offset, size, flags): bytes read (0 at EOF) or a
  * code; the bytes land at mem + offset. */
 static int l_sock_recvinto(lua_State *L)
 {
-    int fd = arg_int(L, 1);
-    size_t size;
-    unsigned char *mem = check_mem(L, 2, &size);
-    size_t off = arg_offset(L, 3, size);
-    size_t len = arg_length(L, 4, off, size);
-    int flags = arg_int(L, 5);
-    return push_int(L, (lua_Integer)net_sock_recv(fd, mem + off, len, flags));
+    io_args_t a = check_io_args(L);
+    return push_int(L, (lua_Integer)net_sock_recv(a.fd, a.at, a.len, a.flags));
 }
 
 /* sock_sendfrom(fd, mem, offset, len, flags): bytes sent or a code. */
 static int l_sock_sendfrom(lua_State *L)
 {
-    int fd = arg_int(L, 1);
-    size_t size;
-    unsigned char *mem = check_mem(L, 2, &size);
-    size_t off = arg_offset(L, 3, size);
-    size_t len = arg_length(L, 4, off, size);
-    int flags = arg_int(L, 5);
-    return push_int(L, (lua_Integer)net_sock_send(fd, mem + off, len, flags));
+    io_args_t a = check_io_args(L);
+    return push_int(L, (lua_Integer)net_sock_send(a.fd, a.at, a.len, a.flags));
 }
 
 static const luaL_Reg buffer_functions[] = {
