@@ -34,14 +34,15 @@ enum {
 /* ---- handing a call to the Lua method ----------------------------------- */
 
 /*
- * Calls the Lua method with this call's arguments and returns its results.
+ * Calls the Lua method with this call's nargs arguments and returns its
+ * results.
  * Its argument errors are raised at the level of its caller, which is this C
  * function and has no line: the position of our own caller is added, so
  * the message reads as if the Lua method had been called directly.
  */
-static int delegate(lua_State *L)
+static int delegate(lua_State *L, int nargs)
 {
-    int nargs = lua_gettop(L);
+    lua_settop(L, nargs); /* drops what the fast path pushed */
     lua_pushvalue(L, lua_upvalueindex(UV_LUA_METHOD));
     lua_insert(L, 1);
     if (lua_pcall(L, nargs, LUA_MULTRET, 0) != 0) {
@@ -82,13 +83,18 @@ static int whole_int_arg(lua_State *L, int idx, int *out)
     return 1;
 }
 
-/* self._fd when self (index 1) is a table. The Lua layer alone writes _fd,
- * always a whole number, so it is read without the checks of an argument. */
+/* self._fd, when self (index 1) is a table with a number there. The Lua
+ * layer alone writes _fd, always a whole number, so it is read without the
+ * checks of an argument; the value stays on the stack (the results are pushed
+ * after it, and a C function returns the top ones), which saves a pop on the
+ * hottest path. */
 static int self_fd(lua_State *L, int *fd)
 {
     int isnum;
     if (!lua_istable(L, 1))
         return 0;
+    /* rawget with the key kept in an upvalue: lua_getfield would make the
+     * key string again on every call (a hash and an intern on 5.1) */
     lua_pushvalue(L, lua_upvalueindex(UV_FD_KEY));
     lua_rawget(L, 1);
 #if LUA_VERSION_NUM >= 502
@@ -97,7 +103,6 @@ static int self_fd(lua_State *L, int *fd)
     isnum = lua_isnumber(L, -1);
     *fd = (int)lua_tointeger(L, -1);
 #endif
-    lua_pop(L, 1);
     return isnum;
 }
 
@@ -153,8 +158,9 @@ static int fast_send(lua_State *L)
     const char *str;
     int fd;
     int64_t n;
-    if (lua_gettop(L) != 2 || lua_type(L, 2) != LUA_TSTRING || !self_fd(L, &fd))
-        return delegate(L);
+    int top = lua_gettop(L);
+    if (top != 2 || lua_type(L, 2) != LUA_TSTRING || !self_fd(L, &fd))
+        return delegate(L, top);
     str = lua_tolstring(L, 2, &len);
     n = net_sock_send(fd, str, len, 0);
     if (n < 0)
@@ -175,12 +181,12 @@ static int fast_recv(lua_State *L)
     int fd, size;
     int64_t n;
     int top = lua_gettop(L);
-    if (top > 2 || !self_fd(L, &fd))
-        return delegate(L);
     if (top < 2 || lua_isnil(L, 2))
         size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
-    else if (!whole_int_arg(L, 2, &size) || size < 1)
-        return delegate(L);
+    else if (top > 2 || !whole_int_arg(L, 2, &size) || size < 1)
+        return delegate(L, top);
+    if (!self_fd(L, &fd))
+        return delegate(L, top);
     buf = net_capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
     n = net_sock_recv(fd, buf, (size_t)size, 0);
@@ -232,9 +238,9 @@ static int fast_option(lua_State *L)
     lua_Integer extra = lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
     const option_t *opt = &options[extra / 4];
     int kind = (int)(extra % 4);
-    int fd;
-    if ((lua_gettop(L) > 1 && !lua_isnil(L, 2)) || !self_fd(L, &fd))
-        return delegate(L);
+    int fd, top = lua_gettop(L);
+    if ((top > 1 && !lua_isnil(L, 2)) || !self_fd(L, &fd))
+        return delegate(L, top);
     if (opt->get_seconds != NULL) {
         double sec = opt->get_seconds(fd, -1);
         if (sec < 0)
