@@ -7,6 +7,7 @@ local args = require('net.util.args')
 local result = require('net.util.result')
 local socket = require('net.util.socket')
 local define_options = require('net.util.options')
+local fast = require('net.util.fast')
 local addrinfo = require('net.addrinfo')
 local Buffer = require('net.buffer').Buffer
 
@@ -131,7 +132,7 @@ end
 -- recv and send take the common case (no flags, recv with or without a size)
 -- without a helper call or a type() for an absent argument: on PUC Lua those
 -- cost more than the system call (bench/RESULTS.md). There net.capi runs the
--- common calls in C altogether (core.fast_method below); under LuaJIT the
+-- common calls in C altogether (net.util.fast, at the end); under LuaJIT the
 -- small helpers compile into the trace.
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
@@ -231,14 +232,10 @@ function Socket:send(data, flags)
     return sent(sock_send(self._fd, data, flags), #data)
 end
 
--- The C-API backend does the common calls of recv and send in C: on PUC Lua
--- a method written in Lua costs more than the system call it makes
--- (src/lua/methods.c, bench/RESULTS.md). Everything else those C functions
--- hand to the methods above, which stay the one full definition.
-if core.fast_method then
-    Socket.recv = core.fast_method('recv', Socket.recv, DEFAULT_RECV_SIZE)
-    Socket.send = core.fast_method('send', Socket.send)
-end
+-- On PUC Lua net.capi does the common calls of recv and send in C, handing
+-- every other call to the methods above (net.util.fast).
+Socket.recv = fast('recv', Socket.recv, DEFAULT_RECV_SIZE)
+Socket.send = fast('send', Socket.send)
 
 -- A socket object that owns fd from now on (close() or the collector closes
 -- it): net.stream.Socket for a stream socket, net.Socket otherwise.

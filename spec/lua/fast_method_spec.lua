@@ -56,12 +56,15 @@ describe('core.fast_method (net.capi)', function()
 
   h.each(h.pair, function(x, y) a, b, calls = x, y, {} end)
 
-  it('is what the classes use for send, recv and option reads', function()
+  -- Under LuaJIT the Lua methods stay (net.util.fast): they compile.
+  local classes_use = type(jit) ~= 'table'
+  it('is what the classes use for send, recv and option reads '
+     .. (classes_use and '(PUC Lua)' or '(not under LuaJIT)'), function()
     local inet = require('net.stream.inet')
     for _, m in ipairs({ net.Socket.send, net.Socket.recv, net.Socket.rcvbuf,
                          net.Socket.nonblock, net.Socket.rcvtimeo,
                          stream.Socket.tcpnodelay, inet.Client.recv }) do
-      assert.equals('C', debug.getinfo(m, 'S').what)
+      assert.equals(classes_use and 'C' or 'Lua', debug.getinfo(m, 'S').what)
     end
   end)
 

@@ -5,6 +5,7 @@
 local core = require('net.core')
 local args = require('net.util.args')
 local result = require('net.util.result')
+local fast = require('net.util.fast')
 
 local type, assert, ipairs = type, assert, ipairs
 local argerror, fail = args.error, result.fail
@@ -59,10 +60,9 @@ local MAKE = {
     end,
 }
 
--- Adds the methods of list to cls. The C-API backend reads options in C
--- (core.fast_method, src/lua/methods.c), handing setters and bad arguments
--- to the Lua method made here.
-local fast_method = core.fast_method
+-- Adds the methods of list to cls. On PUC Lua, net.capi reads options in C
+-- (net.util.fast), handing setters and bad arguments to the Lua method made
+-- here.
 
 return function(cls, list)
     for _, opt in ipairs(list) do
@@ -70,6 +70,6 @@ return function(cls, list)
         local prim_name = opt[3] or name
         local prim = assert(core['sock_' .. prim_name], name)
         local method = assert(MAKE[kind], kind)(prim, name)
-        cls[name] = fast_method and fast_method(prim_name, method, kind) or method
+        cls[name] = fast(prim_name, method, kind)
     end
 end
