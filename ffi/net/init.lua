@@ -32,47 +32,47 @@ local Socket = class('net.Socket')
 net.Socket = Socket
 
 function Socket:__tostring()
-    local fd = self._fd
+    local fd = self[1]
     return self._NAME .. (fd >= 0 and (': fd ' .. fd) or ': closed')
 end
 
 function Socket:fd()
-    local fd = self._fd
+    local fd = self[1]
     if fd < 0 then return nil, EBADF_MSG end
     return fd
 end
 
 function Socket:close()
-    if self._fd < 0 then return EBADF_MSG end
-    self._fd = -1 -- never touch this number again: the kernel may reuse it
+    if self[1] < 0 then return EBADF_MSG end
+    self[1] = -1 -- never touch this number again: the kernel may reuse it
     return acted(core.guard_close(self._guard))
 end
 
-function Socket:closer() return acted(core.sock_shutdown(self._fd, K.SHUT_RD)) end
-function Socket:closew() return acted(core.sock_shutdown(self._fd, K.SHUT_WR)) end
+function Socket:closer() return acted(core.sock_shutdown(self[1], K.SHUT_RD)) end
+function Socket:closew() return acted(core.sock_shutdown(self[1], K.SHUT_WR)) end
 
 -- The socket's own family/type/protocol describe its addresses.
 local function name_info(self, addr)
     if type(addr) == 'number' then return fail(addr) end
-    local fd = self._fd
+    local fd = self[1]
     return addrinfo.new(core.addr_family(addr), core.sock_type(fd),
                         core.sock_protocol(fd), addr)
 end
-function Socket:getsockname() return name_info(self, core.sock_getsockname(self._fd)) end
-function Socket:getpeername() return name_info(self, core.sock_getpeername(self._fd)) end
+function Socket:getsockname() return name_info(self, core.sock_getsockname(self[1])) end
+function Socket:getpeername() return name_info(self, core.sock_getpeername(self[1])) end
 
 -- Read-only integers of the socket, one method per primitive.
 for method, prim in pairs({socktype = core.sock_type, family = core.sock_family,
                            protocol = core.sock_protocol, error = core.sock_error}) do
     Socket[method] = function(self)
-        local v = prim(self._fd)
+        local v = prim(self[1])
         if v < 0 then return fail(v) end
         return v
     end
 end
 
 function Socket:atmark()
-    local v = core.sock_atmark(self._fd)
+    local v = core.sock_atmark(self[1])
     if v < 0 then return fail(v) end
     return v == 1
 end
@@ -90,9 +90,9 @@ define_options(Socket, {
 function Socket:linger(sec)
     local on, seconds
     if sec == nil then
-        on, seconds = core.sock_linger(self._fd, -1, 0)
+        on, seconds = core.sock_linger(self[1], -1, 0)
     elseif sec == false then
-        on, seconds = core.sock_linger(self._fd, 0, 0)
+        on, seconds = core.sock_linger(self[1], 0, 0)
     elseif type(sec) ~= 'number' then
         argerror('linger', 1, 'number or false expected, got ' .. type(sec))
     elseif sec % 1 ~= 0 then
@@ -100,7 +100,7 @@ function Socket:linger(sec)
     elseif sec < 0 or sec > INT_MAX then
         return nil, EINVAL_MSG
     else
-        on, seconds = core.sock_linger(self._fd, 1, sec)
+        on, seconds = core.sock_linger(self[1], 1, sec)
     end
     if on < 0 then return fail(on) end
     return on == 1 and seconds
@@ -158,7 +158,7 @@ function Socket:recv(size, flags)
         flags = flags_of('recv', flags)
         if not flags then return nil, EINVAL_MSG end
     end
-    local str = sock_recv(self._fd, size, flags)
+    local str = sock_recv(self[1], size, flags)
     if type(str) == 'string' then
         if str ~= '' then return str end
         return nil, nil, nil
@@ -188,7 +188,7 @@ function Socket:recvinto(buf, size, flags)
         flags = flags_of('recvinto', flags, 3)
         if not flags then return nil, EINVAL_MSG end
     end
-    local n = sock_recvinto(self._fd, buf._mem, len, size, flags)
+    local n = sock_recvinto(self[1], buf._mem, len, size, flags)
     if n > 0 then
         buf._len = len + n
         return n
@@ -227,9 +227,9 @@ function Socket:send(data, flags)
     end
     if buf then
         local len = buf._len
-        return sent(sock_sendfrom(self._fd, buf._mem, 0, len, flags), len)
+        return sent(sock_sendfrom(self[1], buf._mem, 0, len, flags), len)
     end
-    return sent(sock_send(self._fd, data, flags), #data)
+    return sent(sock_send(self[1], data, flags), #data)
 end
 
 -- On PUC Lua net.capi does the common calls of recv and send in C, handing

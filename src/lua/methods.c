@@ -3,7 +3,7 @@
  * option getters), for the C-API backend.
  *
  * On PUC Lua a method written in Lua costs more than the system call it
- * makes: the Lua call, type() per argument, the self._fd lookup, then the C
+ * makes: the Lua call, type() per argument, the lookup of the fd, then the C
  * primitive (bench/RESULTS.md). So net.capi offers
  *
  *     core.fast_method(name, lua_method[, extra]) -> C function | nil
@@ -25,8 +25,7 @@
 
 /* The upvalues of every fast method. */
 enum {
-    UV_FD_KEY = 1,  /* the string "_fd", the field holding a socket's fd */
-    UV_LUA_METHOD,  /* the full method, for every case not handled here */
+    UV_LUA_METHOD = 1, /* the full method, for every case not handled here */
     UV_EXTRA,       /* per method: the option index, or recv's default size */
     UV_SCRATCH,     /* recv: its receive buffer (net_capi_recv_buffer) */
 };
@@ -83,20 +82,17 @@ static int whole_int_arg(lua_State *L, int idx, int *out)
     return 1;
 }
 
-/* self._fd, when self (index 1) is a table with a number there. The Lua
- * layer alone writes _fd, always a whole number, so it is read without the
- * checks of an argument; the value stays on the stack (the results are pushed
- * after it, and a C function returns the top ones), which saves a pop on the
- * hottest path. */
+/* self[1], the fd of a socket object (ffi/net/util/socket.lua), when self
+ * (index 1) is a table with a number there. The Lua layer alone writes it,
+ * always a whole number, so it is read without the checks of an argument;
+ * the value stays on the stack (the results are pushed after it, and a C
+ * function returns the top ones), which saves a pop on the hottest path. */
 static int self_fd(lua_State *L, int *fd)
 {
     int isnum;
     if (!lua_istable(L, 1))
         return 0;
-    /* rawget with the key kept in an upvalue: lua_getfield would make the
-     * key string again on every call (a hash and an intern on 5.1) */
-    lua_pushvalue(L, lua_upvalueindex(UV_FD_KEY));
-    lua_rawget(L, 1);
+    lua_rawgeti(L, 1, 1);
 #if LUA_VERSION_NUM >= 502
     *fd = (int)lua_tointegerx(L, -1, &isnum);
 #else
@@ -292,11 +288,10 @@ static int l_fast_method(lua_State *L)
         lua_replace(L, 3);
         fn = fast_option;
     }
-    lua_pushliteral(L, "_fd");
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
     new_userdata(L, 0); /* recv's first scratch buffer; unused by the others */
-    lua_pushcclosure(L, fn, 4);
+    lua_pushcclosure(L, fn, 3);
     return 1;
 }
 

@@ -36,13 +36,13 @@ function Server:listen(backlog)
     if backlog == nil or args.integer('listen', 1, backlog) > INT_MAX then
         backlog = -1
     end
-    return acted(core.sock_listen(self._fd, backlog))
+    return acted(core.sock_listen(self[1], backlog))
 end
 
 -- sock | nil, nil, true (no connection waiting) | nil, err.
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
-    local fd = core.sock_accept(self._fd, K.CLOEXEC)
+    local fd = core.sock_accept(self[1], K.CLOEXEC)
     if fd >= 0 then return adopt(Socket, fd) end
     if result.AGAIN[fd] then return nil, nil, true end
     return fail(fd)
@@ -159,11 +159,11 @@ end
 -- closed only once the new one is made (or, non-blocking, under way). A
 -- closed client stays closed, like every closed socket.
 function stream.reconnect(self)
-    if self._fd < 0 then return result.EBADF end
+    if self[1] < 0 then return result.EBADF end
     local fd, err = connect_first(self._ais, self._nonblock)
     if not fd then return err end
     local old = self._guard
-    self._fd, self._guard = fd, core.guard(fd)
+    self[1], self._guard = fd, core.guard(fd)
     core.guard_close(old)
 end
 

@@ -18,11 +18,11 @@ local MAKE = {
         return function(self, on)
             local rc
             if on == nil then
-                rc = prim(self._fd, -1)
+                rc = prim(self[1], -1)
             elseif type(on) ~= 'boolean' then
                 argerror(name, 1, 'boolean expected, got ' .. type(on))
             else
-                rc = prim(self._fd, on and 1 or 0)
+                rc = prim(self[1], on and 1 or 0)
             end
             if rc < 0 then return fail(rc) end
             return rc == 1
@@ -39,7 +39,7 @@ local MAKE = {
             elseif val < 0 or val > INT_MAX then
                 return nil, EINVAL_MSG
             end
-            local rc = prim(self._fd, val)
+            local rc = prim(self[1], val)
             if rc < 0 then return fail(rc) end
             return rc
         end
@@ -53,7 +53,7 @@ local MAKE = {
             elseif sec < 0 then -- NaN and too long are libnet's EINVAL
                 return nil, EINVAL_MSG
             end
-            local rc = prim(self._fd, sec)
+            local rc = prim(self[1], sec)
             if rc < 0 then return fail(rc) end
             return rc
         end
