@@ -94,10 +94,11 @@ describe('core.fast_method (net.capi)', function()
     assert.equals('efg', recv(b, 3))
     assert.equals('hi', recv(b, 2.0))
     assert.equals(0, #calls)
-    for _, args in ipairs({ { 1.5 }, { 0 }, { -1 }, { 2 ^ 40 }, { 'x' }, { 4, 0 } }) do
+    for _, args in ipairs({ { 1.5 }, { 0 }, { -1 }, { 2 ^ 40 }, { 'x' }, { 4, 0 }, { nil, 0 } }) do
       assert.equals('lua', recv(b, args[1], args[2]))
     end
-    assert.equals(6, #calls)
+    assert.equals(7, #calls)
+    assert.same({ n = 3, b, nil, 0 }, calls[7]) -- flags after a nil size are not dropped
     assert.equals('jkl', recv(b))
   end)
 

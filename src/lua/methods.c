@@ -122,9 +122,18 @@ static int is_peer_gone(int64_t code)
     return code == -EPIPE || code == -ECONNRESET;
 }
 
-/* The failure results of recv and send: nil, nil, true to try again;
- * nil, nil, nil when the peer is gone; nil, message otherwise. again_first
- * is what comes before nil, true (send says 0 bytes, recv nil). */
+/* nil, nil, nil: the peer closed or is gone. */
+static int push_peer_gone(lua_State *L)
+{
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* The failure results of recv and send: nil, nil, true to try again (send
+ * says 0, nil, true: again_count), nil, nil, nil when the peer is gone,
+ * nil, message otherwise. */
 static int push_io_failure(lua_State *L, int64_t code, int again_count)
 {
     if (is_again(code)) {
@@ -136,12 +145,8 @@ static int push_io_failure(lua_State *L, int64_t code, int again_count)
         lua_pushboolean(L, 1);
         return 3;
     }
-    if (is_peer_gone(code)) {
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushnil(L);
-        return 3;
-    }
+    if (is_peer_gone(code))
+        return push_peer_gone(L);
     return push_failure(L, code);
 }
 
@@ -177,9 +182,11 @@ static int fast_recv(lua_State *L)
     int fd, size;
     int64_t n;
     int top = lua_gettop(L);
+    if (top > 2) /* flags, even after a nil size */
+        return delegate(L, top);
     if (top < 2 || lua_isnil(L, 2))
         size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
-    else if (top > 2 || !whole_int_arg(L, 2, &size) || size < 1)
+    else if (!whole_int_arg(L, 2, &size) || size < 1)
         return delegate(L, top);
     if (!self_fd(L, &fd))
         return delegate(L, top);
@@ -188,12 +195,8 @@ static int fast_recv(lua_State *L)
     n = net_sock_recv(fd, buf, (size_t)size, 0);
     if (n < 0)
         return push_io_failure(L, n, 0);
-    if (n == 0) { /* the peer closed */
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushnil(L);
-        return 3;
-    }
+    if (n == 0) /* the peer closed */
+        return push_peer_gone(L);
     lua_pushlstring(L, buf, (size_t)n);
     return 1;
 }
