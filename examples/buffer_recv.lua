@@ -1,7 +1,7 @@
 -- net.buffer: receive into one reusable buffer instead of a new string per
 -- read. recvinto appends what arrived at the end of the buffer's content and
 -- returns the count; the program takes complete lines from the front with
--- tostring/consume, and sends from a buffer without making a string either.
+-- find/tostring/consume, and sends from a buffer without making a string either.
 --
 -- Run from the checkout (LuaJIT uses the FFI, Lua 5.1-5.4 the C module):
 --   meson devenv -C build -w . luajit examples/buffer_recv.lua
@@ -30,7 +30,7 @@ while true do
     end
     -- Every complete line at the front of the buffer.
     while true do
-        local nl = buf:tostring():find('\n', 1, true)
+        local nl = buf:find('\n') -- searches the memory, makes no string
         if not nl then break end
         lines[#lines + 1] = buf:tostring(1, nl - 1)
         buf:consume(nl)

@@ -13,7 +13,7 @@ local result = require('net.util.result')
 
 local type, setmetatable, floor, unpack = type, setmetatable, math.floor, table.unpack or unpack -- luacheck: ignore 143
 local buffer_new, buffer_string = core.buffer_new, core.buffer_string
-local buffer_byte, buffer_move = core.buffer_byte, core.buffer_move
+local buffer_byte, buffer_move, buffer_find = core.buffer_byte, core.buffer_move, core.buffer_find
 local integer, argerror = args.integer, args.error
 local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
 local EINVAL_MSG = result.EINVAL
@@ -108,6 +108,35 @@ function Buffer:byte(i, j)
         out[k - i + 1] = buffer_byte(mem, k - 1)
     end
     return unpack(out, 1, j - i + 1)
+end
+
+-- The first copy of str in the content at or after position init (default
+-- 1; negative counts from the end): its first and last positions, like
+-- string.find(content, str, init, true); nil when there is none or when init
+-- is past the end + 1 (as Lua 5.2+ says on every runtime; 5.1's string.find
+-- would clamp it).
+function Buffer:find(str, init)
+    if type(str) ~= 'string' then
+        argerror('find', 1, 'string expected, got ' .. type(str))
+    end
+    local len = self._len
+    if init == nil then
+        init = 1
+    else
+        integer('find', 2, init)
+        init = floor(init)
+        if init < 0 then
+            init = len + init + 1
+            if init < 1 then init = 1 end
+        elseif init == 0 then
+            init = 1
+        elseif init > len + 1 then
+            return nil
+        end
+    end
+    local at = buffer_find(self._mem, init - 1, len - init + 1, str)
+    if at < 0 then return nil end
+    return at + 1, at + #str
 end
 
 return M

@@ -129,6 +129,26 @@ describe('sock:recvinto', function()
     assert.are.equal(s, buf:tostring(1.0, 12.0)) -- whole floats are positions
   end)
 
+  it('find follows string.find(content, str, init, true)', function()
+    local s = 'ab\0c ab\nab\0'
+    local buf = buffer.new(32)
+    assert.are.equal(#s, a:send(s))
+    assert.are.equal(#s, recvinto(b, buf))
+    for _, needle in ipairs { 'ab', '\0', '\n', 'ab\0', 'b\0c', 'zz', '', s, s .. 'x' } do
+      assert.are.same(h.pack(s:find(needle, 1, true)), h.pack(buf:find(needle)), 'find ' .. needle)
+      for init = -15, #s + 1 do -- past #s + 1, Lua 5.1's string.find differs: see below
+        assert.are.same(h.pack(s:find(needle, init, true)), h.pack(buf:find(needle, init)),
+          ('find(%q, %d)'):format(needle, init))
+      end
+    end
+    assert.are.same({ n = 1 }, h.pack(buf:find('', #s + 2))) -- nil past the end, as on 5.2+
+    assert.are.same({ n = 2, 4, 3 }, h.pack(buf:find('', 4.0))) -- whole floats are positions
+    assert.are.same({ n = 1 }, h.pack(buffer.new(4):find('x')))
+    raises("bad argument #1 to 'find' (string expected, got number)", buf.find, buf, 1)
+    raises("bad argument #2 to 'find' (number expected, got string)", buf.find, buf, 'a', 'x')
+    raises("bad argument #2 to 'find' (number has no integer representation)", buf.find, buf, 'a', 1.5)
+  end)
+
   it('reads at most size bytes', function()
     local buf = buffer.new(32)
     assert.are.equal(10, a:send('0123456789'))

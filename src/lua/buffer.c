@@ -8,6 +8,7 @@
  * and length is checked against the userdata's size, so no call can read or
  * write outside the memory (a bad range raises, like a wrong type).
  */
+#define _GNU_SOURCE /* memmem */
 #include <string.h>
 
 #include "capi.h"
@@ -85,6 +86,19 @@ static int l_buffer_move(lua_State *L)
     return 0;
 }
 
+/* buffer_find(mem, offset, len, str): the 0-based position in mem of the
+ * first copy of str inside the len bytes at offset, or -1. */
+static int l_buffer_find(lua_State *L)
+{
+    size_t size, n;
+    unsigned char *mem = check_mem(L, 1, &size);
+    size_t off = arg_offset(L, 2, size);
+    size_t len = arg_length(L, 3, off, size);
+    const char *str = luaL_checklstring(L, 4, &n);
+    const unsigned char *hit = n == 0 ? mem + off : memmem(mem + off, len, str, n);
+    return push_int(L, hit != NULL ? (lua_Integer)(hit - mem) : -1);
+}
+
 /* The arguments (fd, mem, offset, len, flags) of sock_recvinto and
  * sock_sendfrom: len bytes of mem from offset. */
 typedef struct io_args {
@@ -128,6 +142,7 @@ static const luaL_Reg buffer_functions[] = {
     {"buffer_string", l_buffer_string},
     {"buffer_byte", l_buffer_byte},
     {"buffer_move", l_buffer_move},
+    {"buffer_find", l_buffer_find},
     {"sock_recvinto", l_sock_recvinto},
     {"sock_sendfrom", l_sock_sendfrom},
     {NULL, NULL},

@@ -157,12 +157,21 @@ local mem_t = ffi.typeof('uint8_t[?]')
 -- An identical declaration elsewhere is accepted by ffi.cdef; a different
 -- one raises, and then the symbol is already declared anyway.
 pcall(ffi.cdef, 'void *memmove(void *dst, const void *src, size_t len);')
+pcall(ffi.cdef, 'void *memmem(const void *hay, size_t hay_len, const void *needle, size_t len);')
+local const_u8_p = ffi.typeof('const uint8_t *')
 local libc = ffi.C -- the namespace, not the function: the JIT's advice
 
 function M.buffer_new(size) return mem_t(size) end
 function M.buffer_string(mem, offset, len) return C_string(mem + offset, len) end
 function M.buffer_byte(mem, offset) return mem[offset] end
 function M.buffer_move(mem, dst, src, len) libc.memmove(mem + dst, mem + src, len) end
+
+function M.buffer_find(mem, offset, len, str)
+    if #str == 0 then return offset end
+    local hit = libc.memmem(mem + offset, len, str, #str)
+    if hit == nil then return -1 end
+    return tonumber(ffi.cast(const_u8_p, hit) - mem)
+end
 
 function M.sock_recvinto(fd, mem, offset, size, flags)
     return tonumber(C.net_sock_recv(fd, mem + offset, size, flags))
