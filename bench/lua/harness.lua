@@ -12,9 +12,11 @@ if jit then
     struct bench_timespec { long tv_sec; long tv_nsec; };
     int clock_gettime(int clk, struct bench_timespec *ts);
   ]]
-  local ts, CLOCK_MONOTONIC = ffi.new('struct bench_timespec'), 1
+  -- CLOCK_MONOTONIC, or CLOCK_PROCESS_CPUTIME_ID with BENCH_CLOCK=cpu (bench/c/bench.h)
+  local ts = ffi.new('struct bench_timespec')
+  local clock_id = os.getenv('BENCH_CLOCK') == 'cpu' and 2 or 1
   function h.now()
-    ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+    ffi.C.clock_gettime(clock_id, ts)
     return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
   end
 else
