@@ -56,6 +56,22 @@ describe('core.fast_method (net.capi)', function()
 
   h.each(h.pair, function(x, y) a, b, calls = x, y, {} end)
 
+  it('socket objects carry send and recv on PUC Lua only (net.util.socket)', function()
+    local inet = require('net.stream.inet')
+    local puc = type(jit) ~= 'table'
+    for _, sock in ipairs({ a, b }) do
+      local cls = getmetatable(sock)
+      assert.equals(puc and cls.send or nil, rawget(sock, 'send'))
+      assert.equals(puc and cls.recv or nil, rawget(sock, 'recv'))
+    end
+    local srv, c, s = h.tcp_trio('127.0.0.1')
+    for _, sock in ipairs({ srv, c, s }) do -- each from its own class
+      assert.equals(puc and getmetatable(sock).recv or nil, rawget(sock, 'recv'))
+    end
+    assert.equals(inet.Client, getmetatable(c))
+    srv:close(); c:close(); s:close()
+  end)
+
   -- Under LuaJIT the Lua methods stay (net.util.fast): they compile.
   local classes_use = type(jit) ~= 'table'
   it('is what the classes use for send, recv and option reads '

@@ -6,16 +6,26 @@
 -- collector guard, and whatever its class adds. The fd sits in the array
 -- part, not in a named field, because the C fast paths of net.capi read it
 -- on every send and recv (src/lua/methods.c): an integer key is the cheapest
--- lookup the Lua C API has (lua_rawgeti), a string key costs 280 more
+-- lookup the Lua C API has (lua_rawgeti), a string key costs about 250 more
 -- instructions per W1 round trip on Lua 5.4.
 local core = require('net.core')
 
 local setmetatable, guard = setmetatable, core.guard
 
+-- On PUC Lua a socket also carries its class's send and recv itself: a
+-- method found in the object skips the __index step through the class,
+-- about 120 instructions per call on Lua 5.4 and a sixth of a W1 round trip
+-- (bench/RESULTS.md). Under LuaJIT the trace does the lookup once.
+local carries_io = type(jit) ~= 'table'
+
 local M = {}
 
 function M.adopt(cls, fd)
-    return setmetatable({fd, _guard = guard(fd)}, cls)
+    local sock = {fd, _guard = guard(fd)}
+    if carries_io then
+        sock.send, sock.recv = cls.send, cls.recv
+    end
+    return setmetatable(sock, cls)
 end
 
 return M
