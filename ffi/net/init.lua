@@ -106,27 +106,15 @@ function Socket:linger(sec)
     return on == 1 and seconds
 end
 
--- A size argument (number n of fname), when given: a whole number; nil when
--- outside 1..max.
-local function size_of(fname, n, size, max)
-    if type(size) ~= 'number' then
-        argerror(fname, n, 'number expected, got ' .. type(size), 1)
-    elseif size % 1 ~= 0 then
+-- A whole-number argument n of fname (a size or MSG_* flags), checked only
+-- when given: raises for another type or a fraction; nil when outside lo..hi.
+local function whole_in(fname, n, v, lo, hi)
+    if type(v) ~= 'number' then
+        argerror(fname, n, 'number expected, got ' .. type(v), 1)
+    elseif v % 1 ~= 0 then
         argerror(fname, n, NOT_INTEGER, 1)
     end
-    if size >= 1 and size <= max then return size end
-end
-
--- MSG_* flags of recv and send (argument n, default 2): a whole number; nil
--- when out of int range. Only called when flags are given, so the common call
--- pays nothing.
-local function flags_of(fname, flags, n)
-    if type(flags) ~= 'number' then
-        argerror(fname, n or 2, 'number expected, got ' .. type(flags), 1)
-    elseif flags % 1 ~= 0 then
-        argerror(fname, n or 2, NOT_INTEGER, 1)
-    end
-    if flags >= 0 and flags <= INT_MAX then return flags end
+    if v >= lo and v <= hi then return v end
 end
 
 -- recv and send take the common case (no flags, recv with or without a size)
@@ -149,13 +137,13 @@ function Socket:recv(size, flags)
     if size == nil then
         size = DEFAULT_RECV_SIZE
     else
-        size = size_of('recv', 1, size, INT_MAX)
+        size = whole_in('recv', 1, size, 1, INT_MAX)
         if not size then return nil, EINVAL_MSG end
     end
     if flags == nil then
         flags = 0
     else
-        flags = flags_of('recv', flags)
+        flags = whole_in('recv', 2, flags, 0, INT_MAX)
         if not flags then return nil, EINVAL_MSG end
     end
     local str = sock_recv(self[1], size, flags)
@@ -179,13 +167,13 @@ function Socket:recvinto(buf, size, flags)
         if room == 0 then return nil, ENOBUFS_MSG end
         size = room
     else
-        size = size_of('recvinto', 2, size, room)
+        size = whole_in('recvinto', 2, size, 1, room)
         if not size then return nil, EINVAL_MSG end
     end
     if flags == nil then
         flags = 0
     else
-        flags = flags_of('recvinto', flags, 3)
+        flags = whole_in('recvinto', 3, flags, 0, INT_MAX)
         if not flags then return nil, EINVAL_MSG end
     end
     local n = sock_recvinto(self[1], buf._mem, len, size, flags)
@@ -222,7 +210,7 @@ function Socket:send(data, flags)
     if flags == nil then
         flags = 0
     else
-        flags = flags_of('send', flags)
+        flags = whole_in('send', 2, flags, 0, INT_MAX)
         if not flags then return nil, EINVAL_MSG end
     end
     if buf then
