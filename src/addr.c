@@ -10,7 +10,7 @@
 _Static_assert(sizeof(struct sockaddr_storage) <= NET_ADDR_STORAGE,
                "net_addr_t cannot hold the platform's sockaddr_storage");
 
-void net_addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
+void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
                             socklen_t len)
 {
     memset(out, 0, sizeof *out);
@@ -21,7 +21,7 @@ void net_addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
     out->len = len;
 }
 
-int net_addr_validate(const net_addr_t *addr)
+int net__addr_validate(const net_addr_t *addr)
 {
     if (addr == NULL || addr->len > NET_ADDR_STORAGE ||
         addr->len < sizeof(sa_family_t) ||

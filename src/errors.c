@@ -24,6 +24,6 @@ static const char *errno_message(int errnum)
 const char *net_strerror(int code)
 {
     if (code <= -NET_EAI_BASE)
-        return gai_strerror(net_eai_from_code(code));
+        return gai_strerror(net__eai_from_code(code));
     return errno_message(code < 0 ? -code : code);
 }

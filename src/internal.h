@@ -24,7 +24,7 @@
 #endif
 
 /* Suppresses SIGPIPE per call where the platform can; elsewhere (macOS) the
- * socket gets SO_NOSIGPIPE at creation (see net_platform_prepare_fd). */
+ * socket gets SO_NOSIGPIPE at creation (see net__platform_prepare_fd). */
 #ifdef MSG_NOSIGNAL
 #define NET_MSG_NOSIGPIPE MSG_NOSIGNAL
 #else
@@ -34,14 +34,14 @@
 /* Applies what the platform cannot do at creation: NET_NONBLOCK/NET_CLOEXEC
  * when socket(2) lacks the flags, SO_NOSIGPIPE where MSG_NOSIGNAL is missing.
  * Returns 0 or -errno. */
-int net_platform_prepare_fd(int fd, int flags, int done_at_creation);
+int net__platform_prepare_fd(int fd, int flags, int done_at_creation);
 
 /* Socket-type flags for socket(2)/socketpair(2)/accept4(2) from NET_* flags;
- * 0 where the platform has none (then net_platform_prepare_fd applies them). */
-int net_platform_sock_flags(int flags);
+ * 0 where the platform has none (then net__platform_prepare_fd applies them). */
+int net__platform_sock_flags(int flags);
 
 /* Copies a kernel sockaddr of len bytes into a net_addr_t. */
-void net_addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
+void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
                             socklen_t len);
 
 #define NET_SA(addr) ((struct sockaddr *)(void *)(addr)->storage.bytes)
@@ -49,6 +49,6 @@ void net_addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
 
 /* An address handed in by a caller is trusted for family and len only after
  * this check. */
-int net_addr_validate(const net_addr_t *addr);
+int net__addr_validate(const net_addr_t *addr);
 
 #endif /* NET_INTERNAL_H */

@@ -27,7 +27,7 @@ int64_t net_sock_sendto(int fd, const void *buf, size_t len, int flags,
                         const net_addr_t *to)
 {
     if (to) {
-        int rc = net_addr_validate(to);
+        int rc = net__addr_validate(to);
         if (rc < 0)
             return rc;
     }
@@ -49,6 +49,6 @@ int64_t net_sock_recvfrom(int fd, void *buf, size_t len, int flags,
     if (n < 0)
         return NET_ERR();
     if (from)
-        net_addr_from_sockaddr(from, (struct sockaddr *)&ss, sslen);
+        net__addr_from_sockaddr(from, (struct sockaddr *)&ss, sslen);
     return n;
 }

@@ -19,7 +19,7 @@ static int valid_open_flags(int flags)
 /* Finishes a new fd; on failure closes it so nothing leaks. */
 static int finish_fd(int fd, int flags, int done_at_creation)
 {
-    int rc = net_platform_prepare_fd(fd, flags, done_at_creation);
+    int rc = net__platform_prepare_fd(fd, flags, done_at_creation);
     if (rc < 0) {
         close(fd);
         return rc;
@@ -31,7 +31,7 @@ int net_sock_open(int family, int type, int protocol, int flags)
 {
     if (!valid_open_flags(flags))
         return -EINVAL;
-    int fd = socket(family, type | net_platform_sock_flags(flags), protocol);
+    int fd = socket(family, type | net__platform_sock_flags(flags), protocol);
     if (fd < 0)
         return NET_ERR();
     return finish_fd(fd, flags, FLAGS_AT_CREATION);
@@ -42,7 +42,7 @@ int net_sock_pair(int family, int type, int protocol, int flags, int fds[2])
     int pair[2];
     if (!valid_open_flags(flags) || fds == NULL)
         return -EINVAL;
-    if (socketpair(family, type | net_platform_sock_flags(flags), protocol,
+    if (socketpair(family, type | net__platform_sock_flags(flags), protocol,
                    pair) < 0)
         return NET_ERR();
     int rc = finish_fd(pair[0], flags, FLAGS_AT_CREATION);
@@ -62,7 +62,7 @@ int net_sock_pair(int family, int type, int protocol, int flags, int fds[2])
 
 int net_sock_bind(int fd, const net_addr_t *addr)
 {
-    int rc = net_addr_validate(addr);
+    int rc = net__addr_validate(addr);
     if (rc < 0)
         return rc;
     return bind(fd, NET_CSA(addr), (socklen_t)addr->len) < 0 ? NET_ERR() : 0;
@@ -86,7 +86,7 @@ int net_sock_accept(int fd, int flags, net_addr_t *peer)
     /* EINTR before a connection was taken: nothing was consumed, retry. */
     do {
 #ifdef NET_HAVE_ACCEPT4
-        nfd = accept4(fd, sa, lenp, net_platform_sock_flags(flags));
+        nfd = accept4(fd, sa, lenp, net__platform_sock_flags(flags));
 #else
         nfd = accept(fd, sa, lenp);
 #endif
@@ -95,7 +95,7 @@ int net_sock_accept(int fd, int flags, net_addr_t *peer)
         return NET_ERR();
     nfd = finish_fd(nfd, flags, FLAGS_AT_CREATION);
     if (nfd >= 0 && peer)
-        net_addr_from_sockaddr(peer, sa, len);
+        net__addr_from_sockaddr(peer, sa, len);
     return nfd;
 }
 
@@ -112,7 +112,7 @@ static int wait_connected(int fd)
 
 int net_sock_connect(int fd, const net_addr_t *addr)
 {
-    int rc = net_addr_validate(addr);
+    int rc = net__addr_validate(addr);
     if (rc < 0)
         return rc;
     if (connect(fd, NET_CSA(addr), (socklen_t)addr->len) == 0)

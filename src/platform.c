@@ -3,7 +3,7 @@
 
 #include <fcntl.h>
 
-int net_platform_sock_flags(int flags)
+int net__platform_sock_flags(int flags)
 {
 #ifdef NET_HAVE_SOCK_FLAGS
     return ((flags & NET_NONBLOCK) ? SOCK_NONBLOCK : 0) |
@@ -22,7 +22,7 @@ static int set_fd_flag(int fd, int get, int set, int bit)
     return 0;
 }
 
-int net_platform_prepare_fd(int fd, int flags, int done_at_creation)
+int net__platform_prepare_fd(int fd, int flags, int done_at_creation)
 {
     int rc = 0;
 #ifdef SO_NOSIGPIPE

@@ -20,7 +20,7 @@ static void copy_record(net_addrinfo_t *out, const struct addrinfo *ai)
     out->family = ai->ai_family;
     out->socktype = ai->ai_socktype;
     out->protocol = ai->ai_protocol;
-    net_addr_from_sockaddr(&out->addr, ai->ai_addr, ai->ai_addrlen);
+    net__addr_from_sockaddr(&out->addr, ai->ai_addr, ai->ai_addrlen);
     if (ai->ai_canonname) {
         strncpy(out->canonname, ai->ai_canonname, NET_CANONNAME_MAX - 1);
         out->canonname[NET_CANONNAME_MAX - 1] = '\0';
@@ -50,7 +50,7 @@ int net_getaddrinfo(const char *host, const char *service, int family,
     if (rc == EAI_SYSTEM)
         return errno ? NET_ERR() : -EIO;
     if (rc != 0)
-        return net_code_from_eai(rc);
+        return net__code_from_eai(rc);
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next, count++) {
         if (count < max)
             copy_record(&out[count], ai);

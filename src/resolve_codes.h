@@ -12,12 +12,12 @@
 #define NET_EAI_SIGN 1
 #endif
 
-static inline int net_code_from_eai(int eai)
+static inline int net__code_from_eai(int eai)
 {
     return -(NET_EAI_BASE + eai * NET_EAI_SIGN);
 }
 
-static inline int net_eai_from_code(int code)
+static inline int net__eai_from_code(int code)
 {
     return (-code - NET_EAI_BASE) * NET_EAI_SIGN;
 }

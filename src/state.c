@@ -13,7 +13,7 @@ static int get_name(int fd, net_addr_t *out,
         return -EINVAL;
     if (getname(fd, (struct sockaddr *)&ss, &len) < 0)
         return NET_ERR();
-    net_addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
+    net__addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
     return 0;
 }
 

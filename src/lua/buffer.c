@@ -148,7 +148,7 @@ static const luaL_Reg buffer_functions[] = {
     {NULL, NULL},
 };
 
-void net_capi_open_buffer(lua_State *L)
+void net__capi_open_buffer(lua_State *L)
 {
     luaL_newmetatable(L, MEM_MT);
     lua_pop(L, 1);

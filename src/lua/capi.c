@@ -294,7 +294,7 @@ static int l_sock_sendto(lua_State *L)
  */
 enum { RECV_KEEP_MAX = 4 * 1024 * 1024 };
 
-char *net_capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
+char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size)
 {
     char *buf;
@@ -323,7 +323,7 @@ static int l_sock_recv(lua_State *L)
     int fd = arg_int(L, 1);
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
-    char *buf = net_capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
+    char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     int64_t n = net_sock_recv(fd, buf, size, flags);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
@@ -337,7 +337,7 @@ static int l_sock_recvfrom(lua_State *L)
     int fd = arg_int(L, 1);
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
-    char *buf = net_capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
+    char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     net_addr_t from;
     int64_t n = net_sock_recvfrom(fd, buf, size, flags, &from);
     if (n < 0)
@@ -506,7 +506,7 @@ static const luaL_Reg functions[] = {
     {NULL, NULL},
 };
 
-/* The receivers, each closing over its own scratch buffer (see net_capi_recv_buffer). */
+/* The receivers, each closing over its own scratch buffer (see net__capi_recv_buffer). */
 static const luaL_Reg receivers[] = {
     {"sock_recv", l_sock_recv},
     {"sock_recvfrom", l_sock_recvfrom},
@@ -534,7 +534,7 @@ int luaopen_net_capi(lua_State *L)
     luaL_setfuncs(L, receivers, 1);
     push_constants(L);
     lua_setfield(L, -2, "constants");
-    net_capi_open_buffer(L);
-    net_capi_open_methods(L);
+    net__capi_open_buffer(L);
+    net__capi_open_methods(L);
     return 1;
 }

@@ -105,13 +105,13 @@ enum { RECV_STACK_SIZE = 8192 };
 /* A buffer of size bytes for one receive: stack_buf (RECV_STACK_SIZE bytes)
  * when it is large enough, else the scratch userdata at the stack index
  * scratch (an upvalue), replaced there by a larger one when needed. */
-char *net_capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
+char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size);
 
 /* ---- the parts of the module ----------------------------------------------- */
 
 /* Each adds its functions to the module table on the stack top. */
-void net_capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
-void net_capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+void net__capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
+void net__capi_open_methods(lua_State *L); /* methods.c: C fast paths */
 
 #endif

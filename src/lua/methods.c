@@ -27,7 +27,7 @@
 enum {
     UV_LUA_METHOD = 1, /* the full method, for every case not handled here */
     UV_EXTRA,       /* per method: the option index, or recv's default size */
-    UV_SCRATCH,     /* recv: its receive buffer (net_capi_recv_buffer) */
+    UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
 };
 
 /* ---- handing a call to the Lua method ----------------------------------- */
@@ -190,7 +190,7 @@ static int fast_recv(lua_State *L)
         return delegate(L, top);
     if (!self_fd(L, &fd))
         return delegate(L, top);
-    buf = net_capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
+    buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
     n = net_sock_recv(fd, buf, (size_t)size, 0);
     if (n < 0)
@@ -298,7 +298,7 @@ static int l_fast_method(lua_State *L)
     return 1;
 }
 
-void net_capi_open_methods(lua_State *L)
+void net__capi_open_methods(lua_State *L)
 {
     lua_pushcfunction(L, l_fast_method);
     lua_setfield(L, -2, "fast_method");
