@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define NET_VERSION_MAJOR 1
-#define NET_VERSION_MINOR 0
+#define NET_VERSION_MINOR 1
 #define NET_VERSION_PATCH 0
 /* net_version() returns this number: major * 10000 + minor * 100 + patch. */
 #define NET_VERSION_NUMBER \
@@ -147,9 +147,6 @@ NET_API int net_sock_getsockname(int fd, net_addr_t *out);
 NET_API int net_sock_getpeername(int fd, net_addr_t *out);
 /* 1 at the out-of-band mark, 0 elsewhere. */
 NET_API int net_sock_atmark(int fd);
-/* val < 0 reads, val >= 0 sets (0 off, else on); returns the state after. */
-NET_API int net_sock_cloexec(int fd, int val);
-NET_API int net_sock_nonblock(int fd, int val);
 /* SOCK_*, AF_*, IPPROTO_* of the socket. */
 NET_API int net_sock_type(int fd);
 NET_API int net_sock_family(int fd);
@@ -159,33 +156,74 @@ NET_API int net_sock_protocol(int fd);
 NET_API int net_sock_error(int fd);
 
 /* ---- options --------------------------------------------------------------
+ * Every option of a socket or its descriptor, listed once:
+ *
+ *     X(name, kind, scope, alias)
+ *
+ * name   the function is net_sock_<name>;
+ * kind   bool           int net_sock_<name>(int fd, int val), reads back 0 or 1
+ *        readonly_bool  the same, and setting it is -EINVAL
+ *        int            int net_sock_<name>(int fd, int val), a whole number
+ *        seconds        double net_sock_<name>(int fd, double val), fractional
+ *                       seconds, 0 means no timeout;
+ * scope  socket: every socket has it; stream: stream sockets (Lua's classes
+ *        net.Socket and net.stream.Socket follow this column);
+ * alias  another name for the same option ("" for none), as Lua methods.
+ *
  * val < 0 reads; val >= 0 sets. The result is the value in effect afterwards,
  * read back from the kernel (Linux doubles a SO_RCVBUF/SO_SNDBUF request).
- * Booleans read back as 0 or 1. An option the platform lacks is -ENOPROTOOPT;
- * setting a read-only one is -EINVAL. */
-NET_API int net_sock_reuseport(int fd, int val);
-NET_API int net_sock_reuseaddr(int fd, int val);
-NET_API int net_sock_debug(int fd, int val);
-NET_API int net_sock_dontroute(int fd, int val);
-NET_API int net_sock_timestamp(int fd, int val);
-NET_API int net_sock_broadcast(int fd, int val);
-NET_API int net_sock_rcvbuf(int fd, int val);
-NET_API int net_sock_rcvlowat(int fd, int val);
-NET_API int net_sock_sndbuf(int fd, int val);
-NET_API int net_sock_sndlowat(int fd, int val);
-NET_API int net_sock_acceptconn(int fd, int val); /* read only */
-NET_API int net_sock_oobinline(int fd, int val);
-NET_API int net_sock_keepalive(int fd, int val);
-NET_API int net_sock_ipv6only(int fd, int val);
-NET_API int net_sock_tcpnodelay(int fd, int val);
-NET_API int net_sock_tcpcork(int fd, int val);
-/* Idle seconds before the first keepalive probe (TCP_KEEPIDLE). */
-NET_API int net_sock_tcpkeepalive(int fd, int val);
-NET_API int net_sock_tcpkeepintvl(int fd, int val);
-NET_API int net_sock_tcpkeepcnt(int fd, int val);
-/* Seconds, fractional; 0 means no timeout. val < 0 reads. */
-NET_API double net_sock_rcvtimeo(int fd, double val);
-NET_API double net_sock_sndtimeo(int fd, double val);
+ * An option the platform lacks is -ENOPROTOOPT. net_options() lists the same
+ * rows at run time, for bindings (the Lua layer builds its methods from it).
+ * Adding an option: one row here, its platform row in src/options.c.
+ */
+#define NET_SOCK_OPTIONS(X)                                                   \
+    X(cloexec, bool, socket, "")       /* FD_CLOEXEC of the descriptor */     \
+    X(nonblock, bool, socket, "")      /* O_NONBLOCK of the descriptor */     \
+    X(reuseport, bool, socket, "")     /* SO_REUSEPORT */                     \
+    X(reuseaddr, bool, socket, "")     /* SO_REUSEADDR */                     \
+    X(debug, bool, socket, "")         /* SO_DEBUG */                         \
+    X(dontroute, bool, socket, "")     /* SO_DONTROUTE */                     \
+    X(timestamp, bool, socket, "")     /* SO_TIMESTAMP */                     \
+    X(broadcast, bool, socket, "")     /* SO_BROADCAST */                     \
+    X(rcvbuf, int, socket, "")         /* SO_RCVBUF */                        \
+    X(rcvlowat, int, socket, "")       /* SO_RCVLOWAT */                      \
+    X(sndbuf, int, socket, "")         /* SO_SNDBUF */                        \
+    X(sndlowat, int, socket, "")       /* SO_SNDLOWAT */                      \
+    X(rcvtimeo, seconds, socket, "")   /* SO_RCVTIMEO */                      \
+    X(sndtimeo, seconds, socket, "")   /* SO_SNDTIMEO */                      \
+    X(ipv6only, bool, socket, "")      /* IPV6_V6ONLY */                      \
+    X(acceptconn, readonly_bool, stream, "") /* SO_ACCEPTCONN */              \
+    X(oobinline, bool, stream, "")     /* SO_OOBINLINE */                     \
+    X(keepalive, bool, stream, "")     /* SO_KEEPALIVE */                     \
+    X(tcpnodelay, bool, stream, "")    /* TCP_NODELAY */                      \
+    X(tcpcork, bool, stream, "")       /* TCP_CORK (TCP_NOPUSH on BSD) */     \
+    X(tcpkeepalive, int, stream, "")   /* TCP_KEEPIDLE: idle s before probes */ \
+    X(tcpkeepintvl, int, stream, "tcpintvl") /* TCP_KEEPINTVL; the seed's name */ \
+    X(tcpkeepcnt, int, stream, "")     /* TCP_KEEPCNT */
+
+/* The C type of an option's value, by kind. */
+#define NET_OPTION_TYPE_bool int
+#define NET_OPTION_TYPE_readonly_bool int
+#define NET_OPTION_TYPE_int int
+#define NET_OPTION_TYPE_seconds double
+
+#define NET_DECLARE_OPTION(name, kind, scope, alias)                          \
+    NET_API NET_OPTION_TYPE_##kind net_sock_##name(int fd,                    \
+                                                   NET_OPTION_TYPE_##kind val);
+NET_SOCK_OPTIONS(NET_DECLARE_OPTION)
+
+/* One row of NET_SOCK_OPTIONS, as text. */
+typedef struct net_option {
+    const char *name;  /* "rcvbuf": the function net_sock_rcvbuf */
+    const char *kind;  /* "bool", "readonly_bool", "int" or "seconds" */
+    const char *scope; /* "socket" or "stream" */
+    const char *alias; /* another name, or "" */
+} net_option_t;
+
+/* Every option, in NET_SOCK_OPTIONS order, ending with a NULL name. (1.1) */
+NET_API const net_option_t *net_options(void);
+
+/* SO_LINGER, the one option of another shape. */
 /* set NULL reads; the state afterwards into *out unless out is NULL. */
 NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
 

@@ -1,8 +1,7 @@
 /* state.c — what a socket is and how its descriptor behaves: names, OOB
- * mark, close-on-exec, non-blocking, type/family/protocol, pending error. */
+ * mark, type/family/protocol, pending error (close-on-exec and non-blocking
+ * are options: src/options.c). */
 #include "internal.h"
-
-#include <fcntl.h>
 
 static int get_name(int fd, net_addr_t *out,
                     int (*getname)(int, struct sockaddr *, socklen_t *))
@@ -31,33 +30,6 @@ int net_sock_atmark(int fd)
 {
     int rc = sockatmark(fd);
     return rc < 0 ? NET_ERR() : rc;
-}
-
-/* Reads, and when val >= 0 sets, one bit of a descriptor's fcntl flags. */
-static int fd_flag(int fd, int val, int get, int set, int bit)
-{
-    int cur = fcntl(fd, get);
-    if (cur < 0)
-        return NET_ERR();
-    if (val >= 0) {
-        int want = val ? (cur | bit) : (cur & ~bit);
-        if (want != cur && fcntl(fd, set, want) < 0)
-            return NET_ERR();
-        cur = fcntl(fd, get);
-        if (cur < 0)
-            return NET_ERR();
-    }
-    return (cur & bit) ? 1 : 0;
-}
-
-int net_sock_cloexec(int fd, int val)
-{
-    return fd_flag(fd, val, F_GETFD, F_SETFD, FD_CLOEXEC);
-}
-
-int net_sock_nonblock(int fd, int val)
-{
-    return fd_flag(fd, val, F_GETFL, F_SETFL, O_NONBLOCK);
 }
 
 static int int_sockopt(int fd, int level, int name)

@@ -1,6 +1,8 @@
 -- The C fast paths of net.capi (src/lua/methods.c): core.fast_method(name,
--- lua_method[, extra]) returns a C function that does the common case of a
--- method itself and hands every other call to lua_method. The public
+-- lua_method, other[, default_size]) returns a C function that does the
+-- common case of a method itself, hands every other call to lua_method and
+-- every outcome but the plain success to other (a rule of
+-- net.util.result). The public
 -- methods' behaviour is covered by the other specs on every backend; this
 -- file checks what is particular to the fast paths: that they are in use,
 -- which calls they keep and which they hand over, and that argument errors
@@ -8,6 +10,8 @@
 local core = require('net.core')
 local net = require('net')
 local stream = require('net.stream')
+local result = require('net.util.result')
+local fast = require('net.util.fast')
 local h = require('spec.lua.helper')
 
 -- "<this file>:<line>: bad argument ...": the position is the caller's.
@@ -48,13 +52,20 @@ if core.backend ~= 'capi' then
 end
 
 describe('core.fast_method (net.capi)', function()
-  local a, b, calls
+  local a, b, calls, outcomes
   local function lua_method(...)
     calls[#calls + 1] = h.pack(...)
     return 'lua'
   end
+  -- A result rule that records what it was given, then applies rule.
+  local function recorded(rule)
+    return function(...)
+      outcomes[#outcomes + 1] = h.pack(...)
+      return rule(...)
+    end
+  end
 
-  h.each(h.pair, function(x, y) a, b, calls = x, y, {} end)
+  h.each(h.pair, function(x, y) a, b, calls, outcomes = x, y, {}, {} end)
 
   it('socket objects carry send and recv on PUC Lua only (net.util.socket)', function()
     local inet = require('net.stream.inet')
@@ -81,17 +92,18 @@ describe('core.fast_method (net.capi)', function()
                          net.Socket.nonblock, net.Socket.rcvtimeo,
                          stream.Socket.tcpnodelay, inet.Client.recv }) do
       assert.equals(classes_use and 'C' or 'Lua', debug.getinfo(m, 'S').what)
+      -- net.util.fast knows the Lua method each C function stands for.
+      assert.equals('Lua', debug.getinfo(fast.lua_method(m), 'S').what)
     end
   end)
 
-  it('has no fast path for other names or a kind that does not fit', function()
-    assert.is_nil(core.fast_method('accept', lua_method))
-    assert.is_nil(core.fast_method('rcvtimeo', lua_method, 'bool'))
-    assert.is_nil(core.fast_method('rcvbuf', lua_method, 'seconds'))
+  it('has no fast path for other names, aliases included', function()
+    assert.is_nil(core.fast_method('accept', lua_method, result.fail))
+    assert.is_nil(core.fast_method('tcpintvl', lua_method, result.fail))
   end)
 
   it('send: a whole string itself, anything else through the Lua method', function()
-    local send = core.fast_method('send', lua_method)
+    local send = core.fast_method('send', lua_method, result.STREAM.sent)
     assert.equals(5, send(a, 'hello'))
     assert.equals('hello', b:recv(100))
     assert.equals(0, #calls)
@@ -104,7 +116,7 @@ describe('core.fast_method (net.capi)', function()
   end)
 
   it('recv: sizes that are whole numbers itself, the default when none', function()
-    local recv = core.fast_method('recv', lua_method, 4)
+    local recv = core.fast_method('recv', lua_method, result.STREAM.received, 4)
     assert.equals(12, a:send('abcdefghijkl'))
     assert.equals('abcd', recv(b))
     assert.equals('efg', recv(b, 3))
@@ -118,9 +130,10 @@ describe('core.fast_method (net.capi)', function()
     assert.equals('jkl', recv(b))
   end)
 
-  it('recv and send report again, peer gone and failures as the contract says', function()
-    local recv = core.fast_method('recv', lua_method, 64)
-    local send = core.fast_method('send', lua_method)
+  it('recv and send hand every outcome but the plain success to the rule', function()
+    local recv = core.fast_method('recv', lua_method, recorded(result.STREAM.received), 64)
+    local send = core.fast_method('send', lua_method, recorded(result.STREAM.sent))
+    local K = core.constants
     assert.is_true(b:nonblock(true))
     assert.same({ n = 3, nil, nil, true }, h.pack(recv(b)))
     a:close()
@@ -130,12 +143,20 @@ describe('core.fast_method (net.capi)', function()
     assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(recv(b)))
     assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(send(b, 'x')))
     assert.equals(0, #calls)
+    assert.same({ { n = 1, -K.EAGAIN }, { n = 1, 0 }, { n = 2, -K.EPIPE, 1 },
+                  { n = 1, -K.EBADF }, { n = 2, -K.EBADF, 1 } }, outcomes)
+  end)
+
+  it('recv: the rule, not C, says what 0 bytes means', function()
+    local recv = core.fast_method('recv', lua_method, result.MESSAGE.received, 64)
+    a:close()
+    assert.same({ n = 1, '' }, h.pack(recv(b))) -- a message rule: an empty one
   end)
 
   it('option reads: the kernel value in the kind asked for; setters go to Lua', function()
-    local nonblock = core.fast_method('nonblock', lua_method, 'bool')
-    local rcvbuf = core.fast_method('rcvbuf', lua_method, 'int')
-    local rcvtimeo = core.fast_method('rcvtimeo', lua_method, 'seconds')
+    local nonblock = core.fast_method('nonblock', lua_method, result.fail)
+    local rcvbuf = core.fast_method('rcvbuf', lua_method, recorded(result.fail))
+    local rcvtimeo = core.fast_method('rcvtimeo', lua_method, result.fail)
     assert.is_false(nonblock(a))
     assert.is_true(a:nonblock(true))
     assert.is_true(nonblock(a, nil))
@@ -147,15 +168,17 @@ describe('core.fast_method (net.capi)', function()
     assert.equals(2, #calls)
     a:close()
     assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(rcvbuf(a)))
+    assert.same({ { n = 1, -core.constants.EBADF } }, outcomes)
   end)
 
   it('adds the caller\'s position to an argument error of the Lua method', function()
     local send = core.fast_method('send', function()
       error("bad argument #1 to 'send' (test)", 2) -- level 2: the C function
-    end)
+    end, result.STREAM.sent)
     local msg = raised_here(function() local r = send(a, {}); return r end)
     assert.matches("bad argument #1 to 'send' %(test%)$", msg)
-    local other = core.fast_method('send', function() error('plain failure', 0) end)
+    local other = core.fast_method('send', function() error('plain failure', 0) end,
+                                   result.STREAM.sent)
     local ok, err = pcall(other, a, {})
     assert.is_false(ok)
     assert.equals('plain failure', err) -- other errors are passed on unchanged

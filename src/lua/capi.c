@@ -198,8 +198,38 @@ static int push_seconds(lua_State *L, double sec)
 
 NET_FD_CALLS(DEFINE_FD_CALL)
 NET_FD_ARG_CALLS(DEFINE_FD_ARG_CALL)
-NET_INT_OPTIONS(DEFINE_FD_ARG_CALL)
-NET_SECONDS_OPTIONS(DEFINE_SECONDS_OPTION)
+
+/* An option's shim, by the kind of its net.h row. */
+#define DEFINE_OPTION_bool DEFINE_FD_ARG_CALL
+#define DEFINE_OPTION_readonly_bool DEFINE_FD_ARG_CALL
+#define DEFINE_OPTION_int DEFINE_FD_ARG_CALL
+#define DEFINE_OPTION_seconds DEFINE_SECONDS_OPTION
+#define DEFINE_OPTION(name, kind, scope, alias) DEFINE_OPTION_##kind(name)
+#define REGISTER_OPTION(name, kind, scope, alias) REGISTER_SOCK(name)
+NET_SOCK_OPTIONS(DEFINE_OPTION)
+
+/* net_options() as a list of {name =, kind =, scope =, alias =} (alias nil
+ * when the row has none): the rows the classes build their methods from. */
+static void push_options(lua_State *L)
+{
+    const net_option_t *o;
+    int i = 0;
+    lua_newtable(L);
+    for (o = net_options(); o->name != NULL; o++) {
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, o->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, o->kind);
+        lua_setfield(L, -2, "kind");
+        lua_pushstring(L, o->scope);
+        lua_setfield(L, -2, "scope");
+        if (o->alias[0] != '\0') {
+            lua_pushstring(L, o->alias);
+            lua_setfield(L, -2, "alias");
+        }
+        lua_rawseti(L, -2, ++i);
+    }
+}
 
 static int l_sock_linger(lua_State *L)
 {
@@ -492,8 +522,7 @@ static const luaL_Reg functions[] = {
     {"sock_getpeername", l_sock_getpeername},
     NET_FD_CALLS(REGISTER_SOCK)
     NET_FD_ARG_CALLS(REGISTER_SOCK)
-    NET_INT_OPTIONS(REGISTER_SOCK)
-    NET_SECONDS_OPTIONS(REGISTER_SOCK)
+    NET_SOCK_OPTIONS(REGISTER_OPTION)
     {"addr_inet", l_addr_inet},
     {"addr_unix", l_addr_unix},
     {"addr_family", l_addr_family},
@@ -534,6 +563,8 @@ int luaopen_net_capi(lua_State *L)
     luaL_setfuncs(L, receivers, 1);
     push_constants(L);
     lua_setfield(L, -2, "constants");
+    push_options(L);
+    lua_setfield(L, -2, "options");
     net__capi_open_buffer(L);
     net__capi_open_methods(L);
     return 1;

@@ -77,25 +77,17 @@ static inline int push_int(lua_State *L, lua_Integer v)
 
 /*
  * Listed once, by C signature; capi.c expands each list to one shim per name
- * (l_sock_<name> calling net_sock_<name>), methods.c to its option table.
+ * (l_sock_<name> calling net_sock_<name>).
  */
 
 /* int net_sock_<name>(int fd) */
 #define NET_FD_CALLS(X) \
     X(close) X(atmark) X(type) X(family) X(protocol) X(error)
 
-/* int net_sock_<name>(int fd, int arg): arg is a value, or < 0 to read. */
-#define NET_FD_ARG_CALLS(X) X(listen) X(shutdown) X(cloexec) X(nonblock)
+/* int net_sock_<name>(int fd, int arg) */
+#define NET_FD_ARG_CALLS(X) X(listen) X(shutdown)
 
-/* The integer socket options, as in net.h's option block. */
-#define NET_INT_OPTIONS(X)                                                   \
-    X(reuseport) X(reuseaddr) X(debug) X(dontroute) X(timestamp)             \
-    X(broadcast) X(rcvbuf) X(rcvlowat) X(sndbuf) X(sndlowat) X(acceptconn)   \
-    X(oobinline) X(keepalive) X(ipv6only) X(tcpnodelay) X(tcpcork)           \
-    X(tcpkeepalive) X(tcpkeepintvl) X(tcpkeepcnt)
-
-/* double net_sock_<name>(int fd, double seconds) */
-#define NET_SECONDS_OPTIONS(X) X(rcvtimeo) X(sndtimeo)
+/* The options are net.h's NET_SOCK_OPTIONS. */
 
 /* ---- receive buffers (capi.c) ------------------------------------------------ */
 

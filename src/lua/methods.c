@@ -6,16 +6,19 @@
  * makes: the Lua call, type() per argument, the lookup of the fd, then the C
  * primitive (bench/RESULTS.md). So net.capi offers
  *
- *     core.fast_method(name, lua_method[, extra]) -> C function | nil
+ *     core.fast_method(name, lua_method, other[, default_size]) -> C function | nil
  *
  * which returns a C function doing the common case of that method: the
- * well-formed call with the arguments of the hot loop. Every other case
- * (argument errors, flags, buffers, setters, a self that is not a socket) is
- * handed to lua_method, the method's one full definition in ffi/net, so that
- * the two cannot disagree about anything but speed. Results follow
- * doc/lua-api-contract.md exactly; the busted suite runs on both backends.
+ * well-formed call with the arguments of the hot loop, and only its plain
+ * success (all bytes sent, some bytes received, an option's value). Every
+ * other call (argument errors, flags, buffers, setters, a self that is not a
+ * socket) is handed to lua_method, the method's one full definition in
+ * ffi/net; every other outcome (a failure code, 0 bytes, a partial send) to
+ * other, the Lua function of net.util.result that the Lua method uses for
+ * it. So no rule of the Lua layer is restated here: C knows the argument
+ * shapes of the common call, the object layout (doc/internals.md) and the
+ * option kinds of net.h's one list, nothing else.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,7 +28,8 @@
 
 /* The upvalues of every fast method. */
 enum {
-    UV_LUA_METHOD = 1, /* the full method, for every case not handled here */
+    UV_LUA_METHOD = 1, /* the full method, for every call not handled here */
+    UV_OTHER,       /* the Lua result rule for every other outcome */
     UV_EXTRA,       /* per method: the option index, or recv's default size */
     UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
 };
@@ -104,50 +108,15 @@ static int self_fd(lua_State *L, int *fd)
 
 /* ---- results ------------------------------------------------------------------ */
 
-/* nil, message: a failed call. */
-static int push_failure(lua_State *L, int64_t code)
+/* Returns what the Lua rule other(a[, b]) returns for an outcome that is not
+ * the plain success (nargs: 1 or 2 integers already pushed). */
+static int other_outcome(lua_State *L, int nargs)
 {
-    lua_pushnil(L);
-    lua_pushstring(L, net_strerror((int)code));
-    return 2;
-}
-
-static int is_again(int64_t code)
-{
-    return code == -EAGAIN || code == -EWOULDBLOCK || code == -EINTR;
-}
-
-static int is_peer_gone(int64_t code)
-{
-    return code == -EPIPE || code == -ECONNRESET;
-}
-
-/* nil, nil, nil: the peer closed or is gone. */
-static int push_peer_gone(lua_State *L)
-{
-    lua_pushnil(L);
-    lua_pushnil(L);
-    lua_pushnil(L);
-    return 3;
-}
-
-/* The failure results of recv and send: nil, nil, true to try again (send
- * says 0, nil, true: again_count), nil, nil, nil when the peer is gone,
- * nil, message otherwise. */
-static int push_io_failure(lua_State *L, int64_t code, int again_count)
-{
-    if (is_again(code)) {
-        if (again_count)
-            lua_pushinteger(L, 0);
-        else
-            lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushboolean(L, 1);
-        return 3;
-    }
-    if (is_peer_gone(code))
-        return push_peer_gone(L);
-    return push_failure(L, code);
+    int base = lua_gettop(L) - nargs;
+    lua_pushvalue(L, lua_upvalueindex(UV_OTHER));
+    lua_insert(L, base + 1);
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L) - base;
 }
 
 /* ---- send and recv --------------------------------------------------------------- */
@@ -164,14 +133,11 @@ static int fast_send(lua_State *L)
         return delegate(L, top);
     str = lua_tolstring(L, 2, &len);
     n = net_sock_send(fd, str, len, 0);
-    if (n < 0)
-        return push_io_failure(L, n, 1);
     lua_pushinteger(L, (lua_Integer)n);
-    if ((size_t)n == len)
+    if (n >= 0 && (size_t)n == len)
         return 1;
-    lua_pushnil(L); /* partial: len, nil, true */
-    lua_pushboolean(L, 1);
-    return 3;
+    lua_pushinteger(L, (lua_Integer)len); /* partial or failed: other(n, len) */
+    return other_outcome(L, 2);
 }
 
 /* sock:recv([size]): no flags. */
@@ -193,32 +159,32 @@ static int fast_recv(lua_State *L)
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
     n = net_sock_recv(fd, buf, (size_t)size, 0);
-    if (n < 0)
-        return push_io_failure(L, n, 0);
-    if (n == 0) /* the peer closed */
-        return push_peer_gone(L);
-    lua_pushlstring(L, buf, (size_t)n);
-    return 1;
+    if (n > 0 && n <= size) {
+        lua_pushlstring(L, buf, (size_t)n);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)n); /* 0 bytes or a code: other(n) */
+    return other_outcome(L, 1);
 }
 
 /* ---- option getters ------------------------------------------------------------ */
 
-/* How the Lua method presents the value (ffi/net/util/options.lua). */
-enum option_kind { KIND_BOOL, KIND_INT, KIND_SECONDS };
+/* How the Lua method presents an option's value, by its kind in net.h. */
+enum presentation { AS_BOOLEAN, AS_INTEGER, AS_NUMBER };
 
 typedef struct option {
     const char *name;
+    enum presentation as;
     int (*get_int)(int fd, int val);              /* int-valued options */
     double (*get_seconds)(int fd, double seconds); /* seconds-valued ones */
 } option_t;
 
-#define INT_OPTION(name) {#name, net_sock_##name, NULL},
-#define SECONDS_OPTION(name) {#name, NULL, net_sock_##name},
-static const option_t options[] = {
-    INT_OPTION(cloexec) INT_OPTION(nonblock)
-    NET_INT_OPTIONS(INT_OPTION)
-    NET_SECONDS_OPTIONS(SECONDS_OPTION)
-};
+#define FAST_OPTION_bool(name) {#name, AS_BOOLEAN, net_sock_##name, NULL},
+#define FAST_OPTION_readonly_bool(name) FAST_OPTION_bool(name)
+#define FAST_OPTION_int(name) {#name, AS_INTEGER, net_sock_##name, NULL},
+#define FAST_OPTION_seconds(name) {#name, AS_NUMBER, NULL, net_sock_##name},
+#define FAST_OPTION(name, kind, scope, alias) FAST_OPTION_##kind(name)
+static const option_t options[] = {NET_SOCK_OPTIONS(FAST_OPTION)};
 #define OPTION_COUNT (int)(sizeof options / sizeof options[0])
 
 static int option_index(const char *name)
@@ -230,71 +196,65 @@ static int option_index(const char *name)
     return -1;
 }
 
-/* sock:<option>(): reads it. Setting goes to the Lua method. The kind and
- * the option are packed in UV_EXTRA as index * 4 + kind. */
+/* sock:<option>(): reads it. Setting goes to the Lua method. */
 static int fast_option(lua_State *L)
 {
-    lua_Integer extra = lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
-    const option_t *opt = &options[extra / 4];
-    int kind = (int)(extra % 4);
+    const option_t *opt =
+        &options[lua_tointeger(L, lua_upvalueindex(UV_EXTRA))];
     int fd, top = lua_gettop(L);
     if ((top > 1 && !lua_isnil(L, 2)) || !self_fd(L, &fd))
         return delegate(L, top);
     if (opt->get_seconds != NULL) {
         double sec = opt->get_seconds(fd, -1);
-        if (sec < 0)
-            return push_failure(L, (int64_t)sec);
+        if (sec < 0) {
+            lua_pushinteger(L, (lua_Integer)sec);
+            return other_outcome(L, 1);
+        }
         lua_pushnumber(L, (lua_Number)sec);
-        return 1;
     } else {
         int rc = opt->get_int(fd, -1);
-        if (rc < 0)
-            return push_failure(L, rc);
-        if (kind == KIND_BOOL)
+        if (rc < 0) {
+            lua_pushinteger(L, rc);
+            return other_outcome(L, 1);
+        }
+        if (opt->as == AS_BOOLEAN)
             lua_pushboolean(L, rc == 1);
         else
             lua_pushinteger(L, rc);
-        return 1;
     }
+    return 1;
 }
 
 /* ---- the factory ------------------------------------------------------------------ */
 
-/* fast_method(name, lua_method[, extra]): extra is recv's default size, or
- * an option's kind ('bool', 'int', 'seconds'). nil when name has no fast
- * path here, or when an option's kind does not match its C type. */
+/* fast_method(name, lua_method, other[, default_size]): default_size is
+ * recv's. nil when name has no fast path here. */
 static int l_fast_method(lua_State *L)
 {
-    static const char *const kinds[] = {"bool", "int", "seconds", NULL};
     const char *name = luaL_checkstring(L, 1);
     lua_CFunction fn;
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_settop(L, 3);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    lua_settop(L, 4);
     if (strcmp(name, "send") == 0) {
         fn = fast_send;
     } else if (strcmp(name, "recv") == 0) {
-        int size = (int)luaL_checkinteger(L, 3);
-        luaL_argcheck(L, size >= 1, 3, "default size must be positive");
+        int size = (int)luaL_checkinteger(L, 4);
+        luaL_argcheck(L, size >= 1, 4, "default size must be positive");
         fn = fast_recv;
     } else {
-        int index = option_index(name), kind;
+        int index = option_index(name);
         if (index < 0) {
             lua_pushnil(L);
             return 1;
         }
-        kind = luaL_checkoption(L, 3, NULL, kinds);
-        if ((kind == KIND_SECONDS) != (options[index].get_seconds != NULL)) {
-            lua_pushnil(L);
-            return 1;
-        }
-        lua_pushinteger(L, (lua_Integer)index * 4 + kind);
-        lua_replace(L, 3);
+        lua_pushinteger(L, index);
+        lua_replace(L, 4);
         fn = fast_option;
     }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
+    /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH */
     new_userdata(L, 0); /* recv's first scratch buffer; unused by the others */
-    lua_pushcclosure(L, fn, 3);
+    lua_pushcclosure(L, fn, 4);
     return 1;
 }
 

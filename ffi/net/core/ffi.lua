@@ -193,15 +193,27 @@ end
 M.sock_getsockname = name_of(C.net_sock_getsockname)
 M.sock_getpeername = name_of(C.net_sock_getpeername)
 
--- The int-valued functions map one to one onto net.h: (fd) or (fd, val).
-for _, name in ipairs({
-    'atmark', 'type', 'family', 'protocol', 'error', 'cloexec', 'nonblock',
-    'reuseport', 'reuseaddr', 'debug', 'dontroute', 'timestamp', 'broadcast',
-    'rcvbuf', 'rcvlowat', 'sndbuf', 'sndlowat', 'acceptconn', 'oobinline',
-    'keepalive', 'ipv6only', 'tcpnodelay', 'tcpcork', 'tcpkeepalive',
-    'tcpkeepintvl', 'tcpkeepcnt', 'rcvtimeo', 'sndtimeo',
-}) do
+-- The int-valued state functions map one to one onto net.h: (fd).
+for _, name in ipairs({'atmark', 'type', 'family', 'protocol', 'error'}) do
     M['sock_' .. name] = C['net_sock_' .. name]
+end
+
+-- The options: net_options() as {name, kind, scope, alias} rows, and a
+-- primitive sock_<name>(fd, val) for each, one to one onto net.h.
+do
+    local options, list = {}, C.net_options()
+    local i = 0
+    while list[i].name ~= nil do
+        local o = list[i]
+        local alias = C_string(o.alias)
+        options[i + 1] = {
+            name = C_string(o.name), kind = C_string(o.kind),
+            scope = C_string(o.scope), alias = alias ~= '' and alias or nil,
+        }
+        M['sock_' .. options[i + 1].name] = C['net_sock_' .. options[i + 1].name]
+        i = i + 1
+    end
+    M.options = options
 end
 
 function M.sock_linger(fd, on, seconds)

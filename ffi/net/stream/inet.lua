@@ -3,12 +3,15 @@ local stream = require('net.stream')
 local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
+local make = require('net.util.make')
+
+local SOCK_STREAM = core.constants.SOCK_STREAM
 
 local inet = {}
 
 inet.Server = class('net.stream.inet.Server', stream.Server)
 inet.Client = class('net.stream.inet.Client', stream.Socket)
-inet.Client.connect = stream.reconnect
+inet.Client.connect = make.reconnect
 
 -- Sets the requested reuse options on a new fd before bind: 0 or a code.
 local function reuse_options(opts)
@@ -33,9 +36,10 @@ local CLIENT_SCHEMA = {host = 'string', port = args.PORT, nonblock = 'boolean'}
 inet.server = {}
 function inet.server.new(opts)
     opts = args.options('new', opts, SERVER_SCHEMA)
-    local ais, err = stream.resolve_inet({host = opts.host, port = opts.port or 0, passive = true})
+    local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
+                                       SOCK_STREAM)
     if not ais then return nil, err end
-    return stream.bind_first(inet.Server, ais, opts.nonblock, reuse_options(opts))
+    return make.bind_first(inet.Server, ais, opts.nonblock, reuse_options(opts))
 end
 
 -- client.new{host, port, nonblock}: connected to the first address that
@@ -44,9 +48,9 @@ end
 inet.client = {}
 function inet.client.new(opts)
     opts = args.options('new', opts, CLIENT_SCHEMA)
-    local ais, err = stream.resolve_inet({host = opts.host, port = opts.port or 0})
+    local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0}, SOCK_STREAM)
     if not ais then return nil, err end
-    return stream.connect_new(inet.Client, ais, opts.nonblock)
+    return make.connect_new(inet.Client, ais, opts.nonblock)
 end
 
 return inet

@@ -2,14 +2,18 @@
 -- with "\0" is a Linux abstract name. The server never removes its path: a
 -- leftover file makes the next bind fail with "Address already in use".
 local stream = require('net.stream')
+local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
+local make = require('net.util.make')
+
+local SOCK_STREAM = core.constants.SOCK_STREAM
 
 local unix = {}
 
 unix.Server = class('net.stream.unix.Server', stream.Server)
 unix.Client = class('net.stream.unix.Client', stream.Socket)
-unix.Client.connect = stream.reconnect
+unix.Client.connect = make.reconnect
 
 local PATH_REQUIRED = "option 'path' is required"
 local SERVER_SCHEMA = {path = 'string', nonblock = 'boolean'}
@@ -21,9 +25,9 @@ unix.server = {}
 function unix.server.new(opts)
     opts = args.options('new', opts, SERVER_SCHEMA)
     if opts.path == nil then args.error('new', 1, PATH_REQUIRED) end
-    local ais, err = stream.resolve_unix(opts.path)
+    local ais, err = make.resolve_unix(opts.path, SOCK_STREAM)
     if not ais then return nil, err end
-    return stream.bind_first(unix.Server, ais, opts.nonblock)
+    return make.bind_first(unix.Server, ais, opts.nonblock)
 end
 
 -- client.new{path, nonblock}: connected to path.
@@ -35,9 +39,9 @@ function unix.client.new(opts)
     end
     local path = opts.path or opts.host
     if path == nil then args.error('new', 1, PATH_REQUIRED) end
-    local ais, err = stream.resolve_unix(path)
+    local ais, err = make.resolve_unix(path, SOCK_STREAM)
     if not ais then return nil, err end
-    return stream.connect_new(unix.Client, ais, opts.nonblock)
+    return make.connect_new(unix.Client, ais, opts.nonblock)
 end
 
 return unix

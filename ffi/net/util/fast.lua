@@ -5,9 +5,28 @@
 -- classic API (bench/RESULTS.md), so there the Lua method stays.
 local core = require('net.core')
 
+local setmetatable = setmetatable
 local fast_method = type(jit) ~= 'table' and core.fast_method
 
--- The method to install for name: the C fast path of method, or method.
-return function(name, method, extra)
-    return fast_method and fast_method(name, method, extra) or method
+-- fast C function -> the Lua method it stands for (weak: classes may go).
+local lua_methods = setmetatable({}, {__mode = 'k'})
+
+local M = {}
+
+-- The function to install as the method name: its C fast path, or method.
+-- other is the result rule of net.util.result that method applies to every
+-- outcome but the plain success; the C function calls it for those too.
+-- extra: recv's default size.
+function M.method(name, method, other, extra)
+    local fn = fast_method and fast_method(name, method, other, extra)
+    if not fn then return method end
+    lua_methods[fn] = method
+    return fn
 end
+
+-- The Lua method a fast C function stands for; fn itself for any other.
+function M.lua_method(fn)
+    return lua_methods[fn] or fn
+end
+
+return M

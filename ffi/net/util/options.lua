@@ -1,7 +1,9 @@
--- Socket option methods, generated from a list: {name, kind[, primitive]}.
--- kind 'bool' takes and returns booleans, 'int' whole numbers, 'seconds'
--- (fractional) numbers. Without an argument a method reads the option; with
--- one it sets it and returns the value the kernel reports afterwards.
+-- Socket option methods, made from the rows of net.h's NET_SOCK_OPTIONS
+-- (core.options: {name, kind, scope, alias}). kind 'bool' (and
+-- 'readonly_bool') takes and returns booleans, 'int' whole numbers,
+-- 'seconds' (fractional) numbers. Without an argument a method reads the
+-- option; with one it sets it and returns the value the kernel reports
+-- afterwards.
 local core = require('net.core')
 local args = require('net.util.args')
 local result = require('net.util.result')
@@ -59,17 +61,21 @@ local MAKE = {
         end
     end,
 }
+-- libnet refuses to set a read-only option (EINVAL): the method is a bool's.
+MAKE.readonly_bool = MAKE.bool
 
--- Adds the methods of list to cls. On PUC Lua, net.capi reads options in C
--- (net.util.fast), handing setters and bad arguments to the Lua method made
--- here.
-
-return function(cls, list)
-    for _, opt in ipairs(list) do
-        local name, kind = opt[1], opt[2]
-        local prim_name = opt[3] or name
-        local prim = assert(core['sock_' .. prim_name], name)
-        local method = assert(MAKE[kind], kind)(prim, name)
-        cls[name] = fast(prim_name, method, kind)
+-- Adds to cls a method for every option of scope ('socket', 'stream'), and
+-- one under its alias. On PUC Lua, net.capi reads options in C
+-- (net.util.fast), handing setters and bad arguments to the Lua method.
+return function(cls, scope)
+    for _, opt in ipairs(core.options) do
+        if opt.scope == scope then
+            local name, make = opt.name, assert(MAKE[opt.kind], opt.kind)
+            local prim = assert(core['sock_' .. name], name)
+            -- An alias's method names itself in argument errors.
+            for _, method_name in ipairs({name, opt.alias}) do
+                cls[method_name] = fast.method(name, make(prim, method_name), fail)
+            end
+        end
     end
 end

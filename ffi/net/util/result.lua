@@ -1,6 +1,8 @@
--- How the classes turn net.core result codes into Lua results: the error
--- messages they return most, and which codes mean "try again" or "the peer
--- is gone" (recv/send/accept report those as flags, not as errors).
+-- How the classes turn net.core result codes into Lua results: the messages
+-- they return most, which codes mean "try again" or "the peer is gone", and
+-- the result rules of the I/O methods (net.util.io) for each kind of socket.
+-- Every such rule lives here; net.capi's fast paths call these functions for
+-- every outcome but the plain success (src/lua/methods.c).
 local core = require('net.core')
 
 local strerror = core.strerror
@@ -12,16 +14,63 @@ local M = {
     AGAIN = {[-K.EAGAIN] = true, [-K.EWOULDBLOCK] = true, [-K.EINTR] = true},
     PEER_GONE = {[-K.EPIPE] = true, [-K.ECONNRESET] = true},
 }
+local AGAIN, PEER_GONE = M.AGAIN, M.PEER_GONE
 
 -- nil, message: the result of a failed call that produces a value.
-function M.fail(code)
+local function fail(code)
     return nil, strerror(code)
 end
+M.fail = fail
 
 -- message: the result of a failed call that only acts (close, listen, ...);
 -- nil on success (code >= 0).
 function M.acted(code)
     if code < 0 then return strerror(code) end
 end
+
+-- nil, nil, true (try again: EAGAIN, EINTR, a SO_RCVTIMEO expiry) or
+-- nil, message.
+local function again_or_fail(code)
+    if AGAIN[code] then return nil, nil, true end
+    return fail(code)
+end
+M.again_or_fail = again_or_fail
+
+-- A rule set gives, for the I/O methods of one kind of socket:
+--   received(code)  recv's result for code <= 0 (0: no bytes, else a code)
+--   appended(code)  recvinto's result for the same
+--   sent(n, len)    send's result for n ~= len (a partial count, or a code)
+
+-- Streams: 0 bytes is the end of the stream, and a peer gone (EPIPE,
+-- ECONNRESET) reads the same: nil, nil, nil.
+local function stream_received(code)
+    if code == 0 or PEER_GONE[code] then return nil, nil, nil end
+    return again_or_fail(code)
+end
+
+local function sent(peer_gone_ends)
+    return function(n, len)
+        if n >= 0 then return n, nil, n < len or nil end
+        if AGAIN[n] then return 0, nil, true end
+        if peer_gone_ends and PEER_GONE[n] then return nil, nil, nil end
+        return fail(n)
+    end
+end
+
+M.STREAM = {received = stream_received, appended = stream_received, sent = sent(true)}
+
+-- Any other socket (datagrams, and a wrapped socket of an unknown type):
+-- 0 bytes is an empty message, "" (recvinto: 0), never an end.
+M.MESSAGE = {
+    received = function(code)
+        if code == 0 then return '' end
+        return again_or_fail(code)
+    end,
+    appended = function(code)
+        if code == 0 then return 0 end
+        return again_or_fail(code)
+    end,
+    sent = sent(false),
+}
 
 return M

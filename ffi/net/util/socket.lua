@@ -20,6 +20,19 @@ local carries_io = type(jit) ~= 'table'
 
 local M = {}
 
+-- The class of each socket type that has one (net.wrap): the type's module
+-- registers it when loaded.
+local classes = {}
+
+function M.register(socktype, cls)
+    classes[socktype] = cls
+end
+
+-- The class for a socket of type socktype; default when none is registered.
+function M.class_for(socktype, default)
+    return classes[socktype] or default
+end
+
 function M.adopt(cls, fd)
     local sock = {fd, _guard = guard(fd)}
     if carries_io then

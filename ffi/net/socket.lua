@@ -1,0 +1,94 @@
+-- net.Socket, the base class: what every socket has, whatever its type
+-- and family: the fd, its names, close, state, options, and plain I/O
+-- where 0 bytes is an empty message (net.stream.Socket gives 0 bytes its
+-- stream meaning). Public as net.Socket (module net); this module exists so
+-- that the family and type modules can inherit from it without loading net.
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local result = require('net.util.result')
+local io_methods = require('net.util.io')
+local define_options = require('net.util.options')
+local addrinfo = require('net.addrinfo')
+
+local type, pairs = type, pairs
+local K = core.constants
+local fail, acted = result.fail, result.acted
+local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
+local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
+local argerror = args.error
+
+local Socket = class('net.Socket')
+
+function Socket:__tostring()
+    local fd = self[1]
+    return self._NAME .. (fd >= 0 and (': fd ' .. fd) or ': closed')
+end
+
+function Socket:fd()
+    local fd = self[1]
+    if fd < 0 then return nil, EBADF_MSG end
+    return fd
+end
+
+function Socket:close()
+    if self[1] < 0 then return EBADF_MSG end
+    self[1] = -1 -- never touch this number again: the kernel may reuse it
+    return acted(core.guard_close(self._guard))
+end
+
+function Socket:closer() return acted(core.sock_shutdown(self[1], K.SHUT_RD)) end
+function Socket:closew() return acted(core.sock_shutdown(self[1], K.SHUT_WR)) end
+
+-- The socket's own family/type/protocol describe its addresses.
+local function name_info(self, addr)
+    if type(addr) == 'number' then return fail(addr) end
+    local fd = self[1]
+    return addrinfo.new(core.addr_family(addr), core.sock_type(fd),
+                        core.sock_protocol(fd), addr)
+end
+function Socket:getsockname() return name_info(self, core.sock_getsockname(self[1])) end
+function Socket:getpeername() return name_info(self, core.sock_getpeername(self[1])) end
+
+-- Read-only integers of the socket, one method per primitive.
+for method, prim in pairs({socktype = core.sock_type, family = core.sock_family,
+                           protocol = core.sock_protocol, error = core.sock_error}) do
+    Socket[method] = function(self)
+        local v = prim(self[1])
+        if v < 0 then return fail(v) end
+        return v
+    end
+end
+
+function Socket:atmark()
+    local v = core.sock_atmark(self[1])
+    if v < 0 then return fail(v) end
+    return v == 1
+end
+
+define_options(Socket, 'socket')
+
+-- linger(): seconds when close waits, false when it does not.
+-- linger(false) turns it off; linger(sec) turns it on for sec whole seconds.
+function Socket:linger(sec)
+    local on, seconds
+    if sec == nil then
+        on, seconds = core.sock_linger(self[1], -1, 0)
+    elseif sec == false then
+        on, seconds = core.sock_linger(self[1], 0, 0)
+    elseif type(sec) ~= 'number' then
+        argerror('linger', 1, 'number or false expected, got ' .. type(sec))
+    elseif sec % 1 ~= 0 then
+        argerror('linger', 1, NOT_INTEGER)
+    elseif sec < 0 or sec > INT_MAX then
+        return nil, EINVAL_MSG
+    else
+        on, seconds = core.sock_linger(self[1], 1, sec)
+    end
+    if on < 0 then return fail(on) end
+    return on == 1 and seconds
+end
+
+io_methods.define(Socket, result.MESSAGE)
+
+return Socket

@@ -1,0 +1,139 @@
+-- Making sockets of any type and family: resolving inet and unix
+-- addresses for a socket type, opening, binding the first address that
+-- binds, connecting the first that connects, connected pairs. The type and
+-- family modules (net.stream.inet, net.stream.unix, ...) are thin users.
+local core = require('net.core')
+local args = require('net.util.args')
+local result = require('net.util.result')
+local socket = require('net.util.socket')
+local addrinfo = require('net.addrinfo')
+
+local type, ipairs = type, ipairs
+local K = core.constants
+local fail, adopt = result.fail, socket.adopt
+
+local M = {}
+
+-- The NET_* creation flags: close-on-exec always, non-blocking on request.
+local function creation_flags(nonblock)
+    return nonblock and (K.CLOEXEC + K.NONBLOCK) or K.CLOEXEC
+end
+
+-- {sock1, sock2}: two connected unix sockets of socktype, of class cls.
+function M.pair(cls, socktype, nonblock)
+    local fd1, fd2 = core.sock_pair(K.AF_UNIX, socktype, 0, creation_flags(nonblock))
+    if fd1 < 0 then return fail(fd1) end
+    return {adopt(cls, fd1), adopt(cls, fd2)}
+end
+
+-- ---- resolving ---------------------------------------------------------------
+M.INET_SCHEMA = {
+    host = 'string', port = args.PORT,
+    passive = 'boolean', canonname = 'boolean', numeric = 'boolean',
+}
+
+-- Resolves checked {host, port, passive, canonname, numeric} options to
+-- addresses for socktype: a list of addrinfo, or nil, err.
+function M.resolve_inet(opts, socktype)
+    local port = opts.port
+    local numeric_port = type(port) == 'number'
+    local flags = (opts.passive and K.AI_PASSIVE or 0)
+        + (opts.canonname and K.AI_CANONNAME or 0)
+        + (opts.numeric and K.AI_NUMERICHOST or 0)
+        + (numeric_port and K.AI_NUMERICSERV or 0)
+    local service = numeric_port and ('%d'):format(port) or port
+    local records = core.getaddrinfo(opts.host, service, K.AF_UNSPEC, socktype, 0, flags)
+    if type(records) == 'number' then return fail(records) end
+    return addrinfo.from_records(records)
+end
+
+-- The one-record list for a unix path and socktype, or nil, err.
+function M.resolve_unix(path, socktype)
+    local records = core.getaddrinfo_unix(path, socktype)
+    if type(records) == 'number' then return fail(records) end
+    return addrinfo.from_records(records)
+end
+
+-- The public resolvers of a type's module (getaddrinfoin, getaddrinfoun).
+function M.getaddrinfoin(socktype)
+    return function(opts)
+        return M.resolve_inet(args.options('getaddrinfoin', opts, M.INET_SCHEMA), socktype)
+    end
+end
+
+-- {path, passive}: passive changes nothing for a unix path; it is accepted
+-- for symmetry with getaddrinfoin.
+local UNIX_SCHEMA = {path = 'string', passive = 'boolean'}
+function M.getaddrinfoun(socktype)
+    return function(opts)
+        opts = args.options('getaddrinfoun', opts, UNIX_SCHEMA)
+        if opts.path == nil then
+            args.error('getaddrinfoun', 1, "option 'path' is required")
+        end
+        return M.resolve_unix(opts.path, socktype)
+    end
+end
+
+-- ---- opening, binding, connecting --------------------------------------------
+
+-- Opens a socket for ai (its family, type and protocol), lets prepare(fd)
+-- set options, then runs step(fd, addr). Returns the fd, or the code (the
+-- fd closed).
+local function open_and(ai, flags, prepare, step)
+    local fd = core.sock_open(ai._family, ai._socktype, ai._protocol, flags)
+    if fd < 0 then return fd end
+    local rc = prepare and prepare(fd) or 0
+    if rc >= 0 then rc = step(fd, ai._addr) end
+    if rc < 0 and rc ~= -K.EINPROGRESS then
+        core.sock_close(fd)
+        return rc
+    end
+    return fd
+end
+
+-- The first address of ais that binds, as an instance of cls (not listening).
+-- prepare(fd), if given, sets options before bind (0 or a code).
+function M.bind_first(cls, ais, nonblock, prepare)
+    local code = -K.EADDRNOTAVAIL -- what an empty list reports
+    for _, ai in ipairs(ais) do
+        local fd = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
+        if fd >= 0 then return adopt(cls, fd) end
+        code = fd
+    end
+    return fail(code)
+end
+
+-- The fd of the first address of ais that connects (or, non-blocking, is
+-- connecting), or nil, err with the last address's error.
+local function connect_first(ais, nonblock)
+    local code = -K.EADDRNOTAVAIL
+    for _, ai in ipairs(ais) do
+        local fd = open_and(ai, creation_flags(nonblock), nil, core.sock_connect)
+        if fd >= 0 then return fd end
+        code = fd
+    end
+    return fail(code)
+end
+
+-- A client of class cls connected to the first reachable address of ais.
+function M.connect_new(cls, ais, nonblock)
+    local fd, err = connect_first(ais, nonblock)
+    if not fd then return nil, err end
+    local sock = adopt(cls, fd)
+    sock._ais, sock._nonblock = ais, nonblock
+    return sock
+end
+
+-- client:connect(): a new connection to the same destination; the old one is
+-- closed only once the new one is made (or, non-blocking, under way). A
+-- closed client stays closed, like every closed socket.
+function M.reconnect(self)
+    if self[1] < 0 then return result.EBADF end
+    local fd, err = connect_first(self._ais, self._nonblock)
+    if not fd then return err end
+    local old = self._guard
+    self[1], self._guard = fd, core.guard(fd)
+    core.guard_close(old)
+end
+
+return M
