@@ -19,6 +19,22 @@ local function is_int(v)
   return type(v) == 'number' and math.floor(v) == v
 end
 
+-- An address from a literal host and a port, through the resolver (no
+-- DNS: numeric host and service), or the code.
+local function inet_addr(host, port)
+  local list = core.getaddrinfo(host, ('%d'):format(port), K.AF_UNSPEC, K.SOCK_STREAM, 0,
+                                K.AI_NUMERICHOST + K.AI_NUMERICSERV)
+  if type(list) == 'number' then return list end
+  return list[1].addr
+end
+
+-- The address of a unix path, or the code.
+local function unix_addr(path)
+  local list = core.getaddrinfo_unix(path, K.SOCK_STREAM)
+  if type(list) == 'number' then return list end
+  return list[1].addr
+end
+
 -- Descriptors a test opened and has not closed yet; after_each closes them.
 -- Closing goes through close() so that no number is closed twice: a number
 -- freed once may belong to someone else (busted's own files) a moment later.
@@ -52,7 +68,7 @@ end
 
 -- A listening TCP socket on host (a loopback literal), an ephemeral port.
 local function tcp_listener(host)
-  local addr = core.addr_inet(host, 0)
+  local addr = inet_addr(host, 0)
   local fd = track(core.sock_open(core.addr_family(addr), K.SOCK_STREAM, 0, K.CLOEXEC))
   assert.are.equal(0, core.sock_bind(fd, addr))
   assert.are.equal(0, core.sock_listen(fd, -1))
@@ -62,7 +78,7 @@ end
 -- listener, client, accepted: a connected TCP trio on host.
 local function tcp_trio(host)
   local srv, port = tcp_listener(host)
-  local addr = core.addr_inet(host, port)
+  local addr = inet_addr(host, port)
   local c = track(core.sock_open(core.addr_family(addr), K.SOCK_STREAM, 0, 0))
   assert.are.equal(0, core.sock_connect(c, addr))
   local a = track(core.sock_accept(srv, 0))
@@ -261,20 +277,7 @@ describe('net.core guards', function()
     local g = core.guard(a)
     assert.are.equal(0, core.guard_close(g))
     assert.are.equal(-K.EBADF, core.guard_close(g))
-    assert.are.equal(-K.EBADF, core.guard_release(g))
     assert.are.equal('', core.sock_recv(b, 10, 0)) -- a is really closed
-  end)
-
-  it('guard_release hands the fd back and the collector leaves it open', function()
-    local a, b = pair(K.SOCK_STREAM, K.NONBLOCK)
-    local g = core.guard(a)
-    assert.are.equal(a, core.guard_release(g))
-    assert.are.equal(-K.EBADF, core.guard_close(g))
-    g = nil -- luacheck: ignore 311
-    collectgarbage()
-    collectgarbage()
-    assert.are.equal(2, core.sock_send(a, 'ok', 0))
-    assert.are.equal('ok', core.sock_recv(b, 10, 0))
   end)
 
   it('a collected guard closes its fd', function()
@@ -304,7 +307,7 @@ end)
 
 describe('net.core addresses', function()
   local function round_trip(host, port, family)
-    local addr = core.addr_inet(host, port)
+    local addr = inet_addr(host, port)
     assert.are.equal(family, core.addr_family(addr))
     assert.are.equal(host, core.addr_host(addr))
     assert.are.equal(port, core.addr_port(addr))
@@ -316,19 +319,13 @@ describe('net.core addresses', function()
     round_trip('::1', 65535, K.AF_INET6)
   end)
 
-  it('rejects a non-literal host and a port out of range with -EINVAL', function()
-    assert.are.equal(-K.EINVAL, core.addr_inet('localhost', 80))
-    assert.are.equal(-K.EINVAL, core.addr_inet('127.0.0.1', 65536))
-    assert.are.equal(-K.EINVAL, core.addr_inet('::1', -1))
-  end)
-
   it('holds unix paths, abstract names and refuses long paths', function()
     local path = '/tmp/' .. ('p'):rep(90)
-    local addr = core.addr_unix(path)
+    local addr = unix_addr(path)
     assert.are.equal(K.AF_UNIX, core.addr_family(addr))
     assert.are.equal(path, core.addr_path(addr))
-    assert.are.equal('\0abstract', core.addr_path(core.addr_unix('\0abstract')))
-    assert.are.equal(-K.ENAMETOOLONG, core.addr_unix('/tmp/' .. ('x'):rep(200)))
+    assert.are.equal('\0abstract', core.addr_path(unix_addr('\0abstract')))
+    assert.are.equal(-K.ENAMETOOLONG, unix_addr('/tmp/' .. ('x'):rep(200))) -- never cut
     assert.are.equal(-K.EAFNOSUPPORT, core.addr_host(addr))
     assert.are.equal(-K.EAFNOSUPPORT, core.addr_port(addr))
   end)
@@ -462,18 +459,18 @@ describe('net.core TCP over loopback', function()
   end)
 
   it('refuses a connect to a port bound without listening', function()
-    local addr = core.addr_inet('127.0.0.1', 0)
+    local addr = inet_addr('127.0.0.1', 0)
     local holder = track(core.sock_open(K.AF_INET, K.SOCK_STREAM, 0, 0))
     assert.are.equal(0, core.sock_bind(holder, addr))
     local port = core.addr_port(core.sock_getsockname(holder))
     local c = track(core.sock_open(K.AF_INET, K.SOCK_STREAM, 0, 0))
-    assert.are.equal(-K.ECONNREFUSED, core.sock_connect(c, core.addr_inet('127.0.0.1', port)))
+    assert.are.equal(-K.ECONNREFUSED, core.sock_connect(c, inet_addr('127.0.0.1', port)))
   end)
 
   it('completes a non-blocking connect, seen through poll_fd and sock_error', function()
     local _, port = tcp_listener('127.0.0.1')
     local c = track(core.sock_open(K.AF_INET, K.SOCK_STREAM, 0, K.NONBLOCK))
-    local rc = core.sock_connect(c, core.addr_inet('127.0.0.1', port))
+    local rc = core.sock_connect(c, inet_addr('127.0.0.1', port))
     assert.is_true(rc == 0 or rc == -K.EINPROGRESS, core.strerror(rc))
     assert.is_true(has(core.poll_fd(c, K.POLLOUT, 5), K.POLLOUT))
     assert.are.equal(0, core.sock_error(c))
@@ -484,7 +481,7 @@ describe('net.core datagrams', function()
   it('sendto / recvfrom over UDP on 127.0.0.1 name the sender', function()
     local function udp()
       local fd = track(core.sock_open(K.AF_INET, K.SOCK_DGRAM, 0, 0))
-      assert.are.equal(0, core.sock_bind(fd, core.addr_inet('127.0.0.1', 0)))
+      assert.are.equal(0, core.sock_bind(fd, inet_addr('127.0.0.1', 0)))
       return fd, core.sock_getsockname(fd)
     end
     local s, sname = udp()
@@ -511,12 +508,12 @@ describe('net.core datagrams', function()
     local ok, err = pcall(function()
       local function bound(name)
         local fd = track(core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, 0))
-        assert.are.equal(0, core.sock_bind(fd, core.addr_unix(dir .. '/' .. name)))
+        assert.are.equal(0, core.sock_bind(fd, unix_addr(dir .. '/' .. name)))
         assert.are.equal(dir .. '/' .. name, core.addr_path(core.sock_getsockname(fd)))
         return fd
       end
       local r, s = bound('r.sock'), bound('s.sock')
-      assert.are.equal(2, core.sock_sendto(s, 'to', 0, core.addr_unix(dir .. '/r.sock')))
+      assert.are.equal(2, core.sock_sendto(s, 'to', 0, unix_addr(dir .. '/r.sock')))
       local data, from = core.sock_recvfrom(r, 10, 0)
       assert.are.equal('to', data)
       assert.are.equal(K.AF_UNIX, core.addr_family(from))
@@ -553,7 +550,7 @@ if BACKEND == 'capi' then
   describe('net.capi arguments', function()
     it('raises for wrong types instead of crashing', function()
       assert.is_false(pcall(core.addr_host, 'not an address'))
-      assert.is_false(pcall(core.guard_close, core.addr_inet('127.0.0.1', 1)))
+      assert.is_false(pcall(core.guard_close, inet_addr('127.0.0.1', 1)))
       assert.is_false(pcall(core.sock_send, 0, {}, 0))
       assert.is_false(pcall(core.sock_recv, 0, -1, 0))
     end)
@@ -584,7 +581,7 @@ if BACKEND == 'capi' then
       refused(core.sock_sendfrom, a, mem, 8, 1, 0)
       -- only buffer memory is accepted
       assert.is_false(pcall(core.buffer_string, 'not memory', 0, 1))
-      assert.is_false(pcall(core.sock_recvinto, b, core.addr_inet('127.0.0.1', 1), 0, 1, 0))
+      assert.is_false(pcall(core.sock_recvinto, b, inet_addr('127.0.0.1', 1), 0, 1, 0))
       assert.is_false(pcall(core.buffer_new, -1))
       -- the edges themselves are in range; nothing was sent by a refused call
       assert.are.equal(8, #core.buffer_string(mem, 0, 8))

@@ -72,14 +72,6 @@ static int l_guard_close(lua_State *L)
     return push_int(L, net_sock_close(fd));
 }
 
-static int l_guard_release(lua_State *L)
-{
-    guard_t *g = check_guard(L, 1);
-    int fd = g->fd;
-    g->fd = -1;
-    return push_int(L, fd < 0 ? -EBADF : fd);
-}
-
 static int guard_gc(lua_State *L)
 {
     guard_t *g = check_guard(L, 1);
@@ -379,23 +371,6 @@ static int l_sock_recvfrom(lua_State *L)
 
 /* ---- addresses ------------------------------------------------------------------ */
 
-static int l_addr_inet(lua_State *L)
-{
-    net_addr_t addr;
-    const char *host = luaL_checkstring(L, 1);
-    int rc = net_addr_inet(&addr, host, arg_int(L, 2));
-    return push_addr_or_code(L, rc, &addr);
-}
-
-static int l_addr_unix(lua_State *L)
-{
-    net_addr_t addr;
-    size_t len;
-    const char *path = luaL_checklstring(L, 1, &len);
-    int rc = net_addr_unix(&addr, path, len);
-    return push_addr_or_code(L, rc, &addr);
-}
-
 static int l_addr_family(lua_State *L)
 {
     return push_int(L, check_addr(L, 1)->family);
@@ -509,7 +484,6 @@ static const luaL_Reg functions[] = {
     {"strerror", l_strerror},
     {"guard", l_guard},
     {"guard_close", l_guard_close},
-    {"guard_release", l_guard_release},
     {"sock_open", l_sock_open},
     {"sock_pair", l_sock_pair},
     {"sock_bind", l_sock_bind},
@@ -523,8 +497,6 @@ static const luaL_Reg functions[] = {
     NET_FD_CALLS(REGISTER_SOCK)
     NET_FD_ARG_CALLS(REGISTER_SOCK)
     NET_SOCK_OPTIONS(REGISTER_OPTION)
-    {"addr_inet", l_addr_inet},
-    {"addr_unix", l_addr_unix},
     {"addr_family", l_addr_family},
     {"addr_host", l_addr_host},
     {"addr_port", l_addr_port},

@@ -7,23 +7,51 @@ local ffi = require('net.cdef')
 local C_string, C_gc, C_copy = ffi.string, ffi.gc, ffi.copy
 local tonumber = tonumber
 
--- libnet, checked to be ours: Debian's unrelated packet library libnet1 also
--- installs a libnet.so.1.
+-- libnet, found by an absolute path where one is known, and checked to be
+-- ours: Debian's unrelated packet library libnet1 also has a libnet.so.1 and
+-- a libnet.so. In order:
+--   1. NET_LIBRARY, when set: that file and nothing else (a wrong value is an
+--      error, never a silent fallback to another library);
+--   2. the path `meson install` recorded in net/core/libpath.lua beside this
+--      file (only an installed tree has one), so installed Lua files load the
+--      library installed with them, from its own folder (<libdir>/lua-net);
+--   3. ffi.load('net'): the loader's own search (LD_LIBRARY_PATH; meson
+--      devenv; the build tree);
+--   4. net/libnet.so under a package.cpath root (a rock, or a copy where
+--      OpenResty's lua_package_cpath points).
 local function load_library()
-    local tried = {}
-    local candidates = {os.getenv('NET_LIBRARY'), 'net', 'libnet.so.1'}
-    for i = 1, 3 do
-        local name = candidates[i]
-        if name and name ~= '' then
-            local ok, lib = pcall(ffi.load, name)
-            if ok and pcall(function() return lib.net_version end) then
-                return lib
-            end
-            tried[#tried + 1] = name .. (ok and ' (not lua-net\'s libnet)' or ': ' .. tostring(lib))
+    local function ours(name)
+        local ok, lib = pcall(ffi.load, name)
+        if not ok then
+            return nil, name .. ': ' .. tostring(lib)
+        elseif not pcall(function() return lib.net_version end) then
+            return nil, name .. ': not lua-net\'s libnet (it has no net_version)'
         end
+        return lib
+    end
+    local env = os.getenv('NET_LIBRARY')
+    if env and env ~= '' then
+        local lib, err = ours(env)
+        if not lib then
+            error('net.core.ffi: cannot load NET_LIBRARY=' .. err, 2)
+        end
+        return lib
+    end
+    local candidates = {}
+    local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])')
+    local record = here and loadfile(here .. 'libpath.lua')
+    if record then candidates[#candidates + 1] = record() end
+    candidates[#candidates + 1] = 'net'
+    local in_cpath = package.searchpath and package.searchpath('net.libnet', package.cpath)
+    if in_cpath then candidates[#candidates + 1] = in_cpath end
+    local tried = {}
+    for i = 1, #candidates do
+        local lib, err = ours(candidates[i])
+        if lib then return lib end
+        tried[#tried + 1] = err
     end
     error('net.core.ffi: cannot load libnet; tried ' .. table.concat(tried, '; ')
-        .. ' (set NET_LIBRARY to the full path of libnet.so.1)', 2)
+        .. ' (set NET_LIBRARY to the full path of lua-net\'s libnet.so.1)', 2)
 end
 
 local C = load_library()
@@ -76,14 +104,6 @@ function M.guard_close(g)
     g.fd = -1 -- disarmed before close: the fd is gone whatever close says
     C_gc(g, nil)
     return C.net_sock_close(fd)
-end
-
-function M.guard_release(g)
-    local fd = g.fd
-    if fd < 0 then return EBADF end
-    g.fd = -1
-    C_gc(g, nil)
-    return fd
 end
 
 -- ---- a socket's life ----------------------------------------------------
@@ -225,20 +245,6 @@ end
 
 -- ---- addresses --------------------------------------------------------------
 local text_buf = buffer_t(C.NET_ADDR_STORAGE)
-
-function M.addr_inet(host, port)
-    local addr = addr_t()
-    local rc = C.net_addr_inet(addr, host, port)
-    if rc < 0 then return rc end
-    return addr
-end
-
-function M.addr_unix(path)
-    local addr = addr_t()
-    local rc = C.net_addr_unix(addr, path, #path)
-    if rc < 0 then return rc end
-    return addr
-end
 
 function M.addr_family(addr) return addr.family end
 
