@@ -5,11 +5,13 @@ local core = require('net.core')
 local args = require('net.util.args')
 local result = require('net.util.result')
 local socket = require('net.util.socket')
+local wait = require('net.util.wait')
 local Socket = require('net.socket')
 -- Loaded for their classes: each registers its socket type for net.wrap.
 require('net.stream')
+require('net.dgram')
 
-local pairs = pairs
+local pairs, type = pairs, type
 local strerror = core.strerror
 local INT_MAX = args.INT_MAX
 
@@ -31,7 +33,36 @@ function net.wrap(fd)
     return socket.adopt(socket.class_for(socktype, Socket), fd)
 end
 
-function net.strerror(code) return strerror(code) end
+-- The monotonic clock deadlines are measured on, in seconds.
+net.now = core.now
+
+-- The shipped waiters (net.setwaiter, sock:setwaiter): poll(2) on the one
+-- fd (the default for a socket with a deadline), and a coroutine yield to
+-- the scheduler that resumed the caller.
+net.waiters = {poll = wait.poll, coroutine = wait.coroutine}
+
+-- setwaiter(fn | nil): the waiter of every socket without one of its own,
+-- outside net.loop; nil restores the default. true.
+function net.setwaiter(fn)
+    if fn ~= nil and type(fn) ~= 'function' then
+        args.error('setwaiter', 1, 'function expected, got ' .. type(fn))
+    end
+    wait.set_global(fn)
+    return true
+end
+
+-- A code is a whole number (anything else raises, on every runtime); one
+-- beyond a C int is clamped as net.capi clamps every int, so it names no
+-- error ("Unknown error") on both backends alike.
+function net.strerror(code)
+    args.integer('strerror', 1, code)
+    if code > INT_MAX then
+        code = INT_MAX
+    elseif code < -INT_MAX - 1 then
+        code = -INT_MAX - 1
+    end
+    return strerror(code)
+end
 function net.version() return core.version() end
 
 return net

@@ -9,6 +9,7 @@ local args = require('net.util.args')
 local result = require('net.util.result')
 local io_methods = require('net.util.io')
 local define_options = require('net.util.options')
+local wait = require('net.util.wait')
 local addrinfo = require('net.addrinfo')
 
 local type, pairs = type, pairs
@@ -87,6 +88,44 @@ function Socket:linger(sec)
     end
     if on < 0 then return fail(on) end
     return on == 1 and seconds
+end
+
+-- settimeout(seconds | nil): from now on, each call of this socket that can
+-- wait (connect, accept, recv, recvinto, send) gets at most seconds from its
+-- own start; nil: no limit. The fd is non-blocking underneath while the
+-- socket has a deadline or a waiter (nonblock() reads true).
+function Socket:settimeout(sec)
+    if sec ~= nil then
+        if type(sec) ~= 'number' then
+            argerror('settimeout', 1, 'number expected, got ' .. type(sec))
+        elseif not (sec >= 0 and sec < math.huge) then -- NaN, negative, inf
+            return nil, EINVAL_MSG
+        end
+    end
+    if self[1] < 0 then return nil, EBADF_MSG end
+    local ok, err = wait.underneath(self, sec ~= nil or self._waiter ~= nil)
+    if not ok then return nil, err end
+    self._timeout = sec
+    return true
+end
+
+-- The timeout settimeout set, or nil.
+function Socket:gettimeout()
+    return self._timeout
+end
+
+-- setwaiter(fn | nil): how this socket waits when a call would block:
+-- fn(sock, 'r' | 'w', deadline) returns true when ready, false when the
+-- deadline passed (nil, err on failure). nil: the other waiters apply.
+function Socket:setwaiter(fn)
+    if fn ~= nil and type(fn) ~= 'function' then
+        argerror('setwaiter', 1, 'function expected, got ' .. type(fn))
+    end
+    if self[1] < 0 then return nil, EBADF_MSG end
+    local ok, err = wait.underneath(self, fn ~= nil or self._timeout ~= nil)
+    if not ok then return nil, err end
+    self._waiter = fn
+    return true
 end
 
 io_methods.define(Socket, result.MESSAGE)

@@ -14,8 +14,9 @@
  * other call (argument errors, flags, buffers, setters, a self that is not a
  * socket) is handed to lua_method, the method's one full definition in
  * ffi/net; every other outcome (a failure code, 0 bytes, a partial send) to
- * other, the Lua function of net.util.result that the Lua method uses for
- * it. So no rule of the Lua layer is restated here: C knows the argument
+ * other(self, outcome[, size or string]), the Lua function the Lua method
+ * itself hands that outcome to (net.util.io: waiting, then the result rules
+ * of net.util.result). So no rule of the Lua layer is restated here: C knows the argument
  * shapes of the common call, the object layout (doc/internals.md) and the
  * option kinds of net.h's one list, nothing else.
  */
@@ -34,6 +35,45 @@ enum {
     UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
 };
 
+/* ---- calling Lua code that may yield ---------------------------------------
+ * The Lua code these functions call (the Lua method, a result rule) may wait
+ * through a waiter that yields (net.loop, net.waiters.coroutine). Lua 5.2+
+ * allows that to a C function that gives a continuation, the code after the
+ * call: here always "return the called function's results", the values above
+ * base. Lua 5.1 cannot yield across a C function at all, so net.util.fast
+ * installs no fast path there. */
+#if LUA_VERSION_NUM >= 503
+static int results_since(lua_State *L, int status, lua_KContext base)
+{
+    if (status != LUA_OK && status != LUA_YIELD)
+        return lua_error(L); /* raised after a yield: passed on as it is */
+    return lua_gettop(L) - (int)base;
+}
+#define CALL_K(L, nargs, base)                                               \
+    (lua_callk(L, nargs, LUA_MULTRET, base, results_since),                  \
+     results_since(L, LUA_OK, base))
+#define PCALL_K(L, nargs, base)                                              \
+    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, results_since)
+#elif LUA_VERSION_NUM == 502
+static int results_since(lua_State *L)
+{
+    int base = 0;
+    int status = lua_getctx(L, &base);
+    if (status != LUA_OK && status != LUA_YIELD)
+        return lua_error(L);
+    return lua_gettop(L) - base;
+}
+#define CALL_K(L, nargs, base)                                               \
+    (lua_callk(L, nargs, LUA_MULTRET, base, results_since),                  \
+     lua_gettop(L) - (base))
+#define PCALL_K(L, nargs, base)                                              \
+    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, results_since)
+#else
+#define CALL_K(L, nargs, base)                                               \
+    (lua_call(L, nargs, LUA_MULTRET), lua_gettop(L) - (base))
+#define PCALL_K(L, nargs, base) lua_pcall(L, nargs, LUA_MULTRET, 0)
+#endif
+
 /* ---- handing a call to the Lua method ----------------------------------- */
 
 /*
@@ -48,7 +88,7 @@ static int delegate(lua_State *L, int nargs)
     lua_settop(L, nargs); /* drops what the fast path pushed */
     lua_pushvalue(L, lua_upvalueindex(UV_LUA_METHOD));
     lua_insert(L, 1);
-    if (lua_pcall(L, nargs, LUA_MULTRET, 0) != 0) {
+    if (PCALL_K(L, nargs, 0) != 0) {
         const char *msg = lua_tostring(L, -1);
         if (msg != NULL && strncmp(msg, "bad argument", 12) == 0) {
             luaL_where(L, 1);
@@ -103,20 +143,22 @@ static int self_fd(lua_State *L, int *fd)
     isnum = lua_isnumber(L, -1);
     *fd = (int)lua_tointeger(L, -1);
 #endif
-    return isnum;
+    /* not a string that reads as a number ({"-1"}): the Lua method, and
+     * the FFI backend under it, take none */
+    return isnum && lua_type(L, -1) == LUA_TNUMBER;
 }
 
 /* ---- results ------------------------------------------------------------------ */
 
-/* Returns what the Lua rule other(a[, b]) returns for an outcome that is not
- * the plain success (nargs: 1 or 2 integers already pushed). */
+/* Returns what other(self, outcome[, arg]) returns, the Lua method's own
+ * handling of an outcome that is not the plain success (waiting included);
+ * its nargs arguments are on the stack top. */
 static int other_outcome(lua_State *L, int nargs)
 {
     int base = lua_gettop(L) - nargs;
     lua_pushvalue(L, lua_upvalueindex(UV_OTHER));
     lua_insert(L, base + 1);
-    lua_call(L, nargs, LUA_MULTRET);
-    return lua_gettop(L) - base;
+    return CALL_K(L, nargs, base);
 }
 
 /* ---- send and recv --------------------------------------------------------------- */
@@ -133,11 +175,14 @@ static int fast_send(lua_State *L)
         return delegate(L, top);
     str = lua_tolstring(L, 2, &len);
     n = net_sock_send(fd, str, len, 0);
-    lua_pushinteger(L, (lua_Integer)n);
-    if (n >= 0 && (size_t)n == len)
+    if (n >= 0 && (size_t)n == len) {
+        lua_pushinteger(L, (lua_Integer)n);
         return 1;
-    lua_pushinteger(L, (lua_Integer)len); /* partial or failed: other(n, len) */
-    return other_outcome(L, 2);
+    }
+    lua_pushvalue(L, 1); /* partial or failed: other(self, n, str) */
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_pushvalue(L, 2);
+    return other_outcome(L, 3);
 }
 
 /* sock:recv([size]): no flags. */
@@ -163,8 +208,10 @@ static int fast_recv(lua_State *L)
         lua_pushlstring(L, buf, (size_t)n);
         return 1;
     }
-    lua_pushinteger(L, (lua_Integer)n); /* 0 bytes or a code: other(n) */
-    return other_outcome(L, 1);
+    lua_pushvalue(L, 1); /* 0 bytes or a code: other(self, n, size) */
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_pushinteger(L, size);
+    return other_outcome(L, 3);
 }
 
 /* ---- option getters ------------------------------------------------------------ */
@@ -207,15 +254,17 @@ static int fast_option(lua_State *L)
     if (opt->get_seconds != NULL) {
         double sec = opt->get_seconds(fd, -1);
         if (sec < 0) {
+            lua_pushvalue(L, 1); /* other(self, code) */
             lua_pushinteger(L, (lua_Integer)sec);
-            return other_outcome(L, 1);
+            return other_outcome(L, 2);
         }
         lua_pushnumber(L, (lua_Number)sec);
     } else {
         int rc = opt->get_int(fd, -1);
         if (rc < 0) {
+            lua_pushvalue(L, 1); /* other(self, code) */
             lua_pushinteger(L, rc);
-            return other_outcome(L, 1);
+            return other_outcome(L, 2);
         }
         if (opt->as == AS_BOOLEAN)
             lua_pushboolean(L, rc == 1);

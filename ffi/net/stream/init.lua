@@ -10,6 +10,7 @@ local socket = require('net.util.socket')
 local make = require('net.util.make')
 local io_methods = require('net.util.io')
 local define_options = require('net.util.options')
+local wait = require('net.util.wait')
 local Base = require('net.socket')
 
 local K = core.constants
@@ -22,6 +23,7 @@ local Socket = class('net.stream.Socket', Base)
 stream.Socket = Socket
 define_options(Socket, 'stream')
 io_methods.define(Socket, result.STREAM)
+require('net.util.msg').stream(Socket) -- sendfile
 socket.register(K.SOCK_STREAM, Socket)
 
 local Server = class('net.stream.Server', Socket)
@@ -36,10 +38,15 @@ function Server:listen(backlog)
     return acted(core.sock_listen(self[1], backlog))
 end
 
--- sock | nil, nil, true (no connection waiting) | nil, err.
+-- sock | nil, nil, true (no connection waiting, or the deadline passed) |
+-- nil, err.
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
     local fd = core.sock_accept(self[1], K.CLOEXEC)
+    if fd >= 0 then return adopt(Socket, fd) end
+    local err
+    fd, err = wait.retry(self, 'r', fd, core.sock_accept, K.CLOEXEC)
+    if fd == nil then return wait.gave_up(err) end
     if fd >= 0 then return adopt(Socket, fd) end
     return result.again_or_fail(fd)
 end

@@ -1,12 +1,14 @@
 -- The C fast paths of net.capi (core.fast_method, src/lua/methods.c), where
--- they pay: on PUC Lua, where a method written in Lua costs more than the
--- system call it makes. Under LuaJIT (NET_BACKEND=capi) the Lua methods
--- compile into the trace and cost less than a C function called through the
--- classic API (bench/RESULTS.md), so there the Lua method stays.
+-- they pay and can wait: on PUC Lua 5.2-5.4, where a method written in Lua
+-- costs more than the system call it makes. Under LuaJIT (NET_BACKEND=capi)
+-- the Lua methods compile into the trace and cost less than a C function
+-- called through the classic API (bench/RESULTS.md); on Lua 5.1 a C function
+-- cannot let a waiter yield (net.loop, net.waiters.coroutine). There the Lua
+-- method stays.
 local core = require('net.core')
 
 local setmetatable = setmetatable
-local fast_method = type(jit) ~= 'table' and core.fast_method
+local fast_method = type(jit) ~= 'table' and _VERSION ~= 'Lua 5.1' and core.fast_method
 
 -- fast C function -> the Lua method it stands for (weak: classes may go).
 local lua_methods = setmetatable({}, {__mode = 'k'})

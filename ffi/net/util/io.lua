@@ -6,6 +6,7 @@ local core = require('net.core')
 local args = require('net.util.args')
 local result = require('net.util.result')
 local fast = require('net.util.fast')
+local wait = require('net.util.wait')
 local Buffer = require('net.buffer').Buffer
 
 local type, getmetatable = type, getmetatable
@@ -16,9 +17,12 @@ local ENOBUFS_MSG = core.strerror(-core.constants.ENOBUFS)
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 
+local EAGAIN = -core.constants.EAGAIN
 local DEFAULT_RECV_SIZE = 8192
 
 local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
+
+local retry, gave_up, AGAIN = wait.retry, wait.gave_up, result.AGAIN
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -40,8 +44,74 @@ end
 function M.define(cls, rules)
     local received, appended, sent = rules.received, rules.appended, rules.sent
 
-    -- str | nil, nil, true (try again) | what rules.received says of 0 bytes
-    -- or a failure.
+    -- Every outcome of a call but its plain success goes through one of
+    -- these: "try again" waits and retries where a deadline or a waiter
+    -- applies (net.util.wait), the rest is the rules' to report. net.capi's
+    -- fast paths call them too, with the same arguments.
+
+    -- r: "" or a code, from recv(self, size, flags) (no flags: the fast
+    -- path's call).
+    local function recv_other(self, r, size, flags)
+        flags = flags or 0
+        local err
+        r, err = retry(self, 'r', r, sock_recv, size, flags)
+        if r == nil then return gave_up(err) end
+        if type(r) == 'string' then
+            if r ~= '' then return r end
+            r = 0
+        end
+        return received(r)
+    end
+
+    local function recvinto_attempt(fd, buf, size, flags)
+        return sock_recvinto(fd, buf._mem, buf._len, size, flags)
+    end
+
+    -- n: 0 or a code, from recvinto(self, buf, size, flags).
+    local function recvinto_other(self, n, buf, size, flags)
+        local err
+        n, err = retry(self, 'r', n, recvinto_attempt, buf, size, flags)
+        if n == nil then return gave_up(err) end
+        if n > 0 then
+            buf._len = buf._len + n
+            return n
+        end
+        return appended(n)
+    end
+
+    -- Sends the bytes from+1 .. len of data (a string or a buffer).
+    local function send_rest(fd, data, from, len, flags)
+        if type(data) == 'string' then
+            return sock_send(fd, data, flags, from + 1, len)
+        end
+        return sock_sendfrom(fd, data._mem, from, len - from, flags)
+    end
+
+    -- n: a count below #data, or a code, from send(self, data, flags). With
+    -- a deadline or a waiter, the whole of data is sent, or the count of
+    -- what went out is reported with again = true when the deadline passes.
+    local function send_other(self, n, data, flags)
+        flags = flags or 0
+        local len = type(data) == 'string' and #data or data._len
+        if (n >= 0 or AGAIN[n]) and wait.waiter_for(self) then
+            local done = n > 0 and n or 0
+            local err
+            while done < len do
+                n, err = retry(self, 'w', EAGAIN, send_rest, data, done, len, flags)
+                if n == nil then
+                    if err then return nil, err end
+                    return done, nil, true -- the deadline passed
+                end
+                if n < 0 then return sent(n, len) end
+                done = done + n
+            end
+            return len
+        end
+        return sent(n, len)
+    end
+
+    -- str | nil, nil, true (try again, or the deadline passed) | what
+    -- rules.received says of 0 bytes or a failure.
     function cls:recv(size, flags)
         if size == nil then
             size = DEFAULT_RECV_SIZE
@@ -56,11 +126,8 @@ function M.define(cls, rules)
             if not flags then return nil, EINVAL_MSG end
         end
         local str = sock_recv(self[1], size, flags)
-        if type(str) == 'string' then
-            if str ~= '' then return str end
-            return received(0)
-        end
-        return received(str)
+        if type(str) == 'string' and str ~= '' then return str end
+        return recv_other(self, str, size, flags)
     end
 
     -- n (bytes appended to buf) | nil, nil, true | what rules.appended says.
@@ -90,7 +157,7 @@ function M.define(cls, rules)
             buf._len = len + n
             return n
         end
-        return appended(n)
+        return recvinto_other(self, n, buf, size, flags)
     end
 
     -- len | len, nil, true (partial or try again) | what rules.sent says.
@@ -119,14 +186,14 @@ function M.define(cls, rules)
             n = sock_send(self[1], data, flags)
         end
         if n == len then return n end
-        return sent(n, len)
+        return send_other(self, n, data, flags)
     end
 
     -- On PUC Lua net.capi does the common calls of recv and send in C,
     -- handing every other call to the methods above and every other outcome
     -- to the rules.
-    cls.recv = fast.method('recv', cls.recv, received, DEFAULT_RECV_SIZE)
-    cls.send = fast.method('send', cls.send, sent)
+    cls.recv = fast.method('recv', cls.recv, recv_other, DEFAULT_RECV_SIZE)
+    cls.send = fast.method('send', cls.send, send_other)
 end
 
 return M

@@ -7,8 +7,9 @@ local args = require('net.util.args')
 local result = require('net.util.result')
 local socket = require('net.util.socket')
 local addrinfo = require('net.addrinfo')
+local wait = require('net.util.wait')
 
-local type, ipairs = type, ipairs
+local type, ipairs, getmetatable = type, ipairs, getmetatable
 local K = core.constants
 local fail, adopt = result.fail, socket.adopt
 
@@ -28,7 +29,7 @@ end
 
 -- ---- resolving ---------------------------------------------------------------
 M.INET_SCHEMA = {
-    host = 'string', port = args.PORT,
+    host = args.HOST, port = args.PORT,
     passive = 'boolean', canonname = 'boolean', numeric = 'boolean',
 }
 
@@ -91,6 +92,14 @@ local function open_and(ai, flags, prepare, step)
     return fd
 end
 
+-- A new unbound socket of family and socktype, as an instance of cls (an
+-- unnamed unix datagram socket, for one).
+function M.open(cls, family, socktype, nonblock)
+    local fd = core.sock_open(family, socktype, 0, creation_flags(nonblock))
+    if fd < 0 then return fail(fd) end
+    return adopt(cls, fd)
+end
+
 -- The first address of ais that binds, as an instance of cls (not listening).
 -- prepare(fd), if given, sets options before bind (0 or a code).
 function M.bind_first(cls, ais, nonblock, prepare)
@@ -103,36 +112,72 @@ function M.bind_first(cls, ais, nonblock, prepare)
     return fail(code)
 end
 
--- The fd of the first address of ais that connects (or, non-blocking, is
--- connecting), or nil, err with the last address's error.
-local function connect_first(ais, nonblock)
-    local code = -K.EADDRNOTAVAIL
-    for _, ai in ipairs(ais) do
-        local fd = open_and(ai, creation_flags(nonblock), nil, core.sock_connect)
-        if fd >= 0 then return fd end
-        code = fd
+local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
+
+-- A socket of class cls connected to ai, or (non-blocking, without a
+-- waiter) connecting; nil, err when it failed (the socket closed). With a
+-- timeout, or a waiter that applies (net.loop, net.setwaiter), a connect
+-- that goes on is waited for until deadline and its outcome read (SO_ERROR).
+local function connect_one(cls, ai, nonblock, timeout, deadline)
+    local fd = core.sock_open(ai._family, ai._socktype, ai._protocol,
+                              creation_flags(nonblock or timeout ~= nil))
+    if fd < 0 then return fail(fd) end
+    local sock = adopt(cls, fd)
+    sock._timeout, sock._flipped = timeout, (timeout ~= nil and not nonblock) or nil
+    local rc = core.sock_connect(fd, ai._addr)
+    if rc == -K.EINPROGRESS then
+        local w = wait.waiter_for(sock)
+        if w then
+            local ready, err = w(sock, 'w', deadline)
+            if ready then
+                rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
+            else
+                sock:close()
+                return nil, err or ETIMEDOUT_MSG
+            end
+        end
     end
-    return fail(code)
+    if rc < 0 and rc ~= -K.EINPROGRESS then
+        sock:close()
+        return fail(rc)
+    end
+    return sock
+end
+
+-- A socket of class cls connected to the first address of ais that
+-- connects, or nil, err with the last address's error. A timeout bounds
+-- the whole: each address is tried under the one deadline.
+local function connect_first(cls, ais, nonblock, timeout)
+    local deadline = timeout and core.now() + timeout
+    local err = core.strerror(-K.EADDRNOTAVAIL) -- what an empty list reports
+    for _, ai in ipairs(ais) do
+        local sock
+        sock, err = connect_one(cls, ai, nonblock, timeout, deadline)
+        if sock then return sock end
+        if err == ETIMEDOUT_MSG then break end
+    end
+    return nil, err
 end
 
 -- A client of class cls connected to the first reachable address of ais.
-function M.connect_new(cls, ais, nonblock)
-    local fd, err = connect_first(ais, nonblock)
-    if not fd then return nil, err end
-    local sock = adopt(cls, fd)
+function M.connect_new(cls, ais, nonblock, timeout)
+    local sock, err = connect_first(cls, ais, nonblock, timeout)
+    if not sock then return nil, err end
     sock._ais, sock._nonblock = ais, nonblock
     return sock
 end
 
--- client:connect(): a new connection to the same destination; the old one is
--- closed only once the new one is made (or, non-blocking, under way). A
--- closed client stays closed, like every closed socket.
+-- client:connect(): a new connection to the same destination, under the
+-- client's timeout; the old one is closed only once the new one is made (or,
+-- non-blocking, under way). A closed client stays closed, like every closed
+-- socket.
 function M.reconnect(self)
     if self[1] < 0 then return result.EBADF end
-    local fd, err = connect_first(self._ais, self._nonblock)
-    if not fd then return err end
+    local new, err = connect_first(getmetatable(self), self._ais, self._nonblock, self._timeout)
+    if not new then return err end
     local old = self._guard
-    self[1], self._guard = fd, core.guard(fd)
+    self[1], self._guard, self._flipped = new[1], new._guard, new._flipped
+    new[1] = -1 -- its fd and guard are self's now
     core.guard_close(old)
 end
 

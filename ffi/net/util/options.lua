@@ -64,6 +64,10 @@ local MAKE = {
 -- libnet refuses to set a read-only option (EINVAL): the method is a bool's.
 MAKE.readonly_bool = MAKE.bool
 
+-- What an option read that failed reports, for net.capi's fast paths,
+-- which call it as other(self, code).
+local function failed(_, code) return fail(code) end
+
 -- Adds to cls a method for every option of scope ('socket', 'stream'), and
 -- one under its alias. On PUC Lua, net.capi reads options in C
 -- (net.util.fast), handing setters and bad arguments to the Lua method.
@@ -74,7 +78,7 @@ return function(cls, scope)
             local prim = assert(core['sock_' .. name], name)
             -- An alias's method names itself in argument errors.
             for _, method_name in ipairs({name, opt.alias}) do
-                cls[method_name] = fast.method(name, make(prim, method_name), fail)
+                cls[method_name] = fast.method(name, make(prim, method_name), failed)
             end
         end
     end

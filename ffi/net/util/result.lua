@@ -42,9 +42,12 @@ M.again_or_fail = again_or_fail
 --   sent(n, len)    send's result for n ~= len (a partial count, or a code)
 
 -- Streams: 0 bytes is the end of the stream, and a peer gone (EPIPE,
--- ECONNRESET) reads the same: nil, nil, nil.
+-- ECONNRESET) reads the same: nil, nil, nil; a stream cut off says why in a
+-- fourth value (the message: "Connection reset by peer"), which a clean end
+-- does not have.
 local function stream_received(code)
-    if code == 0 or PEER_GONE[code] then return nil, nil, nil end
+    if code == 0 then return nil, nil, nil end
+    if PEER_GONE[code] then return nil, nil, nil, strerror(code) end
     return again_or_fail(code)
 end
 
@@ -52,7 +55,7 @@ local function sent(peer_gone_ends)
     return function(n, len)
         if n >= 0 then return n, nil, n < len or nil end
         if AGAIN[n] then return 0, nil, true end
-        if peer_gone_ends and PEER_GONE[n] then return nil, nil, nil end
+        if peer_gone_ends and PEER_GONE[n] then return nil, nil, nil, strerror(n) end
         return fail(n)
     end
 end

@@ -1,0 +1,118 @@
+-- How a socket waits when the kernel says "try again" (EAGAIN, EINTR):
+-- deadlines (sock:settimeout) and waiters (sock:setwaiter, net.setwaiter,
+-- net.loop). A waiter is fn(sock, mode, deadline): mode 'r' or 'w',
+-- deadline an absolute net.now() time or nil; it returns true when sock is
+-- ready, false when the deadline passed, or nil, err. Nothing here runs on
+-- the hot path: only a call that got "try again" asks whether to wait.
+local core = require('net.core')
+local result = require('net.util.result')
+
+local setmetatable, type, running, yield = setmetatable, type, coroutine.running, coroutine.yield
+local now, poll_fd, strerror = core.now, core.poll_fd, core.strerror
+local AGAIN = result.AGAIN
+local K = core.constants
+local EVENTS = {r = K.POLLIN, w = K.POLLOUT}
+
+local M = {}
+
+-- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) only
+-- interrupts the poll: Lua code gets the chance to run, and the wait goes on
+-- with the time left.
+function M.poll(sock, mode, deadline)
+    local events = EVENTS[mode]
+    while true do
+        local timeout = -1
+        if deadline then
+            timeout = deadline - now()
+            if timeout < 0 then timeout = 0 end
+        end
+        local rc = poll_fd(sock[1], events, timeout)
+        if rc > 0 then return true end -- hangup and errors too: the retry reports them
+        if rc == 0 then return false end
+        if not AGAIN[rc] then return nil, strerror(rc) end
+    end
+end
+
+-- The coroutine waiter: yields sock, mode, deadline to whatever resumed the
+-- running coroutine; that scheduler resumes it with true (ready), false
+-- (deadline passed) or nil, err.
+function M.coroutine(sock, mode, deadline)
+    return yield(sock, mode, deadline)
+end
+
+local global -- net.setwaiter's, or nil
+-- coroutine -> the waiter of the net.loop running it (weak keys).
+M.loop_waiters = setmetatable({}, {__mode = 'k'})
+local loop_waiters = M.loop_waiters
+
+function M.set_global(fn)
+    global = fn
+end
+
+-- The waiter that applies to sock, or nil when it does not wait (the seed's
+-- behaviour: a blocking fd blocks, a non-blocking one reports "again").
+-- Precedence: its own, the loop's in a loop coroutine, the global one, and
+-- poll(2) for a socket that has only a deadline.
+function M.waiter_for(sock)
+    local w = sock._waiter
+    if w then return w end
+    local co = running()
+    w = co and loop_waiters[co]
+    if w then return w end
+    if global then return global end
+    if sock._timeout then return M.poll end
+end
+
+-- The absolute deadline of a call of sock starting now, or nil.
+function M.deadline_of(sock)
+    local timeout = sock._timeout
+    return timeout and now() + timeout
+end
+
+-- What a call reports when its wait ended without the socket ready: nil,
+-- err when the waiter failed, nil, nil, true when the deadline passed.
+function M.gave_up(err)
+    if err then return nil, err end
+    return nil, nil, true
+end
+
+-- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
+-- primitive call, is a "try again" code and a waiter applies to sock: waits
+-- for mode, then calls again. Returns the last raw result; nil, err when the
+-- waiter failed; nil, nil, true when the deadline passed (gave_up).
+function M.retry(sock, mode, r, attempt, a, b, c, d)
+    if type(r) ~= 'number' or not AGAIN[r] then return r end
+    local w = M.waiter_for(sock)
+    if not w then return r end
+    local deadline = M.deadline_of(sock)
+    repeat
+        local ready, err = w(sock, mode, deadline)
+        if not ready then return M.gave_up(err) end
+        r = attempt(sock[1], a, b, c, d)
+    until type(r) ~= 'number' or not AGAIN[r]
+    return r
+end
+
+-- Makes sock's fd non-blocking underneath while it may wait (a deadline or
+-- a waiter of its own), so that no call blocks past a deadline or stops a
+-- cooperative scheduler; restores a blocking fd when neither is left.
+-- true, or nil, err.
+function M.underneath(sock, waits)
+    local fd = sock[1]
+    if waits then
+        if sock._flipped then return true end
+        local cur = core.sock_nonblock(fd, -1)
+        if cur == 0 then
+            cur = core.sock_nonblock(fd, 1)
+            sock._flipped = cur >= 0 or nil
+        end
+        if cur < 0 then return result.fail(cur) end
+    elseif sock._flipped then
+        local rc = core.sock_nonblock(fd, 0)
+        if rc < 0 then return result.fail(rc) end
+        sock._flipped = nil
+    end
+    return true
+end
+
+return M

@@ -1,0 +1,310 @@
+-- Deadlines (sock:settimeout, client.new{timeout}) and waiters
+-- (sock:setwaiter, net.setwaiter, net.waiters), on real loopback sockets.
+-- Times are checked with generous bounds (a loaded machine is slow, never
+-- fast): a deadline must expire, not early, and not much later.
+local net = require('net')
+local stream = require('net.stream')
+local inet = require('net.stream.inet')
+local h = require('spec.lua.helper')
+
+local now = net.now
+local ETIMEDOUT = net.strerror(-net.ETIMEDOUT)
+
+-- Runs fn, returns the seconds it took and its results (packed).
+local function timed(fn, ...)
+  local t0 = now()
+  local r = h.pack(fn(...))
+  return now() - t0, r
+end
+
+describe('net.now', function()
+  it('is a monotonic clock in seconds', function()
+    local a = now()
+    local b = now()
+    assert.is_number(a)
+    assert.is_true(b >= a)
+    local p = assert(stream.pair())
+    h.wait(p[1], net.POLLIN, 0.05) -- 50 ms of nothing
+    assert.is_true(now() - a >= 0.04)
+    p[1]:close(); p[2]:close()
+  end)
+end)
+
+describe('sock:settimeout', function()
+  local a, b
+  h.each(h.pair, function(x, y) a, b = x, y end)
+
+  it('takes seconds or nil, returns true; other values are refused', function()
+    assert.is_true(a:settimeout(0.5))
+    assert.equals(0.5, a:gettimeout())
+    assert.is_true(a:settimeout(nil))
+    assert.is_nil(a:gettimeout())
+    assert.same({ n = 2, nil, net.strerror(-net.EINVAL) }, h.pack(a:settimeout(-1)))
+    assert.same({ n = 2, nil, net.strerror(-net.EINVAL) }, h.pack(a:settimeout(0 / 0)))
+    assert.same({ n = 2, nil, net.strerror(-net.EINVAL) }, h.pack(a:settimeout(math.huge)))
+    h.raises("bad argument #1 to 'settimeout' (number expected, got string)", a.settimeout, a, '1')
+  end)
+
+  it('bounds a recv on a blocking socket: nil, nil, true after the timeout', function()
+    assert.is_false(b:nonblock())
+    assert.is_true(b:settimeout(0.2))
+    local t, r = timed(b.recv, b)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.18 and t < 2, 'took ' .. t)
+    -- the socket still works, and data that arrives in time is returned
+    assert.equals(3, a:send('abc'))
+    assert.equals('abc', b:recv())
+  end)
+
+  it('makes the fd non-blocking underneath, and restores it with nil', function()
+    assert.is_true(b:settimeout(1))
+    assert.is_true(b:nonblock())
+    assert.is_true(b:settimeout(nil))
+    assert.is_false(b:nonblock())
+  end)
+
+  it('bounds recvinto the same way', function()
+    local buf = require('net.buffer').new(16)
+    assert.is_true(b:settimeout(0.1))
+    local t, r = timed(b.recvinto, b, buf)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.08 and t < 2, 'took ' .. t)
+    assert.equals(0, buf:len())
+  end)
+
+  it('bounds a send to a full buffer: the count that went out, nil, true', function()
+    assert.is_true(a:sndbuf(4096) > 0)
+    assert.is_true(a:settimeout(0.2))
+    local data = h.blob(4 * 1024 * 1024)
+    local t, r = timed(a.send, a, data)
+    assert.is_true(t >= 0.18 and t < 3, 'took ' .. t)
+    assert.equals(3, r.n)
+    assert.is_true(r[1] > 0 and r[1] < #data, 'sent ' .. tostring(r[1]))
+    assert.is_nil(r[2])
+    assert.is_true(r[3])
+    -- what it reports as sent is exactly what arrives
+    local got = h.recv_exact(b, r[1])
+    assert.equals(data:sub(1, r[1]), got)
+  end)
+
+  it('sends the whole string when the reader keeps up before the deadline', function()
+    assert.is_true(a:sndbuf(4096) > 0)
+    assert.is_true(a:settimeout(10))
+    local data = h.blob(256 * 1024)
+    -- the reader is the spec itself, through a waiter that drains b
+    local got = {}
+    assert.is_true(a:setwaiter(function(sock, mode, deadline)
+      assert.equals(a, sock)
+      assert.equals('w', mode)
+      assert.is_number(deadline)
+      local s = b:recv(65536)
+      if s then got[#got + 1] = s end
+      return true
+    end))
+    assert.equals(#data, a:send(data))
+    assert.is_true(b:nonblock(true))
+    while true do
+      local s = b:recv(65536)
+      if not s then break end
+      got[#got + 1] = s
+    end
+    assert.equals(data, table.concat(got))
+  end)
+end)
+
+describe('accept and connect with deadlines', function()
+  it('accept on a server with a timeout: nil, nil, true when nobody comes', function()
+    local srv = h.tcp_server('127.0.0.1')
+    assert.is_true(srv:settimeout(0.15))
+    local t, r = timed(srv.accept, srv)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.13 and t < 2, 'took ' .. t)
+    srv:close()
+  end)
+
+  it('accept waits for a client that comes in time', function()
+    local srv, port = h.tcp_server('127.0.0.1')
+    assert.is_true(srv:settimeout(5))
+    local c = assert(inet.client.new { host = '127.0.0.1', port = port, nonblock = true })
+    local s = assert(srv:accept())
+    assert.is_true(h.is_a(s, stream.Socket))
+    s:close(); c:close(); srv:close()
+  end)
+
+  it('client.new{timeout} connects and keeps the timeout', function()
+    local srv, port = h.tcp_server('127.0.0.1')
+    local c = assert(inet.client.new { host = '127.0.0.1', port = port, timeout = 2 })
+    assert.equals(2, c:gettimeout())
+    local s = assert(srv:accept())
+    assert.equals(2, c:send('hi'))
+    assert.equals('hi', s:recv())
+    local t, r = timed(c.recv, c) -- nothing comes: the kept timeout
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 1.9 and t < 5, 'took ' .. t)
+    s:close(); c:close(); srv:close()
+  end)
+
+  it('client.new{timeout} reports a refusal as the refusal', function()
+    local holder, port = h.refusing_port('127.0.0.1')
+    local c, err = inet.client.new { host = '127.0.0.1', port = port, timeout = 2 }
+    assert.is_nil(c)
+    assert.equals(net.strerror(-net.ECONNREFUSED), err)
+    holder:close()
+  end)
+
+  it('client.new{timeout} gives up with ETIMEDOUT when the handshake never completes', function()
+    -- A listener with a full accept queue drops further SYNs (Linux,
+    -- tcp_abort_on_overflow = 0): the connect goes on until the deadline.
+    local srv, port = h.tcp_server('127.0.0.1')
+    assert.is_nil(srv:listen(0))
+    local queued = {}
+    for i = 1, 8 do
+      queued[i] = inet.client.new { host = '127.0.0.1', port = port, nonblock = true }
+    end
+    local t, r = timed(inet.client.new, { host = '127.0.0.1', port = port, timeout = 0.3 })
+    if r[1] then
+      pending('this kernel completed the handshake with a full accept queue')
+      r[1]:close()
+    else
+      assert.same({ n = 2, nil, ETIMEDOUT }, r)
+      assert.is_true(t >= 0.28 and t < 3, 'took ' .. t)
+    end
+    for _, q in pairs(queued) do q:close() end
+    srv:close()
+  end)
+
+  it('client.new{timeout} tries the next address after a failure', function()
+    -- 'localhost' may resolve to ::1 and 127.0.0.1: listening on one only,
+    -- a client reaches it whichever the resolver lists first.
+    local srv, port = h.tcp_server('127.0.0.1')
+    local c = assert(inet.client.new { host = 'localhost', port = port, timeout = 2 })
+    local s = assert(srv:accept())
+    s:close(); c:close(); srv:close()
+  end)
+
+  it('timeout must be a number of seconds, 0 or more', function()
+    h.raises("bad argument #1 to 'new' (option 'timeout' must be a number of seconds, 0 or more)",
+             inet.client.new, { host = '127.0.0.1', port = 1, timeout = -1 })
+    h.raises("bad argument #1 to 'new' (option 'timeout' must be number, got string)",
+             inet.client.new, { host = '127.0.0.1', port = 1, timeout = '1' })
+  end)
+end)
+
+describe('waiters', function()
+  local a, b
+  h.each(h.pair, function(x, y) a, b = x, y end)
+  after_each(function() net.setwaiter(nil) end)
+
+  it('a socket without a deadline or a waiter behaves as the seed: again', function()
+    assert.is_true(b:nonblock(true))
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+  end)
+
+  it('sock:setwaiter is called with the socket, the mode and the deadline', function()
+    assert.is_true(b:nonblock(true))
+    local calls = {}
+    assert.is_true(b:setwaiter(function(sock, mode, deadline)
+      calls[#calls + 1] = { sock, mode, deadline }
+      if #calls == 1 then
+        assert.equals(2, a:send('ok'))
+        return true
+      end
+      return false
+    end))
+    assert.equals('ok', b:recv())
+    assert.same({ { b, 'r', nil } }, calls)
+    -- false: the deadline passed, reported as again
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+    assert.equals(2, #calls)
+  end)
+
+  it('a waiter gets the absolute deadline of the call', function()
+    assert.is_true(b:settimeout(3))
+    local seen
+    assert.is_true(b:setwaiter(function(_, _, deadline)
+      seen = deadline
+      return false
+    end))
+    local t0 = now()
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+    assert.is_true(seen >= t0 + 2.9 and seen <= now() + 3)
+  end)
+
+  it('a waiter\'s error is the call\'s error', function()
+    assert.is_true(b:setwaiter(function() return nil, 'waiter broke' end))
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recv()))
+  end)
+
+  it('setwaiter takes a function or nil', function()
+    h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", b.setwaiter, b, 1)
+    h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", net.setwaiter, 1)
+    assert.is_true(b:setwaiter(nil))
+  end)
+
+  it('net.setwaiter applies to sockets without their own; nil restores the default', function()
+    assert.is_true(b:nonblock(true))
+    local used = 0
+    assert.is_true(net.setwaiter(function()
+      used = used + 1
+      assert.equals(1, a:send('g'))
+      return true
+    end))
+    assert.equals('g', b:recv())
+    assert.equals(1, used)
+    -- the socket's own waiter comes first
+    assert.is_true(b:setwaiter(function() return false end))
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+    assert.equals(1, used)
+    assert.is_true(b:setwaiter(nil))
+    assert.is_true(net.setwaiter(nil))
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+    assert.equals(1, used)
+  end)
+
+  it('net.waiters.coroutine yields to the scheduler that resumed the caller', function()
+    assert.is_true(b:nonblock(true))
+    assert.is_true(b:setwaiter(net.waiters.coroutine))
+    local co = coroutine.create(function() return b:recv() end)
+    local ok, sock, mode, deadline = coroutine.resume(co)
+    assert.is_true(ok)
+    assert.equals(b, sock)
+    assert.equals('r', mode)
+    assert.is_nil(deadline)
+    assert.equals('suspended', coroutine.status(co))
+    assert.equals(4, a:send('data'))
+    local ok2, str = coroutine.resume(co, true)
+    assert.is_true(ok2)
+    assert.equals('data', str)
+  end)
+
+  it('net.waiters.poll honours the deadline', function()
+    assert.is_true(b:nonblock(true))
+    local t, r = timed(net.waiters.poll, b, 'r', now() + 0.1)
+    assert.same({ n = 1, false }, r)
+    assert.is_true(t >= 0.08 and t < 2, 'took ' .. t)
+    assert.equals(1, a:send('x'))
+    assert.same({ n = 1, true }, h.pack(net.waiters.poll(b, 'r', nil)))
+  end)
+end)
+
+describe('a stream cut off', function()
+  it('reads like a close in the first three values, with the reason as a fourth', function()
+    local srv, c, s = h.tcp_trio('127.0.0.1')
+    assert.equals(0, s:linger(0)) -- close() now resets the connection
+    assert.equals(3, c:send('abc'))
+    s:close()
+    assert.is_true(h.readable(c))
+    local r = h.pack(c:recv())
+    assert.equals(4, r.n)
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_nil(r[3])
+    assert.equals(net.strerror(-net.ECONNRESET), r[4])
+    c:close(); srv:close()
+  end)
+
+  it('a clean end has no fourth value', function()
+    local p = assert(stream.pair())
+    p[1]:close()
+    assert.same({ n = 3, nil, nil, nil }, h.pack(p[2]:recv()))
+    p[2]:close()
+  end)
+end)
