@@ -10,6 +10,7 @@ local result = require('net.util.result')
 local io_methods = require('net.util.io')
 local define_options = require('net.util.options')
 local wait = require('net.util.wait')
+local socket = require('net.util.socket')
 local addrinfo = require('net.addrinfo')
 
 local type, pairs = type, pairs
@@ -34,6 +35,7 @@ end
 
 function Socket:close()
     if self[1] < 0 then return EBADF_MSG end
+    socket.before_close(self)
     self[1] = -1 -- never touch this number again: the kernel may reuse it
     return acted(core.guard_close(self._guard))
 end

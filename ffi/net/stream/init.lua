@@ -42,13 +42,15 @@ end
 -- nil, err.
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
-    local fd = core.sock_accept(self[1], K.CLOEXEC)
-    if fd >= 0 then return adopt(Socket, fd) end
-    local err
-    fd, err = wait.retry(self, 'r', fd, core.sock_accept, K.CLOEXEC)
-    if fd == nil then return wait.gave_up(err) end
-    if fd >= 0 then return adopt(Socket, fd) end
-    return result.again_or_fail(fd)
+    local flags = wait.creation_flags(false)
+    local fd = core.sock_accept(self[1], flags)
+    if fd < 0 then
+        local err
+        fd, err = wait.retry(self, 'r', fd, core.sock_accept, flags)
+        if fd == nil then return wait.gave_up(err) end
+        if fd < 0 then return result.again_or_fail(fd) end
+    end
+    return wait.made(adopt(Socket, fd), false)
 end
 
 -- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected stream sockets.

@@ -15,16 +15,13 @@ local fail, adopt = result.fail, socket.adopt
 
 local M = {}
 
--- The NET_* creation flags: close-on-exec always, non-blocking on request.
-local function creation_flags(nonblock)
-    return nonblock and (K.CLOEXEC + K.NONBLOCK) or K.CLOEXEC
-end
+local creation_flags, made = wait.creation_flags, wait.made
 
 -- {sock1, sock2}: two connected unix sockets of socktype, of class cls.
 function M.pair(cls, socktype, nonblock)
     local fd1, fd2 = core.sock_pair(K.AF_UNIX, socktype, 0, creation_flags(nonblock))
     if fd1 < 0 then return fail(fd1) end
-    return {adopt(cls, fd1), adopt(cls, fd2)}
+    return {made(adopt(cls, fd1), nonblock), made(adopt(cls, fd2), nonblock)}
 end
 
 -- ---- resolving ---------------------------------------------------------------
@@ -106,7 +103,7 @@ function M.bind_first(cls, ais, nonblock, prepare)
     local code = -K.EADDRNOTAVAIL -- what an empty list reports
     for _, ai in ipairs(ais) do
         local fd = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
-        if fd >= 0 then return adopt(cls, fd) end
+        if fd >= 0 then return made(adopt(cls, fd), nonblock) end
         code = fd
     end
     return fail(code)
@@ -122,8 +119,9 @@ local function connect_one(cls, ai, nonblock, timeout, deadline)
     local fd = core.sock_open(ai._family, ai._socktype, ai._protocol,
                               creation_flags(nonblock or timeout ~= nil))
     if fd < 0 then return fail(fd) end
-    local sock = adopt(cls, fd)
-    sock._timeout, sock._flipped = timeout, (timeout ~= nil and not nonblock) or nil
+    local sock = made(adopt(cls, fd), nonblock)
+    sock._timeout = timeout
+    sock._flipped = (timeout ~= nil and not nonblock and not sock._blocking) or nil
     local rc = core.sock_connect(fd, ai._addr)
     if rc == -K.EINPROGRESS then
         local w = wait.waiter_for(sock)
@@ -176,7 +174,8 @@ function M.reconnect(self)
     local new, err = connect_first(getmetatable(self), self._ais, self._nonblock, self._timeout)
     if not new then return err end
     local old = self._guard
-    self[1], self._guard, self._flipped = new[1], new._guard, new._flipped
+    socket.before_close(self) -- the old fd leaves poll sets while it is open
+    self[1], self._guard, self._flipped, self._blocking = new[1], new._guard, new._flipped, new._blocking
     new[1] = -1 -- its fd and guard are self's now
     core.guard_close(old)
 end

@@ -33,6 +33,19 @@ function M.class_for(socktype, default)
     return classes[socktype] or default
 end
 
+-- What must happen before any socket's fd is closed, while the number is
+-- still its own (net.poll removes it from its sets): fn(sock), registered
+-- by the module that needs it when it loads.
+local close_hooks = {}
+
+function M.on_close(fn)
+    close_hooks[#close_hooks + 1] = fn
+end
+
+function M.before_close(sock)
+    for i = 1, #close_hooks do close_hooks[i](sock) end
+end
+
 function M.adopt(cls, fd)
     local sock = {fd, _guard = guard(fd)}
     if carries_io then

@@ -41,6 +41,21 @@ function M.coroutine(sock, mode, deadline)
 end
 
 local global -- net.setwaiter's, or nil
+
+-- The waiter of a socket that has a deadline but no waiter, or that is
+-- blocking for its user but non-blocking underneath (_blocking: every socket
+-- inside nginx). install() replaces both settings for a host that must
+-- never block its thread (net.openresty inside nginx).
+M.default = M.poll
+M.always_nonblocking = false
+
+-- default: the waiter; always_nonblocking: every socket made from now on is
+-- non-blocking underneath, and waits through the default when its user
+-- asked for a blocking one.
+function M.install(default, always_nonblocking)
+    M.default = default
+    M.always_nonblocking = always_nonblocking and true or false
+end
 -- coroutine -> the waiter of the net.loop running it (weak keys).
 M.loop_waiters = setmetatable({}, {__mode = 'k'})
 local loop_waiters = M.loop_waiters
@@ -52,7 +67,8 @@ end
 -- The waiter that applies to sock, or nil when it does not wait (the seed's
 -- behaviour: a blocking fd blocks, a non-blocking one reports "again").
 -- Precedence: its own, the loop's in a loop coroutine, the global one, and
--- poll(2) for a socket that has only a deadline.
+-- the default (poll(2)) for a socket that has only a deadline, or is blocking
+-- for its user only (inside nginx).
 function M.waiter_for(sock)
     local w = sock._waiter
     if w then return w end
@@ -60,7 +76,7 @@ function M.waiter_for(sock)
     w = co and loop_waiters[co]
     if w then return w end
     if global then return global end
-    if sock._timeout then return M.poll end
+    if sock._timeout or sock._blocking then return M.default end
 end
 
 -- The absolute deadline of a call of sock starting now, or nil.
@@ -91,6 +107,21 @@ function M.retry(sock, mode, r, attempt, a, b, c, d)
         r = attempt(sock[1], a, b, c, d)
     until type(r) ~= 'number' or not AGAIN[r]
     return r
+end
+
+-- The NET_* creation flags of a new socket: close-on-exec always,
+-- non-blocking on request, and always where the host must never block
+-- (then made() marks the sockets whose user asked for blocking ones).
+function M.creation_flags(nonblock)
+    if nonblock or M.always_nonblocking then return K.CLOEXEC + K.NONBLOCK end
+    return K.CLOEXEC
+end
+
+-- Marks a socket made with creation_flags(nonblock): blocking for its user
+-- but not underneath, it waits through the default waiter. Returns sock.
+function M.made(sock, nonblock)
+    if M.always_nonblocking and not nonblock then sock._blocking = true end
+    return sock
 end
 
 -- Makes sock's fd non-blocking underneath while it may wait (a deadline or

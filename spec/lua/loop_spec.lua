@@ -1,0 +1,102 @@
+-- net.loop: coroutines over net.poll, on real loopback sockets.
+local net = require('net')
+local stream = require('net.stream')
+local inet = require('net.stream.inet')
+local loop = require('net.loop')
+local h = require('spec.lua.helper')
+
+describe('net.loop', function()
+  it('runs spawned coroutines with their arguments until none is left', function()
+    local got = {}
+    loop.spawn(function(a, b) got[#got + 1] = a + b end, 1, 2)
+    loop.spawn(function(...) got[#got + 1] = select('#', ...) end, nil, nil)
+    loop.run()
+    assert.same({ 3, 2 }, got)
+  end)
+
+  it('sleep orders coroutines by time', function()
+    local order = {}
+    for _, d in ipairs({ 0.06, 0.02, 0.04 }) do
+      loop.spawn(function() loop.sleep(d); order[#order + 1] = d end)
+    end
+    local t0 = net.now()
+    loop.run()
+    assert.same({ 0.02, 0.04, 0.06 }, order)
+    assert.is_true(net.now() - t0 >= 0.055)
+  end)
+
+  it('a non-blocking socket that would block waits for its peer in another coroutine', function()
+    local p = assert(stream.pair { nonblock = true })
+    local got
+    loop.spawn(function() got = p[2]:recv() end)
+    loop.spawn(function() loop.sleep(0.02); assert.equals(5, p[1]:send('hello')) end)
+    loop.run()
+    assert.equals('hello', got)
+    p[1]:close(); p[2]:close()
+  end)
+
+  it('a deadline in a loop coroutine ends the wait with again', function()
+    local p = assert(stream.pair { nonblock = true })
+    assert.is_true(p[2]:settimeout(0.05))
+    local r
+    loop.spawn(function() r = h.pack(p[2]:recv()) end)
+    local t0 = net.now()
+    loop.run()
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(net.now() - t0 >= 0.045)
+    p[1]:close(); p[2]:close()
+  end)
+
+  it('serves 200 concurrent TCP clients with straight-line code', function()
+    local srv, port = h.tcp_server('127.0.0.1', { nonblock = true })
+    local CLIENTS, ROUNDS = 200, 5
+    local served, checked = 0, 0
+    loop.spawn(function()
+      for _ = 1, CLIENTS do
+        local conn = assert(srv:accept())
+        assert.is_true(conn:nonblock(true))
+        loop.spawn(function()
+          while true do
+            local msg = conn:recv()
+            if not msg then break end
+            assert.equals(#msg, conn:send(msg))
+          end
+          conn:close()
+          served = served + 1
+        end)
+      end
+    end)
+    for i = 1, CLIENTS do
+      loop.spawn(function()
+        local c = assert(inet.client.new { host = '127.0.0.1', port = port, nonblock = true })
+        for r = 1, ROUNDS do
+          local msg = ('client %d round %d'):format(i, r)
+          assert.equals(#msg, c:send(msg))
+          assert.equals(msg, c:recv())
+        end
+        c:close()
+        checked = checked + 1
+      end)
+    end
+    loop.run()
+    assert.equals(CLIENTS, checked)
+    assert.equals(CLIENTS, served)
+    srv:close()
+  end)
+
+  it('raises the error of a coroutine that failed, and can run again after', function()
+    loop.spawn(function() error('boom') end)
+    local ok, err = pcall(loop.run)
+    assert.is_false(ok)
+    assert.matches('a coroutine failed: .*boom', err)
+    local ran = false
+    loop.spawn(function() ran = true end)
+    loop.run()
+    assert.is_true(ran)
+  end)
+
+  it('checks its arguments', function()
+    h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
+    assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
+  end)
+end)
