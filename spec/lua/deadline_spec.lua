@@ -92,11 +92,12 @@ describe('sock:settimeout', function()
     assert.is_true(a:settimeout(10))
     local data = h.blob(256 * 1024)
     -- the reader is the spec itself, through a waiter that drains b
-    local got = {}
+    local got, deadlines = {}, {}
     assert.is_true(a:setwaiter(function(sock, mode, deadline)
       assert.equals(a, sock)
       assert.equals('w', mode)
       assert.is_number(deadline)
+      deadlines[deadline] = true
       local s = b:recv(65536)
       if s then got[#got + 1] = s end
       return true
@@ -109,6 +110,10 @@ describe('sock:settimeout', function()
       got[#got + 1] = s
     end
     assert.equals(data, table.concat(got))
+    -- one deadline for the whole string, not one per piece
+    local count = 0
+    for _ in pairs(deadlines) do count = count + 1 end
+    assert.equals(1, count)
   end)
 end)
 

@@ -22,7 +22,7 @@ local DEFAULT_RECV_SIZE = 8192
 
 local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 
-local retry, gave_up, AGAIN = wait.retry, wait.gave_up, result.AGAIN
+local retry, retry_until, gave_up, AGAIN = wait.retry, wait.retry_until, wait.gave_up, result.AGAIN
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -95,9 +95,10 @@ function M.define(cls, rules)
         local len = type(data) == 'string' and #data or data._len
         if (n >= 0 or AGAIN[n]) and wait.waiter_for(self) then
             local done = n > 0 and n or 0
+            local deadline = wait.deadline_of(self) -- one for the whole string
             local err
             while done < len do
-                n, err = retry(self, 'w', EAGAIN, send_rest, data, done, len, flags)
+                n, err = retry_until(self, 'w', EAGAIN, deadline, send_rest, data, done, len, flags)
                 if n == nil then
                     if err then return nil, err end
                     return done, nil, true -- the deadline passed

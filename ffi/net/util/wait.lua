@@ -94,19 +94,27 @@ end
 
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
 -- primitive call, is a "try again" code and a waiter applies to sock: waits
--- for mode, then calls again. Returns the last raw result; nil, err when the
--- waiter failed; nil, nil, true when the deadline passed (gave_up).
-function M.retry(sock, mode, r, attempt, a, b, c, d)
+-- for mode until deadline, then calls again. Returns the last raw result;
+-- nil, err when the waiter failed; nil, nil, true when the deadline passed
+-- (gave_up).
+local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
     local w = M.waiter_for(sock)
     if not w then return r end
-    local deadline = M.deadline_of(sock)
     repeat
         local ready, err = w(sock, mode, deadline)
         if not ready then return M.gave_up(err) end
         r = attempt(sock[1], a, b, c, d)
     until type(r) ~= 'number' or not AGAIN[r]
     return r
+end
+M.retry_until = retry_until
+
+-- retry_until with the deadline of a call of sock that starts now: what a
+-- call that makes one system call at a time uses.
+function M.retry(sock, mode, r, attempt, a, b, c, d)
+    if type(r) ~= 'number' or not AGAIN[r] then return r end
+    return retry_until(sock, mode, r, M.deadline_of(sock), attempt, a, b, c, d)
 end
 
 -- The NET_* creation flags of a new socket: close-on-exec always,
