@@ -6,3 +6,7 @@ globals = {}
 read_globals = {'jit'}
 
 files['spec'] = {std = '+busted'}
+-- Code that runs inside nginx (ngx_lua): the ngx global is there.
+files['spec/nginx'] = {std = 'max+ngx_lua'}
+files['examples/openresty'] = {std = 'max+ngx_lua'}
+files['bench/openresty'] = {std = 'max+ngx_lua'}

@@ -1,14 +1,18 @@
--- libnet straight from LuaJIT's FFI, without the Lua classes: load the
--- generated cdef and the library, print net_version(), and send a message
--- through a unix socketpair with the flat net_sock_* functions. Every result
--- < 0 is -errno; net_strerror() names it.
+-- libnet straight from LuaJIT's FFI, without the Lua classes: take the
+-- library lua-net loaded (require('net.core.ffi').C, its cdef declared),
+-- print net_version(), and send a message through a unix socketpair with the
+-- flat net_sock_* functions. Every result < 0 is -errno; net_strerror()
+-- names it.
 --
 -- LuaJIT only. Run from the checkout:
 --   meson devenv -C build -w . luajit examples/ffi_version.lua
--- (NET_LIBRARY=/path/to/libnet.so.1 picks a library file instead of 'net'.)
+-- or against an installed tree, with the package paths of its prefix:
+--   LUA_PATH='<prefix>/share/lua/5.1/?.lua;<prefix>/share/lua/5.1/?/init.lua;;' \
+--     luajit examples/ffi_version.lua
+-- net.core.ffi finds the library itself: the path recorded at install, the
+-- loader's search (the build tree), package.cpath, or NET_LIBRARY.
 local ffi = require('ffi')
-require('net.cdef') -- declares net.h's types and functions (once per process)
-local lib = ffi.load(os.getenv('NET_LIBRARY') or 'net')
+local lib = require('net.core.ffi').C
 
 local function check(rc)
     if rc < 0 then

@@ -8,6 +8,9 @@
  *    NET_EAI_BASE so it never collides with an errno. net_strerror() names it.
  *  - Nothing here reads or depends on the caller's errno, prints, aborts or
  *    raises SIGPIPE.
+ *  - A call interrupted by a signal returns -EINTR, never restarted with a
+ *    fresh timeout: accept, send, recv, sendto, recvfrom. Exceptions: a
+ *    blocking connect (see net_sock_connect), net_poll_fd and net_sock_close.
  *  - Constants that are the platform's own (AF_*, SOCK_*, IPPROTO_*, MSG_*,
  *    SHUT_*, POLL*, E*) are passed through unchanged; net_constants() lists
  *    them by name for bindings that cannot read C headers.
@@ -101,8 +104,9 @@ typedef struct net_constant {
 
 /* NET_VERSION_NUMBER of the library actually loaded. */
 NET_API int net_version(void);
-/* The message for a result code (-errno or a getaddrinfo code); never NULL.
- * The text is static: do not free it. */
+/* The message for a result code (-errno or a getaddrinfo code); never NULL,
+ * "Unknown error" for any int that names none (INT_MIN included). The text
+ * is static: do not free it. */
 NET_API const char *net_strerror(int code);
 /* The platform constants, ending with {NULL, 0}. Names are the C names
  * (AF_INET, SOCK_STREAM, MSG_PEEK, EAGAIN, EAI_NONAME as a result code, ...). */
@@ -118,11 +122,14 @@ NET_API int net_sock_pair(int family, int type, int protocol, int flags,
 NET_API int net_sock_bind(int fd, const net_addr_t *addr);
 /* backlog < 0 means SOMAXCONN. */
 NET_API int net_sock_listen(int fd, int backlog);
-/* The accepted fd; the peer's address into *peer unless peer is NULL. */
+/* The accepted fd; the peer's address into *peer unless peer is NULL.
+ * -EINTR when a signal arrived before a connection was taken. */
 NET_API int net_sock_accept(int fd, int flags, net_addr_t *peer);
 /* 0 when connected, -EINPROGRESS while a non-blocking connect goes on (wait
  * for writability, then read net_sock_error). A blocking connect interrupted
- * by a signal is waited for, not restarted. */
+ * by a signal is waited for, not restarted, and never longer than SO_SNDTIMEO
+ * (when set) from the call's start: then -EINPROGRESS, the attempt still under
+ * way, as the kernel returns when SO_SNDTIMEO expires in connect. */
 NET_API int net_sock_connect(int fd, const net_addr_t *addr);
 /* how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
 NET_API int net_sock_shutdown(int fd, int how);
@@ -131,7 +138,12 @@ NET_API int net_sock_close(int fd);
 
 /* ---- I/O; flags are MSG_* (MSG_NOSIGNAL is always added) ------------------ */
 
-/* Bytes sent or received; 0 from recv means the peer closed (stream). */
+/* Bytes sent or received; 0 from recv means the peer closed (stream);
+ * -EINTR when a signal arrived before any byte moved (a signal after some
+ * bytes gives their count), so SO_RCVTIMEO/SO_SNDTIMEO hold under signals. A
+ * receive's count is never more than len: MSG_TRUNC, which would make it a
+ * datagram's full length (or, on TCP, discard the bytes uncopied), is refused
+ * with -EOPNOTSUPP before anything is read. */
 NET_API int64_t net_sock_send(int fd, const void *buf, size_t len, int flags);
 NET_API int64_t net_sock_recv(int fd, void *buf, size_t len, int flags);
 /* to may be NULL on a connected socket. */
@@ -229,15 +241,17 @@ NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
 
 /* ---- addresses ---------------------------------------------------------- */
 
-/* An inet or inet6 address from a literal ("127.0.0.1", "::1") and a port
- * (0..65535). -EINVAL when host is not a literal address or port is out of
- * range. */
+/* An inet or inet6 address from a literal ("127.0.0.1", "::1", with a zone
+ * "fe80::1%eth0" or "fe80::1%2") and a port (0..65535). -EINVAL when host is
+ * not a literal address (or names no interface) or port is out of range. */
 NET_API int net_addr_inet(net_addr_t *out, const char *host, int port);
 /* A unix address of len bytes. A leading NUL makes a Linux abstract name. A
  * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG. */
 NET_API int net_addr_unix(net_addr_t *out, const char *path, size_t len);
 /* The text form of an inet/inet6 address into buf (NUL-terminated); returns
- * its length. -EAFNOSUPPORT for other families, -ENOSPC when buf is short. */
+ * its length. An IPv6 zone is kept ("fe80::1%eth0"; the number when no
+ * interface has it); NET_HOST_MAX always suffices. -EAFNOSUPPORT for other
+ * families, -ENOSPC when buf is short. */
 NET_API int net_addr_host(const net_addr_t *addr, char *buf, size_t size);
 /* The port of an inet/inet6 address; -EAFNOSUPPORT for other families. */
 NET_API int net_addr_port(const net_addr_t *addr);
@@ -246,7 +260,11 @@ NET_API int net_addr_port(const net_addr_t *addr);
 NET_API int net_addr_path(const net_addr_t *addr, char *buf, size_t size);
 
 /* Resolves host (NULL: any/loopback) and service (a port number or a service
- * name; NULL: port 0). family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
+ * name; NULL: port 0). A literal host never reaches a resolver (it is passed
+ * with AI_NUMERICHOST); a name blocks while the C library resolves it. A
+ * service getaddrinfo would read as a number must be a plain decimal 0..65535,
+ * else the EAI_SERVICE code (never the C library's wrap to 16 bits). A lookup
+ * that failed for want of a descriptor is -EMFILE / -ENFILE. family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
  * protocol 0 mean any; flags are NET_AI_*. Writes at most max records to out
  * and returns how many the resolver found (call again with more room when the
  * result exceeds max). Failures are getaddrinfo codes (net_strerror names
@@ -264,5 +282,156 @@ NET_API int net_getaddrinfo_unix(const char *path, size_t len, int socktype,
  * seconds pass (< 0: no limit). Returns the ready events, 0 on timeout. A
  * signal does not cut the wait short. */
 NET_API int net_poll_fd(int fd, int events, double timeout);
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): what deadlines are
+ * measured on. Only differences mean anything. (1.1) */
+NET_API double net_now(void);
+
+/* ---- readiness of many descriptors: poll sets (1.1) ------------------------
+ * A set of registered descriptors, waited on together: epoll on Linux, poll(2)
+ * elsewhere; never select(2), so any descriptor number works. The set's
+ * handle is a descriptor: close it with net_poll_close, not close(2) (the
+ * set also has memory). Events are the platform's POLL* bits: ask for
+ * POLLIN, POLLOUT, POLLPRI; POLLERR and POLLHUP are always reported.
+ * Registrations are level-triggered. DEL a descriptor before closing it: a
+ * number closed without DEL stays registered (ADD says -EEXIST) until its
+ * DEL; it reports nothing meanwhile unless a dup of it lives on, which epoll
+ * goes on reporting (epoll(7)) until the DEL. */
+
+/* One ready descriptor, as net_poll_wait reports it. */
+typedef struct net_poll_event {
+    int32_t fd;      /* the registered descriptor */
+    uint32_t events; /* the POLL* bits that are ready */
+    uint64_t data;   /* the caller's word of its registration */
+} net_poll_event_t;
+
+/* Operations of net_poll_ctl. */
+enum {
+    NET_POLL_ADD = 1, /* register fd: -EEXIST when it is registered */
+    NET_POLL_MOD = 2, /* new events and data for fd: -ENOENT when not registered */
+    NET_POLL_DEL = 3  /* unregister fd (events and data ignored): -ENOENT when not */
+};
+
+/* A new, empty set; flags: NET_CLOEXEC (others are -EINVAL). Returns its
+ * handle. (1.1) */
+NET_API int net_poll_create(int flags);
+/* Adds, changes or removes fd's registration in the set pfd: events to
+ * watch, and a word handed back with each of its events. (1.1) */
+NET_API int net_poll_ctl(int pfd, int op, int fd, uint32_t events,
+                         uint64_t data);
+/* Waits until a registered descriptor is ready or timeout seconds pass (< 0:
+ * no limit) and writes at most max records to out. Returns their count, 0 on
+ * timeout. A signal ends the wait: -EINTR (a new call starts a new timeout).
+ * (1.1) */
+NET_API int net_poll_wait(int pfd, net_poll_event_t *out, int max,
+                          double timeout);
+/* Closes the set and frees it; its descriptors stay open. (1.1) */
+NET_API int net_poll_close(int pfd);
+
+/* ---- datagrams, multicast, messages (1.1) ------------------------------------
+ * src/msg.c and src/mcast.c. Every record here is fixed-width. */
+
+/* One datagram: at most len bytes of it into buf, the sender into *from
+ * unless from is NULL, the datagram's full length into *full unless full is
+ * NULL (more than the result when the datagram was cut to len; where the
+ * platform only says that it was cut, len + 1). flags are MSG_* (MSG_TRUNC is
+ * refused with -EOPNOTSUPP; the function asks for it itself). Returns the
+ * bytes placed in buf, never more than len. A sender without a name (a unix
+ * socket never bound) is an AF_UNIX address without a path. (1.1) */
+NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
+                                   net_addr_t *from, int64_t *full);
+/* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The
+ * socket keeps its name: where the kernel drops a port it chose (Linux), the
+ * socket is bound to it again. (1.1) */
+NET_API int net_sock_disconnect(int fd);
+
+/* Multicast on an AF_INET or AF_INET6 socket (the level follows the socket's
+ * family; other families are -EAFNOSUPPORT). val < 0 reads, val >= 0 sets;
+ * the result is the value read back. mcastttl is IP_MULTICAST_TTL, or the
+ * hop limit IPV6_MULTICAST_HOPS. (1.1) */
+NET_API int net_sock_mcastloop(int fd, int val);
+NET_API int net_sock_mcastttl(int fd, int val);
+/* The interface multicast goes out of: ifname NULL reads, "" restores the
+ * default (the routing table decides), a name sets it. The name in effect
+ * afterwards into out (size bytes, NUL-terminated; "" for the default);
+ * returns its length. IPv4 records the interface by its address: an
+ * interface without an IPv4 address reads back as "". (1.1) */
+NET_API int net_sock_mcastif(int fd, const char *ifname, char *out,
+                             size_t size);
+/* Group membership (RFC 3678 MCAST_* options). group and source are address
+ * literals of the socket's family; ifname NULL or "" lets the routing table
+ * choose the interface. op is one of NET_MCAST_*. (1.1) */
+enum {
+    NET_MCAST_JOIN = 1,     /* join group (any source) */
+    NET_MCAST_LEAVE = 2,    /* leave group */
+    NET_MCAST_JOINSRC = 3,  /* join group for source only */
+    NET_MCAST_LEAVESRC = 4, /* leave group for source */
+    NET_MCAST_BLOCKSRC = 5, /* in an any-source membership, drop source */
+    NET_MCAST_UNBLOCKSRC = 6 /* stop dropping source */
+};
+NET_API int net_sock_mcastgroup(int fd, int op, const char *group,
+                                const char *source, const char *ifname);
+
+/* A piece of a gather write. */
+typedef struct net_iovec {
+    const void *base;
+    uint64_t len;
+} net_iovec_t;
+/* The pieces in order, in one sendmsg (more than the platform's IOV_MAX go
+ * in several on a stream socket; a datagram of more is -EMSGSIZE). Returns
+ * the bytes sent (a partial count when the socket took fewer). (1.1) */
+NET_API int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count,
+                               int flags);
+
+/* Passes the descriptor passfd over a unix socket (SCM_RIGHTS) with the len
+ * bytes of buf; len 0 on a stream socket is -EINVAL (a stream carries a
+ * descriptor only with a byte). Returns the bytes sent. (1.1) */
+NET_API int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
+                                size_t len, int flags);
+/* Receives at most len bytes into buf and the descriptor they carry into
+ * *passfd (close-on-exec), -1 when the message carried none. Descriptors
+ * beyond the first are closed. Returns the bytes received. (1.1) */
+NET_API int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags,
+                                int *passfd);
+
+/* The credentials of a unix socket's peer, as of connect/socketpair. */
+typedef struct net_cred {
+    int64_t pid; /* -1 where the platform does not tell */
+    int64_t uid;
+    int64_t gid;
+} net_cred_t;
+/* SO_PEERCRED on Linux; getpeereid (and LOCAL_PEERPID) on the BSDs and
+ * macOS; -ENOPROTOOPT elsewhere. -ENOTCONN when the kernel recorded none (a
+ * unix datagram socket that is not one of a pair). (1.1) */
+NET_API int net_sock_peercred(int fd, net_cred_t *out);
+
+/* sendfile(2): count bytes (count < 0: up to the end of the file) of the
+ * file filefd from offset (offset < 0: from its current position, which
+ * then advances) to the stream socket fd. Repeats until count is sent, the
+ * file ends or the socket takes no more. Returns the bytes sent (0 at the
+ * end of the file); a failure after some bytes returns their count. (1.1) */
+NET_API int64_t net_sock_sendfile(int fd, int filefd, int64_t offset,
+                                  int64_t count);
+/* The same for the file at path, opened read-only and closed again
+ * (offset < 0 is 0). (1.1) */
+NET_API int64_t net_sock_sendfilepath(int fd, const char *path, int64_t offset,
+                                      int64_t count);
+
+/* One datagram of a batch. recvmany: buf/size is the room, and len, full
+ * (as net_sock_recvdgram's) and addr (the sender) are filled in. sendmany:
+ * the len bytes of buf go to addr (family 0: the connected peer). */
+typedef struct net_msg {
+    void *buf;
+    uint64_t size;
+    uint64_t len;
+    int64_t full;
+    net_addr_t addr;
+} net_msg_t;
+/* Receives up to count datagrams into msgs (recvmmsg with MSG_WAITFORONE:
+ * waits, as flags and the socket's mode say, for the first only; a loop of
+ * recvmsg where recvmmsg is missing). Returns how many were received. (1.1) */
+NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
+/* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
+ * were sent; a failure on the first is its code. (1.1) */
+NET_API int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags);
 
 #endif /* NET_H */

@@ -4,6 +4,9 @@
 #include "internal.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -30,6 +33,54 @@ int net__addr_validate(const net_addr_t *addr)
     return 0;
 }
 
+/* The IPv6 literal of host into *in6 and its zone (the part after '%': an
+ * interface name or a number, as getaddrinfo reads "fe80::1%eth0") into
+ * *scope; resolve_zone 0 leaves a named zone unresolved (*scope 0), which is
+ * enough to tell a literal from a name. 1 when host is such a literal. */
+static int parse_inet6(const char *host, struct in6_addr *in6, uint32_t *scope,
+                       int resolve_zone)
+{
+    char head[INET6_ADDRSTRLEN];
+    const char *pct = strchr(host, '%');
+
+    *scope = 0;
+    if (pct == NULL)
+        return inet_pton(AF_INET6, host, in6) == 1;
+    if ((size_t)(pct - host) >= sizeof head || pct[1] == '\0')
+        return 0;
+    memcpy(head, host, (size_t)(pct - host));
+    head[pct - host] = '\0';
+    if (inet_pton(AF_INET6, head, in6) != 1)
+        return 0;
+    const char *zone = pct + 1;
+    if (strspn(zone, "0123456789") == strlen(zone)) {
+        /* a numeric zone: the scope id itself, at most 32 bits */
+        char *end;
+        errno = 0;
+        unsigned long long id = strtoull(zone, &end, 10);
+        if (errno != 0 || id > UINT32_MAX)
+            return 0;
+        *scope = (uint32_t)id;
+        return 1;
+    }
+    if (strlen(zone) >= IF_NAMESIZE)
+        return 0;
+    if (resolve_zone) {
+        *scope = if_nametoindex(zone);
+        return *scope != 0; /* no such interface: not an address */
+    }
+    return 1;
+}
+
+int net__addr_is_literal(const char *host)
+{
+    struct in_addr in4;
+    struct in6_addr in6;
+    uint32_t scope;
+    return host != NULL && (inet_pton(AF_INET, host, &in4) == 1 ||
+                            parse_inet6(host, &in6, &scope, 0));
+}
+
 int net_addr_inet(net_addr_t *out, const char *host, int port)
 {
     if (out == NULL || host == NULL || port < 0 || port > 65535)
@@ -46,13 +97,16 @@ int net_addr_inet(net_addr_t *out, const char *host, int port)
     }
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)out->storage.bytes;
     memset(out, 0, sizeof *out);
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+    uint32_t scope;
+    if (parse_inet6(host, &in6->sin6_addr, &scope, 1)) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)port);
+        in6->sin6_scope_id = scope;
         out->family = AF_INET6;
         out->len = sizeof *in6;
         return 0;
     }
+    memset(out, 0, sizeof *out);
     return -EINVAL;
 }
 
@@ -80,17 +134,38 @@ int net_addr_unix(net_addr_t *out, const char *path, size_t len)
 int net_addr_host(const net_addr_t *addr, char *buf, size_t size)
 {
     const void *src;
+    uint32_t scope = 0;
+    char text[INET6_ADDRSTRLEN + 1 + IF_NAMESIZE + 10];
     if (addr == NULL || buf == NULL)
         return -EINVAL;
-    if (addr->family == AF_INET)
+    if (addr->family == AF_INET) {
         src = &((const struct sockaddr_in *)(const void *)addr->storage.bytes)->sin_addr;
-    else if (addr->family == AF_INET6)
-        src = &((const struct sockaddr_in6 *)(const void *)addr->storage.bytes)->sin6_addr;
-    else
+    } else if (addr->family == AF_INET6) {
+        const struct sockaddr_in6 *in6 =
+            (const struct sockaddr_in6 *)(const void *)addr->storage.bytes;
+        src = &in6->sin6_addr;
+        scope = in6->sin6_scope_id;
+    } else {
         return -EAFNOSUPPORT;
-    if (inet_ntop(addr->family, src, buf, (socklen_t)(size > 65535 ? 65535 : size)) == NULL)
-        return NET_ERR(); /* ENOSPC when buf is too small */
-    return (int)strlen(buf);
+    }
+    if (inet_ntop(addr->family, src, text, sizeof text) == NULL)
+        return NET_ERR();
+    /* The zone, as getnameinfo(NI_NUMERICHOST) writes it: the interface's
+     * name, or the number when no interface has it. Without it a link-local
+     * address names no particular link. */
+    if (scope != 0) {
+        size_t n = strlen(text);
+        char name[IF_NAMESIZE];
+        if (if_indextoname(scope, name) != NULL)
+            snprintf(text + n, sizeof text - n, "%%%s", name);
+        else
+            snprintf(text + n, sizeof text - n, "%%%lu", (unsigned long)scope);
+    }
+    size_t len = strlen(text);
+    if (len + 1 > size)
+        return -ENOSPC;
+    memcpy(buf, text, len + 1);
+    return (int)len;
 }
 
 int net_addr_port(const net_addr_t *addr)

@@ -23,6 +23,10 @@ static const char *errno_message(int errnum)
 
 const char *net_strerror(int code)
 {
+    /* Far below every getaddrinfo code (and INT_MIN, whose negation is
+     * undefined): no message of either kind. */
+    if (code < -2 * NET_EAI_BASE)
+        return "Unknown error";
     if (code <= -NET_EAI_BASE)
         return gai_strerror(net__eai_from_code(code));
     return errno_message(code < 0 ? -code : code);

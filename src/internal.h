@@ -21,6 +21,7 @@
 #if defined(__linux__)
 #define NET_HAVE_ACCEPT4 1
 #define NET_HAVE_SOCK_FLAGS 1 /* SOCK_NONBLOCK / SOCK_CLOEXEC in socket(2) */
+#define NET_HAVE_EPOLL 1      /* poll sets are epoll sets (src/pollset.c) */
 #endif
 
 /* Suppresses SIGPIPE per call where the platform can; elsewhere (macOS) the
@@ -50,5 +51,9 @@ void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
 /* An address handed in by a caller is trusted for family and len only after
  * this check. */
 int net__addr_validate(const net_addr_t *addr);
+
+/* 1 when host is an inet or inet6 address literal ("127.0.0.1", "::1",
+ * "fe80::1%eth0"), 0 for anything else: a name only a resolver can read. */
+int net__addr_is_literal(const char *host);
 
 #endif /* NET_INTERNAL_H */

@@ -83,14 +83,13 @@ int net_sock_accept(int fd, int flags, net_addr_t *peer)
 
     if (!valid_open_flags(flags))
         return -EINVAL;
-    /* EINTR before a connection was taken: nothing was consumed, retry. */
-    do {
+    /* EINTR (nothing taken) is returned, not retried: a retry would start
+     * SO_RCVTIMEO afresh and keep the caller's signal handler waiting. */
 #ifdef NET_HAVE_ACCEPT4
-        nfd = accept4(fd, sa, lenp, net__platform_sock_flags(flags));
+    nfd = accept4(fd, sa, lenp, net__platform_sock_flags(flags));
 #else
-        nfd = accept(fd, sa, lenp);
+    nfd = accept(fd, sa, lenp);
 #endif
-    } while (nfd < 0 && errno == EINTR);
     if (nfd < 0)
         return NET_ERR();
     nfd = finish_fd(nfd, flags, FLAGS_AT_CREATION);
@@ -99,13 +98,30 @@ int net_sock_accept(int fd, int flags, net_addr_t *peer)
     return nfd;
 }
 
-/* A blocking connect(2) cut short by a signal goes on in the kernel; calling
- * connect again would fail with EALREADY, so wait for it instead. */
-static int wait_connected(int fd)
+/* A blocking connect(2) cut short by a signal goes on in the kernel (calling
+ * connect again would be EALREADY on most systems), so it is waited for, as
+ * the kernel itself would have waited: until it ends, or until SO_SNDTIMEO
+ * (read now; 0 = none) has passed since the call began. Then the result is
+ * what the kernel gives when SO_SNDTIMEO expires in connect: -EINPROGRESS,
+ * the attempt still under way. Further signals do not extend the wait
+ * (net_poll_fd keeps its deadline). */
+static int wait_connected(int fd, double began)
 {
-    int rc = net_poll_fd(fd, POLLOUT, -1);
+    double timeout = net_sock_sndtimeo(fd, -1);
+    if (timeout < 0)
+        return (int)timeout;
+    if (timeout > 0) {
+        timeout -= net_now() - began;
+        if (timeout < 0)
+            timeout = 0;
+    } else {
+        timeout = -1; /* no SO_SNDTIMEO: no limit, as connect(2) has none */
+    }
+    int rc = net_poll_fd(fd, POLLOUT, timeout);
     if (rc < 0)
         return rc;
+    if (rc == 0)
+        return -EINPROGRESS;
     rc = net_sock_error(fd);
     return rc < 0 ? rc : -rc;
 }
@@ -115,10 +131,11 @@ int net_sock_connect(int fd, const net_addr_t *addr)
     int rc = net__addr_validate(addr);
     if (rc < 0)
         return rc;
+    double began = net_now();
     if (connect(fd, NET_CSA(addr), (socklen_t)addr->len) == 0)
         return 0;
     if (errno == EINTR)
-        return wait_connected(fd);
+        return wait_connected(fd, began);
     return NET_ERR();
 }
 

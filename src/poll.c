@@ -5,7 +5,7 @@
 #include <poll.h>
 #include <time.h>
 
-static double now_seconds(void)
+double net_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -15,7 +15,7 @@ static double now_seconds(void)
 /* Milliseconds left until deadline, rounded up so we never wake early. */
 static int remaining_ms(double deadline)
 {
-    double left = deadline - now_seconds();
+    double left = deadline - net_now();
     if (left <= 0)
         return 0;
     double ms = ceil(left * 1000.0);
@@ -26,7 +26,7 @@ int net_poll_fd(int fd, int events, double timeout)
 {
     struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
     const int forever = timeout < 0;
-    double deadline = forever ? 0 : now_seconds() + timeout;
+    double deadline = forever ? 0 : net_now() + timeout;
 
     if (isnan(timeout) || fd < 0)
         return fd < 0 ? -EBADF : -EINVAL;

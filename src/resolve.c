@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolve_codes.h"
@@ -12,6 +13,26 @@ static int ai_flags(int flags)
            ((flags & NET_AI_CANONNAME) ? AI_CANONNAME : 0) |
            ((flags & NET_AI_NUMERICHOST) ? AI_NUMERICHOST : 0) |
            ((flags & NET_AI_NUMERICSERV) ? AI_NUMERICSERV : 0);
+}
+
+/* 0, or the code for a numeric service that is no port. getaddrinfo reads
+ * a service strtoul takes whole as a number and keeps its low 16 bits
+ * ("65537" is port 1, "-1" port 65535), so such a service must be a plain
+ * decimal number from 0 to 65535; it fails like a service the resolver does
+ * not know (EAI_SERVICE). A name ("http") is left to the resolver. */
+static int check_service(const char *service)
+{
+    char *end;
+    if (service == NULL || service[0] == '\0')
+        return 0;
+    errno = 0;
+    unsigned long port = strtoul(service, &end, 10);
+    if (*end != '\0')
+        return 0; /* a name */
+    if (strspn(service, "0123456789") != strlen(service) || errno == ERANGE ||
+        port > 65535)
+        return net__code_from_eai(EAI_SERVICE);
+    return 0;
 }
 
 static void copy_record(net_addrinfo_t *out, const struct addrinfo *ai)
@@ -38,6 +59,9 @@ int net_getaddrinfo(const char *host, const char *service, int family,
 
     if ((flags & ~known) || max < 0 || (max > 0 && out == NULL))
         return -EINVAL;
+    int rc = check_service(service);
+    if (rc < 0)
+        return rc;
     if (host == NULL && service == NULL)
         service = "0"; /* getaddrinfo wants one of them: port 0, any address */
     memset(&hints, 0, sizeof hints);
@@ -45,10 +69,20 @@ int net_getaddrinfo(const char *host, const char *service, int family,
     hints.ai_socktype = socktype;
     hints.ai_protocol = protocol;
     hints.ai_flags = ai_flags(flags);
+    /* An address literal never goes near a resolver (DNS, NSS modules), so
+     * reading one cannot block, whatever the C library would otherwise do. */
+    if (net__addr_is_literal(host))
+        hints.ai_flags |= AI_NUMERICHOST;
 
-    int rc = getaddrinfo(host, service, &hints, &res);
+    errno = 0;
+    rc = getaddrinfo(host, service, &hints, &res);
     if (rc == EAI_SYSTEM)
         return errno ? NET_ERR() : -EIO;
+    /* glibc reports a lookup that could not open /etc/hosts or a socket to
+     * the DNS server (no descriptor left) as EAI_NONAME, "Name or service
+     * not known", with errno saying why: a name may well exist, so say why. */
+    if (rc != 0 && (errno == EMFILE || errno == ENFILE))
+        return NET_ERR();
     if (rc != 0)
         return net__code_from_eai(rc);
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next, count++) {

@@ -12,8 +12,25 @@ assert(impl_name and workload and warm and size and runs,
   'usage: main.lua <impl> <workload> <warm-up size> <size> <runs>')
 
 local h = require 'harness'
-local impl = require('impl.' .. impl_name)
+-- A workload whose name goes on after its number (w6echo, w6stream) lives in
+-- a folder of its own: bench/lua/w6/<impl>.lua.
+local family = workload:match('^(w%d+)%a')
+local impl = require((family and family .. '.' or 'impl.') .. impl_name)
 local run = impl[workload]
+-- A workload with a folder of its own (bench/lua/<workload>/<impl>.lua, one
+-- function); an implementation without a file there cannot do it.
+local folder = io.open(dir .. '/' .. workload .. '/net.lua')
+if folder then folder:close() end
+if not run and folder then
+  local file = io.open(dir .. '/' .. workload .. '/' .. impl_name .. '.lua')
+  if file then
+    file:close()
+    run = require(workload .. '.' .. impl_name)
+  else
+    impl.unsupported = impl.unsupported or {}
+    impl.unsupported[workload] = impl.unsupported[workload] or ('no %s server written for %s'):format(workload, impl_name)
+  end
+end
 if not run then
   local why = impl.unsupported and impl.unsupported[workload]
   if not why then h.fail('%s has no workload %s', impl_name, workload) end

@@ -3,8 +3,9 @@
 -- return, and what the stream classes bind and connect to.
 local core = require('net.core')
 local class = require('net.util.class')
+local args = require('net.util.args')
 
-local setmetatable = setmetatable
+local setmetatable, getmetatable, type = setmetatable, getmetatable, type
 local AF_UNIX = core.constants.AF_UNIX
 local AF_INET6 = core.constants.AF_INET6
 
@@ -12,8 +13,24 @@ local AddrInfo = class('net.addrinfo')
 
 local M = {AddrInfo = AddrInfo}
 
--- addr is a backend address (net.core); canonname may be nil.
+-- addr is a backend address (net.core); canonname may be nil. Internal,
+-- but reachable: what it is given is checked for type (a few type() calls),
+-- so no method of the object can hand the backend something else (the FFI
+-- would read nil as a NULL address where net.capi raises).
+local ADDR_TYPE = {cdata = true, userdata = true}
+local function check_new(n, value, want)
+    if type(value) ~= want then
+        args.error('new', n, want .. ' expected, got ' .. type(value), 1)
+    end
+end
 function M.new(family, socktype, protocol, addr, canonname)
+    check_new(1, family, 'number')
+    check_new(2, socktype, 'number')
+    check_new(3, protocol, 'number')
+    if not ADDR_TYPE[type(addr)] then
+        args.error('new', 4, 'address expected, got ' .. type(addr))
+    end
+    if canonname ~= nil then check_new(5, canonname, 'string') end
     return setmetatable({
         _family = family, _socktype = socktype, _protocol = protocol,
         _addr = addr, _canonname = canonname,
@@ -22,6 +39,9 @@ end
 
 -- A net.core getaddrinfo record list as a list of addrinfo.
 function M.from_records(records)
+    if type(records) ~= 'table' then
+        args.error('from_records', 1, 'table expected, got ' .. type(records))
+    end
     local list = {}
     for i, r in ipairs(records) do
         list[i] = M.new(r.family, r.socktype, r.protocol, r.addr, r.canonname)
@@ -29,14 +49,24 @@ function M.from_records(records)
     return list
 end
 
-function AddrInfo:family() return self._family end
-function AddrInfo:socktype() return self._socktype end
-function AddrInfo:protocol() return self._protocol end
-function AddrInfo:canonname() return self._canonname end
+-- Every method checks its self: the address inside is handed to the
+-- backend, and a stray table must raise the same error on both (the FFI
+-- would read nil as a NULL address, net.capi would raise its own message).
+local function check(self, fname)
+    if getmetatable(self) ~= AddrInfo then
+        args.error(fname, 0, 'net.addrinfo expected, got ' .. type(self), 1)
+    end
+end
+
+function AddrInfo:family() check(self, 'family'); return self._family end
+function AddrInfo:socktype() check(self, 'socktype'); return self._socktype end
+function AddrInfo:protocol() check(self, 'protocol'); return self._protocol end
+function AddrInfo:canonname() check(self, 'canonname'); return self._canonname end
 
 -- The host text ("127.0.0.1", "::1"), or the path of a unix address
 -- (an abstract name starts with "\0"; an unnamed socket gives "").
 function AddrInfo:addr()
+    check(self, 'addr')
     local text
     if self._family == AF_UNIX then
         text = core.addr_path(self._addr)
@@ -49,6 +79,7 @@ end
 
 -- The port number; nil for a unix address.
 function AddrInfo:port()
+    check(self, 'port')
     if self._family == AF_UNIX then return nil end
     local port = core.addr_port(self._addr)
     if port < 0 then return nil, core.strerror(port) end
@@ -56,6 +87,7 @@ function AddrInfo:port()
 end
 
 function AddrInfo:__tostring()
+    check(self, '__tostring')
     local host = self:addr() or '?'
     if self._family == AF_UNIX then return host end
     if self._family == AF_INET6 then host = '[' .. host .. ']' end

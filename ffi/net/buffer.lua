@@ -15,17 +15,22 @@ local type, setmetatable, floor, unpack = type, setmetatable, math.floor, table.
 local buffer_new, buffer_string = core.buffer_new, core.buffer_string
 local buffer_byte, buffer_move, buffer_find = core.buffer_byte, core.buffer_move, core.buffer_find
 local integer, argerror = args.integer, args.error
-local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
+local NOT_INTEGER = args.NOT_INTEGER
 local EINVAL_MSG = result.EINVAL
 
 local Buffer = class('net.buffer')
 
 local M = {Buffer = Buffer}
 
--- A new, empty buffer of capacity bytes (1 .. 2^31-1).
+-- The largest capacity: LuaJIT's largest userdata (net.capi's memory) and
+-- string (buf:tostring() of a full buffer), 2^31 - 256. PUC Lua and the FFI
+-- could go further; one limit keeps every runtime alike.
+local MAX_CAPACITY = 0x7fffff00
+
+-- A new, empty buffer of capacity bytes (1 .. MAX_CAPACITY).
 function M.new(capacity)
     integer('new', 1, capacity)
-    if capacity < 1 or capacity > INT_MAX then return nil, EINVAL_MSG end
+    if capacity < 1 or capacity > MAX_CAPACITY then return nil, EINVAL_MSG end
     capacity = floor(capacity) -- an integer on 5.3+ even when given 16.0
     return setmetatable({_mem = buffer_new(capacity), _len = 0, _cap = capacity}, Buffer)
 end

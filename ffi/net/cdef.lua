@@ -115,6 +115,69 @@ int net_getaddrinfo(const char *host, const char *service, int family,
 int net_getaddrinfo_unix(const char *path, size_t len, int socktype,
                                  net_addrinfo_t *out);
 int net_poll_fd(int fd, int events, double timeout);
+double net_now(void);
+typedef struct net_poll_event {
+    int32_t fd;
+    uint32_t events;
+    uint64_t data;
+} net_poll_event_t;
+enum {
+    NET_POLL_ADD = 1,
+    NET_POLL_MOD = 2,
+    NET_POLL_DEL = 3
+};
+int net_poll_create(int flags);
+int net_poll_ctl(int pfd, int op, int fd, uint32_t events,
+                         uint64_t data);
+int net_poll_wait(int pfd, net_poll_event_t *out, int max,
+                          double timeout);
+int net_poll_close(int pfd);
+int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
+                                   net_addr_t *from, int64_t *full);
+int net_sock_disconnect(int fd);
+int net_sock_mcastloop(int fd, int val);
+int net_sock_mcastttl(int fd, int val);
+int net_sock_mcastif(int fd, const char *ifname, char *out,
+                             size_t size);
+enum {
+    NET_MCAST_JOIN = 1,
+    NET_MCAST_LEAVE = 2,
+    NET_MCAST_JOINSRC = 3,
+    NET_MCAST_LEAVESRC = 4,
+    NET_MCAST_BLOCKSRC = 5,
+    NET_MCAST_UNBLOCKSRC = 6
+};
+int net_sock_mcastgroup(int fd, int op, const char *group,
+                                const char *source, const char *ifname);
+typedef struct net_iovec {
+    const void *base;
+    uint64_t len;
+} net_iovec_t;
+int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count,
+                               int flags);
+int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
+                                size_t len, int flags);
+int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags,
+                                int *passfd);
+typedef struct net_cred {
+    int64_t pid;
+    int64_t uid;
+    int64_t gid;
+} net_cred_t;
+int net_sock_peercred(int fd, net_cred_t *out);
+int64_t net_sock_sendfile(int fd, int filefd, int64_t offset,
+                                  int64_t count);
+int64_t net_sock_sendfilepath(int fd, const char *path, int64_t offset,
+                                      int64_t count);
+typedef struct net_msg {
+    void *buf;
+    uint64_t size;
+    uint64_t len;
+    int64_t full;
+    net_addr_t addr;
+} net_msg_t;
+int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
+int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags);
 ]]
 end
 

@@ -33,7 +33,11 @@ local WAIT, SLEEP = {}, {}
 local ready_queue = {}    -- coroutines to resume, in order, with their values
 local live = 0            -- coroutines spawned and not finished
 local set                 -- the net.poll set, made by run()
-local waiting = {}        -- sock -> {r = co, w = co}: who waits for what
+-- sock -> {r = co, w = co, ev = registered events}: who waits for what.
+-- Weak keys: a socket's entry outlives its waits (see "Registrations stay"
+-- below) but must not keep a closed socket alive.
+local WEAK_KEYS = {__mode = 'k'}
+local waiting = setmetatable({}, WEAK_KEYS)
 local timers = {}         -- a binary heap of {at =, co =, rec =, value =}, earliest first
 -- co -> the record of its current wait ({sock =, mode =}, or {} for a
 -- sleep): a timer or an event for an older wait finds another record.
@@ -79,32 +83,52 @@ local function events_of(w)
     return (w.r and 'r' or '') .. (w.w and 'w' or '')
 end
 
+-- Registrations stay. A connection waits again and again for the same
+-- thing (a server reads, answers, reads again): removing its fd from the
+-- set after each wake and adding it back at the next wait cost two
+-- epoll_ctl calls per wait, most of the loop's price over a C epoll server
+-- (bench/RESULTS.md, W5). So a wait that ends leaves the registration in
+-- place, and it is trimmed lazily: an event nobody waits for narrows it to
+-- the waits left (or removes it), once. Closing a socket removes it from
+-- the set (net.poll.forget).
+
 -- Registers co as the one waiting for sock to be ready for mode.
 local function watch(sock, mode, co)
     local w = waiting[sock]
     if not w then
         w = {}
         waiting[sock] = w
-        w[mode] = co
-        return set:add(sock, mode)
-    end
-    if w[mode] and w[mode] ~= co then
+    elseif w[mode] and w[mode] ~= co then
         return nil, 'another coroutine already waits to ' .. (mode == 'r' and 'read' or 'write')
             .. ' on ' .. tostring(sock)
     end
     w[mode] = co
-    return set:mod(sock, events_of(w))
+    local ev = w.ev
+    if ev == nil then
+        local ok, err = set:add(sock, mode)
+        if ok then w.ev = mode end
+        return ok, err
+    end
+    if ev == mode or ev == 'rw' then return true end -- registered already
+    local ok, err = set:mod(sock, 'rw')
+    if ok then w.ev = 'rw' end
+    return ok, err
 end
 
 local function unwatch(sock, mode)
     local w = waiting[sock]
-    if not w then return end
-    w[mode] = nil
-    if w.r or w.w then
-        set:mod(sock, events_of(w))
-    else
+    if w then w[mode] = nil end -- the registration stays (see above)
+end
+
+-- An event on sock that no coroutine waits for (a registration left by a
+-- wait that ended): narrows the registration to the waits left, or drops it.
+local function trim(sock, w)
+    local ev = events_of(w)
+    if ev == '' then
         waiting[sock] = nil
         set:del(sock) -- cleans up after a closed socket too
+    elseif ev ~= w.ev then
+        if set:mod(sock, ev) then w.ev = ev end
     end
 end
 
@@ -145,7 +169,7 @@ end
 -- Forgets everything of the last run.
 local function reset()
     if set then set:close() end
-    set, ready_queue, waiting, timers, live = nil, {}, {}, {}, 0
+    set, ready_queue, waiting, timers, live = nil, {}, setmetatable({}, WEAK_KEYS), {}, 0
 end
 
 -- Resumes co with the given values and handles what it yields next.
@@ -230,8 +254,10 @@ function M.run()
             for sock, ev in set:ready() do
                 local w = waiting[sock]
                 if w then
-                    if ev:find('r', 1, true) and w.r then wake(w.r, true) end
-                    if ev:find('w', 1, true) and w.w then wake(w.w, true) end
+                    local r, wr = ev ~= 'w', ev ~= 'r' -- ev is 'r', 'w' or 'rw'
+                    if (r and not w.r) or (wr and not w.w) then trim(sock, w) end
+                    if r and w.r then wake(w.r, true) end
+                    if wr and w.w then wake(w.w, true) end
                 end
             end
         end

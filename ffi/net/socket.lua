@@ -33,6 +33,20 @@ function Socket:fd()
     return fd
 end
 
+-- ---- LuaSocket interop (socket.select, copas-style schedulers) ----------
+-- getfd(): the fd, -1 once closed (LuaSocket's convention, which select
+-- reads as "no descriptor"). dirty(): whether data waits in the library
+-- that a readiness check on the fd would not see; a socket buffers nothing
+-- (net.reader has its own dirty()).
+function Socket:getfd()
+    return self[1]
+end
+
+function Socket:dirty()
+    return false
+end
+-- ---- end of LuaSocket interop ---------------------------------------------
+
 function Socket:close()
     if self[1] < 0 then return EBADF_MSG end
     socket.before_close(self)

@@ -1,5 +1,7 @@
 /* io_test.c — send, recv, sendto, recvfrom: flags (peek, dontwait, waitall,
- * oob), the sender's address, EPIPE without SIGPIPE. */
+ * oob), the sender's address, EPIPE without SIGPIPE, and that no receive
+ * flag makes a count larger than the room given or hands back bytes that
+ * were never received. */
 #define _GNU_SOURCE 1
 #include <poll.h>
 #include <signal.h>
@@ -96,6 +98,126 @@ static void test_datagrams(const char *host)
     CHECK_EQ(-EBADF, net_sock_recvfrom(a, buf, sizeof buf, 0, &from));
 }
 
+/* ---- no flag may make a receive report bytes it did not place ---------- */
+
+enum { ROOM = 8, CANARY = 64, FILL = 0xAA };
+enum kind { UDP, UNIX_DGRAM, TCP };
+static const char *const kind_name[] = {"udp 127.0.0.1", "unix dgram", "tcp 127.0.0.1"};
+
+/* The largest datagram the loopback carries (UDP over IPv4: 65535 - 28);
+ * every byte is a letter, so none equals FILL. */
+enum { BIG = 65507 };
+static char payload[BIG];
+
+/* A receiver (fds[1]) holding a BIG-byte datagram, or BIG bytes of stream
+ * data, from fds[0]; *lfd is a listener to close, or -1. */
+static void loaded(enum kind kind, int fds[2], int *lfd)
+{
+    net_addr_t any, addr;
+    *lfd = -1;
+    if (kind == UNIX_DGRAM) {
+        SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, 0, fds));
+        SETUP(net_sock_sndbuf(fds[0], 4 * BIG)); /* room for one BIG datagram */
+        SETUP(net_sock_send(fds[0], payload, BIG, 0));
+    } else if (kind == UDP) {
+        SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+        SETUP(fds[0] = net_sock_open(AF_INET, SOCK_DGRAM, 0, 0));
+        SETUP(fds[1] = net_sock_open(AF_INET, SOCK_DGRAM, 0, 0));
+        SETUP(net_sock_bind(fds[1], &any));
+        SETUP(net_sock_getsockname(fds[1], &addr));
+        SETUP(net_sock_sendto(fds[0], payload, BIG, 0, &addr));
+    } else {
+        *lfd = tcp_trio("127.0.0.1", fds);
+        int64_t n = net_sock_send(fds[0], payload, BIG, 0);
+        SETUP(n);
+        if (n != BIG) { /* a loopback socket buffer takes 64 KiB at once */
+            fprintf(stderr, "set-up failed: sent %lld of %d\n", (long long)n, BIG);
+            exit(2);
+        }
+    }
+    /* A receive that should have data but blocks fails the test in 5 s. */
+    SETUP(net_sock_rcvtimeo(fds[1], 5));
+    if (!(net_poll_fd(fds[1], POLLIN, 5) & POLLIN)) {
+        fprintf(stderr, "set-up failed: no data arrived\n");
+        exit(2);
+    }
+}
+
+static void unload(int fds[2], int lfd)
+{
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    if (lfd >= 0)
+        net_sock_close(lfd);
+}
+
+/* One receive of ROOM bytes with flags, by recv or recvfrom, into a buffer
+ * with CANARY bytes of FILL after the room: the count is at most ROOM, every
+ * byte counted is the payload's, and nothing past the room is written. */
+static int64_t recv_checked(int fd, int flags, int use_from, const char *what)
+{
+    char buf[ROOM + CANARY];
+    net_addr_t from;
+    int64_t n;
+    memset(buf, FILL, sizeof buf);
+    n = use_from ? net_sock_recvfrom(fd, buf, ROOM, flags, &from)
+                 : net_sock_recv(fd, buf, ROOM, flags);
+    CHECK_(n <= ROOM, "%s: count %lld exceeds the room (%d)", what, (long long)n, ROOM);
+    if (n > 0)
+        CHECK_(memcmp(buf, payload, (size_t)(n < ROOM ? n : ROOM)) == 0,
+               "%s: count %lld but the buffer does not hold received bytes",
+               what, (long long)n);
+    for (size_t i = ROOM; i < sizeof buf; i++)
+        if ((unsigned char)buf[i] != FILL) {
+            CHECK_(0, "%s: byte %zu past the room was written", what, i);
+            break;
+        }
+    return n;
+}
+
+/* For every MSG_* flag net_constants() exports, alone and with MSG_TRUNC,
+ * on each socket kind, through recv and recvfrom. MSG_TRUNC is refused
+ * (-EOPNOTSUPP) before anything is read: the data is still there after. */
+static void test_recv_flags_bounded(void)
+{
+    int msg_trunc = 0, seen = 0;
+    const net_constant_t *c;
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (char)('a' + i % 26);
+    for (c = net_constants(); c->name; c++)
+        if (strcmp(c->name, "MSG_TRUNC") == 0)
+            msg_trunc = (int)c->value;
+    CHECK(msg_trunc != 0); /* exported, so it is tested */
+
+    for (c = net_constants(); c->name; c++) {
+        if (strncmp(c->name, "MSG_", 4) != 0)
+            continue;
+        seen++;
+        for (int with_trunc = 0; with_trunc < 2; with_trunc++)
+            for (int kind = UDP; kind <= TCP; kind++)
+                for (int use_from = 0; use_from < 2; use_from++) {
+                    int fds[2], lfd;
+                    int flags = (int)c->value | (with_trunc ? msg_trunc : 0);
+                    char what[128];
+                    snprintf(what, sizeof what, "%s(%s%s) on %s",
+                             use_from ? "recvfrom" : "recv", c->name,
+                             with_trunc ? "|MSG_TRUNC" : "", kind_name[kind]);
+                    loaded((enum kind)kind, fds, &lfd);
+                    int64_t n = recv_checked(fds[1], flags, use_from, what);
+                    if (flags & msg_trunc) {
+                        CHECK_(n == -EOPNOTSUPP, "%s: expected -EOPNOTSUPP, got %lld",
+                               what, (long long)n);
+                        /* Refused before reading: the data is all there
+                         * (MSG_DONTWAIT: a failure here must not wait). */
+                        strcat(what, ", then a plain read");
+                        CHECK_EQ(ROOM, recv_checked(fds[1], MSG_DONTWAIT, use_from, what));
+                    }
+                    unload(fds, lfd);
+                }
+    }
+    CHECK(seen >= 5); /* PEEK, OOB, WAITALL, DONTWAIT, TRUNC at least */
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
@@ -103,6 +225,7 @@ int main(void)
     test_oob();
     test_datagrams("127.0.0.1");
     test_datagrams("::1");
+    test_recv_flags_bounded();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("io");
 }

@@ -100,3 +100,17 @@ describe('net.loop', function()
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
   end)
 end)
+
+describe('net.loop with the fast paths of PUC Lua', function()
+  it('lets send and recv wait in a coroutine, and run in C on the main thread', function()
+    local p = assert(stream.pair { nonblock = true })
+    local got
+    loop.spawn(function() got = p[2]:recv() end) -- waits: yields from recv
+    loop.spawn(function() assert.equals(2, p[1]:send('ok')) end)
+    loop.run()
+    assert.equals('ok', got)
+    assert.equals(3, p[1]:send('now')) -- the main thread: the fast path
+    assert.equals('now', p[2]:recv())
+    p[1]:close(); p[2]:close()
+  end)
+end)

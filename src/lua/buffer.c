@@ -123,11 +123,12 @@ static io_args_t check_io_args(lua_State *L)
 }
 
 /* sock_recvinto(fd, mem, offset, size, flags): bytes read (0 at EOF) or a
- * code; the bytes land at mem + offset. */
+ * code; the bytes land at mem + offset. Never a count above size: the class
+ * would take it as the buffer's new length. */
 static int l_sock_recvinto(lua_State *L)
 {
     io_args_t a = check_io_args(L);
-    return push_int(L, (lua_Integer)net_sock_recv(a.fd, a.at, a.len, a.flags));
+    return push_int(L, (lua_Integer)recv_count(net_sock_recv(a.fd, a.at, a.len, a.flags), a.len));
 }
 
 /* sock_sendfrom(fd, mem, offset, len, flags): bytes sent or a code. */

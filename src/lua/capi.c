@@ -17,7 +17,7 @@
 
 /* ---- userdata: addresses and fd guards ------------------------------------ */
 
-#define ADDR_MT "net.addr"
+#define ADDR_MT NET_CAPI_ADDR_MT
 #define GUARD_MT "net.guard"
 
 static net_addr_t *check_addr(lua_State *L, int idx)
@@ -316,6 +316,13 @@ static int l_sock_sendto(lua_State *L)
  */
 enum { RECV_KEEP_MAX = 4 * 1024 * 1024 };
 
+/* The most one read asks for, whatever size the caller gave: LuaJIT's largest
+ * userdata and string (LJ_MAX_UDATA = LJ_MAX_STR = 2^31 - 256), so a size up
+ * to 2^31 - 1 is valid on every runtime. A read may always return fewer
+ * bytes than asked, and Linux never reads more than 2^31 - 4096 at once, so
+ * the limit changes nothing else. The FFI backend uses the same number. */
+enum { RECV_MAX = 0x7fffff00 };
+
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size)
 {
@@ -336,7 +343,7 @@ static size_t arg_recv_size(lua_State *L)
 {
     int size = arg_int(L, 2);
     luaL_argcheck(L, size >= 0, 2, "size must not be negative");
-    return (size_t)size;
+    return size > RECV_MAX ? (size_t)RECV_MAX : (size_t)size;
 }
 
 static int l_sock_recv(lua_State *L)
@@ -346,7 +353,7 @@ static int l_sock_recv(lua_State *L)
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
-    int64_t n = net_sock_recv(fd, buf, size, flags);
+    int64_t n = recv_count(net_sock_recv(fd, buf, size, flags), size);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
     lua_pushlstring(L, buf, (size_t)n);
@@ -361,7 +368,7 @@ static int l_sock_recvfrom(lua_State *L)
     int flags = arg_int(L, 3);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     net_addr_t from;
-    int64_t n = net_sock_recvfrom(fd, buf, size, flags, &from);
+    int64_t n = recv_count(net_sock_recvfrom(fd, buf, size, flags, &from), size);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
     lua_pushlstring(L, buf, (size_t)n);
@@ -437,10 +444,16 @@ static int l_getaddrinfo(lua_State *L)
 {
     net_addrinfo_t stack_ai[ADDRINFO_STACK_MAX];
     net_addrinfo_t *ai = stack_ai;
-    const char *host = luaL_optstring(L, 1, NULL);
-    const char *service = luaL_optstring(L, 2, NULL);
+    size_t host_len = 0, service_len = 0;
+    const char *host = luaL_optlstring(L, 1, NULL, &host_len);
+    const char *service = luaL_optlstring(L, 2, NULL, &service_len);
     int family = arg_int(L, 3), socktype = arg_int(L, 4);
     int protocol = arg_int(L, 5), flags = arg_int(L, 6);
+    /* net_getaddrinfo reads C strings: an embedded NUL would cut the name
+     * short ("127.0.0.1\0.example.com" is 127.0.0.1), so it is refused. */
+    if ((host && strlen(host) != host_len) ||
+        (service && strlen(service) != service_len))
+        return push_int(L, -EINVAL);
     int n = net_getaddrinfo(host, service, family, socktype, protocol, flags,
                             ai, ADDRINFO_STACK_MAX);
     if (n > ADDRINFO_STACK_MAX) {
@@ -477,6 +490,12 @@ static int l_poll_fd(lua_State *L)
                                    luaL_checknumber(L, 3)));
 }
 
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)net_now());
+    return 1;
+}
+
 /* ---- the module ------------------------------------------------------------------------ */
 
 static const luaL_Reg functions[] = {
@@ -504,6 +523,7 @@ static const luaL_Reg functions[] = {
     {"getaddrinfo", l_getaddrinfo},
     {"getaddrinfo_unix", l_getaddrinfo_unix},
     {"poll_fd", l_poll_fd},
+    {"now", l_now},
     {NULL, NULL},
 };
 
@@ -539,5 +559,7 @@ int luaopen_net_capi(lua_State *L)
     lua_setfield(L, -2, "options");
     net__capi_open_buffer(L);
     net__capi_open_methods(L);
+    net__capi_open_msg(L);
+    net__capi_open_poll(L);
     return 1;
 }

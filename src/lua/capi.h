@@ -7,8 +7,10 @@
 #ifndef NET_CAPI_H
 #define NET_CAPI_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -52,6 +54,11 @@ static inline void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
  * but range-checked first: casting an out-of-range double is undefined. */
 static inline int arg_int(lua_State *L, int idx)
 {
+    /* A number, never a string that reads as one ("5", "-1"): the FFI
+     * backend converts no string to an int, and both must agree. */
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        luaL_argerror(L, idx, lua_pushfstring(L, "number expected, got %s",
+                                              luaL_typename(L, idx)));
 #if LUA_VERSION_NUM >= 503
     lua_Integer v = luaL_checkinteger(L, idx);
 #else
@@ -100,10 +107,24 @@ enum { RECV_STACK_SIZE = 8192 };
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size);
 
+/* A receive's result n given size bytes of room: a count above size is never
+ * data (libnet clamps it; this holds even against a libnet.so.1 that did not,
+ * whose bytes past size would be memory nothing received into). */
+static inline int64_t recv_count(int64_t n, size_t size)
+{
+    return n > 0 && (uint64_t)n > size ? -EMSGSIZE : n;
+}
+
 /* ---- the parts of the module ----------------------------------------------- */
 
 /* Each adds its functions to the module table on the stack top. */
 void net__capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
 void net__capi_open_methods(lua_State *L); /* methods.c: C fast paths */
+void net__capi_open_poll(lua_State *L);    /* poll.c: poll sets */
+void net__capi_open_msg(lua_State *L);     /* msg.c: datagrams, message I/O */
+
+/* The metatable of address userdata (a net_addr_t each): capi.c makes it,
+ * msg.c's batches read and push addresses too. */
+#define NET_CAPI_ADDR_MT "net.addr"
 
 #endif

@@ -33,6 +33,8 @@ enum {
     UV_OTHER,       /* the Lua result rule for every other outcome */
     UV_EXTRA,       /* per method: the option index, or recv's default size */
     UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
+    UV_WHERE,       /* the level of the caller whose position an argument
+                     * error gets: 1, or 2 behind a Lua wrapper (Lua 5.1) */
 };
 
 /* ---- calling Lua code that may yield ---------------------------------------
@@ -40,8 +42,8 @@ enum {
  * through a waiter that yields (net.loop, net.waiters.coroutine). Lua 5.2+
  * allows that to a C function that gives a continuation, the code after the
  * call: here always "return the called function's results", the values above
- * base. Lua 5.1 cannot yield across a C function at all, so net.util.fast
- * installs no fast path there. */
+ * base. Lua 5.1 cannot yield across a C function at all: there net.util.fast
+ * calls these functions on the main thread only, where nothing yields. */
 #if LUA_VERSION_NUM >= 503
 static int results_since(lua_State *L, int status, lua_KContext base)
 {
@@ -91,7 +93,7 @@ static int delegate(lua_State *L, int nargs)
     if (PCALL_K(L, nargs, 0) != 0) {
         const char *msg = lua_tostring(L, -1);
         if (msg != NULL && strncmp(msg, "bad argument", 12) == 0) {
-            luaL_where(L, 1);
+            luaL_where(L, (int)lua_tointeger(L, lua_upvalueindex(UV_WHERE)));
             lua_insert(L, -2);
             lua_concat(L, 2);
         }
@@ -276,14 +278,17 @@ static int fast_option(lua_State *L)
 
 /* ---- the factory ------------------------------------------------------------------ */
 
-/* fast_method(name, lua_method, other[, default_size]): default_size is
- * recv's. nil when name has no fast path here. */
+/* fast_method(name, lua_method, other[, default_size[, where]]):
+ * default_size is recv's; where (default 1) the level of the caller an
+ * argument error names. nil when name has no fast path here. */
 static int l_fast_method(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     lua_CFunction fn;
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    int where = (int)luaL_optinteger(L, 5, 1);
     luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_argcheck(L, where >= 1, 5, "level must be positive");
     lua_settop(L, 4);
     if (strcmp(name, "send") == 0) {
         fn = fast_send;
@@ -301,9 +306,10 @@ static int l_fast_method(lua_State *L)
         lua_replace(L, 4);
         fn = fast_option;
     }
-    /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH */
+    /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH, UV_WHERE */
     new_userdata(L, 0); /* recv's first scratch buffer; unused by the others */
-    lua_pushcclosure(L, fn, 4);
+    lua_pushinteger(L, where);
+    lua_pushcclosure(L, fn, 5);
     return 1;
 }
 

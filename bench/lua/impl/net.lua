@@ -1,4 +1,4 @@
--- lua-net through its public API (doc/lua-api-contract.md). The backend is
+-- lua-net through its public API (doc/reference.md). The backend is
 -- whatever net.core picks: FFI on LuaJIT unless NET_BACKEND=capi, the C-API
 -- module net.capi on PUC Lua.
 local stream = require 'net.stream'

@@ -17,7 +17,8 @@ local tonumber = tonumber
 --      library installed with them, from its own folder (<libdir>/lua-net);
 --   3. ffi.load('net'): the loader's own search (LD_LIBRARY_PATH; meson
 --      devenv; the build tree);
---   4. net/libnet.so under a package.cpath root (a rock, or a copy where
+--   4. net/libnet.so.1 under a package.cpath root (an entry ending in ?.so):
+--      where the rock puts it, beside net/capi.so (or a copy where
 --      OpenResty's lua_package_cpath points).
 local function load_library()
     local function ours(name)
@@ -42,8 +43,15 @@ local function load_library()
     local record = here and loadfile(here .. 'libpath.lua')
     if record then candidates[#candidates + 1] = record() end
     candidates[#candidates + 1] = 'net'
-    local in_cpath = package.searchpath and package.searchpath('net.libnet', package.cpath)
-    if in_cpath then candidates[#candidates + 1] = in_cpath end
+    for root in (package.cpath .. ';'):gmatch('([^;]*)%?%.so;') do
+        local file = root .. 'net/libnet.so.1'
+        local f = io.open(file, 'rb')
+        if f then
+            f:close()
+            candidates[#candidates + 1] = file
+            break
+        end
+    end
     local tried = {}
     for i = 1, #candidates do
         local lib, err = ours(candidates[i])
@@ -56,6 +64,12 @@ end
 
 local C = load_library()
 local M = {backend = 'ffi'}
+
+-- Raw FFI access for LuaJIT programs (doc/reference.md, "Raw FFI"): the
+-- library loaded above, every net_* function of net.h callable on it (the
+-- cdef is declared). The one field no primitive of net.capi matches
+-- (spec/lua/primitives_spec.lua lists it as an exception).
+M.C = C
 
 local addr_t = ffi.typeof('net_addr_t')
 local addrinfo_array_t = ffi.typeof('net_addrinfo_t[?]')
@@ -128,17 +142,49 @@ function M.sock_close(fd) return C.net_sock_close(fd) end
 -- ---- I/O ------------------------------------------------------------------
 -- recv reads into one buffer reused by every call (ffi.string copies out of
 -- it before anything else can run), grown to the largest size asked up to
--- RECV_KEEP_MAX. A larger read gets a buffer of its own that the collector
--- takes back, so one huge read does not pin its memory (as in net.capi).
+-- RECV_KEEP_MAX. A larger read gets a one-off buffer from malloc, freed as
+-- soon as its string is made, so one huge read does not pin its memory (as
+-- in net.capi); not ffi.new, which would zero every byte first (seconds and
+-- gigabytes of touched pages for a recv(2^31 - 1) that gets 5 bytes).
+-- A read asks for at most RECV_MAX bytes, LuaJIT's largest string (2^31 -
+-- 256), so every size up to 2^31 - 1 is valid: a read may return fewer bytes
+-- than asked, and Linux never reads more than 2^31 - 4096 at once anyway.
+-- net.capi uses the same two numbers.
 local RECV_KEEP_MAX = 4 * 1024 * 1024
+local RECV_MAX = 0x7fffff00
+local ENOMEM, EMSGSIZE = -constants.ENOMEM, -constants.EMSGSIZE
 local recv_size = 65536
 local recv_buf = buffer_t(recv_size)
+pcall(ffi.cdef, 'void *malloc(size_t size);')
+pcall(ffi.cdef, 'void free(void *ptr);')
+local char_p = ffi.typeof('char *')
+local libc_io = ffi.C
 
+-- A buffer of size bytes, or nil when malloc has none.
 local function buffer_for(size)
     if size <= recv_size then return recv_buf end
-    if size > RECV_KEEP_MAX then return buffer_t(size) end
+    if size > RECV_KEEP_MAX then
+        local p = libc_io.malloc(size)
+        if p == nil then return nil end
+        return C_gc(ffi.cast(char_p, p), libc_io.free)
+    end
     recv_buf, recv_size = buffer_t(size), size
     return recv_buf
+end
+
+-- The string of the n bytes a read of at most size bytes put in buf, or the
+-- code n. A count above size is never data: libnet clamps it, and this holds
+-- even against a libnet.so.1 that did not (buf past size is memory nothing
+-- received into). A one-off buffer is freed now, not at a later collection.
+local function received(buf, size, n)
+    local str = n
+    if n > size then
+        str = EMSGSIZE
+    elseif n >= 0 then
+        str = C_string(buf, n)
+    end
+    if size > RECV_KEEP_MAX then libc_io.free(C_gc(buf, nil)) end
+    return str
 end
 
 function M.sock_send(fd, str, flags, i, j)
@@ -150,10 +196,10 @@ function M.sock_send(fd, str, flags, i, j)
 end
 
 function M.sock_recv(fd, size, flags)
+    if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
-    local n = tonumber(C.net_sock_recv(fd, buf, size, flags))
-    if n < 0 then return n end
-    return C_string(buf, n)
+    if buf == nil then return ENOMEM end
+    return received(buf, size, tonumber(C.net_sock_recv(fd, buf, size, flags)))
 end
 
 function M.sock_sendto(fd, str, flags, addr)
@@ -161,11 +207,13 @@ function M.sock_sendto(fd, str, flags, addr)
 end
 
 function M.sock_recvfrom(fd, size, flags)
+    if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
+    if buf == nil then return ENOMEM end
     local from = addr_t()
-    local n = tonumber(C.net_sock_recvfrom(fd, buf, size, flags, from))
-    if n < 0 then return n end
-    return C_string(buf, n), from
+    local str = received(buf, size, tonumber(C.net_sock_recvfrom(fd, buf, size, flags, from)))
+    if type(str) ~= 'string' then return str end
+    return str, from
 end
 
 -- ---- buffers ----------------------------------------------------------------
@@ -193,8 +241,12 @@ function M.buffer_find(mem, offset, len, str)
     return tonumber(ffi.cast(const_u8_p, hit) - mem)
 end
 
+-- Never a count above size (see received): the class would take it as the
+-- buffer's new length.
 function M.sock_recvinto(fd, mem, offset, size, flags)
-    return tonumber(C.net_sock_recv(fd, mem + offset, size, flags))
+    local n = tonumber(C.net_sock_recv(fd, mem + offset, size, flags))
+    if n > size then return EMSGSIZE end
+    return n
 end
 
 function M.sock_sendfrom(fd, mem, offset, len, flags)
@@ -275,7 +327,15 @@ local function records(list, count)
     return out
 end
 
+-- net_getaddrinfo reads C strings: an embedded NUL would cut a name short
+-- ("127.0.0.1\0.example.com" is 127.0.0.1), so it is refused, as in net.capi.
+local EINVAL = -constants.EINVAL
+local find = string.find
+
 function M.getaddrinfo(host, service, family, socktype, protocol, flags)
+    if (host and find(host, '\0', 1, true)) or (service and find(service, '\0', 1, true)) then
+        return EINVAL
+    end
     local room = 16
     while true do
         local list = addrinfo_array_t(room)
@@ -294,8 +354,176 @@ function M.getaddrinfo_unix(path, socktype)
     return records(list, n)
 end
 
+function M.now() return C.net_now() end
+
 function M.poll_fd(fd, events, timeout)
     return C.net_poll_fd(fd, events, timeout)
+end
+
+-- ---- datagrams, multicast, messages (net.dgram, message I/O) ---------------
+-- src/msg.c and src/mcast.c. Receives use the buffer of sock_recv above.
+constants.MCAST_JOIN, constants.MCAST_LEAVE = C.NET_MCAST_JOIN, C.NET_MCAST_LEAVE
+constants.MCAST_JOINSRC, constants.MCAST_LEAVESRC = C.NET_MCAST_JOINSRC, C.NET_MCAST_LEAVESRC
+constants.MCAST_BLOCKSRC, constants.MCAST_UNBLOCKSRC = C.NET_MCAST_BLOCKSRC, C.NET_MCAST_UNBLOCKSRC
+
+local int64_1_t = ffi.typeof('int64_t[1]')
+local int_1_t = ffi.typeof('int[1]')
+local full_box = int64_1_t()
+
+-- str, addr, full (the datagram's whole length: > #str when it was cut), or
+-- a code.
+function M.sock_recvdgram(fd, size, flags)
+    if size > RECV_MAX then size = RECV_MAX end
+    local buf = buffer_for(size)
+    if buf == nil then return ENOMEM end
+    local from = addr_t()
+    local str = received(buf, size, tonumber(C.net_sock_recvdgram(fd, buf, size, flags, from, full_box)))
+    if type(str) ~= 'string' then return str end
+    return str, from, tonumber(full_box[0])
+end
+
+function M.sock_disconnect(fd) return C.net_sock_disconnect(fd) end
+function M.sock_mcastloop(fd, val) return C.net_sock_mcastloop(fd, val) end
+function M.sock_mcastttl(fd, val) return C.net_sock_mcastttl(fd, val) end
+
+local ifname_buf = buffer_t(64)
+-- The interface name in effect after setting ifname (nil: only read), or a
+-- code.
+function M.sock_mcastif(fd, ifname)
+    local n = C.net_sock_mcastif(fd, ifname, ifname_buf, 64)
+    if n < 0 then return n end
+    return C_string(ifname_buf, n)
+end
+
+function M.sock_mcastgroup(fd, op, group, source, ifname)
+    return C.net_sock_mcastgroup(fd, op, group, source, ifname)
+end
+
+local iovec_array_t = ffi.typeof('net_iovec_t[?]')
+-- The strings of list[1..n], in one gather write. The array keeps no
+-- reference to the strings: list does, for the length of the call.
+function M.sock_sendv(fd, list, flags)
+    local n = #list
+    local iov = iovec_array_t(n > 0 and n or 1)
+    for i = 1, n do
+        local s = list[i]
+        iov[i - 1].base, iov[i - 1].len = s, #s
+    end
+    return tonumber(C.net_sock_sendv(fd, iov, n, flags))
+end
+
+function M.sock_sendfd(fd, passfd, str, flags)
+    return tonumber(C.net_sock_sendfd(fd, passfd, str, #str, flags))
+end
+
+local passfd_box = int_1_t()
+-- passfd (-1: the message carried none), str; or a code.
+function M.sock_recvfd(fd, size, flags)
+    if size > RECV_MAX then size = RECV_MAX end
+    local buf = buffer_for(size)
+    if buf == nil then return ENOMEM end
+    local str = received(buf, size, tonumber(C.net_sock_recvfd(fd, buf, size, flags, passfd_box)))
+    if type(str) ~= 'string' then return str end
+    return passfd_box[0], str
+end
+
+local cred_t = ffi.typeof('net_cred_t')
+function M.sock_peercred(fd)
+    local cred = cred_t()
+    local rc = C.net_sock_peercred(fd, cred)
+    if rc < 0 then return rc end
+    return tonumber(cred.pid), tonumber(cred.uid), tonumber(cred.gid)
+end
+
+function M.sock_sendfile(fd, filefd, offset, count)
+    return tonumber(C.net_sock_sendfile(fd, filefd, offset, count))
+end
+function M.sock_sendfilepath(fd, path, offset, count)
+    return tonumber(C.net_sock_sendfilepath(fd, path, offset, count))
+end
+
+-- Batches: one array of records and one area of max * size bytes, kept
+-- between calls up to RECV_KEEP_MAX bytes (a larger area is a one-off).
+local msg_array_t = ffi.typeof('net_msg_t[?]')
+local void_p = ffi.typeof('void *')
+local batch_msgs, batch_room = msg_array_t(32), 32
+local batch_buf, batch_size = nil, 0
+local function batch_records(n)
+    if n > batch_room then batch_msgs, batch_room = msg_array_t(n), n end
+    return batch_msgs
+end
+
+-- A list of {str, addr, full} (full as in sock_recvdgram), or a code.
+function M.sock_recvmany(fd, max, size, flags)
+    local total = max * size
+    local area = batch_buf
+    if total > batch_size then
+        area = buffer_t(total)
+        if total <= RECV_KEEP_MAX then batch_buf, batch_size = area, total end
+    end
+    local msgs = batch_records(max)
+    for i = 0, max - 1 do
+        msgs[i].buf, msgs[i].size = area + i * size, size
+    end
+    local n = C.net_sock_recvmany(fd, msgs, max, flags)
+    if n < 0 then return n end
+    local list = {}
+    for i = 0, n - 1 do
+        local m = msgs[i]
+        local addr = addr_t()
+        C_copy(addr, m.addr, ADDR_SIZE)
+        list[i + 1] = {C_string(m.buf, m.len), addr, tonumber(m.full)}
+    end
+    return list
+end
+
+-- The n datagrams datas[i] to addrs[i] (false: the connected peer); how
+-- many were sent, or a code.
+function M.sock_sendmany(fd, datas, addrs, n, flags)
+    local msgs = batch_records(n)
+    for i = 1, n do
+        local m, s, a = msgs[i - 1], datas[i], addrs[i]
+        m.buf, m.len = ffi.cast(void_p, s), #s
+        if a then C_copy(m.addr, a, ADDR_SIZE) else m.addr.family = 0 end
+    end
+    return C.net_sock_sendmany(fd, msgs, n, flags)
+end
+
+
+-- ---- poll sets (net.poll) -----------------------------------------------
+-- poll_wait writes into one result area shared by every set, read with
+-- poll_event(i) (1-based) until the next poll_wait: nothing is allocated per
+-- wait. The area grows to the largest max asked, up to POLL_MAX records (a
+-- wait may always report fewer than are ready; the rest come next time).
+-- net.capi uses the same number.
+local POLL_MAX = 65536
+local poll_events_t = ffi.typeof('net_poll_event_t[?]')
+local poll_room = 64
+local poll_area = poll_events_t(poll_room)
+constants.POLL_ADD, constants.POLL_MOD, constants.POLL_DEL =
+    C.NET_POLL_ADD, C.NET_POLL_MOD, C.NET_POLL_DEL
+
+function M.poll_create(flags) return C.net_poll_create(flags) end
+function M.poll_close(pfd) return C.net_poll_close(pfd) end
+
+-- data: a Lua number, a whole number from 0 to 2^53 (the class's
+-- generation numbers), exact as a double and as a uint64_t.
+function M.poll_ctl(pfd, op, fd, events, data)
+    return C.net_poll_ctl(pfd, op, fd, events, data)
+end
+
+function M.poll_wait(pfd, max, timeout)
+    if max > POLL_MAX then max = POLL_MAX end
+    if max > poll_room then
+        poll_area, poll_room = poll_events_t(max), max
+    end
+    return C.net_poll_wait(pfd, poll_area, max, timeout)
+end
+
+-- fd, events, data of the i-th record of the last poll_wait.
+function M.poll_event(i)
+    local e = poll_area[i - 1]
+    return e.fd, e.events, tonumber(e.data)
 end
 
 return M

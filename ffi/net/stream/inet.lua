@@ -25,10 +25,11 @@ local function reuse_options(opts)
 end
 
 local SERVER_SCHEMA = {
-    host = 'string', port = args.PORT, nonblock = 'boolean',
+    host = args.HOST, port = args.PORT, nonblock = 'boolean',
     reuseaddr = 'boolean', reuseport = 'boolean',
 }
-local CLIENT_SCHEMA = {host = 'string', port = args.PORT, nonblock = 'boolean'}
+local CLIENT_SCHEMA = {host = args.HOST, port = args.PORT, nonblock = 'boolean',
+                       timeout = args.SECONDS}
 
 -- server.new{host, port, nonblock, reuseaddr, reuseport}: bound to the
 -- first passive address that binds (no host: any address; no port: any free
@@ -50,7 +51,7 @@ function inet.client.new(opts)
     opts = args.options('new', opts, CLIENT_SCHEMA)
     local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0}, SOCK_STREAM)
     if not ais then return nil, err end
-    return make.connect_new(inet.Client, ais, opts.nonblock)
+    return make.connect_new(inet.Client, ais, opts.nonblock, opts.timeout)
 end
 
 return inet

@@ -23,7 +23,11 @@ local Socket = class('net.stream.Socket', Base)
 stream.Socket = Socket
 define_options(Socket, 'stream')
 io_methods.define(Socket, result.STREAM)
-require('net.util.msg').stream(Socket) -- sendfile
+-- sendfile; and the unix socket calls (sendfd, recvfd, peercred) here too,
+-- so that pairs, accepted connections and wrapped fds have them: on a stream
+-- socket of another family they fail with the kernel's error.
+require('net.util.msg').stream(Socket)
+require('net.util.msg').unix(Socket)
 socket.register(K.SOCK_STREAM, Socket)
 
 local Server = class('net.stream.Server', Socket)

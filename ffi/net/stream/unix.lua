@@ -18,7 +18,8 @@ unix.Client.connect = make.reconnect
 local PATH_REQUIRED = "option 'path' is required"
 local SERVER_SCHEMA = {path = 'string', nonblock = 'boolean'}
 -- host= is accepted for path= (the seed's examples spell it so).
-local CLIENT_SCHEMA = {path = 'string', host = 'string', nonblock = 'boolean'}
+local CLIENT_SCHEMA = {path = 'string', host = 'string', nonblock = 'boolean',
+                       timeout = args.SECONDS}
 
 -- server.new{path, nonblock}: bound to path, not listening yet.
 unix.server = {}
@@ -41,7 +42,7 @@ function unix.client.new(opts)
     if path == nil then args.error('new', 1, PATH_REQUIRED) end
     local ais, err = make.resolve_unix(path, SOCK_STREAM)
     if not ais then return nil, err end
-    return make.connect_new(unix.Client, ais, opts.nonblock)
+    return make.connect_new(unix.Client, ais, opts.nonblock, opts.timeout)
 end
 
 return unix

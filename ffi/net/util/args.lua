@@ -5,7 +5,7 @@
 -- Every check raises at the level of the caller of the public function, so
 -- the error position names the user's line: call the checks directly from
 -- the public function; a helper it calls uses error() with its depth.
-local type, error, pairs, tostring = type, error, pairs, tostring
+local type, error, pairs, tostring, tonumber = type, error, pairs, tostring, tonumber
 
 local M = {}
 
@@ -81,10 +81,37 @@ function M.options(fname, opts, schema, optional_table)
     return opts
 end
 
+-- A host or a service goes to the resolver as a C string, where a NUL byte
+-- would end it early ("127.0.0.1\0.example.com" would be 127.0.0.1): no
+-- name has one, so a string with one is refused like a port out of range,
+-- before anything is resolved.
+local function has_nul(str)
+    return str:find('\0', 1, true) ~= nil
+end
+
+-- The spec of a host option: a name or an address literal.
+M.HOST = {'string', check = function(host)
+    if has_nul(host) then return "option 'host' must not contain a NUL byte" end
+end}
+
 -- The spec of a port option: a number from 0 to 65535, or a service name.
+-- A string of digits is a number to the resolver, which would keep only its
+-- low 16 bits ('65537' is port 1): it is held to the same range.
+local PORT_RANGE = "option 'port' must be an integer from 0 to 65535"
 M.PORT = {'number', 'string', check = function(port)
-    if type(port) == 'number' and not (port % 1 == 0 and port >= 0 and port <= 65535) then
-        return "option 'port' must be an integer from 0 to 65535"
+    if type(port) == 'number' then
+        if not (port % 1 == 0 and port >= 0 and port <= 65535) then return PORT_RANGE end
+    elseif has_nul(port) then
+        return "option 'port' must not contain a NUL byte"
+    elseif port:find('^%d+$') and tonumber(port) > 65535 then
+        return PORT_RANGE
+    end
+end}
+
+-- The spec of a duration option (timeout =): a number of seconds, 0 or more.
+M.SECONDS = {'number', check = function(sec)
+    if not (sec >= 0 and sec < math.huge) then
+        return "option 'timeout' must be a number of seconds, 0 or more"
     end
 end}
 

@@ -1,14 +1,28 @@
 -- The C fast paths of net.capi (core.fast_method, src/lua/methods.c), where
--- they pay and can wait: on PUC Lua 5.2-5.4, where a method written in Lua
--- costs more than the system call it makes. Under LuaJIT (NET_BACKEND=capi)
--- the Lua methods compile into the trace and cost less than a C function
--- called through the classic API (bench/RESULTS.md); on Lua 5.1 a C function
--- cannot let a waiter yield (net.loop, net.waiters.coroutine). There the Lua
--- method stays.
+-- they pay: on PUC Lua, where a method written in Lua costs more than the
+-- system call it makes. Under LuaJIT (NET_BACKEND=capi) the Lua methods
+-- compile into the trace and cost less than a C function called through the
+-- classic API (bench/RESULTS.md), so there the Lua method stays.
 local core = require('net.core')
 
-local setmetatable = setmetatable
-local fast_method = type(jit) ~= 'table' and _VERSION ~= 'Lua 5.1' and core.fast_method
+local setmetatable, running = setmetatable, coroutine.running
+local fast_method = type(jit) ~= 'table' and core.fast_method
+
+-- Lua 5.1 cannot yield across a C function, and a waiter may yield (net.loop,
+-- net.waiters.coroutine): there the C function runs on the main thread only,
+-- where nothing can yield, and a coroutine calls the Lua method. (5.2+ gives
+-- the C functions continuations: src/lua/methods.c.) Behind that wrapper an
+-- argument error names the caller one level further up (where = 2); in a
+-- coroutine, 5.1's tail call to the Lua method leaves it no position at all.
+local YIELD_ACROSS_C = _VERSION ~= 'Lua 5.1'
+local WHERE = YIELD_ACROSS_C and 1 or 2
+
+local function main_thread_only(c_fn, method)
+    return function(self, ...)
+        if running() then return method(self, ...) end
+        return c_fn(self, ...)
+    end
+end
 
 -- fast C function -> the Lua method it stands for (weak: classes may go).
 local lua_methods = setmetatable({}, {__mode = 'k'})
@@ -20,13 +34,14 @@ local M = {}
 -- outcome but the plain success; the C function calls it for those too.
 -- extra: recv's default size.
 function M.method(name, method, other, extra)
-    local fn = fast_method and fast_method(name, method, other, extra)
+    local fn = fast_method and fast_method(name, method, other, extra or 0, WHERE)
     if not fn then return method end
+    if not YIELD_ACROSS_C then fn = main_thread_only(fn, method) end
     lua_methods[fn] = method
     return fn
 end
 
--- The Lua method a fast C function stands for; fn itself for any other.
+-- The Lua method a fast function stands for; fn itself for any other.
 function M.lua_method(fn)
     return lua_methods[fn] or fn
 end

@@ -16,6 +16,7 @@ local EINVAL_MSG = result.EINVAL
 local ENOBUFS_MSG = core.strerror(-core.constants.ENOBUFS)
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
+local sock_sendv = core.sock_sendv
 
 local EAGAIN = -core.constants.EAGAIN
 local DEFAULT_RECV_SIZE = 8192
@@ -33,6 +34,43 @@ local function whole_in(fname, n, v, lo, hi)
         argerror(fname, n, NOT_INTEGER, 1)
     end
     if v >= lo and v <= hi then return v end
+end
+
+-- The total length of a list of strings (a gather write), or raises naming
+-- the first piece that is not a string.
+local function list_length(list)
+    local len = 0
+    for i = 1, #list do
+        local piece = list[i]
+        if type(piece) ~= 'string' then
+            argerror('send', 1, ('list of strings expected, got %s at [%d]'):format(type(piece), i), 1)
+        end
+        len = len + #piece
+    end
+    return len
+end
+
+-- The pieces of list from byte from+1 on (a new list): what a gather write
+-- that went out in part has left to send.
+local function list_rest(list, from)
+    local rest, skipped = {}, 0
+    for i = 1, #list do
+        local piece = list[i]
+        if skipped + #piece > from then
+            rest[#rest + 1] = skipped >= from and piece or piece:sub(from - skipped + 1)
+        end
+        skipped = skipped + #piece
+    end
+    return rest
+end
+
+-- The length of data: a string, a net.buffer or a list of strings.
+local function length_of(data)
+    if type(data) == 'string' then return #data end
+    if getmetatable(data) == Buffer then return data._len end
+    local len = 0
+    for i = 1, #data do len = len + #data[i] end
+    return len
 end
 
 -- Defines cls.recv, cls.recvinto and cls.send with the result rules of
@@ -79,12 +117,14 @@ function M.define(cls, rules)
         return appended(n)
     end
 
-    -- Sends the bytes from+1 .. len of data (a string or a buffer).
+    -- Sends the bytes from+1 .. len of data (a string, a buffer or a list).
     local function send_rest(fd, data, from, len, flags)
         if type(data) == 'string' then
             return sock_send(fd, data, flags, from + 1, len)
+        elseif getmetatable(data) == Buffer then
+            return sock_sendfrom(fd, data._mem, from, len - from, flags)
         end
-        return sock_sendfrom(fd, data._mem, from, len - from, flags)
+        return sock_sendv(fd, list_rest(data, from), flags)
     end
 
     -- n: a count below #data, or a code, from send(self, data, flags). With
@@ -92,7 +132,7 @@ function M.define(cls, rules)
     -- what went out is reported with again = true when the deadline passes.
     local function send_other(self, n, data, flags)
         flags = flags or 0
-        local len = type(data) == 'string' and #data or data._len
+        local len = length_of(data)
         if (n >= 0 or AGAIN[n]) and wait.waiter_for(self) then
             local done = n > 0 and n or 0
             local deadline = wait.deadline_of(self) -- one for the whole string
@@ -162,15 +202,20 @@ function M.define(cls, rules)
     end
 
     -- len | len, nil, true (partial or try again) | what rules.sent says.
-    -- data is a string, or a net.buffer whose whole content is sent and
-    -- stays in the buffer (the caller consumes what went out).
+    -- data is a string; a net.buffer whose whole content is sent and stays
+    -- in the buffer (the caller consumes what went out); or a list of
+    -- strings, sent in one gather write (no concatenation).
     function cls:send(data, flags)
-        local buf
+        local buf, list
         if type(data) ~= 'string' then
-            if getmetatable(data) ~= Buffer then
-                argerror('send', 1, 'string or net.buffer expected, got ' .. type(data))
+            if getmetatable(data) == Buffer then
+                buf = data
+            elseif type(data) == 'table' and getmetatable(data) == nil then
+                list = data
+            else
+                argerror('send', 1, 'string, list of strings or net.buffer expected, got '
+                         .. type(data))
             end
-            buf = data
         end
         if flags == nil then
             flags = 0
@@ -182,6 +227,9 @@ function M.define(cls, rules)
         if buf then
             len = buf._len
             n = sock_sendfrom(self[1], buf._mem, 0, len, flags)
+        elseif list then
+            len = list_length(list)
+            n = sock_sendv(self[1], list, flags)
         else
             len = #data
             n = sock_send(self[1], data, flags)

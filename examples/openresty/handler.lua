@@ -1,0 +1,67 @@
+-- The Lua side of examples/openresty/nginx.conf: a unix-socket backend run
+-- by a timer of the worker, and the /echo handler that asks it. Both are
+-- written with lua-net's ordinary blocking-style calls: inside nginx every
+-- socket is non-blocking underneath and waits through net.openresty, so
+-- each call yields to nginx instead of blocking the worker.
+local unix = require('net.stream.unix')
+
+local M = {}
+
+-- One line "TEXT\n" in, "backend says: TEXT\n" out, then close.
+local function serve(conn)
+    local line = ''
+    while not line:find('\n', 1, true) do
+        local data = conn:recv()
+        if not data then return conn:close() end
+        line = line .. data
+    end
+    conn:send('backend says: ' .. line:match('^(.-)\n') .. '\n')
+    conn:close()
+end
+
+local function accept_loop(premature, server)
+    if premature then return server:close() end
+    while true do
+        local conn, err = server:accept() -- waits without blocking the worker
+        if not conn then
+            ngx.log(ngx.INFO, 'backend stops: ', tostring(err)) -- the worker is exiting
+            break
+        end
+        ngx.thread.spawn(serve, conn)
+    end
+    server:close()
+end
+
+-- init_worker_by_lua: listen on path and serve from a timer (the accept
+-- loop must run where it may wait, and init_worker may not).
+function M.start_backend(path)
+    os.remove(path)
+    local server = assert(unix.server.new { path = path })
+    assert(server:listen() == nil)
+    assert(ngx.timer.at(0, accept_loop, server))
+end
+
+-- GET /echo?text=TEXT: the backend's answer, or 502 and why.
+function M.echo(path)
+    local c, err = unix.client.new { path = path, timeout = 5 }
+    if not c then
+        ngx.status = 502
+        return ngx.say('backend unreachable: ', err)
+    end
+    c:send((ngx.var.arg_text and ngx.unescape_uri(ngx.var.arg_text) or '') .. '\n')
+    local reply, line = ''
+    repeat
+        local data, rerr, timed_out = c:recv()
+        if not data then
+            c:close()
+            ngx.status = 502
+            return ngx.say('backend failed: ', rerr or (timed_out and 'timeout') or 'closed')
+        end
+        reply = reply .. data
+        line = reply:match('^(.-)\n')
+    until line
+    c:close()
+    ngx.say(line)
+end
+
+return M

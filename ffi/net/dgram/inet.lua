@@ -1,0 +1,42 @@
+-- net.dgram.inet: UDP sockets over IPv4 and IPv6.
+local dgram = require('net.dgram')
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local make = require('net.util.make')
+
+local SOCK_DGRAM = core.constants.SOCK_DGRAM
+
+local inet = {}
+
+inet.Socket = class('net.dgram.inet.Socket', dgram.Socket)
+
+-- Sets the requested reuse options on a new fd before bind: 0 or a code.
+-- (The same as net.stream.inet's servers.)
+local function reuse_options(opts)
+    if not (opts.reuseaddr or opts.reuseport) then return nil end
+    return function(fd)
+        local rc = 0
+        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
+        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
+        return rc
+    end
+end
+
+local SCHEMA = {
+    host = args.HOST, port = args.PORT, nonblock = 'boolean',
+    reuseaddr = 'boolean', reuseport = 'boolean',
+}
+
+-- new{host, port, nonblock, reuseaddr, reuseport}: bound to the first
+-- passive address of host:port that binds (no host: any address; no port:
+-- a free one).
+function inet.new(opts)
+    opts = args.options('new', opts, SCHEMA, true)
+    local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
+                                       SOCK_DGRAM)
+    if not ais then return nil, err end
+    return make.bind_first(inet.Socket, ais, opts.nonblock, reuse_options(opts))
+end
+
+return inet

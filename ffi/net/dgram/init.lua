@@ -1,0 +1,323 @@
+-- net.dgram: datagram sockets (net.dgram.Socket), connected pairs, and the
+-- resolvers for inet and unix datagram addresses. A datagram is a message:
+-- 0 bytes is an empty datagram (""), never an end (net.Socket's MESSAGE
+-- rules), and a datagram is never cut silently: recv and recvfrom take the
+-- whole of any datagram up to 65,536 bytes when no size is given, and report
+-- the datagram's full length whenever it did not fit (the "cut" result).
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local result = require('net.util.result')
+local socket = require('net.util.socket')
+local make = require('net.util.make')
+local wait = require('net.util.wait')
+local addrinfo = require('net.addrinfo')
+local Base = require('net.socket')
+
+local type, getmetatable, pairs = type, getmetatable, pairs
+local K = core.constants
+local AddrInfo = addrinfo.AddrInfo
+local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
+local received, sent = result.MESSAGE.received, result.MESSAGE.sent
+local argerror = args.error
+local INT_MAX, NOT_INTEGER, EINVAL_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL
+local sock_recvdgram, sock_sendto = core.sock_recvdgram, core.sock_sendto
+local SOCK_DGRAM = K.SOCK_DGRAM
+
+-- The room a receive without a size gives: every UDP datagram (65,507 bytes
+-- of payload at most) fits whole. A larger unix datagram is reported cut.
+local DGRAM_ROOM = 65536
+
+local dgram = {DGRAM_ROOM = DGRAM_ROOM}
+
+local Socket = class('net.dgram.Socket', Base)
+dgram.Socket = Socket
+socket.register(SOCK_DGRAM, Socket)
+
+-- A whole number argument n of fname within lo..hi: raises for another type
+-- or a fraction, nil when outside. depth: helper frames between the method
+-- and this (default 0).
+local function whole_in(fname, n, v, lo, hi, depth)
+    depth = (depth or 0) + 1
+    if type(v) ~= 'number' then
+        argerror(fname, n, 'number expected, got ' .. type(v), depth)
+    elseif v % 1 ~= 0 then
+        argerror(fname, n, NOT_INTEGER, depth)
+    end
+    if v >= lo and v <= hi then return v end
+end
+
+local function check_ai(fname, n, ai)
+    if getmetatable(ai) ~= AddrInfo then
+        argerror(fname, n, 'net.addrinfo expected, got ' .. type(ai), 1)
+    end
+end
+
+-- The sender of a datagram as a net.addrinfo (an unnamed unix sender is a
+-- unix address with path "": libnet gives it so).
+local function sender(addr)
+    return addrinfo.new(core.addr_family(addr), SOCK_DGRAM, 0, addr)
+end
+
+-- The address and full length of the last attempt of a retried receive
+-- (retry passes on one result only; nothing runs between the last attempt
+-- and the read of these).
+local last_addr, last_full
+local function recvdgram_attempt(fd, size, flags)
+    local str, addr, full = sock_recvdgram(fd, size, flags)
+    last_addr, last_full = addr, full
+    return str
+end
+
+-- size, flags of recv/recvfrom (defaults: DGRAM_ROOM, 0), or nil when out of
+-- range.
+local function recv_args(fname, size, flags)
+    if size == nil then
+        size = DGRAM_ROOM
+    else
+        size = whole_in(fname, 1, size, 1, INT_MAX, 1)
+        if not size then return nil end
+    end
+    if flags == nil then return size, 0 end
+    flags = whole_in(fname, 2, flags, 0, INT_MAX, 1)
+    if flags and flags % (2 * K.MSG_TRUNC) >= K.MSG_TRUNC then
+        flags = nil -- MSG_TRUNC is the method's own business: the cut result
+    end
+    return size, flags
+end
+
+-- One datagram: str, addr, full | nil, err, again (the MESSAGE rules; with
+-- a deadline or a waiter, waited for).
+local function receive(self, size, flags)
+    local str, addr, full = sock_recvdgram(self[1], size, flags)
+    if type(str) == 'string' then return str, addr, full end
+    local err, timed_out
+    str, err, timed_out = retry(self, 'r', str, recvdgram_attempt, size, flags)
+    if str == nil then return nil, err, timed_out end
+    if type(str) ~= 'string' then return received(str) end
+    return str, last_addr, last_full
+end
+
+-- str, nil, nil, ai, cut | nil, nil, true (try again, or the deadline
+-- passed) | nil, err. ai is the sender (a net.addrinfo); cut is nil when
+-- the whole datagram is in str, else the datagram's full length in bytes
+-- (#str < cut: the rest is lost, as the kernel drops it).
+function Socket:recvfrom(size, flags)
+    size, flags = recv_args('recvfrom', size, flags)
+    if not flags then return nil, EINVAL_MSG end
+    local str, addr, full = receive(self, size, flags)
+    if not str then return nil, addr, full end
+    return str, nil, nil, sender(addr), full > #str and full or nil
+end
+
+-- recv([size[, flags]]): str, nil, nil, cut | nil, nil, true | nil, err; on
+-- a connected socket (or any: the sender is not reported). cut as in
+-- recvfrom.
+function Socket:recv(size, flags)
+    size, flags = recv_args('recv', size, flags)
+    if not flags then return nil, EINVAL_MSG end
+    local str, addr, full = receive(self, size, flags)
+    if not str then return nil, addr, full end
+    return str, nil, nil, full > #str and full or nil
+end
+
+-- len | 0, nil, true (try again, or the deadline passed) | nil, err. One
+-- datagram of the bytes of str to ai (a net.addrinfo).
+function Socket:sendto(str, ai, flags)
+    if type(str) ~= 'string' then
+        argerror('sendto', 1, 'string expected, got ' .. type(str))
+    end
+    check_ai('sendto', 2, ai)
+    if flags == nil then
+        flags = 0
+    else
+        flags = whole_in('sendto', 3, flags, 0, INT_MAX)
+        if not flags then return nil, EINVAL_MSG end
+    end
+    local len, addr = #str, ai._addr
+    local n = sock_sendto(self[1], str, flags, addr)
+    if n == len then return n end
+    if AGAIN[n] then
+        local err, timed_out
+        n, err, timed_out = retry(self, 'w', n, sock_sendto, str, flags, addr)
+        if n == nil then
+            if timed_out then return 0, nil, true end
+            return nil, err
+        end
+    end
+    return sent(n, len)
+end
+
+-- connect(ai): ai becomes the default peer (send, recv; datagrams from
+-- others are dropped). connect(): dissolves it. err | nil.
+function Socket:connect(ai)
+    if ai == nil then return acted(core.sock_disconnect(self[1])) end
+    check_ai('connect', 1, ai)
+    return acted(core.sock_connect(self[1], ai._addr))
+end
+
+-- bind(ai): names an unbound socket. err | nil.
+function Socket:bind(ai)
+    check_ai('bind', 1, ai)
+    return acted(core.sock_bind(self[1], ai._addr))
+end
+
+-- ---- multicast (inet and inet6; the level follows the socket's family) ----
+
+-- mcastloop([bool]): whether the socket's own multicast comes back to it.
+function Socket:mcastloop(on)
+    local rc
+    if on == nil then
+        rc = core.sock_mcastloop(self[1], -1)
+    elseif type(on) ~= 'boolean' then
+        argerror('mcastloop', 1, 'boolean expected, got ' .. type(on))
+    else
+        rc = core.sock_mcastloop(self[1], on and 1 or 0)
+    end
+    if rc < 0 then return fail(rc) end
+    return rc == 1
+end
+
+-- mcastttl([n]): the TTL (IPv6: hop limit) of outgoing multicast, 0..255.
+function Socket:mcastttl(n)
+    if n == nil then
+        n = -1
+    else
+        n = whole_in('mcastttl', 1, n, 0, 255)
+        if not n then return nil, EINVAL_MSG end
+    end
+    local rc = core.sock_mcastttl(self[1], n)
+    if rc < 0 then return fail(rc) end
+    return rc
+end
+
+-- A string argument that C reads up to a NUL: one with a NUL inside would
+-- be read as another value.
+local function text(fname, n, v, optional)
+    if v == nil and optional then return true end
+    if type(v) ~= 'string' then
+        argerror(fname, n, 'string expected, got ' .. type(v), 1)
+    end
+    return not v:find('\0', 1, true)
+end
+
+-- mcastif([ifname]): the interface multicast goes out of, by name ("": the
+-- routing table chooses). Returns the name in effect afterwards.
+function Socket:mcastif(ifname)
+    if not text('mcastif', 1, ifname, true) then return nil, EINVAL_MSG end
+    local name = core.sock_mcastif(self[1], ifname)
+    if type(name) == 'number' then return fail(name) end
+    return name
+end
+
+-- Group membership, each err | nil: mcastjoin(group[, ifname]),
+-- mcastleave(group[, ifname]) and the source-specific
+-- mcastjoinsrc/mcastleavesrc/mcastblocksrc/mcastunblocksrc(group, source
+-- [, ifname]). group and source are address literals of the socket's
+-- family; without ifname the routing table chooses the interface.
+local GROUP_OPS = {
+    mcastjoin = K.MCAST_JOIN, mcastleave = K.MCAST_LEAVE,
+    mcastjoinsrc = K.MCAST_JOINSRC, mcastleavesrc = K.MCAST_LEAVESRC,
+    mcastblocksrc = K.MCAST_BLOCKSRC, mcastunblocksrc = K.MCAST_UNBLOCKSRC,
+}
+for name, op in pairs(GROUP_OPS) do
+    local with_source = op ~= K.MCAST_JOIN and op ~= K.MCAST_LEAVE
+    Socket[name] = function(self, group, a, b)
+        local source, ifname = nil, a
+        if with_source then source, ifname = a, b end
+        local ok = text(name, 1, group)
+        ok = (not with_source or text(name, 2, source)) and ok
+        ok = text(name, with_source and 3 or 2, ifname, true) and ok
+        if not ok then return EINVAL_MSG end
+        return acted(core.sock_mcastgroup(self[1], op, group, source, ifname))
+    end
+end
+
+-- ---- batches ------------------------------------------------------------------
+
+-- At most this many datagrams per call (recvmmsg/sendmmsg take them in
+-- system calls of 64 each).
+local BATCH_MAX = 1024
+dgram.BATCH_MAX = BATCH_MAX
+
+local function batch_list(list)
+    for i = 1, #list do
+        local m = list[i]
+        local full = m[3]
+        m[2] = sender(m[2])
+        m[3] = full > #m[1] and full or nil
+    end
+    return list
+end
+
+-- recvmany(max[, size]): list | nil, nil, true (nothing waiting, or the
+-- deadline passed) | nil, err. Up to max (1..1024) datagrams already queued,
+-- waiting (as the socket does) for the first only, in one recvmmsg call
+-- where the platform has it. Each entry is {data, ai, cut}: the bytes, the
+-- sender (net.addrinfo), and nil or the full length of a datagram that did
+-- not fit in size bytes (default 65,536).
+function Socket:recvmany(max, size)
+    max = whole_in('recvmany', 1, max, 1, BATCH_MAX)
+    if size == nil then
+        size = DGRAM_ROOM
+    else
+        size = whole_in('recvmany', 2, size, 1, 16 * 1024 * 1024)
+    end
+    if not (max and size) then return nil, EINVAL_MSG end
+    local list = core.sock_recvmany(self[1], max, size, 0)
+    if type(list) == 'table' then return batch_list(list) end
+    local err, timed_out
+    list, err, timed_out = retry(self, 'r', list, core.sock_recvmany, max, size, 0)
+    if list == nil then return nil, err, timed_out end
+    if type(list) ~= 'table' then return received(list) end
+    return batch_list(list)
+end
+
+-- sendmany(list): n | n, nil, true (fewer went, or try again) | nil, err.
+-- Each entry is a string (to the connected peer) or {data, ai}; at most
+-- 1,024, in one sendmmsg call where the platform has it.
+function Socket:sendmany(list)
+    if type(list) ~= 'table' then
+        argerror('sendmany', 1, 'table expected, got ' .. type(list))
+    end
+    local n = #list
+    if n > BATCH_MAX then return nil, EINVAL_MSG end
+    local datas, addrs = {}, {}
+    for i = 1, n do
+        local m = list[i]
+        if type(m) == 'string' then
+            datas[i], addrs[i] = m, false
+        elseif type(m) == 'table' and type(m[1]) == 'string'
+            and getmetatable(m[2]) == AddrInfo then
+            datas[i], addrs[i] = m[1], m[2]._addr
+        else
+            argerror('sendmany', 1, 'entry ' .. i .. ' is not a string or {string, net.addrinfo}')
+        end
+    end
+    if n == 0 then return 0 end
+    local done = core.sock_sendmany(self[1], datas, addrs, n, 0)
+    if done == n then return n end
+    if AGAIN[done] then
+        local err, timed_out
+        done, err, timed_out = retry(self, 'w', done, core.sock_sendmany, datas, addrs, n, 0)
+        if done == nil then
+            if timed_out then return 0, nil, true end
+            return nil, err
+        end
+    end
+    return sent(done, n)
+end
+
+-- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected unix datagram
+-- sockets (net.dgram.unix.Socket).
+function dgram.pair(opts)
+    opts = args.options('pair', opts, {nonblock = 'boolean'}, true)
+    -- a pair is always unix: its class has the unix methods (sendfd, ...);
+    -- required here, as net.dgram.unix requires this module first
+    return make.pair(require('net.dgram.unix').Socket, SOCK_DGRAM, opts.nonblock)
+end
+
+dgram.getaddrinfoin = make.getaddrinfoin(SOCK_DGRAM)
+dgram.getaddrinfoun = make.getaddrinfoun(SOCK_DGRAM)
+
+return dgram

@@ -1,0 +1,437 @@
+-- net.openresty: how lua-net waits inside nginx (ngx_lua / OpenResty),
+-- where a blocked call would freeze the whole worker and every request on it.
+-- `require('net')` loads this module by itself when it finds `ngx.get_phase`;
+-- loading it installs its waiter as the default of net.util.wait, with every
+-- socket made from then on non-blocking underneath (a socket its user asked
+-- to be blocking waits through this waiter). doc/openresty.md is the guide;
+-- ../shared/notes/openresty.md holds the measurements behind each choice.
+--
+-- The waiter picks by ngx.get_phase(), before anything else: in ngx_lua,
+-- coroutine.yield in a handler's entry thread returns at once, so generic
+-- coroutine logic would spin.
+--  * yieldable phases (YIELDABLE below), with a thread pool configured: the
+--    fd goes into one epoll set per worker (made lazily, after fork) and the
+--    caller sleeps on an ngx.semaphore; one ngx.timer loop keeps one
+--    ngx.run_worker_thread call blocked in epoll_wait (at most
+--    poll_interval seconds) and posts the semaphores of the ready fds;
+--  * yieldable phases without a pool, or once a pool call failed: poll(fd, 0)
+--    and ngx.sleep with a backoff of 1, 2, 4, 8, 16 ms (never ngx.sleep(0),
+--    which stock nginx warns about and which would spin);
+--  * every other phase (init, init_worker, set, filters, log, balancer ...):
+--    a blocking poll bounded by min(deadline, block_cap); the cap reached
+--    reads as the deadline passed.
+local core = require('net.core')
+local wait = require('net.util.wait')
+local socket = require('net.util.socket')
+local result = require('net.util.result')
+local args = require('net.util.args')
+
+local ngx = ngx -- luacheck: ignore 113 (the global of ngx_lua)
+if type(ngx) ~= 'table' or type(ngx.get_phase) ~= 'function' then
+    error('net.openresty runs only inside nginx with the Lua module (no ngx.get_phase)', 2)
+end
+
+local type, pairs, tostring, min, max = type, pairs, tostring, math.min, math.max
+local get_phase, ngx_sleep, ngx_log = ngx.get_phase, ngx.sleep, ngx.log
+local now, poll_fd, poll_ctl, strerror = core.now, core.poll_fd, core.poll_ctl, core.strerror
+local K = core.constants
+local POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP = K.POLLIN, K.POLLOUT, K.POLLPRI, K.POLLERR, K.POLLHUP
+local POLL_ADD, POLL_MOD, POLL_DEL = K.POLL_ADD, K.POLL_MOD, K.POLL_DEL
+local EVENTS = {r = POLLIN, w = POLLOUT}
+local AGAIN = result.AGAIN
+
+local M = {}
+
+-- The phases whose code may yield (ngx.sleep, ngx.semaphore,
+-- ngx.run_worker_thread): NGX_HTTP_LUA_CONTEXT_YIELDABLE of ngx_lua
+-- (src/ngx_http_lua_util.h), 0.10.23 and later releases together.
+M.YIELDABLE = {
+    rewrite = true, server_rewrite = true, access = true, precontent = true,
+    content = true, timer = true, ssl_cert = true, ssl_session_fetch = true,
+    ssl_client_hello = true, proxy_ssl_cert = true, proxy_ssl_verify = true,
+}
+local YIELDABLE = M.YIELDABLE
+
+local EXITING = 'nginx worker is exiting'
+
+-- configure{}'s settings; the thread pool may also come from the
+-- environment (nginx.conf: `env NET_OPENRESTY_THREAD_POOL=name;`).
+local settings = {
+    thread_pool = os.getenv('NET_OPENRESTY_THREAD_POOL'),
+    block_cap = 1,          -- seconds a non-yieldable phase may block per wait
+    poll_interval = 0.2,    -- seconds one pool thread call waits at most
+    backoff_max = 0.016,    -- the sleep waiter's longest step, seconds
+}
+if settings.thread_pool == '' then settings.thread_pool = nil end
+local BACKOFF_MIN = 0.001
+local SEMA_CHUNK = 3600 -- seconds: ngx.semaphore takes an int of milliseconds
+local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
+
+-- Counters for stats(): which way the waits went.
+local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0}
+
+local pool_error -- the message of the pool call that failed; then sleep waits
+
+-- ---- configuration -------------------------------------------------------------
+local positive = function(name)
+    return {'number', check = function(v)
+        if not (v > 0 and v < math.huge) then
+            return ("option '%s' must be a number of seconds above 0"):format(name)
+        end
+    end}
+end
+local SCHEMA = {
+    thread_pool = {'string', 'boolean', check = function(v)
+        if v == true or v == '' then return "option 'thread_pool' must be a pool's name or false" end
+    end},
+    block_cap = positive('block_cap'),
+    poll_interval = positive('poll_interval'),
+    backoff_max = {'number', check = function(v)
+        if not (v >= BACKOFF_MIN and v < math.huge) then
+            return "option 'backoff_max' must be a number of seconds, 0.001 or more"
+        end
+    end},
+}
+
+-- configure{thread_pool = name | false, block_cap =, poll_interval =,
+-- backoff_max =}: changes the given settings (the rest stay). A bad option
+-- raises and changes nothing. Returns true.
+function M.configure(opts)
+    args.options('configure', opts, SCHEMA)
+    for key, value in pairs(opts) do
+        if key == 'thread_pool' then
+            settings.thread_pool = value or nil
+            pool_error = nil -- a new pool gets its chance
+        else
+            settings[key] = value
+        end
+    end
+    return true
+end
+
+-- A copy of the settings in effect, and why the pool is not used (nil when
+-- it is, or none is configured).
+function M.settings()
+    local out = {}
+    for k, v in pairs(settings) do out[k] = v end
+    out.pool_error = pool_error
+    return out
+end
+
+-- A copy of the counters: waits done by each waiter (pool, sleep, block),
+-- thread-pool calls made by the poller (thread_calls) and names resolved in
+-- the pool (resolved_in_pool).
+function M.stats()
+    local out = {}
+    for k, v in pairs(counts) do out[k] = v end
+    return out
+end
+
+-- ---- non-yieldable phases: a bounded blocking poll -------------------------------
+local function block_wait(sock, mode, deadline)
+    counts.block = counts.block + 1
+    local limit = settings.block_cap
+    if deadline then limit = min(limit, max(0, deadline - now())) end
+    local rc = poll_fd(sock[1], EVENTS[mode], limit)
+    if rc > 0 then return true end
+    if rc == 0 then return false end -- the deadline, or the cap: both end the call
+    if rc == -K.EBADF then return true end -- closed meanwhile: the retry says so
+    return nil, strerror(rc)
+end
+
+-- ---- yieldable phases without a pool: poll(fd, 0) + ngx.sleep backoff ----------
+local function sleep_wait(sock, mode, deadline)
+    counts.sleep = counts.sleep + 1
+    local events, step = EVENTS[mode], BACKOFF_MIN
+    while true do
+        local rc = poll_fd(sock[1], events, 0)
+        if rc > 0 or rc == -K.EBADF then return true end
+        if rc < 0 and not AGAIN[rc] then return nil, strerror(rc) end
+        if ngx.worker.exiting() then return nil, EXITING end
+        local left = deadline and deadline - now()
+        if left and left <= 0 then return false end
+        ngx_sleep(left and max(BACKOFF_MIN, min(step, left)) or step)
+        step = min(step * 2, settings.backoff_max)
+    end
+end
+
+-- ---- yieldable phases with a pool: the per-worker epoll set --------------------
+-- poller: {pfd, pid, reg = fd -> registration, count = registrations,
+-- running = whether the timer loop runs}. A registration is {sock, gen,
+-- mask, r = {waits}, w = {waits}}; a wait is {sema, done, ready, err}. gen is
+-- the registration's data word in the set: an event whose data is not the
+-- current gen of its fd is old news (the fd was closed, or re-registered,
+-- since) and dropped.
+local poller
+local generation = 0
+local semaphore -- ngx.semaphore, loaded on first use
+
+local function has(bits, bit) return bits % (bit + bit) >= bit end
+
+local function mask_of(reg)
+    return (reg.r[1] and POLLIN or 0) + (reg.w[1] and POLLOUT or 0)
+end
+
+-- Ends each wait of list: done, with ready or err, and wakes it.
+local function finish(list, ready, err)
+    for i = #list, 1, -1 do
+        local w = list[i]
+        list[i] = nil
+        w.done, w.ready, w.err = true, ready, err
+        w.sema:post(1)
+    end
+end
+
+-- Drops reg from the set (kernel included) and the poller's table.
+local function unregister(p, fd, reg)
+    if p.reg[fd] ~= reg then return end
+    p.reg[fd] = nil
+    p.count = p.count - 1
+    poll_ctl(p.pfd, POLL_DEL, fd, 0, 0)
+end
+
+-- The kernel's registration of fd after reg's waits changed: MOD to what is
+-- still asked for, DEL when nothing is. Returns 0 or a code.
+local function update(p, fd, reg)
+    if p.reg[fd] ~= reg then return 0 end -- gone already, or a newer one holds fd
+    local mask = mask_of(reg)
+    if mask == 0 then
+        unregister(p, fd, reg)
+        return 0
+    end
+    if mask == reg.mask then return 0 end
+    reg.mask = mask
+    return poll_ctl(p.pfd, POLL_MOD, fd, mask, reg.gen)
+end
+
+-- Every pending wait ends: with err, or ready (the caller's retry decides),
+-- and the set forgets them all.
+local function end_all(p, ready, err)
+    for fd, reg in pairs(p.reg) do
+        unregister(p, fd, reg)
+        finish(reg.r, ready, err)
+        finish(reg.w, ready, err)
+    end
+end
+
+-- One thread-pool call's records: each current one wakes the waits its
+-- events satisfy (hang-ups and errors wake both directions: the retry
+-- reports them).
+local function dispatch(p, n, list)
+    for i = 0, n - 1 do
+        local fd, bits, data = list[3 * i + 1], list[3 * i + 2], list[3 * i + 3]
+        local reg = p.reg[fd]
+        if reg and reg.gen == data then
+            local trouble = has(bits, POLLERR) or has(bits, POLLHUP)
+            if has(bits, POLLIN) or has(bits, POLLPRI) or trouble then finish(reg.r, true) end
+            if has(bits, POLLOUT) or trouble then finish(reg.w, true) end
+            update(p, fd, reg) -- level-triggered: a woken direction leaves the set now
+        end
+    end
+end
+
+-- The timer loop: one ngx.run_worker_thread call at a time, for as long as
+-- anything waits. It stops when nothing does, when the worker is exiting
+-- (the waits fail) and when a call fails (the waits go on by sleeping).
+local function poll_loop(premature, p)
+    while true do
+        if premature or ngx.worker.exiting() then
+            end_all(p, nil, EXITING)
+            p.running = false
+            return
+        end
+        if p.count == 0 or poller ~= p then
+            p.running = false
+            return
+        end
+        counts.thread_calls = counts.thread_calls + 1
+        local ok, n, list = ngx.run_worker_thread(settings.thread_pool, 'net.openresty.thread',
+                                                  'wait', p.pfd, settings.poll_interval, MAX_EVENTS)
+        if not ok or (n < 0 and not AGAIN[n]) then
+            pool_error = ok and strerror(n) or tostring(n)
+            ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(settings.thread_pool),
+                    '" failed (', pool_error, '); waiting by ngx.sleep from now on')
+            poller = nil
+            end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
+            core.poll_close(p.pfd)
+            p.running = false
+            return
+        end
+        if n > 0 then dispatch(p, n, list) end
+    end
+end
+
+-- The worker's poller, made on first use in the worker itself (an epoll set
+-- made before fork would be shared by every worker); nil, err when none can
+-- be made.
+local function get_poller()
+    local pid = ngx.worker.pid()
+    if poller and poller.pid == pid then return poller end
+    local pfd = core.poll_create(K.CLOEXEC)
+    if pfd < 0 then return nil, strerror(pfd) end
+    semaphore = semaphore or require('ngx.semaphore')
+    poller = {pfd = pfd, pid = pid, reg = {}, count = 0, running = false}
+    return poller
+end
+
+-- Closing a socket takes its fd out of the set while the number is still
+-- its own, and wakes its waits (the retry then reports the closed socket).
+socket.on_close(function(sock)
+    local p = poller
+    local fd = sock[1]
+    local reg = p and fd >= 0 and p.reg[fd]
+    if reg and reg.sock == sock then
+        unregister(p, fd, reg)
+        finish(reg.r, true)
+        finish(reg.w, true)
+    end
+end)
+
+local function remove(list, w)
+    for i = #list, 1, -1 do
+        if list[i] == w then table.remove(list, i) end
+    end
+end
+
+-- true (ready), false (deadline), nil, err; or nil, nil, true: the pool is
+-- not usable, wait some other way.
+local function pool_wait(sock, mode, deadline)
+    local p = get_poller()
+    if not p then return nil, nil, true end
+    local fd = sock[1]
+    if fd < 0 then return true end -- closed: the retry reports it
+    local reg = p.reg[fd]
+    if reg and reg.sock ~= sock then
+        -- the number's old owner was closed without the close hook (the
+        -- collector): its registration is stale
+        unregister(p, fd, reg)
+        finish(reg.r, true)
+        finish(reg.w, true)
+        reg = nil
+    end
+    local w = {sema = semaphore.new(0)}
+    if not reg then
+        generation = generation + 1
+        reg = {sock = sock, gen = generation, mask = EVENTS[mode], r = {}, w = {}}
+        local rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
+        if rc == -K.EEXIST then -- closed without DEL earlier: the number is free
+            poll_ctl(p.pfd, POLL_DEL, fd, 0, 0)
+            rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
+        end
+        if rc < 0 then
+            if rc == -K.EBADF then return true end
+            return nil, strerror(rc)
+        end
+        p.reg[fd] = reg
+        p.count = p.count + 1
+        reg[mode][1] = w
+    else
+        local list = reg[mode]
+        list[#list + 1] = w
+        local rc = update(p, fd, reg)
+        if rc < 0 then
+            remove(list, w)
+            return nil, strerror(rc)
+        end
+    end
+    if not p.running then
+        local ok, err = ngx.timer.at(0, poll_loop, p)
+        if not ok then
+            remove(reg[mode], w)
+            update(p, fd, reg)
+            ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err, '); sleeping instead')
+            return nil, nil, true
+        end
+        p.running = true
+    end
+    counts.pool = counts.pool + 1
+    while not w.done do
+        local chunk = SEMA_CHUNK
+        if deadline then
+            local left = deadline - now()
+            if left <= 0 then break end
+            chunk = min(chunk, left)
+        end
+        local ok, err = w.sema:wait(chunk)
+        if not ok and err ~= 'timeout' then
+            remove(reg[mode], w)
+            update(p, fd, reg)
+            return nil, err
+        end
+    end
+    if not w.done then -- the deadline passed
+        remove(reg[mode], w)
+        update(p, fd, reg)
+        return false
+    end
+    if w.ready == nil and w.err == nil then return nil, nil, true end -- the pool failed
+    return w.ready, w.err
+end
+
+-- ---- the waiter ---------------------------------------------------------------------
+-- fn(sock, mode, deadline) of net.util.wait: true when sock is ready for mode
+-- ('r' or 'w'), false when the deadline (absolute net.now() seconds, or nil)
+-- passed, nil, err when waiting failed.
+function M.waiter(sock, mode, deadline)
+    if not YIELDABLE[get_phase()] then return block_wait(sock, mode, deadline) end
+    if ngx.worker.exiting() then return nil, EXITING end
+    if settings.thread_pool and not pool_error then
+        local ready, err, other = pool_wait(sock, mode, deadline)
+        if not other then return ready, err end
+    end
+    return sleep_wait(sock, mode, deadline)
+end
+
+-- ---- name resolution in the pool ---------------------------------------------------
+-- core.getaddrinfo as loaded; getaddrinfo blocks in libc (DNS), so where
+-- the caller may yield and a pool is configured it runs in a pool thread.
+-- A numeric host is tried first here (it never blocks), and the records the
+-- thread sends back as text are made addresses again the same way.
+local getaddrinfo = core.getaddrinfo
+local NUMERIC = K.AI_NUMERICHOST
+local EAI_NONAME = K.EAI_NONAME
+local NUMERIC_BOTH = K.AI_NUMERICHOST + K.AI_NUMERICSERV
+
+local function in_pool(host, flags)
+    return host ~= nil and not has(flags, NUMERIC) and settings.thread_pool ~= nil
+        and not pool_error and YIELDABLE[get_phase()] and not ngx.worker.exiting()
+end
+
+function M.getaddrinfo(host, service, family, socktype, protocol, flags)
+    if not in_pool(host, flags) then
+        return getaddrinfo(host, service, family, socktype, protocol, flags)
+    end
+    local records = getaddrinfo(host, service, family, socktype, protocol, flags + NUMERIC)
+    if records ~= EAI_NONAME then return records end
+    local ok, code, list = ngx.run_worker_thread(settings.thread_pool, 'net.openresty.thread',
+                                                 'getaddrinfo', host, service, family,
+                                                 socktype, protocol, flags)
+    if not ok then -- no pool after all: resolve here, blocking, as without one
+        return getaddrinfo(host, service, family, socktype, protocol, flags)
+    end
+    if code < 0 then return code end
+    counts.resolved_in_pool = counts.resolved_in_pool + 1
+    local out = {}
+    for i = 1, #list do
+        local r = list[i]
+        local one = getaddrinfo(r.host, tostring(r.port), r.family, r.socktype, r.protocol, NUMERIC_BOTH)
+        if type(one) == 'number' then return one end
+        one[1].canonname = r.canonname
+        out[i] = one[1]
+    end
+    return out
+end
+
+-- Every socket made from now on is non-blocking underneath and waits here;
+-- the primitive table resolves through the pool where it can. Not in the
+-- Lua VM of a thread-pool thread (code run by ngx.run_worker_thread): its
+-- ngx has get_phase (always 'init') but no sleep, timers or workers, and
+-- blocking is what a pool thread is for, so sockets there keep the plain
+-- behaviour.
+M.installed = false
+if M.installed then
+    wait.install(M.waiter, true)
+    core.getaddrinfo = M.getaddrinfo
+end
+
+return M

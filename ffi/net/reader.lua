@@ -1,0 +1,325 @@
+-- net.reader: buffered reading of a stream socket (a line, exactly n bytes,
+-- everything until the end, up to a delimiter), as LuaSocket's receive('*l'),
+-- receive(n) and receive('*a') give it. The socket receives into one
+-- net.buffer (sock:recvinto: the kernel writes into the buffer's memory),
+-- items are found there without a string (buf:find, a memmem) and leave it
+-- as the one string returned: no copy but that one.
+--
+-- Unread bytes: those of the buffer from position _pos on (bytes before
+-- _pos were taken but not moved yet: moving waits until room is needed), and
+-- before them, in _pieces, whatever did not fit in the buffer while an item
+-- longer than the buffer was being read ("spilled" strings, _plen bytes in
+-- all). Positions in the unread bytes ("absolute", 1-based) run through the
+-- pieces first, then the buffer. Reading more never makes the unread bytes
+-- exceed _max: a peer cannot make the reader hold more than that.
+local core = require('net.core')
+local class = require('net.util.class')
+local args = require('net.util.args')
+local result = require('net.util.result')
+local buffer = require('net.buffer')
+local stream = require('net.stream')
+
+local type, pairs, getmetatable, setmetatable, tostring = type, pairs, getmetatable, setmetatable, tostring
+local concat, min = table.concat, math.min
+local argerror, NOT_INTEGER = args.error, args.NOT_INTEGER
+local EINVAL_MSG = result.EINVAL
+local MSG_PEEK = core.constants.MSG_PEEK
+local StreamSocket = stream.Socket
+
+local Reader = class('net.reader')
+
+local M = {
+    Reader = Reader,
+    -- What an item longer than max returns as its error: the message of
+    -- EMSGSIZE, so it reads like every other error of lua-net.
+    TOO_LONG = core.strerror(-core.constants.EMSGSIZE),
+}
+local TOO_LONG = M.TOO_LONG
+
+local DEFAULT_SIZE = 8192
+local DEFAULT_MAX = 1048576
+-- net.buffer's largest capacity, which is also LuaJIT's largest string:
+-- no item can be longer.
+local LIMIT = 0x7fffff00
+
+-- Whether v is a socket of class cls or of a subclass (class.lua: a
+-- subclass's metatable looks up in its base).
+local function is_a(v, cls)
+    local c = type(v) == 'table' and getmetatable(v)
+    while type(c) == 'table' do
+        if c == cls then return true end
+        local mt = getmetatable(c)
+        c = mt and mt.__index
+    end
+    return false
+end
+
+-- A whole-number option of new (argument #2), or nil when absent; raises
+-- for another type or a fraction.
+local function whole_option(opts, key, default)
+    local v = opts[key]
+    if v == nil then return default end
+    if type(v) ~= 'number' then
+        argerror('new', 2, ("option '%s' must be number, got %s"):format(key, type(v)), 1)
+    elseif v % 1 ~= 0 then
+        argerror('new', 2, ("option '%s': %s"):format(key, NOT_INTEGER), 1)
+    end
+    return v
+end
+
+-- new(sock[, {size = bytes, max = bytes}]): a reader of sock (a
+-- net.stream.Socket or subclass). size: the buffer's capacity (default
+-- 8192; cut to max when larger); max: the most unread bytes the reader
+-- holds (default 1 MiB). Both from 1 to 2^31 - 256, else nil, EINVAL.
+function M.new(sock, opts)
+    if not is_a(sock, StreamSocket) then
+        local what = type(sock) == 'table' and (getmetatable(sock) or {})._NAME or type(sock)
+        argerror('new', 1, 'net.stream.Socket expected, got ' .. tostring(what))
+    end
+    if opts == nil then
+        opts = {}
+    elseif type(opts) ~= 'table' then
+        argerror('new', 2, 'table expected, got ' .. type(opts))
+    end
+    for key in pairs(opts) do
+        if key ~= 'size' and key ~= 'max' then
+            argerror('new', 2, ("unknown option '%s'"):format(tostring(key)))
+        end
+    end
+    local size = whole_option(opts, 'size', DEFAULT_SIZE)
+    local max = whole_option(opts, 'max', DEFAULT_MAX)
+    if size < 1 or size > LIMIT or max < 1 or max > LIMIT then return nil, EINVAL_MSG end
+    local buf, err = buffer.new(min(size, max))
+    if not buf then return nil, err end
+    return setmetatable({_sock = sock, _buf = buf, _pos = 1, _pieces = {}, _plen = 0,
+                         _max = max}, Reader)
+end
+
+-- The count of unread bytes.
+local function held(self)
+    local buf = self._buf
+    return self._plen + buf._len - self._pos + 1
+end
+
+-- The unread bytes of the pieces from absolute position from (<= _plen)
+-- on: only the last pieces are joined, those that reach back to from.
+local function pieces_from(self, from)
+    local pieces = self._pieces
+    local start, i = self._plen + 1, #pieces
+    while start > from do
+        start = start - #pieces[i]
+        i = i - 1
+    end
+    return concat(pieces, '', i + 1):sub(from - start + 1)
+end
+
+-- Reads more into the buffer: the count, or recvinto's other results (nil,
+-- err | nil, nil, true | nil, nil, nil[, reason]), or nil, TOO_LONG when
+-- the reader holds max bytes and the stream has more (a peek tells: a
+-- stream that ends right there is an end, not a failure).
+local function fill(self)
+    local buf, pos = self._buf, self._pos
+    local len, cap = buf._len, buf._cap
+    local unread = len - pos + 1
+    local want = self._max - self._plen - unread
+    if want <= 0 then
+        local s, err, again, reason = self._sock:recv(1, MSG_PEEK)
+        if s then return nil, TOO_LONG end
+        return nil, err, again, reason
+    end
+    if unread == 0 then
+        buf:clear()
+        self._pos = 1
+    elseif pos > 1 and cap - len < cap / 2 then
+        -- room is short: move the unread bytes to the front (what they
+        -- moved over was taken already)
+        buf:consume(pos - 1)
+        self._pos = 1
+    end
+    if buf._len == cap then
+        -- the unread bytes fill the buffer: an item longer than it. They
+        -- move out to a string ("spill"), the buffer takes what follows.
+        local pieces = self._pieces
+        pieces[#pieces + 1] = buf:tostring(self._pos, cap)
+        self._plen = self._plen + cap - self._pos + 1
+        buf:clear()
+        self._pos = 1
+    end
+    local room = cap - buf._len
+    if want > room then want = room end
+    return self._sock:recvinto(buf, want)
+end
+
+-- The absolute position of the first delim starting at or after absolute
+-- position from, or nil and the position to search from once more bytes
+-- came (starts before it are decided: no delimiter begins there).
+local function search(self, delim, from)
+    local d = #delim
+    local buf, pos, plen = self._buf, self._pos, self._plen
+    local unread = buf._len - pos + 1
+    if from <= plen then
+        -- a delimiter that begins in the pieces: search them, with the
+        -- first bytes of the buffer a delimiter may reach into
+        local head = min(d - 1, unread)
+        local s = pieces_from(self, from)
+        if head > 0 then s = s .. buf:tostring(pos, pos + head - 1) end
+        local k = s:find(delim, 1, true)
+        if k then return from + k - 1 end
+        if head < d - 1 then -- too few bytes after the pieces to decide
+            local next_from = plen + head - d + 2
+            return nil, next_from > from and next_from or from
+        end
+        from = plen + 1
+    end
+    local p = buf:find(delim, pos + from - plen - 1)
+    if p then return plen + p - pos + 1 end
+    local next_from = plen + unread - d + 2
+    return nil, next_from > from and next_from or from
+end
+
+-- The byte at absolute position x (1 .. held).
+local function byte_at(self, x)
+    local plen = self._plen
+    if x > plen then return self._buf:byte(self._pos + x - plen - 1) end
+    return pieces_from(self, x):byte(1)
+end
+
+-- The first e unread bytes as a string, and the first upto (>= e) dropped.
+local function take(self, e, upto)
+    local buf, pos, plen = self._buf, self._pos, self._plen
+    local s
+    if plen == 0 then
+        s = e > 0 and buf:tostring(pos, pos + e - 1) or ''
+        pos = pos + upto
+    else
+        local all = concat(self._pieces)
+        if e <= plen then
+            s = all:sub(1, e)
+        else
+            s = all .. buf:tostring(pos, pos + e - plen - 1)
+        end
+        if upto >= plen then
+            self._pieces, self._plen = {}, 0
+            pos = pos + upto - plen
+        else
+            self._pieces, self._plen = {all:sub(upto + 1)}, plen - upto
+        end
+    end
+    if pos > buf._len then -- nothing left in the buffer: start it afresh
+        buf:clear()
+        pos = 1
+    end
+    self._pos = pos
+    return s
+end
+
+-- What a call returns when fill gave no bytes: err (a failure, or
+-- TOO_LONG) and again (try again: no bytes, or the deadline passed) keep
+-- the unread bytes for the next call; the end of the stream returns them
+-- all as the partial item (4th value; none when the reader held nothing)
+-- with the reason of a stream cut off (5th).
+local function ended(self, err, again, reason)
+    if err then return nil, err end
+    if again then return nil, nil, true end
+    local n = held(self)
+    if reason then
+        return nil, nil, nil, n > 0 and take(self, n, n) or nil, reason
+    elseif n > 0 then
+        return nil, nil, nil, take(self, n, n)
+    end
+    return nil, nil, nil
+end
+
+local function keep_flag(fname, n, keep)
+    if keep ~= nil and type(keep) ~= 'boolean' then
+        argerror(fname, n, 'boolean expected, got ' .. type(keep), 1)
+    end
+    return keep
+end
+
+-- Up to and including the first delim; without it unless keep. crlf: the
+-- delimiter is "\n" and a "\r" before it belongs to the end of the line.
+local function delimited(self, delim, keep, crlf)
+    local from = 1
+    while true do
+        local at
+        at, from = search(self, delim, from)
+        if at then
+            local stop = at + #delim - 1
+            local e = at - 1
+            if keep then
+                e = stop
+            elseif crlf and e >= 1 and byte_at(self, e) == 13 then
+                e = e - 1
+            end
+            return take(self, e, stop)
+        end
+        local n, err, again, reason = fill(self)
+        if not n then return ended(self, err, again, reason) end
+    end
+end
+
+-- r:line([keep]): a line ended by LF or CRLF, without its end (with it
+-- when keep is true).
+function Reader:line(keep)
+    return delimited(self, '\n', keep_flag('line', 1, keep), true)
+end
+
+-- r:upto(delim[, keep]): the bytes up to the first delim (a non-empty
+-- string), without it (with it when keep is true).
+function Reader:upto(delim, keep)
+    if type(delim) ~= 'string' then
+        argerror('upto', 1, 'string expected, got ' .. type(delim))
+    end
+    keep_flag('upto', 2, keep)
+    if delim == '' then return nil, EINVAL_MSG end
+    return delimited(self, delim, keep, false)
+end
+
+-- r:read(n): exactly n bytes (0 .. max).
+function Reader:read(n)
+    args.integer('read', 1, n)
+    if n < 0 then return nil, EINVAL_MSG end
+    if n > self._max then return nil, TOO_LONG end
+    while held(self) < n do
+        local got, err, again, reason = fill(self)
+        if not got then return ended(self, err, again, reason) end
+    end
+    return take(self, n, n)
+end
+
+-- r:all(): every byte until the stream ends ("" when it has ended and
+-- nothing is left). A stream cut off is not an end: its bytes are partial.
+function Reader:all()
+    while true do
+        local got, err, again, reason = fill(self)
+        if not got then
+            if err or again or reason then return ended(self, err, again, reason) end
+            local n = held(self)
+            return take(self, n, n)
+        end
+    end
+end
+
+-- The count of bytes read from the socket and not taken yet.
+function Reader:buffered()
+    return held(self)
+end
+
+-- LuaSocket's dirty(): true when bytes wait in the reader, which a
+-- readiness check on the fd (socket.select, poll) would not see.
+function Reader:dirty()
+    return held(self) > 0
+end
+
+-- LuaSocket's getfd(): the socket's fd, -1 once it is closed; with dirty()
+-- it lets socket.select take the reader itself.
+function Reader:getfd()
+    return self._sock:getfd()
+end
+
+function Reader:__tostring()
+    return self._NAME .. ': ' .. held(self) .. ' buffered'
+end
+
+return M

@@ -1,0 +1,185 @@
+-- Message I/O methods that belong to more than one class, each written once
+-- and given to the classes that have them:
+--   msg.unix(cls)   sendfd, recvfd, peercred: unix sockets of both types
+--                   (net.stream.unix's classes, net.dgram.unix.Socket);
+--   msg.stream(cls) sendfile: stream sockets (net.stream.Socket).
+-- Datagram batches (recvmany, sendmany) are net.dgram.Socket's own.
+local core = require('net.core')
+local args = require('net.util.args')
+local result = require('net.util.result')
+local wait = require('net.util.wait')
+local io_methods = require('net.util.io')
+
+local type, getmetatable = type, getmetatable
+local K = core.constants
+local argerror = args.error
+local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
+local again_or_fail = result.again_or_fail
+local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
+    result.EINVAL, result.EBADF
+
+local M = {}
+
+-- What recvfd returns (as err) for a message that carried no descriptor.
+M.NO_FD = 'no file descriptor in the message'
+
+-- A descriptor argument: a number, or a socket object (its fd); nil when
+-- the socket is closed or the number is out of range.
+local function descriptor(fname, n, v)
+    if type(v) == 'table' and getmetatable(v) and type(v[1]) == 'number' then
+        v = v[1]
+    elseif type(v) ~= 'number' then
+        argerror(fname, n, 'number or socket expected, got ' .. type(v), 1)
+    elseif v % 1 ~= 0 then
+        argerror(fname, n, NOT_INTEGER, 1)
+    end
+    if v >= 0 and v <= INT_MAX then return v end
+end
+
+-- sendfd(fd_or_socket[, str]): len | len, nil, true (try again) | nil, err.
+-- Passes a descriptor (a number, or a socket's) with the bytes of str,
+-- by default one NUL byte: a stream carries a descriptor only with at least
+-- one byte (an empty str on a stream socket is EINVAL). The sender keeps its
+-- own descriptor open; the receiver gets a new one to the same file.
+local function sendfd(self, fd, str)
+    local passfd = descriptor('sendfd', 1, fd)
+    if str == nil then
+        str = '\0'
+    elseif type(str) ~= 'string' then
+        argerror('sendfd', 2, 'string expected, got ' .. type(str))
+    end
+    if not passfd then return nil, EBADF_MSG end
+    local n = core.sock_sendfd(self[1], passfd, str, 0)
+    if n == #str then return n end
+    if AGAIN[n] then
+        local err, timed_out
+        n, err, timed_out = retry(self, 'w', n, core.sock_sendfd, passfd, str, 0)
+        if n == nil then
+            if timed_out then return 0, nil, true end
+            return nil, err
+        end
+    end
+    return result.MESSAGE.sent(n, #str)
+end
+
+-- The descriptor of the last attempt of a retried recvfd (retry passes on
+-- one result).
+local last_str
+local function recvfd_attempt(fd, size, flags)
+    local passfd, str = core.sock_recvfd(fd, size, flags)
+    last_str = str
+    return passfd
+end
+
+-- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
+-- nil, err[, nil, str]. One message of at most size bytes (default 8192)
+-- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
+-- makes a socket of it; for any other file the caller closes it). A message
+-- without a descriptor returns nil, msg.NO_FD, nil, str; the end of a stream
+-- returns nil, nil, nil.
+local function recvfd(self, size)
+    if size == nil then
+        size = io_methods.DEFAULT_RECV_SIZE
+    else
+        args.integer('recvfd', 1, size)
+        if size < 1 or size > INT_MAX then return nil, EINVAL_MSG end
+    end
+    local passfd, str = core.sock_recvfd(self[1], size, 0)
+    if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
+        local err, timed_out
+        last_str = nil
+        passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0)
+        if passfd == nil then return nil, err, timed_out end
+        if last_str == nil then return again_or_fail(passfd) end
+        str = last_str
+    end
+    if passfd >= 0 then return passfd, nil, nil, str end
+    if str == '' and core.sock_type(self[1]) == K.SOCK_STREAM then
+        return nil, nil, nil -- the peer closed the stream
+    end
+    return nil, M.NO_FD, nil, str
+end
+
+-- peercred(): pid, uid, gid of the peer as of connect/socketpair
+-- (SO_PEERCRED on Linux; getpeereid on the BSDs and macOS, where pid is -1
+-- unless LOCAL_PEERPID tells it) | nil, err.
+local function peercred(self)
+    local pid, uid, gid = core.sock_peercred(self[1])
+    if uid == nil then return fail(pid) end
+    return pid, uid, gid
+end
+
+function M.unix(cls)
+    cls.sendfd, cls.recvfd, cls.peercred = sendfd, recvfd, peercred
+end
+
+-- ---- sendfile --------------------------------------------------------------
+
+-- A count or offset: a whole number from 0, or nil (absent).
+local function count_arg(n, v)
+    if v == nil then return true end
+    if type(v) ~= 'number' then
+        argerror('sendfile', n, 'number expected, got ' .. type(v), 1)
+    elseif v % 1 ~= 0 then
+        argerror('sendfile', n, NOT_INTEGER, 1)
+    end
+    return v >= 0 and v < 2 ^ 53
+end
+
+-- sendfile(fd_or_path, [count[, offset]]): sent | sent, nil, true (try
+-- again, or the deadline passed, after sent bytes) | nil, err | nil, nil,
+-- nil (the peer closed). Sends count bytes (nil: up to the end of the file)
+-- of a file, given by its descriptor or its path (opened and closed by the
+-- library), from offset (nil: a descriptor's current position, which then
+-- advances; 0 for a path), with sendfile(2): the bytes never enter Lua. A
+-- file shorter than count sends what it has.
+local function sendfile(self, file, count, offset)
+    local by_path = type(file) == 'string'
+    local filefd
+    if not by_path then
+        filefd = descriptor('sendfile', 1, file)
+    end
+    local ok = count_arg(2, count)
+    ok = count_arg(3, offset) and ok
+    if not ok then return nil, EINVAL_MSG end
+    if not by_path and not filefd then return nil, EBADF_MSG end
+    if by_path and file:find('\0', 1, true) then return nil, EINVAL_MSG end
+    local done = 0
+    while count == nil or done < count do
+        local want = count and count - done or -1
+        local n
+        if by_path then
+            n = core.sock_sendfilepath(self[1], file, (offset or 0) + done, want)
+        else
+            n = core.sock_sendfile(self[1], filefd, offset and offset + done or -1, want)
+        end
+        if AGAIN[n] then
+            local err, timed_out
+            if by_path then
+                n, err, timed_out = retry(self, 'w', n, core.sock_sendfilepath, file,
+                                          (offset or 0) + done, want)
+            else
+                n, err, timed_out = retry(self, 'w', n, core.sock_sendfile, filefd,
+                                          offset and offset + done or -1, want)
+            end
+            if n == nil then
+                if timed_out then return done, nil, true end
+                return nil, err
+            end
+            if AGAIN[n] then return done, nil, true end
+        end
+        if n < 0 then
+            if done > 0 then return done end
+            return result.STREAM.sent(n, want)
+        end
+        if n == 0 then break end -- the file ended
+        done = done + n
+    end
+    return done
+end
+
+function M.stream(cls)
+    cls.sendfile = sendfile
+end
+
+return M

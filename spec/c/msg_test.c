@@ -1,0 +1,169 @@
+/* msg_test.c — gather writes, descriptor passing, peer credentials,
+ * sendfile, batches of datagrams, over unix pairs and 127.0.0.1. */
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "util.h"
+
+static void test_sendv(void)
+{
+    static net_iovec_t iov[1500];
+    static char pieces[1500][8], in[16000];
+    int fds[2], i;
+    size_t total = 0;
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    for (i = 0; i < 1500; i++) { /* more than IOV_MAX: several sendmsg */
+        snprintf(pieces[i], sizeof pieces[i], "%d,", i);
+        iov[i].base = pieces[i];
+        iov[i].len = strlen(pieces[i]);
+        total += iov[i].len;
+    }
+    CHECK_EQ((long long)total, net_sock_sendv(fds[0], iov, 1500, 0));
+    size_t got = 0;
+    while (got < total) {
+        int64_t n = net_sock_recv(fds[1], in + got, sizeof in - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    CHECK_EQ((long long)total, (long long)got);
+    char *p = in;
+    int in_order = 1;
+    for (i = 0; i < 1500; i++) {
+        size_t n = strlen(pieces[i]);
+        in_order &= memcmp(p, pieces[i], n) == 0;
+        p += n;
+    }
+    CHECK(in_order);
+    CHECK_EQ(-EINVAL, net_sock_sendv(fds[0], NULL, 1, 0));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(-EMSGSIZE, net_sock_sendv(fds[0], iov, 1500, 0)); /* one datagram */
+    CHECK_EQ(2, net_sock_sendv(fds[0], iov, 1, 0));
+    CHECK_EQ(2, net_sock_recv(fds[1], in, sizeof in, 0));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
+static void test_fds(void)
+{
+    int fds[2], other[2], got = -2;
+    char buf[8];
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, other));
+    CHECK_EQ(-EINVAL, net_sock_sendfd(fds[0], other[0], "", 0, 0));
+    CHECK_EQ(-EBADF, net_sock_sendfd(fds[0], -1, "x", 1, 0));
+    CHECK_EQ(1, net_sock_sendfd(fds[0], other[0], "x", 1, 0));
+    CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+    CHECK(got >= 0 && got != other[0]);
+    CHECK_EQ(FD_CLOEXEC, fcntl(got, F_GETFD) & FD_CLOEXEC);
+    CHECK_EQ(3, net_sock_send(got, "via", 3, 0));
+    CHECK_EQ(3, net_sock_recv(other[1], buf, sizeof buf, 0));
+    net_sock_close(got);
+    CHECK_EQ(5, net_sock_send(fds[0], "plain", 5, 0));
+    CHECK_EQ(5, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+    CHECK_EQ(-1, got);
+    CHECK_EQ(-EINVAL, net_sock_recvfd(fds[1], buf, sizeof buf, 0, NULL));
+
+    net_cred_t cred;
+    CHECK_EQ(0, net_sock_peercred(fds[0], &cred));
+    CHECK_EQ(getpid(), cred.pid);
+    CHECK_EQ(getuid(), cred.uid);
+    CHECK_EQ(getgid(), cred.gid);
+    CHECK_EQ(-EINVAL, net_sock_peercred(fds[0], NULL));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    net_sock_close(other[0]);
+    net_sock_close(other[1]);
+}
+
+static void test_sendfile(void)
+{
+    char dir[64], path[128], in[64];
+    int fds[2], f;
+    temp_dir_make(dir);
+    snprintf(path, sizeof path, "%s/file", dir);
+    f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    SETUP(f);
+    SETUP(write(f, "0123456789", 10) == 10 ? 0 : -1);
+    close(f);
+    f = open(path, O_RDONLY | O_CLOEXEC);
+    SETUP(f);
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(4, net_sock_sendfile(fds[0], f, 2, 4)); /* offset: position unmoved */
+    CHECK_EQ(4, net_sock_recv(fds[1], in, sizeof in, 0));
+    CHECK(memcmp(in, "2345", 4) == 0);
+    CHECK_EQ(3, net_sock_sendfile(fds[0], f, -1, 3)); /* from the position */
+    CHECK_EQ(7, net_sock_sendfile(fds[0], f, -1, -1)); /* the rest */
+    CHECK_EQ(0, net_sock_sendfile(fds[0], f, -1, -1)); /* at the end */
+    CHECK_EQ(10, net_sock_recv(fds[1], in, 10, MSG_WAITALL));
+    CHECK(memcmp(in, "0123456789", 10) == 0);
+    CHECK_EQ(10, net_sock_sendfilepath(fds[0], path, -1, 100)); /* short file */
+    CHECK_EQ(10, net_sock_recv(fds[1], in, 10, MSG_WAITALL));
+    CHECK_EQ(-ENOENT, net_sock_sendfilepath(fds[0], "/nonexistent/x", 0, 1));
+    close(f);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_batches(void)
+{
+    net_addr_t any, rx_addr, tx_addr;
+    static char area[32][64];
+    net_msg_t out[32], in[40];
+    char text[32][16];
+    int rx, tx, i, ok = 1;
+    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+    rx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(rx);
+    SETUP(tx);
+    SETUP(net_sock_bind(rx, &any));
+    SETUP(net_sock_bind(tx, &any));
+    SETUP(net_sock_getsockname(rx, &rx_addr));
+    SETUP(net_sock_getsockname(tx, &tx_addr));
+    memset(out, 0, sizeof out);
+    for (i = 0; i < 32; i++) {
+        snprintf(text[i], sizeof text[i], "dgram %d", i);
+        out[i].buf = text[i];
+        out[i].len = strlen(text[i]);
+        out[i].addr = rx_addr;
+    }
+    CHECK_EQ(32, net_sock_sendmany(tx, out, 32, 0));
+    memset(in, 0, sizeof in);
+    for (i = 0; i < 40; i++) {
+        in[i].buf = i < 32 ? area[i] : area[0];
+        in[i].size = i == 31 ? 4 : 64; /* the last is cut */
+    }
+    CHECK_EQ(32, net_sock_recvmany(rx, in, 32, 0));
+    for (i = 0; i < 31; i++) {
+        ok &= in[i].len == strlen(text[i]) && in[i].full == (int64_t)in[i].len &&
+              memcmp(area[i], text[i], in[i].len) == 0 && addr_same(&tx_addr, &in[i].addr);
+    }
+    CHECK(ok);
+    CHECK_EQ(4, in[31].len);
+    CHECK_EQ((long long)strlen(text[31]), in[31].full);
+    CHECK_EQ(-EAGAIN, net_sock_recvmany(rx, in, 8, MSG_DONTWAIT));
+    out[0].addr.len = 9999; /* a bad destination: nothing is sent */
+    CHECK_EQ(-EINVAL, net_sock_sendmany(tx, out, 2, 0));
+    CHECK_EQ(-EAGAIN, net_sock_recvmany(rx, in, 8, MSG_DONTWAIT));
+    net_sock_close(rx);
+    net_sock_close(tx);
+}
+
+int main(void)
+{
+    const int fds_at_start = fd_count();
+    test_sendv();
+    test_fds();
+    test_sendfile();
+    test_batches();
+    CHECK_EQ(fds_at_start, fd_count());
+    return check_done("msg");
+}

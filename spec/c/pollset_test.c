@@ -1,0 +1,326 @@
+/* pollset_test.c — poll sets (net_poll_create/ctl/wait/close) on real
+ * sockets. Built twice (spec/c/meson.build): against libnet as it is (epoll
+ * on Linux), and with src/pollset.c compiled into the program with
+ * NET_POLLSET_FORCE_POLL, so the poll(2) backend of other platforms runs
+ * here too (the program's own definitions take precedence over libnet's).
+ * Each build checks that it runs the backend it names. */
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "check.h"
+#include "util.h"
+
+#ifdef NET_POLLSET_FORCE_POLL
+#define BACKEND "poll"
+#else
+#define BACKEND "epoll"
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void pair(int fds[2])
+{
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+}
+
+/* The backend behind a handle: epoll's is an "anon_inode:[eventpoll]", the
+ * fallback's a pipe. */
+static void test_backend(void)
+{
+    char link[64], target[128];
+    struct stat st;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    ssize_t len;
+    SETUP(pfd);
+    snprintf(link, sizeof link, "/proc/self/fd/%d", pfd);
+    len = readlink(link, target, sizeof target - 1);
+    SETUP(len);
+    target[len] = '\0';
+    SETUP(fstat(pfd, &st));
+#ifdef NET_POLLSET_FORCE_POLL
+    CHECK(S_ISFIFO(st.st_mode));
+#else
+    CHECK_STR("anon_inode:[eventpoll]", target);
+#endif
+    CHECK_EQ(FD_CLOEXEC, fcntl(pfd, F_GETFD) & FD_CLOEXEC);
+    CHECK_EQ(0, net_poll_close(pfd));
+    CHECK_EQ(-EBADF, net_poll_close(pfd)); /* closed once only */
+
+    pfd = net_poll_create(0);
+    SETUP(pfd);
+    CHECK_EQ(0, fcntl(pfd, F_GETFD) & FD_CLOEXEC);
+    CHECK_EQ(0, net_poll_close(pfd));
+    CHECK_EQ(-EINVAL, net_poll_create(NET_NONBLOCK));
+    CHECK_EQ(-EINVAL, net_poll_create(-1));
+}
+
+static void test_readiness(void)
+{
+    int fds[2];
+    net_poll_event_t ev[4];
+    const uint64_t word = 0xfedcba9876543210ull; /* all 64 bits come back */
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(fds);
+
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, fds[1], POLLIN, word));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0)); /* nothing to read */
+
+    double t0 = now();
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0.05));
+    double waited = now() - t0;
+    CHECK_(waited >= 0.05 && waited < 2, "timed out after %.3f s, not 0.05", waited);
+
+    CHECK_EQ(1, net_sock_send(fds[0], "x", 1, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, -1));
+    CHECK_EQ(fds[1], ev[0].fd);
+    CHECK_EQ(POLLIN, ev[0].events);
+    CHECK(ev[0].data == word);
+    /* level-triggered: still there until read */
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 0));
+
+    /* MOD: now writability, with another word */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, fds[1], POLLIN | POLLOUT, 7));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 0));
+    CHECK_EQ(POLLIN | POLLOUT, ev[0].events);
+    CHECK(ev[0].data == 7);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, fds[1], POLLOUT, 8));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 0));
+    CHECK_EQ(POLLOUT, ev[0].events);
+
+    /* two descriptors, and max smaller than the ready count */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLOUT, 9));
+    CHECK_EQ(2, net_poll_wait(pfd, ev, 4, 0));
+    CHECK((ev[0].fd == fds[0] && ev[1].fd == fds[1]) ||
+          (ev[0].fd == fds[1] && ev[1].fd == fds[0]));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 1, 0));
+
+    /* DEL: nothing more from it */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, fds[0], 0, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 0));
+    CHECK_EQ(fds[1], ev[0].fd);
+
+    /* hang-up: the peer gone is readable and POLLHUP, even unasked */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, fds[1], 0, 10));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0));
+    net_sock_close(fds[0]);
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK(ev[0].events & POLLHUP);
+    CHECK_EQ(0, ev[0].events & POLLIN); /* not asked for */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, fds[1], POLLIN, 11));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK((ev[0].events & (POLLIN | POLLHUP)) == (POLLIN | POLLHUP));
+
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, fds[1], 0, 0));
+    net_sock_close(fds[1]);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+static void test_listener(const char *host)
+{
+    net_addr_t addr;
+    net_poll_event_t ev[2];
+    int lfd = tcp_listener(host, &addr);
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, lfd, POLLIN, 1));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 2, 0));
+    int c = net_sock_open(addr.family, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(net_sock_connect(c, &addr));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 2, 5));
+    CHECK_EQ(lfd, ev[0].fd);
+    CHECK_EQ(POLLIN, ev[0].events);
+    int s = net_sock_accept(lfd, NET_CLOEXEC, NULL);
+    CHECK(s >= 0);
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 2, 0));
+    net_sock_close(s);
+    net_sock_close(c);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, lfd, 0, 0));
+    net_sock_close(lfd);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+static void test_bad(void)
+{
+    int fds[2];
+    net_poll_event_t ev[1];
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(fds);
+    CHECK_EQ(-EINVAL, net_poll_ctl(pfd, 0, fds[0], POLLIN, 0));
+    CHECK_EQ(-EINVAL, net_poll_ctl(pfd, 4, fds[0], POLLIN, 0));
+    CHECK_EQ(-EINVAL, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], 0x8000, 0));
+    CHECK_EQ(-EINVAL, net_poll_ctl(pfd, NET_POLL_ADD, pfd, POLLIN, 0));
+    CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, -1, POLLIN, 0));
+    CHECK_EQ(-EBADF, net_poll_ctl(fds[0], NET_POLL_ADD, fds[1], POLLIN, 0)); /* not a set */
+    CHECK_EQ(-EBADF, net_poll_ctl(-1, NET_POLL_ADD, fds[1], POLLIN, 0));
+    CHECK_EQ(-ENOENT, net_poll_ctl(pfd, NET_POLL_MOD, fds[0], POLLIN, 0));
+    CHECK_EQ(-ENOENT, net_poll_ctl(pfd, NET_POLL_DEL, fds[0], 0, 0));
+    CHECK_EQ(-ENOENT, net_poll_ctl(pfd, NET_POLL_DEL, 100000, 0, 0));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN | POLLERR | POLLHUP, 0));
+    CHECK_EQ(-EEXIST, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN, 0));
+    CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, 100000, POLLIN, 0)); /* not open */
+    CHECK_EQ(-EINVAL, net_poll_wait(pfd, ev, 0, 0));
+    CHECK_EQ(-EINVAL, net_poll_wait(pfd, NULL, 1, 0));
+    CHECK_EQ(-EINVAL, net_poll_wait(pfd, ev, 1, NAN));
+    CHECK_EQ(-EBADF, net_poll_wait(fds[1], ev, 1, 0));
+    CHECK_EQ(-EBADF, net_poll_wait(-1, ev, 1, 0));
+    CHECK_EQ(-EBADF, net_poll_close(fds[1])); /* a socket is no set: left open */
+    CHECK_EQ(1, net_sock_send(fds[0], "y", 1, 0));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+/* A signal ends the wait with -EINTR, even with SA_RESTART: it is never
+ * waited out again with a fresh timeout. */
+static void test_signal(void)
+{
+    struct sigaction sa, old;
+    net_poll_event_t ev[1];
+    int fds[2];
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(fds);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, fds[1], POLLIN, 0));
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    SETUP(sigaction(SIGALRM, &sa, &old));
+    struct itimerval once = {.it_value = {.tv_sec = 0, .tv_usec = 20000}};
+    double t0 = now();
+    SETUP(setitimer(ITIMER_REAL, &once, NULL));
+    CHECK_EQ(-EINTR, net_poll_wait(pfd, ev, 1, 5));
+    double waited = now() - t0;
+    CHECK_EQ(1, alarms);
+    CHECK_(waited < 2, "waited %.3f s: the signal did not end the wait", waited);
+    sigaction(SIGALRM, &old, NULL);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+/* A descriptor closed without DEL (and no dup of it left) reports nothing,
+ * and its number stays registered until DEL, on both backends. With a dup
+ * alive, epoll keeps the old registration in the kernel (epoll(7)): once the
+ * number is DELeted and added again for a new descriptor, the old
+ * registration's events must not be taken for the new one's. */
+static void test_closed(void)
+{
+    net_poll_event_t ev[4];
+    int a[2], b[2], c[2];
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+
+    pair(a);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, a[1], POLLIN, 1));
+    int number = a[1];
+    net_sock_close(a[1]); /* no DEL */
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0.02)); /* waits its time: nothing */
+    CHECK_EQ(-EEXIST, net_poll_ctl(pfd, NET_POLL_ADD, number, POLLIN, 1));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, number, 0, 0));
+    net_sock_close(a[0]);
+
+    pair(c);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, c[1], POLLIN, 1));
+    int dup_fd = fcntl(c[1], F_DUPFD_CLOEXEC, 0);
+    SETUP(dup_fd);
+    number = c[1];
+    net_sock_close(c[1]); /* no DEL, and the file lives on in dup_fd */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, b));
+    /* socketpair takes the lowest free numbers: one of them is the old one */
+    int reused = b[0] == number ? b[0] : b[1];
+    int other = reused == b[0] ? b[1] : b[0];
+    CHECK_EQ(number, reused);
+    CHECK_EQ(-EEXIST, net_poll_ctl(pfd, NET_POLL_ADD, reused, POLLIN, 2));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, reused, 0, 0));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, reused, POLLIN, 2));
+    CHECK_EQ(1, net_sock_send(c[0], "z", 1, 0)); /* the old file is readable */
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0));    /* but it is not ours */
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0.02));
+    CHECK_EQ(1, net_sock_send(other, "w", 1, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK_EQ(reused, ev[0].fd);
+    CHECK(ev[0].data == 2);
+
+    CHECK_EQ(0, net_poll_close(pfd));
+    close(dup_fd);
+    net_sock_close(c[0]);
+    net_sock_close(b[0]);
+    net_sock_close(b[1]);
+}
+
+/* Numbers above FD_SETSIZE (1024) work: many registrations, and the last
+ * one made readable is found. */
+static void test_high(void)
+{
+    enum { MANY = 1100 };
+    static int fds[MANY][2];
+    net_poll_event_t ev[8];
+    struct rlimit rl;
+    int i, pfd, made = 0;
+    SETUP(getrlimit(RLIMIT_NOFILE, &rl));
+    if (rl.rlim_cur < 2 * MANY + 64 && rl.rlim_max >= 2 * MANY + 64) {
+        rl.rlim_cur = 2 * MANY + 64;
+        SETUP(setrlimit(RLIMIT_NOFILE, &rl));
+    }
+    if (rl.rlim_cur < 2 * MANY + 64) {
+        printf("pollset(%s): fds above 1024 skipped: RLIMIT_NOFILE hard limit %llu\n",
+               BACKEND, (unsigned long long)rl.rlim_max);
+        return;
+    }
+    pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    for (i = 0; i < MANY; i++, made++) {
+        pair(fds[i]);
+        SETUP(net_poll_ctl(pfd, NET_POLL_ADD, fds[i][1], POLLIN, (uint64_t)i));
+    }
+    CHECK(fds[MANY - 1][1] > 1024);
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 8, 0));
+    CHECK_EQ(1, net_sock_send(fds[MANY - 1][0], "h", 1, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 8, 1));
+    CHECK_EQ(fds[MANY - 1][1], ev[0].fd);
+    CHECK(ev[0].data == MANY - 1);
+    CHECK_EQ(0, net_poll_close(pfd));
+    for (i = 0; i < made; i++) {
+        net_sock_close(fds[i][0]);
+        net_sock_close(fds[i][1]);
+    }
+}
+
+int main(void)
+{
+    const int fds_at_start = fd_count();
+    test_backend();
+    test_readiness();
+    test_listener("127.0.0.1");
+    test_listener("::1");
+    test_bad();
+    test_signal();
+    test_closed();
+    test_high();
+    CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
+    return check_done("pollset (" BACKEND ")");
+}

@@ -1,0 +1,246 @@
+/* signal_test.c — calls interrupted by a signal (issue 9, defect 4): under a
+ * timer signal every PERIOD seconds, caught without SA_RESTART (as a Lua
+ * signal handler is), a blocking recv/recvfrom/send/sendto/accept returns
+ * -EINTR at the first signal, and a SO_RCVTIMEO/SO_SNDTIMEO shorter than the
+ * period still expires on time: no call outlives its timeout by more than one
+ * period. A blocking connect is waited for across signals, never longer than
+ * SO_SNDTIMEO from its start. A call still blocked at the MAX_TICKS-th
+ * signal ends the program with a failure (a library that restarts calls
+ * with a fresh timeout would hang there instead). */
+#define _GNU_SOURCE 1
+#include <signal.h>
+#include <sys/time.h>
+
+#include "check.h"
+#include "util.h"
+
+#define PERIOD 0.3
+#define SLACK 0.25 /* scheduling on a loaded machine */
+#define MAX_TICKS 20
+
+static volatile sig_atomic_t ticks;
+static volatile sig_atomic_t accept_on_tick; /* 0, or the tick that drains */
+static int drain_fd = -1;                     /* a listener the handler drains */
+
+static void set_timer(double first, double period)
+{
+    struct itimerval it = {
+        .it_interval = {(time_t)period, (suseconds_t)((period - (time_t)period) * 1e6)},
+        .it_value = {(time_t)first, (suseconds_t)((first - (time_t)first) * 1e6)},
+    };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void on_tick(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    ticks++;
+    if (ticks >= MAX_TICKS) { /* a call that outlived MAX_TICKS signals */
+        static const char msg[] = "signal_test: a call went on across "
+                                  "20 signals (restarted on EINTR?)\n";
+        if (write(2, msg, sizeof msg - 1) < 0)
+            _exit(1);
+        _exit(1);
+    }
+    if (accept_on_tick && ticks == accept_on_tick && drain_fd >= 0) {
+        int fd; /* accept(2) is async-signal-safe; empties the queue */
+        while ((fd = accept4(drain_fd, NULL, NULL, SOCK_NONBLOCK)) >= 0)
+            close(fd);
+    }
+    errno = saved;
+}
+
+/* Signals every PERIOD seconds from now on, counted from 0. */
+static void ticking(void)
+{
+    ticks = 0;
+    set_timer(PERIOD, PERIOD);
+}
+
+static void quiet(void)
+{
+    set_timer(0, 0);
+}
+
+/* A blocking fd whose send buffer is full: its peer never reads. */
+static void fill(int fd)
+{
+    static char junk[65536];
+    SETUP(net_sock_nonblock(fd, 1));
+    while (net_sock_send(fd, junk, sizeof junk, 0) > 0)
+        ;
+    SETUP(net_sock_nonblock(fd, 0));
+}
+
+/* recv and recvfrom on an empty stream, send and sendto into a full one
+ * (fds[1]: its peer never sends nor reads), with no timeout and with a
+ * timeout longer than the period: -EINTR at the first signal. With a timeout
+ * shorter than the period: -EAGAIN on time. */
+static void io_calls(void)
+{
+    int fds[2];
+    char buf[16] = "0123456789abcdef";
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    fill(fds[1]);
+
+    for (int pass = 0; pass < 3; pass++) {
+        double timeo = pass == 0 ? 0 : pass == 1 ? 1.0 : 0.1;
+        long long want = pass == 2 ? -EAGAIN : -EINTR;
+        double most = pass == 2 ? timeo + SLACK : PERIOD + SLACK;
+        SETUP(net_sock_rcvtimeo(fds[1], timeo));
+        SETUP(net_sock_sndtimeo(fds[1], timeo));
+        for (int call = 0; call < 4; call++) {
+            net_addr_t from;
+            int64_t rc = 0;
+            ticking();
+            double t0 = net_now();
+            switch (call) {
+            case 0: rc = net_sock_recv(fds[1], buf, sizeof buf, 0); break;
+            case 1: rc = net_sock_recvfrom(fds[1], buf, sizeof buf, 0, &from); break;
+            case 2: rc = net_sock_send(fds[1], buf, sizeof buf, 0); break;
+            case 3: rc = net_sock_sendto(fds[1], buf, sizeof buf, 0, NULL); break;
+            }
+            double took = net_now() - t0;
+            int seen = ticks;
+            quiet();
+            CHECK_(rc == want, "pass %d call %d: expected %lld, got %lld (%s) after %.2fs",
+                   pass, call, want, (long long)rc, net_strerror((int)rc), took);
+            CHECK_(took <= most, "pass %d call %d: took %.2fs, at most %.2fs (timeout %.2f)",
+                   pass, call, took, most, timeo);
+            if (want == -EINTR)
+                CHECK_EQ(1, seen); /* returned at the first signal */
+            else
+                CHECK_EQ(0, seen); /* the timeout came first */
+        }
+    }
+    /* Nothing was lost: the stream still works after the interruptions. */
+    char got[65536];
+    CHECK(net_sock_recv(fds[0], got, sizeof got, 0) > 0);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
+/* accept with no connection pending: the same three cases (SO_RCVTIMEO is
+ * accept's timeout). */
+static void accept_calls(void)
+{
+    net_addr_t addr;
+    int lfd = tcp_listener("127.0.0.1", &addr);
+    for (int pass = 0; pass < 3; pass++) {
+        double timeo = pass == 0 ? 0 : pass == 1 ? 1.0 : 0.1;
+        long long want = pass == 2 ? -EAGAIN : -EINTR;
+        double most = pass == 2 ? timeo + SLACK : PERIOD + SLACK;
+        SETUP(net_sock_rcvtimeo(lfd, timeo));
+        ticking();
+        double t0 = net_now();
+        int rc = net_sock_accept(lfd, NET_CLOEXEC, NULL);
+        double took = net_now() - t0;
+        quiet();
+        CHECK_(rc == want, "accept pass %d: expected %lld, got %d (%s)", pass, want, rc,
+               net_strerror(rc));
+        CHECK_(took <= most, "accept pass %d: took %.2fs, at most %.2fs", pass, took, most);
+    }
+    /* A connection made after the interruptions is still accepted. */
+    int c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    SETUP(net_sock_connect(c, &addr));
+    int a = net_sock_accept(lfd, NET_CLOEXEC, NULL);
+    CHECK(a >= 0);
+    net_sock_close(a);
+    net_sock_close(c);
+    net_sock_close(lfd);
+}
+
+/* A blocking connect that cannot finish at once: a listener with backlog 0
+ * holding one unaccepted connection drops further SYNs (Linux), so the next
+ * connect waits for a SYN retransmission (1 s on). */
+static int full_listener(net_addr_t *addr, int *queued)
+{
+    int lfd = tcp_listener("127.0.0.1", addr);
+    SETUP(net_sock_listen(lfd, 0));
+    *queued = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(*queued);
+    SETUP(net_sock_connect(*queued, addr));
+    return lfd;
+}
+
+static void connect_calls(void)
+{
+    net_addr_t addr;
+    int queued, lfd;
+
+    /* With SO_SNDTIMEO and no signal: what the kernel does on expiry. */
+    lfd = full_listener(&addr, &queued);
+    int c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    CHECK_DBL(0.7, net_sock_sndtimeo(c, 0.7));
+    double t0 = net_now();
+    int plain = net_sock_connect(c, &addr);
+    double plain_took = net_now() - t0;
+    CHECK_(plain == -EINPROGRESS, "connect, no signal: got %d (%s)", plain, net_strerror(plain));
+    CHECK_(plain_took >= 0.6 && plain_took <= 0.7 + SLACK, "connect, no signal: took %.2fs",
+           plain_took);
+    net_sock_close(c);
+
+    /* The same under signals: the same result, SO_SNDTIMEO from the start
+     * (not from the last signal), at most one period late. */
+    c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    CHECK_DBL(1.0, net_sock_sndtimeo(c, 1.0));
+    ticking();
+    t0 = net_now();
+    int rc = net_sock_connect(c, &addr);
+    double took = net_now() - t0;
+    int seen = ticks;
+    quiet();
+    CHECK_(rc == -EINPROGRESS, "connect, signals, sndtimeo: got %d (%s)", rc, net_strerror(rc));
+    CHECK_(took >= 0.9 && took <= 1.0 + PERIOD, "connect, signals, sndtimeo: took %.2fs", took);
+    CHECK(seen >= 2);
+    net_sock_close(c);
+    net_sock_close(queued);
+    net_sock_close(lfd);
+
+    /* No SO_SNDTIMEO: signals do not end the wait; the handler empties the
+     * queue at the second signal and the retransmitted SYN gets through. */
+    lfd = full_listener(&addr, &queued);
+    c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    SETUP(net_sock_nonblock(lfd, 1)); /* the handler must not block */
+    drain_fd = lfd;
+    accept_on_tick = 2;
+    ticking();
+    t0 = net_now();
+    rc = net_sock_connect(c, &addr);
+    took = net_now() - t0;
+    seen = ticks;
+    quiet();
+    accept_on_tick = 0;
+    drain_fd = -1;
+    CHECK_(rc == 0, "connect, signals, no timeout: got %d (%s) after %.2fs", rc,
+           net_strerror(rc), took);
+    CHECK(seen >= 2);
+    net_addr_t peer;
+    CHECK_EQ(0, net_sock_getpeername(c, &peer));
+    CHECK(addr_same(&addr, &peer));
+    net_sock_close(c);
+    net_sock_close(queued);
+    net_sock_close(lfd);
+}
+
+int main(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    sa.sa_flags = 0; /* no SA_RESTART: the kernel reports EINTR to libnet */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+
+    int fds_before = fd_count();
+    io_calls();
+    accept_calls();
+    connect_calls();
+    CHECK_EQ(fds_before, fd_count());
+    return check_done("signal_test");
+}

@@ -1,0 +1,84 @@
+-- sock:send(list): a list of strings in one gather write, on real sockets.
+local net = require('net')
+local stream = require('net.stream')
+local h = require('spec.lua.helper')
+
+describe('sock:send(list of strings)', function()
+  local a, b
+  h.each(h.pair, function(x, y) a, b = x, y end)
+
+  it('sends 1,000 pieces in order, in one call', function()
+    local list, total = {}, 0
+    for i = 1, 1000 do
+      list[i] = ('<%d>'):format(i)
+      total = total + #list[i]
+    end
+    assert.equals(total, a:send(list))
+    assert.equals(table.concat(list), h.recv_exact(b, total))
+  end)
+
+  it('sends an empty list and empty pieces as nothing', function()
+    assert.equals(0, a:send({}))
+    assert.equals(3, a:send({ '', 'abc', '' }))
+    assert.equals('abc', b:recv())
+  end)
+
+  it('reports a partial send across the pieces, and the rest follows', function()
+    assert.is_true(a:nonblock(true))
+    local piece = h.blob(64 * 1024)
+    local list = { piece, piece, piece, piece, piece, piece, piece, piece, piece, piece }
+    local total = #piece * #list
+    local n, err, again = a:send(list)
+    assert.is_nil(err)
+    assert.is_true(again)
+    assert.is_true(n > 0 and n < total, 'sent ' .. tostring(n))
+    -- what it reports as sent is exactly what arrives
+    assert.equals(table.concat(list):sub(1, n), h.recv_exact(b, n))
+  end)
+
+  it('with a deadline and a reader that keeps up, sends the whole list', function()
+    assert.is_true(a:sndbuf(4096) > 0)
+    assert.is_true(a:settimeout(10))
+    local piece = h.blob(10000)
+    local list = {}
+    for i = 1, 30 do list[i] = piece:sub(i, -1) end
+    local want = table.concat(list)
+    local got = {}
+    assert.is_true(a:setwaiter(function()
+      local s = b:recv(65536)
+      if s then got[#got + 1] = s end
+      return true
+    end))
+    assert.equals(#want, a:send(list))
+    assert.is_true(b:nonblock(true))
+    while true do
+      local s = b:recv(65536)
+      if not s then break end
+      got[#got + 1] = s
+    end
+    assert.equals(want, table.concat(got))
+  end)
+
+  it('raises for a piece that is not a string, sending nothing', function()
+    h.raises("bad argument #1 to 'send' (list of strings expected, got number at [2])",
+             a.send, a, { 'x', 2 })
+    assert.is_true(b:nonblock(true))
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+  end)
+
+  it('sends one datagram on a datagram socket', function()
+    local fd1, fd2 = require('net.core').sock_pair(net.AF_UNIX, net.SOCK_DGRAM, 0, 0)
+    local x, y = assert(net.wrap(fd1)), assert(net.wrap(fd2))
+    assert.equals(6, x:send({ 'ab', 'cd', 'ef' }))
+    assert.equals('abcdef', (y:recv()))
+    x:close(); y:close()
+  end)
+
+  it('on a stream pair whose peer closed: nil, nil, nil and why', function()
+    local p = assert(stream.pair())
+    p[2]:close()
+    local r = h.pack(p[1]:send({ 'a', 'b' }))
+    assert.same({ n = 4, nil, nil, nil, net.strerror(-net.EPIPE) }, r)
+    p[1]:close()
+  end)
+end)

@@ -1,0 +1,334 @@
+-- Message I/O: descriptor passing to a second process, peer credentials,
+-- gather writes, sendfile of a 16 MiB file, batches of datagrams. Real
+-- sockets only: unix paths in a private temporary folder, 127.0.0.1.
+local net = require('net')
+local core = require('net.core')
+local dgram = require('net.dgram')
+local dinet = require('net.dgram.inet')
+local dunix = require('net.dgram.unix')
+local stream = require('net.stream')
+local sunix = require('net.stream.unix')
+local msg = require('net.util.msg')
+local h = require('spec.lua.helper')
+
+local function self_pid()
+  local f = assert(io.open('/proc/self/stat', 'r'))
+  local pid = assert(tonumber(f:read('*l'):match('^(%d+)')))
+  f:close()
+  return pid
+end
+
+local function interpreter()
+  local p = assert(io.popen('readlink /proc/' .. self_pid() .. '/exe'))
+  local exe = p:read('*l')
+  p:close()
+  return exe
+end
+
+local function shell(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read('*a')
+  p:close()
+  return out
+end
+
+local function write_file(path, data)
+  local f = assert(io.open(path, 'wb'))
+  f:write(data)
+  f:close()
+end
+
+local function close_all(list)
+  for _, s in ipairs(list) do s:close() end
+end
+
+describe('message I/O', function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.rmdir(dir) end)
+
+  describe('sendfd/recvfd', function()
+    it('passes a descriptor in-process (datagram pair): the copy works, close-on-exec', function()
+      local p = assert(dgram.pair())
+      local q = assert(dgram.pair())
+      assert.are.equal(5, p[1]:sendfd(q[1], 'hello'))
+      local fd, err, again, str = p[2]:recvfd()
+      assert.is_nil(err)
+      assert.is_nil(again)
+      assert.are.equal('hello', str)
+      assert.are_not.equal(q[1]:fd(), fd)
+      local copy = assert(net.wrap(fd))
+      assert.is_true(copy:cloexec())
+      assert.are.equal(3, copy:send('via'))
+      assert.are.equal('via', (q[2]:recv()))
+      copy:close()
+      close_all(p)
+      close_all(q)
+    end)
+
+    it('says when a message carries no descriptor; the end of a stream is nil, nil, nil', function()
+      local p = assert(dgram.pair())
+      p[1]:send('plain')
+      assert.are.same({nil, msg.NO_FD, nil, 'plain'}, {p[2]:recvfd()})
+      close_all(p)
+      local srv = assert(sunix.server.new { path = dir .. '/s' })
+      assert.is_nil(srv:listen())
+      local c = assert(sunix.client.new { path = dir .. '/s' })
+      local a = assert(srv:accept())
+      a:close()
+      assert.are.same(h.pack(nil, nil, nil), h.pack(c:recvfd()))
+      c:close()
+      srv:close()
+    end)
+
+    it('refuses bad input: no stream message without a byte, closed sockets, wrong types', function()
+      local srv = assert(sunix.server.new { path = dir .. '/s' })
+      assert.is_nil(srv:listen())
+      local c = assert(sunix.client.new { path = dir .. '/s' })
+      local p = assert(dgram.pair())
+      assert.are.same({nil, 'Invalid argument'}, {c:sendfd(p[1], '')})
+      assert.are.equal(0, p[1]:sendfd(p[1], ''), 'a datagram may be empty')
+      local fd = assert(p[2]:recvfd())
+      net.wrap(fd):close()
+      local closed = assert(dgram.pair())
+      close_all(closed)
+      assert.are.same({nil, h.EBADF_MSG}, {p[1]:sendfd(closed[1])})
+      h.raises("bad argument #1 to 'sendfd' (number or socket expected, got string)",
+        p[1].sendfd, p[1], 'x')
+      h.raises("bad argument #2 to 'sendfd' (string expected, got number)", p[1].sendfd, p[1], 0, 1)
+      close_all(p)
+      c:close()
+      srv:close()
+    end)
+
+    it('a passed descriptor is usable in a second process', function()
+      -- The child binds a unix datagram socket, says so, receives a
+      -- descriptor of one end of our pair and writes through it.
+      local child = dir .. '/child.lua'
+      write_file(child, ([[
+local unix = require('net.dgram.unix')
+local net = require('net')
+local dgram = require('net.dgram')
+local me = assert(unix.new { path = %q })
+local parent = assert(dgram.getaddrinfoun { path = %q })[1]
+assert(me:settimeout(5))
+assert(me:sendto('ready', parent))
+local fd, err, _, str = me:recvfd()
+assert(fd, err)
+local s = assert(net.wrap(fd))
+assert(s:send('child got ' .. str) > 0)
+print('done')
+]]):format(dir .. '/child.sock', dir .. '/parent.sock'))
+      local me = assert(dunix.new { path = dir .. '/parent.sock' })
+      assert.is_true(me:settimeout(5))
+      local p = assert(dgram.pair())
+      assert.is_true(p[2]:settimeout(5))
+      local proc = assert(io.popen(interpreter() .. ' ' .. child))
+      local ready, err, _, from = me:recvfrom()
+      assert.are.equal('ready', ready, err)
+      assert.are.equal(dir .. '/child.sock', from:addr())
+      assert.is_nil(me:connect(from)) -- sendfd goes to the connected peer
+      assert.are.equal(1, me:sendfd(p[1], 'x'))
+      p[1]:close() -- the child's copy is what remains
+      assert.are.equal('child got x', (p[2]:recv()))
+      assert.are.equal('done\n', proc:read('*a'))
+      proc:close()
+      me:close()
+      p[2]:close()
+    end)
+  end)
+
+  describe('peercred', function()
+    local function id(flag) return assert(tonumber(shell('id ' .. flag))) end
+
+    it('a pair: this process', function()
+      local p = assert(dgram.pair())
+      assert.are.same({self_pid(), id('-u'), id('-g')}, {p[1]:peercred()})
+      close_all(p)
+    end)
+
+    it('a stream client of a server in another process: that process', function()
+      local child = dir .. '/server.lua'
+      write_file(child, ([[
+local unix = require('net.stream.unix')
+local srv = assert(unix.server.new { path = %q })
+assert(srv:listen() == nil)
+local f = assert(io.open('/proc/self/stat'))
+print(f:read('*l'):match('^(%%d+)'))
+io.stdout:flush()
+local c = assert(srv:accept())
+c:recv()
+]]):format(dir .. '/srv.sock'))
+      local proc = assert(io.popen(interpreter() .. ' ' .. child))
+      local pid = assert(tonumber(proc:read('*l')))
+      local c = assert(sunix.client.new { path = dir .. '/srv.sock' })
+      assert.are.same({pid, id('-u'), id('-g')}, {c:peercred()})
+      assert.are_not.equal(self_pid(), pid)
+      c:close()
+      proc:close()
+    end)
+
+    it('a datagram socket that is not one of a pair has none', function()
+      local a = assert(dunix.new { path = dir .. '/a' })
+      local b = assert(dunix.new { path = dir .. '/b' })
+      assert.is_nil(b:connect(assert(a:getsockname())))
+      assert.are.same({nil, 'Transport endpoint is not connected'}, {b:peercred()})
+      close_all({a, b})
+    end)
+
+    it('belongs to unix datagram sockets and every stream socket, where other families fail', function()
+      assert.is_nil(dinet.Socket.peercred)
+      assert.is_function(dunix.Socket.peercred)
+      assert.is_function(stream.Socket.peercred) -- pairs, accepted connections
+      assert.is_function(sunix.Client.peercred)
+      local srv, c, s = h.tcp_trio('127.0.0.1')
+      local pid, err = c:peercred()
+      assert.is_nil(pid)
+      assert.is_string(err)
+      close_all({srv, c, s})
+    end)
+
+    it('on a stream pair and an accepted unix connection: this process', function()
+      local p = assert(stream.pair())
+      local pid = p[1]:peercred()
+      assert.is_number(pid)
+      assert.is_true(pid > 0)
+      local path = dir .. '/cred.sock'
+      local srv = assert(sunix.server.new { path = path })
+      assert.is_nil(srv:listen())
+      local c = assert(sunix.client.new { path = path })
+      local conn = assert(srv:accept())
+      assert.are.equal(pid, (conn:peercred()))
+      assert.are.equal(pid, (c:peercred()))
+      close_all({p[1], p[2], srv, c, conn})
+      os.remove(path)
+    end)
+  end)
+
+  it('a gather write of 1,000 pieces arrives in order (core.sock_sendv)', function()
+    local p = assert(stream.pair())
+    local pieces, n = {}, 0
+    for i = 1, 1000 do
+      pieces[i] = ('<%d:%s>'):format(i, ('x'):rep(i % 17))
+      n = n + #pieces[i]
+    end
+    assert.are.equal(n, core.sock_sendv(p[1]:fd(), pieces, 0))
+    assert.are.equal(table.concat(pieces), h.recv_exact(p[2], n))
+    -- one datagram of many pieces
+    local d = assert(dgram.pair())
+    assert.are.equal(6, core.sock_sendv(d[1]:fd(), {'ab', '', 'cd', 'ef'}, 0))
+    assert.are.equal('abcdef', (d[2]:recv()))
+    assert.are.equal(0, core.sock_sendv(d[1]:fd(), {}, 0))
+    assert.are.equal('', (d[2]:recv()))
+    close_all(p)
+    close_all(d)
+  end)
+
+  describe('sendfile', function()
+    local SIZE = 16 * 1024 * 1024
+
+    local function receive_all(sock, n)
+      local parts, got = {}, 0
+      while got < n do
+        local s = assert(sock:recv(1024 * 1024))
+        parts[#parts + 1] = s
+        got = got + #s
+      end
+      return table.concat(parts)
+    end
+
+    it('sends a whole 16 MiB file by path, byte-exact (TCP over 127.0.0.1)', function()
+      local data = h.blob(65536):rep(SIZE / 65536)
+      local path = dir .. '/big'
+      write_file(path, data)
+      local srv, c, a = h.tcp_trio('127.0.0.1')
+      -- the reader runs in this process too: a reader coroutine would need a
+      -- loop, so the file goes out while another socket drains it in chunks
+      assert.is_true(c:nonblock(true))
+      local got, sent = {}, 0
+      local received = 0
+      while sent < SIZE do
+        local n, err, again = c:sendfile(path, SIZE - sent, sent)
+        assert.is_nil(err)
+        sent = sent + n
+        assert.is_true(n > 0 or again == true)
+        local s = a:recv(4 * 1024 * 1024, net.MSG_DONTWAIT)
+        if s then got[#got + 1] = s; received = received + #s end
+      end
+      got[#got + 1] = receive_all(a, SIZE - received)
+      local all = table.concat(got)
+      assert.are.equal(SIZE, #all)
+      assert.is_nil(h.first_diff(data, all))
+      close_all({srv, c, a})
+    end)
+
+    it('sends count bytes from offset; nil count: to the end of the file', function()
+      local path = dir .. '/small'
+      write_file(path, '0123456789')
+      local p = assert(stream.pair())
+      assert.are.equal(4, p[1]:sendfile(path, 4, 3))
+      assert.are.equal('3456', h.recv_exact(p[2], 4))
+      assert.are.equal(10, p[1]:sendfile(path))
+      assert.are.equal('0123456789', h.recv_exact(p[2], 10))
+      assert.are.equal(2, p[1]:sendfile(path, 100, 8), 'a shorter file sends what it has')
+      assert.are.equal('89', h.recv_exact(p[2], 2))
+      assert.are.same({nil, 'No such file or directory'}, {p[1]:sendfile(dir .. '/none', 1)})
+      assert.are.same({nil, 'Invalid argument'}, {p[1]:sendfile(path, -1)})
+      close_all(p)
+    end)
+  end)
+
+  describe('recvmany/sendmany', function()
+    it('a batch of 32 datagrams with their sources', function()
+      local rx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      local senders = {}
+      for i = 1, 4 do senders[i] = assert(dinet.new { host = '127.0.0.1' }) end
+      for i = 1, 32 do
+        local s = senders[(i - 1) % 4 + 1]
+        assert.are.equal(#tostring(i) + 4, s:sendto('dgm' .. i .. '!', to))
+      end
+      local list = assert(rx:recvmany(32))
+      assert.are.equal(32, #list)
+      for i, m in ipairs(list) do
+        assert.are.equal('dgm' .. i .. '!', m[1])
+        assert.are.equal(tostring(senders[(i - 1) % 4 + 1]:getsockname()), tostring(m[2]))
+        assert.is_nil(m[3])
+      end
+      close_all(senders)
+      rx:close()
+    end)
+
+    it('takes only what is queued after the first; cuts are reported per datagram', function()
+      local rx = assert(dinet.new { host = '127.0.0.1', nonblock = true })
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      assert.are.same(h.pack(nil, nil, true), h.pack(rx:recvmany(8)))
+      tx:sendto('short', to)
+      tx:sendto(('L'):rep(100), to)
+      local list = assert(rx:recvmany(8, 10))
+      assert.are.equal(2, #list)
+      assert.are.same({'short', nil}, {list[1][1], list[1][3]})
+      assert.are.same({('L'):rep(10), 100}, {list[2][1], list[2][3]})
+      assert.are.same({nil, 'Invalid argument'}, {rx:recvmany(0)})
+      assert.are.same({nil, 'Invalid argument'}, {rx:recvmany(1025)})
+      close_all({rx, tx})
+    end)
+
+    it('sendmany sends each entry as one datagram, to its address or the peer', function()
+      local rx = assert(dinet.new { host = '127.0.0.1' })
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      assert.are.equal(3, tx:sendmany({{'one', to}, {'', to}, {'three', to}}))
+      assert.is_nil(tx:connect(to))
+      assert.are.equal(2, tx:sendmany({'four', 'five'}))
+      local got = {}
+      for i = 1, 5 do got[i] = (rx:recv()) end
+      assert.are.same({'one', '', 'three', 'four', 'five'}, got)
+      assert.are.equal(0, tx:sendmany({}))
+      h.raises("bad argument #1 to 'sendmany' (entry 2 is not a string or {string, net.addrinfo})",
+        tx.sendmany, tx, {'ok', {'x', 'not an ai'}})
+      close_all({rx, tx})
+    end)
+  end)
+end)

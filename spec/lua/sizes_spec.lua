@@ -1,0 +1,82 @@
+-- The largest sizes the reference documents hold on every runtime (issue 9,
+-- defect 7: LuaJIT with net.capi raised "userdata length overflow" for
+-- recv(2^31-1) and buffer.new(2^31-1)). recv accepts any bufsize up to
+-- 2^31-1 and costs no more than the bytes that arrive; a buffer's capacity
+-- goes up to 2^31-256 (LuaJIT's largest userdata and string), and above it
+-- new() returns nil, "Invalid argument" instead of raising.
+local net = require('net')
+local core = require('net.core')
+local buffer = require('net.buffer')
+local h = require('spec.lua.helper')
+
+local K = core.constants
+local EINVAL = net.strerror(-K.EINVAL)
+local INT_MAX = 0x7fffffff -- 2^31 - 1, an integer on 5.3+
+local MAX_CAPACITY = 0x7fffff00 -- 2^31 - 256, doc/reference.md
+
+describe('recv with the largest bufsize', function()
+  it('recv(2^31-1) returns the bytes that are there', function()
+    local a, b = h.pair()
+    assert.are.equal(5, a:send('hello'))
+    assert(h.readable(b, 5))
+    local r = h.pack(pcall(b.recv, b, INT_MAX))
+    assert(r[1], 'recv(2^31-1) raised: ' .. tostring(r[2]))
+    assert.are.equal('hello', r[2])
+    -- and with flags given (the full Lua method on every backend)
+    assert.are.equal(3, a:send('abc'))
+    assert(h.readable(b, 5))
+    assert.are.equal('abc', b:recv(INT_MAX, net.MSG_PEEK))
+    assert.are.equal('abc', b:recv(INT_MAX, 0))
+    a:close()
+    b:close()
+  end)
+
+  it('the recvfrom primitive takes 2^31-1 on a UDP socket', function()
+    local ai = core.getaddrinfo('127.0.0.1', '0', K.AF_INET, K.SOCK_DGRAM, 0,
+                                K.AI_NUMERICHOST + K.AI_NUMERICSERV)[1]
+    local s = assert(net.wrap(core.sock_open(K.AF_INET, K.SOCK_DGRAM, 0, 0)))
+    local r = assert(net.wrap(core.sock_open(K.AF_INET, K.SOCK_DGRAM, 0, 0)))
+    assert.are.equal(0, core.sock_bind(r:fd(), ai.addr))
+    assert.are.equal(4, core.sock_sendto(s:fd(), 'ping', 0, core.sock_getsockname(r:fd())))
+    assert(h.readable(r, 5))
+    local ok, data, from = pcall(core.sock_recvfrom, r:fd(), INT_MAX, 0)
+    assert(ok, 'sock_recvfrom(2^31-1) raised: ' .. tostring(data))
+    assert.are.equal('ping', data)
+    assert.are.equal(core.addr_port(core.sock_getsockname(s:fd())), core.addr_port(from))
+    s:close()
+    r:close()
+  end)
+
+  it('above 2^31-1 is still nil, "Invalid argument"', function()
+    local a, b = h.pair()
+    local r = h.pack(b:recv(INT_MAX + 1))
+    assert.are.equal(2, r.n)
+    assert.is_nil(r[1])
+    assert.are.equal(EINVAL, r[2])
+    a:close()
+    b:close()
+  end)
+end)
+
+describe('buffer.new at the largest capacity', function()
+  it('above 2^31-256 returns nil, "Invalid argument" and never raises', function()
+    for _, size in ipairs { MAX_CAPACITY + 1, INT_MAX } do
+      local r = h.pack(pcall(buffer.new, size))
+      assert(r[1], 'buffer.new(' .. size .. ') raised: ' .. tostring(r[2]))
+      assert.are.equal(3, r.n)
+      assert.is_nil(r[2])
+      assert.are.equal(EINVAL, r[3])
+    end
+  end)
+
+  it('2^31-256 itself is a buffer of that capacity', function()
+    -- 2 GiB of zeroed memory for a moment: released before the next test.
+    local buf = assert(buffer.new(MAX_CAPACITY))
+    assert.are.equal(MAX_CAPACITY, buf:capacity())
+    assert.are.equal(0, buf:len())
+    assert.are.equal(MAX_CAPACITY, buf:room())
+    buf = nil -- luacheck: ignore 311
+    collectgarbage()
+    collectgarbage()
+  end)
+end)

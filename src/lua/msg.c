@@ -1,0 +1,305 @@
+/*
+ * msg.c — the primitives of net.dgram and message I/O in net.capi
+ * (doc/internals.md, "datagrams and messages"): thin shims over src/msg.c
+ * and src/mcast.c of libnet, the same table shape as the end of
+ * ffi/net/core/ffi.lua.
+ */
+#include <string.h>
+
+#include "capi.h"
+#include "net.h"
+
+static net_addr_t *check_addr(lua_State *L, int idx)
+{
+    return (net_addr_t *)luaL_checkudata(L, idx, NET_CAPI_ADDR_MT);
+}
+
+static void push_addr(lua_State *L, const net_addr_t *addr)
+{
+    net_addr_t *ud = (net_addr_t *)new_userdata(L, sizeof *ud);
+    memcpy(ud, addr, sizeof *ud);
+    luaL_setmetatable(L, NET_CAPI_ADDR_MT);
+}
+
+/* A receive size at idx: 0..RECV_MAX as in capi.c (the class checks it). */
+enum { RECV_MAX = 0x7fffff00 };
+static size_t arg_size(lua_State *L, int idx)
+{
+    int size = arg_int(L, idx);
+    luaL_argcheck(L, size >= 0, idx, "size must not be negative");
+    return size > RECV_MAX ? (size_t)RECV_MAX : (size_t)size;
+}
+
+/* A 64-bit count or offset (numbers are doubles on 5.1/5.2): -1 for any
+ * negative, clamped to 2^53 above. */
+static int64_t arg_int64(lua_State *L, int idx)
+{
+    lua_Number v = luaL_checknumber(L, idx);
+    if (!(v >= 0))
+        return -1;
+    if (v > 9007199254740992.0)
+        return INT64_C(9007199254740992);
+    return (int64_t)v;
+}
+
+/* The stack buffer of a receive: aligned for the records of a batch. */
+typedef union {
+    char bytes[RECV_STACK_SIZE];
+    net_msg_t align;
+} stack_buf_t;
+
+/* str, addr, full | code */
+static int l_sock_recvdgram(lua_State *L)
+{
+    stack_buf_t stack;
+    int fd = arg_int(L, 1);
+    size_t size = arg_size(L, 2);
+    int flags = arg_int(L, 3);
+    char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
+    net_addr_t from;
+    int64_t full = 0;
+    int64_t n = recv_count(net_sock_recvdgram(fd, buf, size, flags, &from, &full), size);
+    if (n < 0)
+        return push_int(L, (lua_Integer)n);
+    lua_pushlstring(L, buf, (size_t)n);
+    push_addr(L, &from);
+    lua_pushinteger(L, (lua_Integer)full);
+    return 3;
+}
+
+/* passfd (-1: none), str | code */
+static int l_sock_recvfd(lua_State *L)
+{
+    stack_buf_t stack;
+    int fd = arg_int(L, 1);
+    size_t size = arg_size(L, 2);
+    int flags = arg_int(L, 3);
+    char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
+    int passfd = -1;
+    int64_t n = recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
+    if (n < 0)
+        return push_int(L, (lua_Integer)n);
+    lua_pushinteger(L, passfd);
+    lua_pushlstring(L, buf, (size_t)n);
+    return 2;
+}
+
+/* A list of {str, addr, full} | code. The records and the area of
+ * max * size bytes share the receive buffer (records first). */
+static int l_sock_recvmany(lua_State *L)
+{
+    stack_buf_t stack;
+    int fd = arg_int(L, 1);
+    int max = arg_int(L, 2);
+    size_t size = arg_size(L, 3);
+    int flags = arg_int(L, 4);
+    size_t head, total;
+    net_msg_t *msgs;
+    char *area;
+    int i, n;
+    luaL_argcheck(L, max >= 1 && max <= 1024, 2, "count out of range");
+    luaL_argcheck(L, size <= 16 * 1024 * 1024, 3, "size out of range");
+    head = (size_t)max * sizeof(net_msg_t);
+    total = head + (size_t)max * size;
+    msgs = (net_msg_t *)(void *)net__capi_recv_buffer(L, lua_upvalueindex(1),
+                                                      stack.bytes, total);
+    area = (char *)msgs + head;
+    for (i = 0; i < max; i++) {
+        msgs[i].buf = area + (size_t)i * size;
+        msgs[i].size = size;
+    }
+    n = net_sock_recvmany(fd, msgs, max, flags);
+    if (n < 0)
+        return push_int(L, n);
+    if (n > max) /* never, by net.h's contract: trust nothing past max */
+        n = max;
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        size_t len = msgs[i].len > size ? size : (size_t)msgs[i].len;
+        lua_createtable(L, 3, 0);
+        lua_pushlstring(L, (const char *)msgs[i].buf, len);
+        lua_rawseti(L, -2, 1);
+        push_addr(L, &msgs[i].addr);
+        lua_rawseti(L, -2, 2);
+        lua_pushinteger(L, (lua_Integer)msgs[i].full);
+        lua_rawseti(L, -2, 3);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* (fd, datas, addrs, n, flags): datas[i] to addrs[i] (false or nil: the
+ * connected peer). How many were sent | code. */
+static int l_sock_sendmany(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    int n = arg_int(L, 4);
+    int flags = arg_int(L, 5);
+    net_msg_t *msgs;
+    int i;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_argcheck(L, n >= 0 && n <= 1024, 4, "count out of range");
+    msgs = (net_msg_t *)new_userdata(L, (size_t)(n > 0 ? n : 1) * sizeof *msgs);
+    for (i = 0; i < n; i++) {
+        size_t len;
+        const char *s;
+        lua_rawgeti(L, 2, i + 1);
+        s = lua_tolstring(L, -1, &len);
+        if (s == NULL || lua_type(L, -1) != LUA_TSTRING)
+            return luaL_argerror(L, 2, "list of strings expected");
+        lua_pop(L, 1); /* the table keeps the string alive */
+        msgs[i].buf = (void *)s;
+        msgs[i].len = len;
+        lua_rawgeti(L, 3, i + 1);
+        if (lua_toboolean(L, -1))
+            memcpy(&msgs[i].addr, check_addr(L, lua_gettop(L)), sizeof msgs[i].addr);
+        else
+            memset(&msgs[i].addr, 0, sizeof msgs[i].addr);
+        lua_pop(L, 1);
+    }
+    return push_int(L, net_sock_sendmany(fd, msgs, n, flags));
+}
+
+/* The strings of the list at 2, in one gather write: bytes sent | code. */
+enum { IOV_STACK = 64 };
+static int l_sock_sendv(lua_State *L)
+{
+    net_iovec_t stack[IOV_STACK];
+    net_iovec_t *iov = stack;
+    int fd = arg_int(L, 1);
+    int flags = arg_int(L, 3);
+    int n, i;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    n = (int)lua_rawlen(L, 2);
+    if (n > IOV_STACK)
+        iov = (net_iovec_t *)new_userdata(L, (size_t)n * sizeof *iov);
+    for (i = 0; i < n; i++) {
+        size_t len;
+        const char *s;
+        lua_rawgeti(L, 2, i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return luaL_argerror(L, 2, "list of strings expected");
+        s = lua_tolstring(L, -1, &len);
+        lua_pop(L, 1); /* the list keeps it alive */
+        iov[i].base = s;
+        iov[i].len = len;
+    }
+    return push_int(L, (lua_Integer)net_sock_sendv(fd, iov, n, flags));
+}
+
+static int l_sock_sendfd(lua_State *L)
+{
+    int fd = arg_int(L, 1);
+    int passfd = arg_int(L, 2);
+    size_t len;
+    const char *s = luaL_checklstring(L, 3, &len);
+    return push_int(L, (lua_Integer)net_sock_sendfd(fd, passfd, s, len, arg_int(L, 4)));
+}
+
+static int l_sock_peercred(lua_State *L)
+{
+    net_cred_t cred;
+    int rc = net_sock_peercred(arg_int(L, 1), &cred);
+    if (rc < 0)
+        return push_int(L, rc);
+    lua_pushinteger(L, (lua_Integer)cred.pid);
+    lua_pushinteger(L, (lua_Integer)cred.uid);
+    lua_pushinteger(L, (lua_Integer)cred.gid);
+    return 3;
+}
+
+static int l_sock_sendfile(lua_State *L)
+{
+    return push_int(L, (lua_Integer)net_sock_sendfile(
+        arg_int(L, 1), arg_int(L, 2), arg_int64(L, 3), arg_int64(L, 4)));
+}
+
+static int l_sock_sendfilepath(lua_State *L)
+{
+    return push_int(L, (lua_Integer)net_sock_sendfilepath(
+        arg_int(L, 1), luaL_checkstring(L, 2), arg_int64(L, 3), arg_int64(L, 4)));
+}
+
+static int l_sock_disconnect(lua_State *L)
+{
+    return push_int(L, net_sock_disconnect(arg_int(L, 1)));
+}
+
+static int l_sock_mcastloop(lua_State *L)
+{
+    return push_int(L, net_sock_mcastloop(arg_int(L, 1), arg_int(L, 2)));
+}
+
+static int l_sock_mcastttl(lua_State *L)
+{
+    return push_int(L, net_sock_mcastttl(arg_int(L, 1), arg_int(L, 2)));
+}
+
+/* The interface name in effect after setting the one at 2 (nil: read). */
+static int l_sock_mcastif(lua_State *L)
+{
+    char name[64];
+    int n = net_sock_mcastif(arg_int(L, 1), luaL_optstring(L, 2, NULL),
+                             name, sizeof name);
+    if (n < 0)
+        return push_int(L, n);
+    lua_pushlstring(L, name, (size_t)n);
+    return 1;
+}
+
+static int l_sock_mcastgroup(lua_State *L)
+{
+    return push_int(L, net_sock_mcastgroup(arg_int(L, 1), arg_int(L, 2),
+                                           luaL_checkstring(L, 3),
+                                           luaL_optstring(L, 4, NULL),
+                                           luaL_optstring(L, 5, NULL)));
+}
+
+static const luaL_Reg functions[] = {
+    {"sock_sendmany", l_sock_sendmany},
+    {"sock_sendv", l_sock_sendv},
+    {"sock_sendfd", l_sock_sendfd},
+    {"sock_peercred", l_sock_peercred},
+    {"sock_sendfile", l_sock_sendfile},
+    {"sock_sendfilepath", l_sock_sendfilepath},
+    {"sock_disconnect", l_sock_disconnect},
+    {"sock_mcastloop", l_sock_mcastloop},
+    {"sock_mcastttl", l_sock_mcastttl},
+    {"sock_mcastif", l_sock_mcastif},
+    {"sock_mcastgroup", l_sock_mcastgroup},
+    {NULL, NULL},
+};
+
+/* The receivers share one scratch buffer of their own (see
+ * net__capi_recv_buffer in capi.c). */
+static const luaL_Reg receivers[] = {
+    {"sock_recvdgram", l_sock_recvdgram},
+    {"sock_recvfd", l_sock_recvfd},
+    {"sock_recvmany", l_sock_recvmany},
+    {NULL, NULL},
+};
+
+static const net_constant_t mcast_ops[] = {
+    {"MCAST_JOIN", NET_MCAST_JOIN},
+    {"MCAST_LEAVE", NET_MCAST_LEAVE},
+    {"MCAST_JOINSRC", NET_MCAST_JOINSRC},
+    {"MCAST_LEAVESRC", NET_MCAST_LEAVESRC},
+    {"MCAST_BLOCKSRC", NET_MCAST_BLOCKSRC},
+    {"MCAST_UNBLOCKSRC", NET_MCAST_UNBLOCKSRC},
+    {NULL, 0},
+};
+
+void net__capi_open_msg(lua_State *L)
+{
+    const net_constant_t *c;
+    luaL_setfuncs(L, functions, 0);
+    new_userdata(L, 0);
+    luaL_setfuncs(L, receivers, 1);
+    lua_getfield(L, -1, "constants");
+    for (c = mcast_ops; c->name != NULL; c++) {
+        lua_pushinteger(L, (lua_Integer)c->value);
+        lua_setfield(L, -2, c->name);
+    }
+    lua_pop(L, 1);
+}

@@ -1,0 +1,456 @@
+/* msg.c — message I/O over sendmsg/recvmsg: datagrams with their full
+ * length, dissolving a datagram peer, gather writes, descriptor passing,
+ * peer credentials, sendfile, batches of datagrams. The platform's struct
+ * msghdr, iovec and cmsghdr stay in here: callers see net.h's records. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#define NET_HAVE_MMSG 1
+#endif
+
+/* Asking for MSG_TRUNC makes Linux report a datagram's full length even
+ * when it was cut. Only datagram sockets may get it (on TCP it discards
+ * bytes): every caller here is documented as datagram-only. */
+#ifdef __linux__
+#define NET_FULL_LENGTH MSG_TRUNC
+#else
+#define NET_FULL_LENGTH 0
+#endif
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+/* The sender's address of a received message into *out. A sender with no
+ * name (a unix socket never bound) leaves the name empty: it is given as an
+ * AF_UNIX address without a path, as getsockname shows such a socket. */
+static void sender(net_addr_t *out, struct sockaddr_storage *ss, socklen_t len)
+{
+    if (len == 0) {
+        ss->ss_family = AF_UNIX;
+        len = sizeof(sa_family_t);
+    }
+    net__addr_from_sockaddr(out, (struct sockaddr *)ss, len);
+}
+
+/* The full length of a datagram that recvmsg returned n for with room for
+ * len bytes and msg_flags mflags. */
+static int64_t full_length(ssize_t n, size_t len, int mflags)
+{
+    if (NET_FULL_LENGTH)
+        return (int64_t)n;
+    return (mflags & MSG_TRUNC) ? (int64_t)len + 1 : (int64_t)n;
+}
+
+int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
+                           net_addr_t *from, int64_t *full)
+{
+    struct sockaddr_storage ss;
+    struct iovec iov;
+    struct msghdr mh;
+    ssize_t n;
+
+    if (flags & MSG_TRUNC)
+        return -EOPNOTSUPP;
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    do {
+        memset(&mh, 0, sizeof mh);
+        mh.msg_name = from ? &ss : NULL;
+        mh.msg_namelen = from ? sizeof ss : 0;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        n = recvmsg(fd, &mh, flags | NET_FULL_LENGTH);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return NET_ERR();
+    if (from)
+        sender(from, &ss, mh.msg_namelen);
+    if (full)
+        *full = full_length(n, len, mh.msg_flags);
+    return (size_t)n > len ? (int64_t)len : (int64_t)n;
+}
+
+/* Linux's udp_disconnect unhashes a socket whose port the kernel chose (an
+ * ephemeral bind, or the automatic bind of connect): it would stop receiving
+ * at the port it had. The socket is bound to its old name again. */
+int net_sock_disconnect(int fd)
+{
+    struct sockaddr sa;
+    net_addr_t before, after;
+    int named = net_sock_getsockname(fd, &before) == 0 &&
+                (before.family == AF_INET || before.family == AF_INET6) &&
+                net_addr_port(&before) > 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_family = AF_UNSPEC;
+    if (connect(fd, &sa, sizeof sa) < 0)
+        return NET_ERR();
+    if (named && net_sock_getsockname(fd, &after) == 0 &&
+        net_addr_port(&after) == 0)
+        return net_sock_bind(fd, &before);
+    return 0;
+}
+
+/* ---- gather writes ------------------------------------------------------- */
+
+int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count, int flags)
+{
+    struct iovec v[IOV_MAX > 1024 ? 1024 : IOV_MAX];
+    const int room = (int)(sizeof v / sizeof v[0]);
+    int64_t total = 0;
+    int done = 0;
+
+    if (count < 0 || (count > 0 && iov == NULL))
+        return -EINVAL;
+    if (count > room) {
+        int type = net_sock_type(fd);
+        if (type < 0)
+            return type;
+        if (type != SOCK_STREAM)
+            return -EMSGSIZE; /* one datagram cannot be split */
+    }
+    do {
+        struct msghdr mh;
+        int k = count - done > room ? room : count - done, i;
+        size_t want = 0;
+        ssize_t n;
+        for (i = 0; i < k; i++) {
+            v[i].iov_base = (void *)(uintptr_t)iov[done + i].base;
+            v[i].iov_len = (size_t)iov[done + i].len;
+            want += v[i].iov_len;
+        }
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = v;
+        mh.msg_iovlen = (size_t)k;
+        do {
+            n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return total > 0 ? total : NET_ERR();
+        total += n;
+        if ((size_t)n < want)
+            break;
+        done += k;
+    } while (done < count);
+    return total;
+}
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
+                        int flags)
+{
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov;
+    struct msghdr mh;
+    struct cmsghdr *c;
+    ssize_t n;
+
+    if (passfd < 0)
+        return -EBADF;
+    if (len == 0 && net_sock_type(fd) == SOCK_STREAM)
+        return -EINVAL;
+    memset(&control, 0, sizeof control);
+    memset(&mh, 0, sizeof mh);
+    iov.iov_base = (void *)(uintptr_t)buf;
+    iov.iov_len = len;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.bytes;
+    mh.msg_controllen = sizeof control.bytes;
+    c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+    do {
+        n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? (int64_t)NET_ERR() : (int64_t)n;
+}
+
+#ifdef MSG_CMSG_CLOEXEC
+#define NET_RECV_CLOEXEC MSG_CMSG_CLOEXEC
+#else
+#define NET_RECV_CLOEXEC 0
+#endif
+
+enum { FDS_MAX = 16 }; /* descriptors one message may bring (extras closed) */
+
+int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
+{
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(FDS_MAX * sizeof(int))];
+    } control;
+    struct iovec iov;
+    struct msghdr mh;
+    struct cmsghdr *c;
+    ssize_t n;
+    int got = -1;
+
+    if (passfd == NULL || (flags & MSG_TRUNC))
+        return -EINVAL;
+    *passfd = -1;
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    do {
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control.bytes;
+        mh.msg_controllen = sizeof control.bytes;
+        n = recvmsg(fd, &mh, flags | NET_RECV_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return NET_ERR();
+    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        size_t i, k;
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < k; i++) {
+            int one;
+            memcpy(&one, CMSG_DATA(c) + i * sizeof(int), sizeof one);
+            if (got < 0) {
+                got = one;
+                if (!NET_RECV_CLOEXEC)
+                    fcntl(got, F_SETFD, FD_CLOEXEC);
+            } else {
+                close(one); /* more than one: only the first is handed on */
+            }
+        }
+    }
+    *passfd = got;
+    return (size_t)n > len ? (int64_t)len : (int64_t)n;
+}
+
+int net_sock_peercred(int fd, net_cred_t *out)
+{
+    if (out == NULL)
+        return -EINVAL;
+#if defined(SO_PEERCRED) && defined(__linux__)
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+        return NET_ERR();
+    /* No credentials were recorded (a datagram socket that is not one of a
+     * pair): Linux reports pid 0 and the overflow ids, which are no one's. */
+    if (uc.pid == 0)
+        return -ENOTCONN;
+    out->pid = uc.pid;
+    out->uid = uc.uid;
+    out->gid = uc.gid;
+    return 0;
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__NetBSD__)
+    uid_t uid;
+    gid_t gid;
+    if (getpeereid(fd, &uid, &gid) < 0)
+        return NET_ERR();
+    out->pid = -1;
+#ifdef LOCAL_PEERPID
+    {
+        pid_t pid;
+        socklen_t len = sizeof pid;
+        if (getsockopt(fd, SOL_LOCAL, LOCAL_PEERPID, &pid, &len) == 0)
+            out->pid = pid;
+    }
+#endif
+    out->uid = uid;
+    out->gid = gid;
+    return 0;
+#else
+    (void)fd;
+    return -ENOPROTOOPT;
+#endif
+}
+
+/* ---- sendfile ------------------------------------------------------------------ */
+
+int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
+{
+#ifdef __linux__
+    off_t off = (off_t)offset;
+    int64_t total = 0;
+    if (count < 0) {
+        struct stat st;
+        off_t at = offset >= 0 ? off : lseek(filefd, 0, SEEK_CUR);
+        if (at < 0 || fstat(filefd, &st) < 0)
+            return NET_ERR();
+        count = st.st_size > at ? (int64_t)(st.st_size - at) : 0;
+    }
+    while (total < count) {
+        size_t chunk = count - total > 0x7ffff000 ? 0x7ffff000 : (size_t)(count - total);
+        ssize_t n = sendfile(fd, filefd, offset >= 0 ? &off : NULL, chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return total > 0 ? total : NET_ERR();
+        if (n == 0)
+            break; /* the file ended */
+        total += n;
+    }
+    return total;
+#else
+    (void)fd, (void)filefd, (void)offset, (void)count;
+    return -ENOSYS;
+#endif
+}
+
+int64_t net_sock_sendfilepath(int fd, const char *path, int64_t offset,
+                              int64_t count)
+{
+    int64_t n;
+    int filefd;
+    if (path == NULL)
+        return -EINVAL;
+    filefd = open(path, O_RDONLY | O_CLOEXEC);
+    if (filefd < 0)
+        return NET_ERR();
+    n = net_sock_sendfile(fd, filefd, offset < 0 ? 0 : offset, count);
+    close(filefd);
+    return n;
+}
+
+/* ---- batches of datagrams ------------------------------------------------------- */
+
+enum { BATCH = 64 }; /* datagrams per system call */
+
+/* Every destination is checked before the first datagram goes: bad input
+ * sends nothing. */
+static int check_destinations(const net_msg_t *msgs, int count)
+{
+    int i;
+    if (count < 0 || (count > 0 && msgs == NULL))
+        return -EINVAL;
+    for (i = 0; i < count; i++)
+        if (msgs[i].addr.family != 0 && net__addr_validate(&msgs[i].addr) < 0)
+            return -EINVAL;
+    return 0;
+}
+
+#ifdef NET_HAVE_MMSG
+int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
+{
+    struct mmsghdr mm[BATCH];
+    struct iovec iov[BATCH];
+    struct sockaddr_storage ss[BATCH];
+    int done = 0;
+
+    if (count < 0 || (count > 0 && msgs == NULL) || (flags & MSG_TRUNC))
+        return -EINVAL;
+    while (done < count) {
+        int k = count - done > BATCH ? BATCH : count - done, i, n;
+        /* the first datagram waits as the socket and flags say; once one
+         * is here, the rest only take what is queued */
+        int f = flags | NET_FULL_LENGTH | (done ? MSG_DONTWAIT : MSG_WAITFORONE);
+        memset(mm, 0, sizeof mm[0] * (size_t)k);
+        for (i = 0; i < k; i++) {
+            iov[i].iov_base = msgs[done + i].buf;
+            iov[i].iov_len = (size_t)msgs[done + i].size;
+            mm[i].msg_hdr.msg_iov = &iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+            mm[i].msg_hdr.msg_name = &ss[i];
+            mm[i].msg_hdr.msg_namelen = sizeof ss[i];
+        }
+        do {
+            n = recvmmsg(fd, mm, (unsigned)k, f, NULL);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return done > 0 ? done : NET_ERR();
+        for (i = 0; i < n; i++) {
+            net_msg_t *m = &msgs[done + i];
+            size_t got = mm[i].msg_len;
+            sender(&m->addr, &ss[i], mm[i].msg_hdr.msg_namelen);
+            m->full = full_length((ssize_t)got, (size_t)m->size, mm[i].msg_hdr.msg_flags);
+            m->len = got > m->size ? m->size : got;
+        }
+        done += n;
+        if (n < k)
+            break;
+    }
+    return done;
+}
+
+int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
+{
+    struct mmsghdr mm[BATCH];
+    struct iovec iov[BATCH];
+    int done = 0, rc;
+
+    if ((rc = check_destinations(msgs, count)) < 0)
+        return rc;
+    while (done < count) {
+        int k = count - done > BATCH ? BATCH : count - done, i, n;
+        memset(mm, 0, sizeof mm[0] * (size_t)k);
+        for (i = 0; i < k; i++) {
+            const net_msg_t *m = &msgs[done + i];
+            iov[i].iov_base = m->buf;
+            iov[i].iov_len = (size_t)m->len;
+            mm[i].msg_hdr.msg_iov = &iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+            if (m->addr.family != 0) {
+                mm[i].msg_hdr.msg_name = (void *)(uintptr_t)m->addr.storage.bytes;
+                mm[i].msg_hdr.msg_namelen = m->addr.len;
+            }
+        }
+        do {
+            n = sendmmsg(fd, mm, (unsigned)k, flags | NET_MSG_NOSIGPIPE);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return done > 0 ? done : NET_ERR();
+        done += n;
+        if (n < k)
+            break;
+    }
+    return done;
+}
+#else
+/* A loop of recvmsg/sendmsg where the batch calls are missing. */
+int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
+{
+    int done = 0;
+    if (count < 0 || (count > 0 && msgs == NULL) || (flags & MSG_TRUNC))
+        return -EINVAL;
+    while (done < count) {
+        net_msg_t *m = &msgs[done];
+        int64_t full;
+        int64_t n = net_sock_recvdgram(fd, m->buf, (size_t)m->size,
+                                       flags | (done ? MSG_DONTWAIT : 0),
+                                       &m->addr, &full);
+        if (n < 0)
+            return done > 0 ? done : (int)n;
+        m->len = (uint64_t)n;
+        m->full = full;
+        done++;
+    }
+    return done;
+}
+
+int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
+{
+    int done = 0, rc;
+    if ((rc = check_destinations(msgs, count)) < 0)
+        return rc;
+    while (done < count) {
+        const net_msg_t *m = &msgs[done];
+        int64_t n = net_sock_sendto(fd, m->buf, (size_t)m->len, flags,
+                                    m->addr.family ? &m->addr : NULL);
+        if (n < 0)
+            return done > 0 ? done : (int)n;
+        done++;
+    }
+    return done;
+}
+#endif

@@ -1,0 +1,529 @@
+/*
+ * pollset.c — poll sets: readiness of many descriptors at once (net.h,
+ * "readiness of many descriptors").
+ *
+ * Two backends behind one API:
+ *  - epoll where the platform has it (NET_HAVE_EPOLL, internal.h): the set's
+ *    handle is the epoll descriptor;
+ *  - poll(2) everywhere else, or when built with NET_POLLSET_FORCE_POLL (the
+ *    C tests build it that way on Linux too, so it is compiled and tested):
+ *    the handle is the read end of a pipe, a descriptor that only reserves a
+ *    number, and the registrations live in memory.
+ * Never select(2): no FD_SETSIZE limit, descriptors above 1024 work.
+ *
+ * Both keep, per set, a table indexed by descriptor of what the caller
+ * registered: the caller's 64-bit word and a registration number (seq). The
+ * caller's word needs all 64 bits, and epoll hands back only the one word
+ * it was given, so the kernel gets (seq << 32 | fd) and the table gives back
+ * the caller's word. The seq is what keeps a stale kernel registration (an
+ * fd closed without DEL while a dup of it lives on, see epoll(7)) from being
+ * reported as the descriptor that now has its number: its events carry a seq
+ * the table no longer holds and are dropped. The table is also the one
+ * notion of "registered" both backends share: ADD of a number it holds is
+ * -EEXIST until that number is DELeted, whether or not it was closed.
+ *
+ * Sets are found by their handle in a process-wide registry; each set has its
+ * own lock, never held while waiting, and a reference count so a set closed
+ * by one thread while another still uses it is freed by the last user.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(NET_HAVE_EPOLL) && !defined(NET_POLLSET_FORCE_POLL)
+#define USE_EPOLL 1
+#include <sys/epoll.h>
+#endif
+
+/* One registered descriptor. seq 0: the number is not registered. */
+typedef struct slot {
+    uint64_t data;   /* the caller's word */
+    uint32_t seq;    /* this registration's number within the set */
+    uint32_t events; /* POLL* bits asked for */
+#ifndef USE_EPOLL
+    int index;       /* its entry in the set's pollfd array */
+#endif
+} slot_t;
+
+typedef struct set {
+    pthread_mutex_t lock; /* guards everything below */
+    int refs;             /* the registry's reference + one per call in progress */
+    slot_t *slots;        /* indexed by fd */
+    int nslots;
+    uint32_t next_seq;
+#ifndef USE_EPOLL
+    struct pollfd *pfds;  /* the registered descriptors, packed */
+    int npfds, cap;
+#endif
+} set_t;
+
+/* ---- the registry: handle -> set -------------------------------------- */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static set_t **registry;
+static int registry_size;
+
+static void set_free(set_t *s)
+{
+    pthread_mutex_destroy(&s->lock);
+    free(s->slots);
+#ifndef USE_EPOLL
+    free(s->pfds);
+#endif
+    free(s);
+}
+
+static void release(set_t *s)
+{
+    int last;
+    pthread_mutex_lock(&registry_lock);
+    last = --s->refs == 0;
+    pthread_mutex_unlock(&registry_lock);
+    if (last)
+        set_free(s);
+}
+
+/* The set whose handle is pfd, with a reference the caller releases; NULL
+ * when pfd is no set of this library. */
+static set_t *acquire(int pfd)
+{
+    set_t *s = NULL;
+    pthread_mutex_lock(&registry_lock);
+    if (pfd >= 0 && pfd < registry_size && registry[pfd] != NULL) {
+        s = registry[pfd];
+        s->refs++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+/* Enters s under the handle pfd. A set still recorded there had its handle
+ * closed by plain close(2) (not net_poll_close): the kernel reused the
+ * number, so that record is dropped now. */
+static int registry_put(int pfd, set_t *s)
+{
+    set_t *old = NULL;
+    pthread_mutex_lock(&registry_lock);
+    if (pfd >= registry_size) {
+        int size = registry_size ? registry_size : 16;
+        set_t **grown;
+        while (size <= pfd)
+            size *= 2;
+        grown = realloc(registry, (size_t)size * sizeof *grown);
+        if (grown == NULL) {
+            pthread_mutex_unlock(&registry_lock);
+            return -ENOMEM;
+        }
+        memset(grown + registry_size, 0, (size_t)(size - registry_size) * sizeof *grown);
+        registry = grown;
+        registry_size = size;
+    }
+    old = registry[pfd];
+    registry[pfd] = s;
+    pthread_mutex_unlock(&registry_lock);
+    if (old)
+        release(old);
+    return 0;
+}
+
+/* Removes pfd's set from the registry; the caller owns the reference the
+ * registry held. */
+static set_t *registry_take(int pfd)
+{
+    set_t *s = NULL;
+    pthread_mutex_lock(&registry_lock);
+    if (pfd >= 0 && pfd < registry_size) {
+        s = registry[pfd];
+        registry[pfd] = NULL;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+/* ---- slots -------------------------------------------------------------- */
+
+/* The slot of fd, grown into when grow is set; NULL when fd has none (or
+ * memory ran out: *err says which). Called with s->lock held. */
+static slot_t *slot_of(set_t *s, int fd, int grow, int *err)
+{
+    *err = -ENOENT;
+    if (fd < s->nslots)
+        return &s->slots[fd];
+    if (!grow)
+        return NULL;
+    {
+        int size = s->nslots ? s->nslots : 64;
+        slot_t *grown;
+        while (size <= fd)
+            size = size > INT_MAX / 2 ? INT_MAX : size * 2;
+        grown = realloc(s->slots, (size_t)size * sizeof *grown);
+        if (grown == NULL) {
+            *err = -ENOMEM;
+            return NULL;
+        }
+        memset(grown + s->nslots, 0, (size_t)(size - s->nslots) * sizeof *grown);
+        s->slots = grown;
+        s->nslots = size;
+    }
+    return &s->slots[fd];
+}
+
+static uint32_t new_seq(set_t *s)
+{
+    if (++s->next_seq == 0) /* 0 means "not registered" */
+        s->next_seq = 1;
+    return s->next_seq;
+}
+
+/* The events a caller may ask for; POLLERR and POLLHUP are always reported
+ * and may be given (they change nothing). */
+#define ASKABLE (POLLIN | POLLOUT | POLLPRI)
+#define ALWAYS (POLLERR | POLLHUP)
+
+/* ---- time ------------------------------------------------------------------ */
+
+/* Milliseconds left until deadline, rounded up so a wait never ends early. */
+static int remaining_ms(double deadline)
+{
+    double left = deadline - net_now();
+    double ms;
+    if (left <= 0)
+        return 0;
+    ms = ceil(left * 1000.0);
+    return ms > (double)INT_MAX ? INT_MAX : (int)ms;
+}
+
+#ifdef USE_EPOLL
+/* ======================= epoll ============================================ */
+
+static uint32_t to_epoll(uint32_t ev)
+{
+    return ((ev & POLLIN) ? EPOLLIN : 0) | ((ev & POLLOUT) ? EPOLLOUT : 0) |
+           ((ev & POLLPRI) ? EPOLLPRI : 0);
+}
+
+static uint32_t from_epoll(uint32_t ev)
+{
+    return ((ev & EPOLLIN) ? POLLIN : 0) | ((ev & EPOLLOUT) ? POLLOUT : 0) |
+           ((ev & EPOLLPRI) ? POLLPRI : 0) | ((ev & EPOLLERR) ? POLLERR : 0) |
+           ((ev & EPOLLHUP) ? POLLHUP : 0);
+}
+
+static int backend_open(int flags)
+{
+    int fd = epoll_create1((flags & NET_CLOEXEC) ? EPOLL_CLOEXEC : 0);
+    return fd < 0 ? NET_ERR() : fd;
+}
+
+static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
+                       uint32_t events, uint32_t seq)
+{
+    struct epoll_event ev;
+    int kop = op == NET_POLL_ADD ? EPOLL_CTL_ADD
+            : op == NET_POLL_MOD ? EPOLL_CTL_MOD : EPOLL_CTL_DEL;
+    memset(&ev, 0, sizeof ev);
+    ev.events = to_epoll(events);
+    ev.data.u64 = ((uint64_t)seq << 32) | (uint32_t)fd;
+    (void)s;
+    (void)slot;
+    if (epoll_ctl(pfd, kop, fd, &ev) < 0) {
+        int err = NET_ERR();
+        /* DEL of a number that was closed without DEL: the kernel dropped
+         * the registration by itself (or keeps a stale one for a dup, whose
+         * events the seq check drops); either way the number is free now. */
+        if (op == NET_POLL_DEL && (err == -ENOENT || err == -EBADF))
+            return 0;
+        return err;
+    }
+    return 0;
+}
+
+/*
+ * The kernel writes its records straight into out: a struct epoll_event is
+ * no larger than a net_poll_event_t, so n of them fit in n records. They are
+ * then rewritten in place from the last to the first: record i covers bytes
+ * from i * sizeof(net_poll_event_t) on, at or after the epoll records not
+ * yet read (those below i), so nothing is overwritten before it is read.
+ */
+_Static_assert(sizeof(struct epoll_event) <= sizeof(net_poll_event_t),
+               "epoll records are written into the caller's records");
+
+static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int ms)
+{
+    int n = epoll_wait(pfd, (struct epoll_event *)(void *)out, max, ms);
+    int i, kept = 0;
+    if (n < 0)
+        return NET_ERR();
+    pthread_mutex_lock(&s->lock);
+    for (i = n - 1; i >= 0; i--) {
+        struct epoll_event ev;
+        net_poll_event_t rec;
+        int fd;
+        uint32_t seq;
+        memcpy(&ev, (char *)out + (size_t)i * sizeof ev, sizeof ev);
+        fd = (int)(uint32_t)ev.data.u64;
+        seq = (uint32_t)(ev.data.u64 >> 32);
+        rec.fd = -1; /* dropped unless the registration is the current one */
+        rec.events = 0;
+        rec.data = 0;
+        if (fd >= 0 && fd < s->nslots && s->slots[fd].seq == seq) {
+            rec.fd = fd;
+            rec.events = from_epoll(ev.events);
+            rec.data = s->slots[fd].data;
+        }
+        memcpy(&out[i], &rec, sizeof rec);
+    }
+    pthread_mutex_unlock(&s->lock);
+    for (i = 0; i < n; i++)
+        if (out[i].fd >= 0)
+            out[kept++] = out[i];
+    return kept;
+}
+
+#else
+/* ======================= poll(2) ========================================== */
+
+static int set_cloexec(int fd)
+{
+    int cur = fcntl(fd, F_GETFD);
+    if (cur < 0 || fcntl(fd, F_SETFD, cur | FD_CLOEXEC) < 0)
+        return NET_ERR();
+    return 0;
+}
+
+static int backend_open(int flags)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return NET_ERR();
+    close(fds[1]); /* only the number is needed: nothing is ever read */
+    if (flags & NET_CLOEXEC) {
+        int rc = set_cloexec(fds[0]);
+        if (rc < 0) {
+            close(fds[0]);
+            return rc;
+        }
+    }
+    return fds[0];
+}
+
+/* With s->lock held. */
+static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
+                       uint32_t events, uint32_t seq)
+{
+    (void)pfd;
+    (void)seq;
+    if (op == NET_POLL_ADD) {
+        if (s->npfds == s->cap) {
+            int cap = s->cap ? s->cap * 2 : 64;
+            struct pollfd *grown = realloc(s->pfds, (size_t)cap * sizeof *grown);
+            if (grown == NULL)
+                return -ENOMEM;
+            s->pfds = grown;
+            s->cap = cap;
+        }
+        slot->index = s->npfds++;
+        s->pfds[slot->index].fd = fd;
+    } else if (op == NET_POLL_DEL) {
+        int last = --s->npfds;
+        if (slot->index != last) { /* the last entry takes its place */
+            s->pfds[slot->index] = s->pfds[last];
+            s->slots[s->pfds[slot->index].fd < 0 ? -s->pfds[slot->index].fd - 1
+                                                 : s->pfds[slot->index].fd]
+                .index = slot->index;
+        }
+        return 0;
+    }
+    /* ADD and MOD; a number poll(2) ignored after POLLNVAL is watched again */
+    s->pfds[slot->index].fd = fd;
+    s->pfds[slot->index].events = (short)events;
+    s->pfds[slot->index].revents = 0;
+    return 0;
+}
+
+/* The registrations are copied out under the lock and polled without it, so
+ * a wait never holds up net_poll_ctl from another thread (a change made
+ * during a wait counts from the next one). Each copy remembers the seq of
+ * its registration: a result for a registration changed meanwhile is
+ * dropped. */
+static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int ms)
+{
+    struct pollfd *copy;
+    uint32_t *seqs;
+    int n, i, count, kept = 0;
+    (void)pfd;
+    pthread_mutex_lock(&s->lock);
+    count = s->npfds;
+    copy = malloc((size_t)(count ? count : 1) * (sizeof *copy + sizeof *seqs));
+    if (copy == NULL) {
+        pthread_mutex_unlock(&s->lock);
+        return -ENOMEM;
+    }
+    seqs = (uint32_t *)(void *)(copy + (count ? count : 1));
+    for (i = 0; i < count; i++) {
+        int fd = s->pfds[i].fd < 0 ? -s->pfds[i].fd - 1 : s->pfds[i].fd;
+        copy[i] = s->pfds[i];
+        seqs[i] = s->slots[fd].seq;
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    n = poll(copy, (nfds_t)count, ms);
+    if (n < 0) {
+        int err = NET_ERR();
+        free(copy);
+        return err;
+    }
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < count && n > 0 && kept < max; i++) {
+        int fd = copy[i].fd;
+        slot_t *slot;
+        if (copy[i].revents == 0)
+            continue;
+        n--;
+        if (fd < 0 || fd >= s->nslots || s->slots[fd].seq != seqs[i])
+            continue; /* changed or removed during the wait */
+        slot = &s->slots[fd];
+        if (copy[i].revents & POLLNVAL) {
+            /* Closed without DEL. epoll forgets such a descriptor by itself;
+             * here poll(2) is told to skip it (a negative fd), so it is never
+             * reported and never wakes a wait; the number stays registered
+             * until DEL, as with epoll. */
+            s->pfds[slot->index].fd = -fd - 1;
+            continue;
+        }
+        out[kept].fd = fd;
+        out[kept].events = (uint32_t)copy[i].revents & (ASKABLE | ALWAYS);
+        out[kept].data = slot->data;
+        kept++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(copy);
+    return kept;
+}
+#endif
+
+/* ======================= the API ========================================== */
+
+int net_poll_create(int flags)
+{
+    set_t *s;
+    int pfd, rc;
+    if (flags & ~NET_CLOEXEC)
+        return -EINVAL;
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return -ENOMEM;
+    }
+    s->refs = 1; /* the registry's */
+    pfd = backend_open(flags);
+    if (pfd < 0) {
+        set_free(s);
+        return pfd;
+    }
+    rc = registry_put(pfd, s);
+    if (rc < 0) {
+        close(pfd);
+        set_free(s);
+        return rc;
+    }
+    return pfd;
+}
+
+int net_poll_ctl(int pfd, int op, int fd, uint32_t events, uint64_t data)
+{
+    set_t *s;
+    slot_t *slot;
+    int rc, err;
+    if (op != NET_POLL_ADD && op != NET_POLL_MOD && op != NET_POLL_DEL)
+        return -EINVAL;
+    if (events & ~(uint32_t)(ASKABLE | ALWAYS))
+        return -EINVAL;
+    s = acquire(pfd);
+    if (s == NULL)
+        return -EBADF;
+    if (fd < 0 || fd == pfd) {
+        release(s);
+        return fd < 0 ? -EBADF : -EINVAL;
+    }
+    events &= ASKABLE;
+    pthread_mutex_lock(&s->lock);
+    slot = slot_of(s, fd, op == NET_POLL_ADD, &err);
+    if (slot == NULL) {
+        rc = err;
+    } else if (op == NET_POLL_ADD) {
+        if (slot->seq != 0) {
+            rc = -EEXIST;
+        } else {
+            uint32_t seq = new_seq(s);
+#ifndef USE_EPOLL
+            /* poll(2) would only report POLLNVAL later: say it now */
+            rc = fcntl(fd, F_GETFD) < 0 ? NET_ERR() : 0;
+            if (rc == 0)
+#endif
+                rc = backend_ctl(pfd, s, op, fd, slot, events, seq);
+            if (rc == 0) {
+                slot->seq = seq;
+                slot->events = events;
+                slot->data = data;
+            }
+        }
+    } else if (slot->seq == 0) {
+        rc = -ENOENT;
+    } else {
+        rc = backend_ctl(pfd, s, op, fd, slot, events, slot->seq);
+        if (rc == 0 && op == NET_POLL_MOD) {
+            slot->events = events;
+            slot->data = data;
+        } else if (rc == 0) {
+            slot->seq = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    release(s);
+    return rc;
+}
+
+int net_poll_wait(int pfd, net_poll_event_t *out, int max, double timeout)
+{
+    set_t *s;
+    const int forever = timeout < 0;
+    double deadline;
+    int n;
+    if (isnan(timeout) || max <= 0 || out == NULL)
+        return -EINVAL;
+    s = acquire(pfd);
+    if (s == NULL)
+        return -EBADF;
+    deadline = forever ? 0 : net_now() + timeout;
+    /* Once more only when every event was dropped (a stale registration):
+     * with the time that is left, never a fresh timeout. */
+    for (;;) {
+        n = backend_wait(pfd, s, out, max, forever ? -1 : remaining_ms(deadline));
+        if (n != 0 || (!forever && net_now() >= deadline))
+            break;
+    }
+    release(s);
+    return n;
+}
+
+int net_poll_close(int pfd)
+{
+    set_t *s = registry_take(pfd);
+    int rc;
+    if (s == NULL)
+        return -EBADF;
+    rc = close(pfd) < 0 ? NET_ERR() : 0; /* never retried: see net_sock_close */
+    release(s);
+    return rc;
+}
