@@ -1,7 +1,8 @@
 /* msg.c — message I/O over sendmsg/recvmsg: datagrams with their full
  * length, dissolving a datagram peer, gather writes, descriptor passing,
  * peer credentials, sendfile, batches of datagrams. The platform's struct
- * msghdr, iovec and cmsghdr stay in here: callers see net.h's records. */
+ * msghdr, iovec and cmsghdr stay in here: callers see net.h's records. A
+ * call cut short by a signal returns -EINTR, never retried (doc/c-api.md). */
 #include "internal.h"
 
 #include <fcntl.h>
@@ -61,14 +62,12 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
         return -EOPNOTSUPP;
     iov.iov_base = buf;
     iov.iov_len = len;
-    do {
-        memset(&mh, 0, sizeof mh);
-        mh.msg_name = from ? &ss : NULL;
-        mh.msg_namelen = from ? sizeof ss : 0;
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        n = recvmsg(fd, &mh, flags | NET_FULL_LENGTH);
-    } while (n < 0 && errno == EINTR);
+    memset(&mh, 0, sizeof mh);
+    mh.msg_name = from ? &ss : NULL;
+    mh.msg_namelen = from ? sizeof ss : 0;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    n = recvmsg(fd, &mh, flags | NET_FULL_LENGTH);
     if (n < 0)
         return NET_ERR();
     if (from)
@@ -129,9 +128,7 @@ int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count, int flags)
         memset(&mh, 0, sizeof mh);
         mh.msg_iov = v;
         mh.msg_iovlen = (size_t)k;
-        do {
-            n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
-        } while (n < 0 && errno == EINTR);
+        n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
         if (n < 0)
             return total > 0 ? total : NET_ERR();
         total += n;
@@ -173,9 +170,7 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-    do {
-        n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
-    } while (n < 0 && errno == EINTR);
+    n = sendmsg(fd, &mh, flags | NET_MSG_NOSIGPIPE);
     return n < 0 ? (int64_t)NET_ERR() : (int64_t)n;
 }
 
@@ -204,14 +199,12 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     *passfd = -1;
     iov.iov_base = buf;
     iov.iov_len = len;
-    do {
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = control.bytes;
-        mh.msg_controllen = sizeof control.bytes;
-        n = recvmsg(fd, &mh, flags | NET_RECV_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.bytes;
+    mh.msg_controllen = sizeof control.bytes;
+    n = recvmsg(fd, &mh, flags | NET_RECV_CLOEXEC);
     if (n < 0)
         return NET_ERR();
     for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -293,8 +286,6 @@ int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
     while (total < count) {
         size_t chunk = count - total > 0x7ffff000 ? 0x7ffff000 : (size_t)(count - total);
         ssize_t n = sendfile(fd, filefd, offset >= 0 ? &off : NULL, chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0)
             return total > 0 ? total : NET_ERR();
         if (n == 0)
@@ -364,9 +355,7 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
             mm[i].msg_hdr.msg_name = &ss[i];
             mm[i].msg_hdr.msg_namelen = sizeof ss[i];
         }
-        do {
-            n = recvmmsg(fd, mm, (unsigned)k, f, NULL);
-        } while (n < 0 && errno == EINTR);
+        n = recvmmsg(fd, mm, (unsigned)k, f, NULL);
         if (n < 0)
             return done > 0 ? done : NET_ERR();
         for (i = 0; i < n; i++) {
@@ -405,9 +394,7 @@ int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
                 mm[i].msg_hdr.msg_namelen = m->addr.len;
             }
         }
-        do {
-            n = sendmmsg(fd, mm, (unsigned)k, flags | NET_MSG_NOSIGPIPE);
-        } while (n < 0 && errno == EINTR);
+        n = sendmmsg(fd, mm, (unsigned)k, flags | NET_MSG_NOSIGPIPE);
         if (n < 0)
             return done > 0 ? done : NET_ERR();
         done += n;

@@ -173,7 +173,8 @@ static int fast_send(lua_State *L)
     int fd;
     int64_t n;
     int top = lua_gettop(L);
-    if (top != 2 || lua_type(L, 2) != LUA_TSTRING || !self_fd(L, &fd))
+    if (top < 2 || !lua_isnoneornil(L, 3) || lua_type(L, 2) != LUA_TSTRING ||
+        !self_fd(L, &fd))
         return delegate(L, top);
     str = lua_tolstring(L, 2, &len);
     n = net_sock_send(fd, str, len, 0);
@@ -195,7 +196,7 @@ static int fast_recv(lua_State *L)
     int fd, size;
     int64_t n;
     int top = lua_gettop(L);
-    if (top > 2) /* flags, even after a nil size */
+    if (!lua_isnoneornil(L, 3)) /* flags, even after a nil size */
         return delegate(L, top);
     if (top < 2 || lua_isnil(L, 2))
         size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));

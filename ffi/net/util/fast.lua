@@ -17,10 +17,13 @@ local fast_method = type(jit) ~= 'table' and core.fast_method
 local YIELD_ACROSS_C = _VERSION ~= 'Lua 5.1'
 local WHERE = YIELD_ACROSS_C and 1 or 2
 
+-- (Two arguments after self: all that send, recv and an option take; the C
+-- functions read a nil the same as an absent argument. A vararg function
+-- would cost 5.1 a copy of the arguments on every call.)
 local function main_thread_only(c_fn, method)
-    return function(self, ...)
-        if running() then return method(self, ...) end
-        return c_fn(self, ...)
+    return function(self, a, b)
+        if running() then return method(self, a, b) end
+        return c_fn(self, a, b)
     end
 end
 
