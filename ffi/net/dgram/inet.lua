@@ -11,17 +11,6 @@ local inet = {}
 
 inet.Socket = class('net.dgram.inet.Socket', dgram.Socket)
 
--- Sets the requested reuse options on a new fd before bind: 0 or a code.
--- (The same as net.stream.inet's servers.)
-local function reuse_options(opts)
-    if not (opts.reuseaddr or opts.reuseport) then return nil end
-    return function(fd)
-        local rc = 0
-        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
-        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
-        return rc
-    end
-end
 
 local SCHEMA = {
     host = args.HOST, port = args.PORT, nonblock = 'boolean',
@@ -36,7 +25,7 @@ function inet.new(opts)
     local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
                                        SOCK_DGRAM)
     if not ais then return nil, err end
-    return make.bind_first(inet.Socket, ais, opts.nonblock, reuse_options(opts))
+    return make.bind_first(inet.Socket, ais, opts.nonblock, make.reuse_options(opts))
 end
 
 return inet

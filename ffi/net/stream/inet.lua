@@ -13,16 +13,6 @@ inet.Server = class('net.stream.inet.Server', stream.Server)
 inet.Client = class('net.stream.inet.Client', stream.Socket)
 inet.Client.connect = make.reconnect
 
--- Sets the requested reuse options on a new fd before bind: 0 or a code.
-local function reuse_options(opts)
-    if not (opts.reuseaddr or opts.reuseport) then return nil end
-    return function(fd)
-        local rc = 0
-        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
-        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
-        return rc
-    end
-end
 
 local SERVER_SCHEMA = {
     host = args.HOST, port = args.PORT, nonblock = 'boolean',
@@ -40,7 +30,7 @@ function inet.server.new(opts)
     local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
                                        SOCK_STREAM)
     if not ais then return nil, err end
-    return make.bind_first(inet.Server, ais, opts.nonblock, reuse_options(opts))
+    return make.bind_first(inet.Server, ais, opts.nonblock, make.reuse_options(opts))
 end
 
 -- client.new{host, port, nonblock}: connected to the first address that

@@ -97,6 +97,19 @@ function M.open(cls, family, socktype, nonblock)
     return adopt(cls, fd)
 end
 
+-- The prepare(fd) of bind_first for the reuseaddr / reuseport options of a
+-- server's opts: sets them on the new fd before bind (0 or a code); nil
+-- when neither is asked for.
+function M.reuse_options(opts)
+    if not (opts.reuseaddr or opts.reuseport) then return nil end
+    return function(fd)
+        local rc = 0
+        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
+        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
+        return rc
+    end
+end
+
 -- The first address of ais that binds, as an instance of cls (not listening).
 -- prepare(fd), if given, sets options before bind (0 or a code).
 function M.bind_first(cls, ais, nonblock, prepare)
