@@ -56,4 +56,15 @@ int net__addr_validate(const net_addr_t *addr);
  * "fe80::1%eth0"), 0 for anything else: a name only a resolver can read. */
 int net__addr_is_literal(const char *host);
 
+/* The control data of a received message (msg_control as recvmsg left it,
+ * len its msg_controllen): returns the first descriptor an SCM_RIGHTS
+ * message brought, or -1 when none did, and passes every other descriptor
+ * to close_fd (close(2) in libnet; fuzz/cmsg_fuzz.c records them instead).
+ * Other control messages are skipped. Every length is checked against len,
+ * so any bytes are safe: the walk stops at the first header that does not
+ * fit or whose cmsg_len is shorter than a header or runs past len, and a
+ * negative descriptor number is neither taken nor closed (the kernel writes
+ * neither). */
+int net__cmsg_take_fd(const void *control, size_t len, int (*close_fd)(int));
+
 #endif /* NET_INTERNAL_H */

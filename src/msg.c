@@ -182,6 +182,41 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
 
 enum { FDS_MAX = 16 }; /* descriptors one message may bring (extras closed) */
 
+/* Offsets, not CMSG_FIRSTHDR/CMSG_NXTHDR: those trust the first header's
+ * length and may step a pointer past the buffer on a bad one, and this walk
+ * must hold on any bytes (fuzz/cmsg_fuzz.c). A header's data starts
+ * CMSG_LEN(0) bytes into it, and the next header CMSG_SPACE(data) on. */
+int net__cmsg_take_fd(const void *control, size_t len, int (*close_fd)(int))
+{
+    const unsigned char *p = control;
+    size_t off = 0;
+    int got = -1;
+
+    while (off <= len && len - off >= sizeof(struct cmsghdr)) {
+        struct cmsghdr c;
+        size_t size, i, k;
+        memcpy(&c, p + off, sizeof c);
+        size = (size_t)c.cmsg_len;
+        if (size < CMSG_LEN(0) || size > len - off)
+            break; /* no kernel writes it: where the next one starts is unknown */
+        if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_RIGHTS) {
+            k = (size - CMSG_LEN(0)) / sizeof(int);
+            for (i = 0; i < k; i++) {
+                int one;
+                memcpy(&one, p + off + CMSG_LEN(0) + i * sizeof(int), sizeof one);
+                if (one < 0)
+                    continue;
+                if (got < 0)
+                    got = one;
+                else
+                    close_fd(one); /* more than one: only the first is handed on */
+            }
+        }
+        off += CMSG_SPACE(size - CMSG_LEN(0));
+    }
+    return got;
+}
+
 int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
 {
     union {
@@ -190,9 +225,8 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     } control;
     struct iovec iov;
     struct msghdr mh;
-    struct cmsghdr *c;
     ssize_t n;
-    int got = -1;
+    int got;
 
     if (passfd == NULL || (flags & MSG_TRUNC))
         return -EINVAL;
@@ -207,23 +241,9 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     n = recvmsg(fd, &mh, flags | NET_RECV_CLOEXEC);
     if (n < 0)
         return NET_ERR();
-    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        size_t i, k;
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (i = 0; i < k; i++) {
-            int one;
-            memcpy(&one, CMSG_DATA(c) + i * sizeof(int), sizeof one);
-            if (got < 0) {
-                got = one;
-                if (!NET_RECV_CLOEXEC)
-                    fcntl(got, F_SETFD, FD_CLOEXEC);
-            } else {
-                close(one); /* more than one: only the first is handed on */
-            }
-        }
-    }
+    got = net__cmsg_take_fd(control.bytes, (size_t)mh.msg_controllen, close);
+    if (got >= 0 && !NET_RECV_CLOEXEC)
+        fcntl(got, F_SETFD, FD_CLOEXEC);
     *passfd = got;
     return (size_t)n > len ? (int64_t)len : (int64_t)n;
 }

@@ -146,7 +146,8 @@ function M.spawn(fn, ...)
     if type(fn) ~= 'function' then
         args.error('spawn', 1, 'function expected, got ' .. type(fn))
     end
-    local co = create(fn)
+    -- (Lua 5.1 cannot make a coroutine of a C function itself.)
+    local co = create(function(...) return fn(...) end)
     wait.loop_waiters[co] = loop_waiter
     live = live + 1
     local n, a = select('#', ...), {...}

@@ -81,6 +81,61 @@ static void test_fds(void)
     net_sock_close(other[1]);
 }
 
+/* Sends count fresh /dev/null descriptors in one SCM_RIGHTS message (not
+ * through net_sock_sendfd, which sends one) and closes them here: from then
+ * on only the message holds them. */
+static void send_fds(int fd, int count)
+{
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(24 * sizeof(int))];
+    } control;
+    int nul[24], i;
+    struct iovec iov = {.iov_base = "m", .iov_len = 1};
+    struct msghdr mh;
+    struct cmsghdr *c;
+    for (i = 0; i < count; i++)
+        SETUP(nul[i] = open("/dev/null", O_RDONLY | O_CLOEXEC));
+    memset(&control, 0, sizeof control);
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.bytes;
+    mh.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
+    c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+    memcpy(CMSG_DATA(c), nul, (size_t)count * sizeof(int));
+    SETUP(sendmsg(fd, &mh, 0) == 1 ? 0 : -1);
+    for (i = 0; i < count; i++)
+        close(nul[i]);
+}
+
+/* A message bringing several descriptors: the first is handed on, every
+ * other one is closed (3: all arrive; 24: more than recvfd has room for,
+ * the kernel drops the rest). Nothing is left open but the one. */
+static void test_fds_many(void)
+{
+    static const int counts[] = {3, 24};
+    int fds[2], got, k;
+    char buf[8];
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    for (k = 0; k < 2; k++) {
+        const int before = fd_count();
+        send_fds(fds[0], counts[k]);
+        CHECK_EQ(before, fd_count());
+        got = -2;
+        CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+        CHECK(got >= 0);
+        CHECK_EQ(FD_CLOEXEC, fcntl(got, F_GETFD) & FD_CLOEXEC);
+        CHECK_EQ(before + 1, fd_count());
+        close(got);
+    }
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 static void test_sendfile(void)
 {
     char dir[64], path[128], in[64];
@@ -162,6 +217,7 @@ int main(void)
     const int fds_at_start = fd_count();
     test_sendv();
     test_fds();
+    test_fds_many();
     test_sendfile();
     test_batches();
     CHECK_EQ(fds_at_start, fd_count());

@@ -198,15 +198,14 @@ M.MAKE = {
 -- script prints only their outcome's kind, until their owners fix them.
 -- Remove an entry once its function passes.
 M.KNOWN = {
-  ['net.waiters.coroutine'] = 'a waiter, called by the library with a socket, raises "attempt to ..." on bad input',
-  ['net.waiters.poll'] = 'a waiter, called by the library with a socket, raises "attempt to ..." on bad input',
   ['net.buffer:*'] = 'buffer methods do not check self: a wrong one raises what the backend makes'
     .. ' of it (FFI: arithmetic on nil; net.capi: "net.buffer.mem expected"), len() returns a number',
   ['net.poll:ready'] = 'poll methods do not check self',
   ['net.openresty.*'] = 'runs only inside nginx (the nginx suite); outside, it fails to load'
     .. ' (net.capi) or raises Lua errors on bad input (FFI)',
   ['^.*:getfd$'] = 'getfd() returns self[1] unchecked: a wrong self gets back whatever it holds',
-  ['net.loop.sleep'] = 'outside a loop it raises a usage error, not an argument error, before looking at its argument',
+  ['net.loop.sleep'] = 'outside a loop coroutine it raises a usage error'
+    .. ' (net.loop.sleep: not inside a coroutine of the loop)',
 }
 
 -- The reason what ("name" or "Class:method") is a known finding, or nil.

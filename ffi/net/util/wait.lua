@@ -6,6 +6,7 @@
 -- the hot path: only a call that got "try again" asks whether to wait.
 local core = require('net.core')
 local result = require('net.util.result')
+local args = require('net.util.args')
 
 local setmetatable, type, running, yield = setmetatable, type, coroutine.running, coroutine.yield
 local now, poll_fd, strerror = core.now, core.poll_fd, core.strerror
@@ -18,8 +19,25 @@ local M = {}
 -- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) only
 -- interrupts the poll: Lua code gets the chance to run, and the wait goes on
 -- with the time left.
+-- The arguments of a waiter called by a program (the library passes them
+-- right): a socket object, 'r' or 'w', a number or nil. Raises at the
+-- program's line.
+local function check_waiter_args(fname, sock, mode, deadline)
+    if type(sock) ~= 'table' or type(sock[1]) ~= 'number' then
+        args.error(fname, 1, 'socket expected, got ' .. type(sock), 1)
+    elseif not EVENTS[mode] then
+        args.error(fname, 2, "'r' or 'w' expected, got " .. (type(mode) == 'string'
+            and ("'" .. mode .. "'") or type(mode)), 1)
+    elseif deadline ~= nil and type(deadline) ~= 'number' then
+        args.error(fname, 3, 'number expected, got ' .. type(deadline), 1)
+    end
+end
+
 function M.poll(sock, mode, deadline)
     local events = EVENTS[mode]
+    if not events or type(sock) ~= 'table' or (deadline ~= nil and type(deadline) ~= 'number') then
+        check_waiter_args('poll', sock, mode, deadline)
+    end
     while true do
         local timeout = -1
         if deadline then
@@ -37,6 +55,7 @@ end
 -- running coroutine; that scheduler resumes it with true (ready), false
 -- (deadline passed) or nil, err.
 function M.coroutine(sock, mode, deadline)
+    check_waiter_args('coroutine', sock, mode, deadline)
     return yield(sock, mode, deadline)
 end
 
