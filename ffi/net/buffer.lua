@@ -23,9 +23,10 @@ local Buffer = class('net.buffer')
 local M = {Buffer = Buffer}
 
 -- The largest capacity: LuaJIT's largest userdata (net.capi's memory) and
--- string (buf:tostring() of a full buffer), 2^31 - 256. PUC Lua and the FFI
--- could go further; one limit keeps every runtime alike.
-local MAX_CAPACITY = 0x7fffff00
+-- string (buf:tostring() of a full buffer), 2^31 - 256: the backend's
+-- max_size. PUC Lua and the FFI could go further; one limit keeps every
+-- runtime alike.
+local MAX_CAPACITY = core.max_size
 
 -- A new, empty buffer of capacity bytes (1 .. MAX_CAPACITY).
 function M.new(capacity)

@@ -40,7 +40,7 @@ local DEFAULT_SIZE = 8192
 local DEFAULT_MAX = 1048576
 -- net.buffer's largest capacity, which is also LuaJIT's largest string:
 -- no item can be longer.
-local LIMIT = 0x7fffff00
+local LIMIT = require('net.core').max_size
 
 -- Whether v is a socket of class cls or of a subclass (class.lua: a
 -- subclass's metatable looks up in its base).

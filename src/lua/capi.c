@@ -316,13 +316,6 @@ static int l_sock_sendto(lua_State *L)
  */
 enum { RECV_KEEP_MAX = 4 * 1024 * 1024 };
 
-/* The most one read asks for, whatever size the caller gave: LuaJIT's largest
- * userdata and string (LJ_MAX_UDATA = LJ_MAX_STR = 2^31 - 256), so a size up
- * to 2^31 - 1 is valid on every runtime. A read may always return fewer
- * bytes than asked, and Linux never reads more than 2^31 - 4096 at once, so
- * the limit changes nothing else. The FFI backend uses the same number. */
-enum { RECV_MAX = 0x7fffff00 };
-
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size)
 {
@@ -557,6 +550,8 @@ int luaopen_net_capi(lua_State *L)
     lua_setfield(L, -2, "constants");
     push_options(L);
     lua_setfield(L, -2, "options");
+    lua_pushinteger(L, RECV_MAX);
+    lua_setfield(L, -2, "max_size");
     net__capi_open_buffer(L);
     net__capi_open_methods(L);
     net__capi_open_msg(L);

@@ -98,6 +98,15 @@ static inline int push_int(lua_State *L, lua_Integer v)
 
 /* ---- receive buffers (capi.c) ------------------------------------------------ */
 
+/* The most one read (or one buffer) takes: LuaJIT's largest userdata and
+ * string (LJ_MAX_UDATA = LJ_MAX_STR = 2^31 - 256), so every size up to
+ * 2^31 - 1 is valid on every runtime: a read may always return fewer bytes
+ * than asked, and Linux never reads more than 2^31 - 4096 at once. The
+ * module hands it to the Lua layer as max_size; the FFI backend defines its
+ * own copy (ffi/net/core/ffi.lua) and the primitives spec holds the two
+ * equal. */
+enum { RECV_MAX = 0x7fffff00 };
+
 /* Reads up to this size go into a buffer on the C stack: no allocation. */
 enum { RECV_STACK_SIZE = 8192 };
 

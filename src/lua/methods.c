@@ -204,10 +204,12 @@ static int fast_recv(lua_State *L)
         return delegate(L, top);
     if (!self_fd(L, &fd))
         return delegate(L, top);
+    if (size > RECV_MAX)
+        size = RECV_MAX; /* as the primitive: a read may return fewer bytes */
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
-    n = net_sock_recv(fd, buf, (size_t)size, 0);
-    if (n > 0 && n <= size) {
+    n = recv_count(net_sock_recv(fd, buf, (size_t)size, 0), (size_t)size);
+    if (n > 0) {
         lua_pushlstring(L, buf, (size_t)n);
         return 1;
     }

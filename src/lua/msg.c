@@ -21,8 +21,7 @@ static void push_addr(lua_State *L, const net_addr_t *addr)
     luaL_setmetatable(L, NET_CAPI_ADDR_MT);
 }
 
-/* A receive size at idx: 0..RECV_MAX as in capi.c (the class checks it). */
-enum { RECV_MAX = 0x7fffff00 };
+/* A receive size at idx: 0..RECV_MAX (capi.h; the class checks it). */
 static size_t arg_size(lua_State *L, int idx)
 {
     int size = arg_int(L, idx);
