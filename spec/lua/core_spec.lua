@@ -488,19 +488,21 @@ describe('net.core datagrams', function()
     local r, rname = udp()
     local msg = 'dgram\0with\255bytes'
     assert.are.equal(#msg, core.sock_sendto(s, msg, 0, rname))
-    local data, from = core.sock_recvfrom(r, 100000, 0)
+    local data, from = core.sock_recvdgram(r, 100000, 0)
     assert.are.equal(msg, data)
     assert.are.equal(K.AF_INET, core.addr_family(from))
     assert.are.equal('127.0.0.1', core.addr_host(from))
     assert.are.equal(core.addr_port(sname), core.addr_port(from))
   end)
 
-  it('recvfrom from an unnamed unix sender gives the data and an empty address', function()
+  it('recvdgram from an unnamed unix sender gives the data and an unnamed unix address', function()
     local a, b = pair(K.SOCK_DGRAM)
     assert.are.equal(3, core.sock_sendto(a, 'abc', 0, nil))
-    local data, from = core.sock_recvfrom(b, 10, 0)
+    local data, from, full = core.sock_recvdgram(b, 10, 0)
     assert.are.equal('abc', data)
-    assert.are.equal(0, core.addr_family(from)) -- the kernel names no one
+    assert.are.equal(3, full)
+    assert.are.equal(K.AF_UNIX, core.addr_family(from)) -- the kernel names no one:
+    assert.are.equal('', core.addr_path(from))          -- libnet says unix, no path
   end)
 
   it('names a bound unix sender in a temporary directory', function()
@@ -514,7 +516,7 @@ describe('net.core datagrams', function()
       end
       local r, s = bound('r.sock'), bound('s.sock')
       assert.are.equal(2, core.sock_sendto(s, 'to', 0, unix_addr(dir .. '/r.sock')))
-      local data, from = core.sock_recvfrom(r, 10, 0)
+      local data, from = core.sock_recvdgram(r, 10, 0)
       assert.are.equal('to', data)
       assert.are.equal(K.AF_UNIX, core.addr_family(from))
       assert.are.equal(dir .. '/s.sock', core.addr_path(from))

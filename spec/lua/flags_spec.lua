@@ -172,8 +172,8 @@ for _, kind in ipairs { { 'UDP on 127.0.0.1', udp }, { 'unix datagram pair', uni
   end
 
   local primitives = {
-    sock_recvfrom = function(fd, size, flags)
-      local v, from = core.sock_recvfrom(fd, size, flags)
+    sock_recvdgram = function(fd, size, flags)
+      local v, from = core.sock_recvdgram(fd, size, flags)
       if type(v) == 'string' then assert(from ~= nil, 'recvfrom gave no address') end
       return as_read(v)
     end,
@@ -194,7 +194,7 @@ for _, kind in ipairs { { 'UDP on 127.0.0.1', udp }, { 'unix datagram pair', uni
   }
 
   describe('datagram primitives on a ' .. kind_name, function()
-    for _, fname in ipairs { 'sock_recvfrom', 'sock_recv', 'sock_recvinto' } do
+    for _, fname in ipairs { 'sock_recvdgram', 'sock_recv', 'sock_recvinto' } do
       local read = primitives[fname]
       for _, size in ipairs { 8, 8192 } do
         for _, case in ipairs(cases) do

@@ -353,22 +353,6 @@ static int l_sock_recv(lua_State *L)
     return 1;
 }
 
-static int l_sock_recvfrom(lua_State *L)
-{
-    char stack_buf[RECV_STACK_SIZE];
-    int fd = arg_int(L, 1);
-    size_t size = arg_recv_size(L);
-    int flags = arg_int(L, 3);
-    char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
-    net_addr_t from;
-    int64_t n = recv_count(net_sock_recvfrom(fd, buf, size, flags, &from), size);
-    if (n < 0)
-        return push_int(L, (lua_Integer)n);
-    lua_pushlstring(L, buf, (size_t)n);
-    push_addr(L, &from);
-    return 2;
-}
-
 /* ---- addresses ------------------------------------------------------------------ */
 
 static int l_addr_family(lua_State *L)
@@ -523,7 +507,6 @@ static const luaL_Reg functions[] = {
 /* The receivers, each closing over its own scratch buffer (see net__capi_recv_buffer). */
 static const luaL_Reg receivers[] = {
     {"sock_recv", l_sock_recv},
-    {"sock_recvfrom", l_sock_recvfrom},
     {NULL, NULL},
 };
 

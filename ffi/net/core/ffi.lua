@@ -208,16 +208,6 @@ function M.sock_sendto(fd, str, flags, addr)
     return tonumber(C.net_sock_sendto(fd, str, #str, flags, addr))
 end
 
-function M.sock_recvfrom(fd, size, flags)
-    if size > RECV_MAX then size = RECV_MAX end
-    local buf = buffer_for(size)
-    if buf == nil then return ENOMEM end
-    local from = addr_t()
-    local str = received(buf, size, tonumber(C.net_sock_recvfrom(fd, buf, size, flags, from)))
-    if type(str) ~= 'string' then return str end
-    return str, from
-end
-
 -- ---- buffers ----------------------------------------------------------------
 -- The memory of net.buffer (ffi/net/buffer.lua): a zeroed uint8_t array. The
 -- class keeps offsets and lengths in range, so these do not check them (the
