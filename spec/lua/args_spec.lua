@@ -64,7 +64,8 @@ describe('method arguments', function()
   end)
 
   it('send takes a string and number flags', function()
-    raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got table)", a.send, a, setmetatable({}, {}))
+    raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got table)",
+           a.send, a, setmetatable({}, {}))
     raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got nil)", a.send, a, nil)
     raises("bad argument #2 to 'send' (number expected, got string)", a.send, a, 'x', 'oob')
     -- Nothing was sent by the failed calls.

@@ -378,7 +378,8 @@ describe('sock:send(buf)', function()
     raises("bad argument #2 to 'send' (number expected, got string)", a.send, a, buf, 'x')
     raises("bad argument #2 to 'send' (number has no integer representation)", a.send, a, buf, 0.5)
     assert.are.equal(EINVAL, select(2, a:send(buf, -1)))
-    raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got table)", a.send, a, setmetatable({}, {}))
+    raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got table)",
+           a.send, a, setmetatable({}, {}))
     raises("bad argument #1 to 'send' (string, list of strings or net.buffer expected, got number)", a.send, a, 1)
   end)
 
