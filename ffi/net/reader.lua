@@ -38,9 +38,9 @@ local TOO_LONG = M.TOO_LONG
 
 local DEFAULT_SIZE = 8192
 local DEFAULT_MAX = 1048576
--- net.buffer's largest capacity, which is also LuaJIT's largest string:
--- no item can be longer.
-local LIMIT = require('net.core').max_size
+-- net.buffer's largest capacity, LuaJIT's largest string (the backend's
+-- max_size): no item can be longer.
+local LIMIT = core.max_size
 
 -- Whether v is a socket of class cls or of a subclass (class.lua: a
 -- subclass's metatable looks up in its base).

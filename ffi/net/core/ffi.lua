@@ -507,7 +507,14 @@ end
 function M.poll_wait(pfd, max, timeout)
     if max > POLL_MAX then max = POLL_MAX end
     if max > poll_room then
-        poll_area, poll_room = poll_events_t(max), max
+        -- Grown by doubling: a set that gains a socket between two waits
+        -- (a server accepting) made a new area per wait, each left to the
+        -- collector: 15 KiB of garbage per connection at 10,000 (W5 idle,
+        -- bench/RESULTS.md).
+        local room = poll_room * 2
+        while room < max do room = room * 2 end
+        if room > POLL_MAX then room = POLL_MAX end
+        poll_area, poll_room = poll_events_t(room), room
     end
     return C.net_poll_wait(pfd, poll_area, max, timeout)
 end

@@ -1,0 +1,90 @@
+-- Loading a libnet.so.1 that is not lua-net's (Debian's packet library
+-- libnet1 has the same file name) says so in words, on both backends. A
+-- child process of this same interpreter loads net with a fake libnet.so.1
+-- found first: a tiny library built here with the C compiler, exporting
+-- nothing of lua-net's (LD_LIBRARY_PATH comes before net/capi.so's runpath;
+-- NET_LIBRARY names the FFI backend's file).
+local h = require('spec.lua.helper')
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. ' 2>&1; echo "rc=$?"'))
+  local out = p:read('*a')
+  p:close()
+  local rc = tonumber(out:match('rc=(%d+)\n?$'))
+  return out:gsub('rc=%d+\n?$', ''), rc
+end
+
+local function self_exe()
+  local f = assert(io.open('/proc/self/stat'))
+  local pid = f:read('*l'):match('^(%d+)')
+  f:close()
+  local out = sh('readlink /proc/' .. pid .. '/exe')
+  return (out:gsub('\n$', ''))
+end
+
+if not h.LINUX then
+  pending('the child finds its interpreter through /proc (Linux)')
+  return
+end
+local _, has_cc = sh('command -v cc')
+if has_cc ~= 0 then
+  pending('no C compiler (cc) to build the fake libnet.so.1 with')
+  return
+end
+
+describe('a libnet.so.1 that is not lua-net\'s', function()
+  local dir, exe
+  setup(function()
+    dir = h.tmpdir()
+    exe = self_exe()
+    local f = assert(io.open(dir .. '/fake.c', 'w'))
+    f:write('int libnet_init(void) { return 0; }\n')
+    f:close()
+    f = assert(io.open(dir .. '/fake.map', 'w'))
+    f:write('LIBNET_1.1 { global: libnet_init; local: *; };\n')
+    f:close()
+    for _, v in ipairs({ { 'plain', '' }, { 'versioned', ' -Wl,--version-script=' .. dir .. '/fake.map' } }) do
+      assert(select(2, sh('mkdir ' .. dir .. '/' .. v[1])) == 0)
+      local out, rc = sh('cc -shared -fPIC -Wl,-soname,libnet.so.1 -o ' .. dir .. '/' .. v[1]
+        .. '/libnet.so.1 ' .. dir .. '/fake.c' .. v[2])
+      assert(rc == 0, out)
+    end
+  end)
+  teardown(function() h.rmdir(dir) end)
+
+  -- Runs this interpreter on code with the environment prefix env.
+  local function child(env, code)
+    return sh(env .. ' ' .. exe .. " -e \"" .. code .. "\"")
+  end
+
+  it('is not taken for lua-net\'s: the child loads net without it', function()
+    local out, rc = child('NET_BACKEND=capi', "io.write(require('net').version())")
+    assert.equals(0, rc, out)
+    assert.equals(tostring(require('net').version()), out)
+  end)
+
+  for _, kind in ipairs({ 'plain', 'versioned' }) do
+    it('found first by net.capi (' .. kind .. ' symbols): the error says so, and what to do', function()
+      local out, rc = child('LD_LIBRARY_PATH=' .. dir .. '/' .. kind .. ':"$LD_LIBRARY_PATH" NET_BACKEND=capi',
+        "require('net')")
+      assert.is_true(rc ~= 0, out)
+      assert.truthy(out:find("net.capi: the libnet.so.1 the system loader found is not lua-net's", 1, true), out)
+      assert.truthy(out:find('NET_LIBRARY applies to the FFI backend only', 1, true), out)
+      -- the loader's own words are kept
+      assert.truthy(out:find('The loader said: ', 1, true), out)
+      local original = kind == 'plain' and 'undefined symbol: net_' or "version `NET_1' not found"
+      assert.truthy(out:find(original, 1, true), out)
+      assert.truthy(out:find(dir, 1, true) or out:find('capi.so', 1, true), out)
+    end)
+  end
+
+  it('named by NET_LIBRARY to the FFI backend: the error says so', function()
+    if type(jit) ~= 'table' then
+      pending('the FFI backend needs LuaJIT; this is ' .. _VERSION)
+      return
+    end
+    local out, rc = child('NET_BACKEND=ffi NET_LIBRARY=' .. dir .. '/plain/libnet.so.1', "require('net')")
+    assert.is_true(rc ~= 0, out)
+    assert.truthy(out:find("not lua-net's libnet (it has no net_version)", 1, true), out)
+  end)
+end)
