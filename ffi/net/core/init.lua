@@ -23,20 +23,15 @@ end
 local ok, core = pcall(require, name)
 if not ok then
     local msg = tostring(core)
-    -- NET_1 is the first version node of src/libnet.map: every lua-net has
-    -- it; a later node (NET_1.1) missing means an older lua-net instead
-    local newer = msg:match('NET_1%.%d+')
-    if backend == 'capi' and newer then
-        error('net.capi: the libnet.so.1 the system loader found is an older'
-            .. ' lua-net\'s, without ' .. newer .. ': install libnet and net/capi.so of'
-            .. ' one lua-net together. The loader said: ' .. msg, 2)
-    elseif backend == 'capi' and (msg:find('version NET_1%f[%z\n]') or msg:find("`NET_1'", 1, true)) then
-        error('net.capi: the libnet.so.1 the system loader found is not lua-net\'s'
-            .. ' (Debian\'s packet library libnet1 has the same name). net/capi.so'
-            .. ' reaches lua-net\'s own copy by its rpath (meson install puts it in'
-            .. ' <libdir>/lua-net/, the rock beside net/capi.so): remove the directory'
-            .. ' of the other libnet.so.1 from LD_LIBRARY_PATH (or LD_PRELOAD), or'
-            .. ' reinstall lua-net with its layout intact. NET_LIBRARY applies to the'
+    -- Any missing version node or net_ symbol: which node the loader names
+    -- first (NET_1 or a later one) follows the link order, not the cause.
+    if backend == 'capi' and (msg:find('NET_1', 1, true) or msg:find('symbol: net_', 1, true)) then
+        error('net.capi: the libnet.so.1 the system loader found is not this lua-net\'s'
+            .. ' (Debian\'s packet library libnet1 has the same name, or it is an older'
+            .. ' lua-net\'s). net/capi.so reaches its own copy by its rpath (meson install'
+            .. ' puts it in <libdir>/lua-net/, the rock beside net/capi.so): remove the'
+            .. ' directory of the other libnet.so.1 from LD_LIBRARY_PATH (or LD_PRELOAD),'
+            .. ' or reinstall lua-net with its layout intact. NET_LIBRARY applies to the'
             .. ' FFI backend only. The loader said: ' .. msg, 2)
     end
     error(msg, 0)
