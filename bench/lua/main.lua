@@ -28,7 +28,8 @@ if not run and folder then
     run = require(workload .. '.' .. impl_name)
   else
     impl.unsupported = impl.unsupported or {}
-    impl.unsupported[workload] = impl.unsupported[workload] or ('no %s server written for %s'):format(workload, impl_name)
+    impl.unsupported[workload] = impl.unsupported[workload]
+      or ('no %s server written for %s'):format(workload, impl_name)
   end
 end
 if not run then

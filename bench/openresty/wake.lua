@@ -27,4 +27,12 @@ function M.wake()
     ngx.say(('%.1f'):format((woke - tonumber(data)) * 1e6))
 end
 
+-- GET /stats: net.openresty's counters, "name=value" on one line.
+function M.stats()
+    local out = {}
+    for k, v in pairs(require('net.openresty').stats()) do out[#out + 1] = k .. '=' .. v end
+    table.sort(out)
+    ngx.say(table.concat(out, ' '))
+end
+
 return M

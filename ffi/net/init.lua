@@ -10,9 +10,6 @@ local Socket = require('net.socket')
 -- Loaded for their classes: each registers its socket type for net.wrap.
 require('net.stream')
 require('net.dgram')
--- Inside nginx (ngx_lua): the OpenResty waiter, so that no socket call ever
--- freezes the worker (net.openresty, doc/openresty.md).
-if type(ngx) == 'table' and ngx.get_phase then require('net.openresty') end -- luacheck: ignore 113
 
 local pairs, type = pairs, type
 local strerror = core.strerror

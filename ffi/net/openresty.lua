@@ -1,6 +1,6 @@
 -- net.openresty: how lua-net waits inside nginx (ngx_lua / OpenResty),
 -- where a blocked call would freeze the whole worker and every request on it.
--- `require('net')` loads this module by itself when it finds `ngx.get_phase`;
+-- net.util.wait loads this module by itself when it finds `ngx.get_phase`;
 -- loading it installs its waiter as the default of net.util.wait, with every
 -- socket made from then on non-blocking underneath (a socket its user asked
 -- to be blocking waits through this waiter). doc/openresty.md is the guide;
@@ -26,13 +26,14 @@ local socket = require('net.util.socket')
 local result = require('net.util.result')
 local args = require('net.util.args')
 
-local ngx = ngx -- luacheck: ignore 113 (the global of ngx_lua)
-if type(ngx) ~= 'table' or type(ngx.get_phase) ~= 'function' then
-    error('net.openresty runs only inside nginx with the Lua module (no ngx.get_phase)', 2)
-end
+-- Outside nginx there is no ngx: the module then loads, installs nothing
+-- and changes nothing, and its waiter acts as in a phase that cannot yield.
+local ngx = type(ngx) == 'table' and ngx or {} -- luacheck: ignore 113 (the global of ngx_lua)
+local THREAD = 'net.util.openresty_thread' -- what pool threads run
 
 local type, pairs, tostring, min, max = type, pairs, tostring, math.min, math.max
-local get_phase, ngx_sleep, ngx_log = ngx.get_phase, ngx.sleep, ngx.log
+local get_phase = ngx.get_phase or function() return nil end
+local ngx_sleep, ngx_log = ngx.sleep, ngx.log
 local now, poll_fd, poll_ctl, strerror = core.now, core.poll_fd, core.poll_ctl, core.strerror
 local K = core.constants
 local POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP = K.POLLIN, K.POLLOUT, K.POLLPRI, K.POLLERR, K.POLLHUP
@@ -245,8 +246,8 @@ local function poll_loop(premature, p)
             return
         end
         counts.thread_calls = counts.thread_calls + 1
-        local ok, n, list = ngx.run_worker_thread(settings.thread_pool, 'net.openresty.thread',
-                                                  'wait', p.pfd, settings.poll_interval, MAX_EVENTS)
+        local ok, n, list = ngx.run_worker_thread(settings.thread_pool, THREAD, 'wait', p.pfd,
+                                                  settings.poll_interval, MAX_EVENTS)
         if not ok or (n < 0 and not AGAIN[n]) then
             pool_error = ok and strerror(n) or tostring(n)
             ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(settings.thread_pool),
@@ -276,7 +277,8 @@ end
 
 -- Closing a socket takes its fd out of the set while the number is still
 -- its own, and wakes its waits (the retry then reports the closed socket).
-socket.on_close(function(sock)
+-- Registered with socket.on_close when the waiter is installed.
+local function on_close(sock)
     local p = poller
     local fd = sock[1]
     local reg = p and fd >= 0 and p.reg[fd]
@@ -285,7 +287,7 @@ socket.on_close(function(sock)
         finish(reg.r, true)
         finish(reg.w, true)
     end
-end)
+end
 
 local function remove(list, w)
     for i = #list, 1, -1 do
@@ -397,15 +399,14 @@ local function in_pool(host, flags)
         and not pool_error and YIELDABLE[get_phase()] and not ngx.worker.exiting()
 end
 
-function M.getaddrinfo(host, service, family, socktype, protocol, flags)
+local function resolve(host, service, family, socktype, protocol, flags)
     if not in_pool(host, flags) then
         return getaddrinfo(host, service, family, socktype, protocol, flags)
     end
     local records = getaddrinfo(host, service, family, socktype, protocol, flags + NUMERIC)
     if records ~= EAI_NONAME then return records end
-    local ok, code, list = ngx.run_worker_thread(settings.thread_pool, 'net.openresty.thread',
-                                                 'getaddrinfo', host, service, family,
-                                                 socktype, protocol, flags)
+    local ok, code, list = ngx.run_worker_thread(settings.thread_pool, THREAD, 'getaddrinfo',
+                                                 host, service, family, socktype, protocol, flags)
     if not ok then -- no pool after all: resolve here, blocking, as without one
         return getaddrinfo(host, service, family, socktype, protocol, flags)
     end
@@ -428,10 +429,11 @@ end
 -- ngx has get_phase (always 'init') but no sleep, timers or workers, and
 -- blocking is what a pool thread is for, so sockets there keep the plain
 -- behaviour.
-M.installed = false
+M.installed = ngx.get_phase ~= nil and ngx.worker ~= nil and ngx.sleep ~= nil
 if M.installed then
     wait.install(M.waiter, true)
-    core.getaddrinfo = M.getaddrinfo
+    socket.on_close(on_close)
+    core.getaddrinfo = resolve
 end
 
 return M

@@ -95,13 +95,6 @@ local function internal(name)
     or name == 'net.cdef'
 end
 
--- Modules that load only inside their host: net.openresty needs nginx (the
--- nginx suite, spec/nginx, runs it there). Their entries are not checked
--- here, nor are they loaded.
-local function host_only(name)
-  return name:match('^net%.openresty') ~= nil
-end
-
 -- Where the loaded net module lives: the directory that holds net/.
 local function module_root()
   for _, value in pairs(net) do
@@ -256,9 +249,7 @@ local function check(text, modules)
   for _, e in ipairs(entries) do
     local where = REFERENCE .. ':' .. e.line .. ': '
     local s = e.section
-    if s.module and host_only(s.module) then -- luacheck: ignore 542
-      -- checked inside nginx only
-    elseif s.module then
+    if s.module then
       local mod = modules[s.module]
       if not mod then
         if not reported[s] then
@@ -333,9 +324,7 @@ end
 describe('doc/reference.md', function()
   local names = public_modules()
   local modules = {}
-  for _, name in ipairs(names) do
-    if not host_only(name) then modules[name] = require(name) end
-  end
+  for _, name in ipairs(names) do modules[name] = require(name) end
   local form, missing, stale, entries = check(read_reference(), modules)
 
   it('is found with the modules it documents', function()

@@ -37,9 +37,13 @@ end
 
 describe('C fast methods', function()
   it('each stand for a Lua method (net.util.fast.lua_method)', function()
+    -- (on Lua 5.1 the C function sits behind a Lua check of the thread:
+    -- net.util.fast)
+    local what = _VERSION == 'Lua 5.1' and 'Lua' or 'C'
     for _, f in ipairs(fast_methods) do
-      assert.equals('C', debug.getinfo(f.fn, 'S').what)
+      assert.equals(what, debug.getinfo(f.fn, 'S').what)
       assert.equals('Lua', debug.getinfo(f.lua, 'S').what)
+      assert.are_not.equal(f.fn, f.lua)
     end
   end)
 end)

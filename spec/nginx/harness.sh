@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # spec/nginx/harness.sh — sourced (bash) by spec/nginx/run and
 # bench/openresty/run: a throwaway nginx with Debian's Lua module, run from a
 # private temporary prefix on 127.0.0.1. Nothing touches /etc/nginx or /var.
@@ -79,7 +80,7 @@ show_log() {
 
 harness_cleanup() {
     local rc=$?
-    nginx_stop || true
+    nginx_stop TERM 5 || true
     ((rc == 0 || rc == 77)) || show_log
     rm -rf "$prefix"
 }

@@ -3,16 +3,20 @@
 -- handlers in openresty_app.lua), made with lua-net itself under net.loop,
 -- each timed on net.now().
 --
---   luajit spec/nginx/openresty_check.lua PORT pool|sleep
+--   luajit spec/nginx/openresty_check.lua PORT pool|sleep|badpool
+--
+-- pool: a thread pool configured and named; sleep: none named; badpool: a
+-- name without its thread_pool directive, so the first pool call fails and
+-- every wait goes on by sleeping.
 --
 -- Prints each check; exits 1 at the first that fails.
 local inet = require('net.stream.inet')
 local loop = require('net.loop')
 local net = require('net')
 
-local PORT = assert(tonumber(arg[1]), 'usage: openresty_check.lua PORT pool|sleep')
+local PORT = assert(tonumber(arg[1]), 'usage: openresty_check.lua PORT pool|sleep|badpool')
 local MODE = arg[2]
-assert(MODE == 'pool' or MODE == 'sleep', 'mode must be pool or sleep')
+assert(MODE == 'pool' or MODE == 'sleep' or MODE == 'badpool', 'mode must be pool, sleep or badpool')
 
 local failures = 0
 -- A body for a message, on one line.
@@ -75,8 +79,8 @@ end
 -- 0. The worker's init_worker phase blocks for its bounded waits (check 4):
 -- the timed checks start once the worker answers.
 run(function()
-    local status = get('/fast')
-    check(status == 200, 'the worker is up')
+    local status, err = get('/fast', 5)
+    if not check(status == 200, 'the worker is up (%s)', tostring(status or err)) then os.exit(1) end
 end)
 
 -- 1. Request A waits 1 s on the slow backend; request B, sent 0.1 s later to
@@ -177,8 +181,13 @@ run(function()
               'every yieldable wait went through the pool (pool %s, sleep %s, error %s)',
               tostring(pool), tostring(sleep), tostring(s['setting.pool_error']))
         check(s['setting.thread_pool'] == 'netpool', 'the pool was named by NET_OPENRESTY_THREAD_POOL')
-    else
+    elseif MODE == 'sleep' then
         check(pool == 0 and sleep and sleep >= 200, 'every yieldable wait slept (pool %s, sleep %s)',
+              tostring(pool), tostring(sleep))
+    else
+        local err = s['setting.pool_error'] or ''
+        check(err:find('not found', 1, true) ~= nil, 'the failed pool call is reported (%s)', err)
+        check(sleep and sleep >= 200, 'the waits went on by sleeping (pool %s, sleep %s)',
               tostring(pool), tostring(sleep))
     end
     check(block and block >= 4, 'the non-yieldable waits blocked, bounded (%s)', tostring(block))

@@ -31,7 +31,7 @@ return function(h, echoes)
   end
 
   while closed < CONNS do
-    local readable, err = socket.select(set, nil)
+    local readable, _, err = socket.select(set, nil)
     if err then h.fail('select: %s', err) end
     for _, sock in ipairs(readable) do
       if sock == srv then

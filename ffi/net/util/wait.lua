@@ -173,4 +173,12 @@ function M.underneath(sock, waits)
     return true
 end
 
+-- Inside nginx every socket waits through the OpenResty waiter, whichever
+-- of the library's modules a program loads first: net.openresty installs
+-- it (M.install) as it loads, and needs this module, hence the early entry.
+if type(ngx) == 'table' and ngx.get_phase then -- luacheck: ignore 113
+    package.loaded['net.util.wait'] = M
+    require('net.openresty')
+end
+
 return M

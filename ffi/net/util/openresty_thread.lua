@@ -1,4 +1,4 @@
--- net.openresty.thread: what net.openresty runs in an nginx thread-pool
+-- net.util.openresty_thread: what net.openresty runs in an nginx thread-pool
 -- thread through ngx.run_worker_thread. That thread has a Lua VM of its own,
 -- so only plain values cross: numbers, strings, tables of them. It requires
 -- net.core alone, never net (which would load net.openresty again there).
