@@ -93,23 +93,14 @@ describe('sock:settimeout', function()
     local data = h.blob(256 * 1024)
     -- the reader is the spec itself, through a waiter that drains b
     local got, deadlines = {}, {}
-    assert.is_true(a:setwaiter(function(sock, mode, deadline)
+    assert.is_true(a:setwaiter(h.draining_waiter(b, got, function(sock, mode, deadline)
       assert.equals(a, sock)
       assert.equals('w', mode)
       assert.is_number(deadline)
       deadlines[deadline] = true
-      local s = b:recv(65536)
-      if s then got[#got + 1] = s end
-      return true
-    end))
+    end)))
     assert.equals(#data, a:send(data))
-    assert.is_true(b:nonblock(true))
-    while true do
-      local s = b:recv(65536)
-      if not s then break end
-      got[#got + 1] = s
-    end
-    assert.equals(data, table.concat(got))
+    assert.equals(data, h.drain_rest(b, got))
     -- one deadline for the whole string, not one per piece
     local count = 0
     for _ in pairs(deadlines) do count = count + 1 end

@@ -44,19 +44,9 @@ describe('sock:send(list of strings)', function()
     for i = 1, 30 do list[i] = piece:sub(i, -1) end
     local want = table.concat(list)
     local got = {}
-    assert.is_true(a:setwaiter(function()
-      local s = b:recv(65536)
-      if s then got[#got + 1] = s end
-      return true
-    end))
+    assert.is_true(a:setwaiter(h.draining_waiter(b, got)))
     assert.equals(#want, a:send(list))
-    assert.is_true(b:nonblock(true))
-    while true do
-      local s = b:recv(65536)
-      if not s then break end
-      got[#got + 1] = s
-    end
-    assert.equals(want, table.concat(got))
+    assert.equals(want, h.drain_rest(b, got))
   end)
 
   it('raises for a piece that is not a string, sending nothing', function()

@@ -225,6 +225,29 @@ function M.each(make, set)
   end)
 end
 
+-- A waiter for a sender whose peer is this process: each wait drains what
+-- reader has (into the list got) and says "ready"; check(sock, mode,
+-- deadline), if given, sees every call. Then rest(reader, got) takes what
+-- is left once the send returned.
+function M.draining_waiter(reader, got, check)
+  return function(sock, mode, deadline)
+    if check then check(sock, mode, deadline) end
+    local s = reader:recv(65536)
+    if s then got[#got + 1] = s end
+    return true
+  end
+end
+
+function M.drain_rest(reader, got)
+  assert(reader:nonblock(true))
+  while true do
+    local s = reader:recv(65536)
+    if not s then break end
+    got[#got + 1] = s
+  end
+  return table.concat(got)
+end
+
 -- A connected pair of unix stream sockets.
 function M.pair()
   local p = assert(require('net.stream').pair())
