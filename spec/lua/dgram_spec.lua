@@ -11,19 +11,7 @@ local h = require('spec.lua.helper')
 
 local HAS_IPV6 = h.has_ipv6()
 
--- The interpreter running this spec (for child processes) and its pid.
-local function self_pid()
-  local f = assert(io.open('/proc/self/stat', 'r'))
-  local pid = assert(tonumber(f:read('*l'):match('^(%d+)')))
-  f:close()
-  return pid
-end
-local function interpreter()
-  local p = assert(io.popen('readlink /proc/' .. self_pid() .. '/exe'))
-  local exe = p:read('*l')
-  p:close()
-  return exe
-end
+local self_pid, interpreter = h.pid, h.interpreter
 
 -- The same sender address, as text.
 local function same_addr(a, b)

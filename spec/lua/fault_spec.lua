@@ -12,25 +12,7 @@ local h = require('spec.lua.helper')
 
 local KiB, MiB = 1024, 1024 * 1024
 
-local function pid()
-  local f = assert(io.open('/proc/self/stat', 'r'))
-  local n = assert(tonumber(f:read('*l'):match('^(%d+)')))
-  f:close()
-  return n
-end
-
--- The interpreter running this spec, so a child runs the same runtime and
--- backend (NET_BACKEND, LUA_PATH and LUA_CPATH are inherited).
-local function interpreter()
-  local p = assert(io.popen('readlink /proc/' .. pid() .. '/exe'))
-  local path = p:read('*l')
-  p:close()
-  return assert(path)
-end
-
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local pid, interpreter, shell_quote = h.pid, h.interpreter, h.shell_quote
 
 -- Starts `script` in a child of the same interpreter (through sh, after the
 -- shell commands `prefix`, e.g. a ulimit); returns a reader of its output.

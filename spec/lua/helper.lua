@@ -44,6 +44,16 @@ local function pid()
   f:close()
   return assert(tonumber(line:match('^(%d+)')))
 end
+M.pid = pid
+
+-- The interpreter running this spec, so that a child process runs the same
+-- runtime and backend (NET_BACKEND, LUA_PATH and LUA_CPATH are inherited).
+function M.interpreter()
+  local p = assert(io.popen('readlink /proc/' .. pid() .. '/exe'))
+  local exe = p:read('*l')
+  p:close()
+  return assert(exe, 'no interpreter path')
+end
 
 -- How many sockets this process has open. `ls -l` runs in a child and lists
 -- /proc/<our pid>/fd; only socket entries are counted, because the popen
@@ -299,6 +309,7 @@ end
 local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
+M.shell_quote = shell_quote
 
 -- A fresh, private temporary directory (mktemp -d); remove with rmdir().
 function M.tmpdir()

@@ -16,16 +16,7 @@ elseif core.backend ~= 'ffi' then
   return
 end
 
--- This process's interpreter: /proc/<pid>/exe.
-local function interpreter()
-  local f = assert(io.open('/proc/self/stat'))
-  local pid = assert(f:read('*l'):match('^(%d+)'))
-  f:close()
-  local p = assert(io.popen('readlink /proc/' .. pid .. '/exe'))
-  local exe = p:read('*l')
-  p:close()
-  return assert(exe, 'no interpreter path')
-end
+local interpreter = require('spec.lua.helper').interpreter
 
 -- Which traces form first depends on timing inside the JIT (a hot
 -- function may start a trace of its own before the loop does), so the

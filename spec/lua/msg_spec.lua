@@ -11,19 +11,7 @@ local sunix = require('net.stream.unix')
 local msg = require('net.util.msg')
 local h = require('spec.lua.helper')
 
-local function self_pid()
-  local f = assert(io.open('/proc/self/stat', 'r'))
-  local pid = assert(tonumber(f:read('*l'):match('^(%d+)')))
-  f:close()
-  return pid
-end
-
-local function interpreter()
-  local p = assert(io.popen('readlink /proc/' .. self_pid() .. '/exe'))
-  local exe = p:read('*l')
-  p:close()
-  return exe
-end
+local self_pid, interpreter = h.pid, h.interpreter
 
 local function shell(cmd)
   local p = assert(io.popen(cmd))

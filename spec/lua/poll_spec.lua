@@ -302,15 +302,7 @@ local function limits()
   return tonumber(soft) or math.huge, tonumber(hard) or math.huge
 end
 
-local function interpreter()
-  local f = assert(io.open('/proc/self/stat', 'r'))
-  local pid = f:read('*l'):match('^(%d+)')
-  f:close()
-  local p = assert(io.popen('readlink /proc/' .. pid .. '/exe'))
-  local exe = p:read('*l')
-  p:close()
-  return exe
-end
+local interpreter = h.interpreter
 
 -- Runs MANY for count sockets with at least need descriptors allowed.
 local function run_many(count, need, expect_high)

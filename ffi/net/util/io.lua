@@ -64,13 +64,12 @@ local function list_rest(list, from)
     return rest
 end
 
--- The length of data: a string, a net.buffer or a list of strings.
+-- The length of data: a string, a net.buffer or a list of strings (one
+-- that send has checked already).
 local function length_of(data)
     if type(data) == 'string' then return #data end
     if getmetatable(data) == Buffer then return data._len end
-    local len = 0
-    for i = 1, #data do len = len + #data[i] end
-    return len
+    return list_length(data)
 end
 
 -- Defines cls.recv, cls.recvinto and cls.send with the result rules of
