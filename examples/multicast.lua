@@ -1,8 +1,9 @@
--- Multicast sender and receiver: a receiver joins 239.255.0.1 on the
+-- Multicast sender and receiver: a receiver joins a group (239.255.0.1, or
+-- the IPv6 group given as the first argument, e.g. ff05::1:3) on the
 -- loopback interface, a sender sends to the group with the loopback
 -- interface chosen and looping on, and the receiver reports what arrived and
 -- from whom. When the machine has no multicast route for the group (lo is
--- not flagged multicast, or nothing routes 239.0.0.0/8), nothing arrives:
+-- not flagged multicast, or nothing routes the group), nothing arrives:
 -- the script says so and how to try it in a private network namespace.
 --
 -- Run from the checkout (LuaJIT uses the FFI, Lua 5.1-5.4 the C module):
@@ -10,10 +11,16 @@
 -- In a namespace of its own, where lo can carry multicast:
 --   meson devenv -C build -w . unshare -rn sh -c 'ip link set lo up multicast on &&
 --     ip route add 239.0.0.0/8 dev lo && exec luajit examples/multicast.lua'
+-- and for IPv6 (Linux makes any other IPv6 route through lo a reject route,
+-- so the route for the groups is of type local):
+--   meson devenv -C build -w . unshare -rn sh -c 'ip link set lo up multicast on &&
+--     ip -6 route add local ff00::/8 dev lo table local &&
+--     exec luajit examples/multicast.lua ff05::1:3'
 local dgram = require('net.dgram')
 local inet = require('net.dgram.inet')
 
-local GROUP = '239.255.0.1'
+local GROUP = arg[1] or '239.255.0.1'
+local SENDER = GROUP:find(':', 1, true) and '::1' or '127.0.0.1'
 
 -- The receiver: bound to the group's address (it hears only the group), a
 -- free port, member of the group on lo.
@@ -26,7 +33,7 @@ if err then
 end
 
 -- The sender: out by lo, its own datagrams looped back, one hop.
-local tx = assert(inet.new { host = '127.0.0.1' })
+local tx = assert(inet.new { host = SENDER })
 print('outgoing interface:', tx:mcastif('lo'), 'loop:', tx:mcastloop(true), 'ttl:', tx:mcastttl(1))
 local to = assert(dgram.getaddrinfoin { host = GROUP, port = port })[1]
 

@@ -288,6 +288,9 @@ describe('net.dgram', function()
 
     -- Runs body (Lua text) with the spec's interpreter inside a new user and
     -- network namespace whose lo is up, multicast, and routes the groups.
+    -- IPv6 needs a route of type local: Linux turns any other IPv6 route
+    -- through lo into a reject route ("cannot add true routes via
+    -- loopback"), and the datagrams never arrive.
     local function in_namespace(body)
       local dir = h.tmpdir()
       local script = dir .. '/mcast.lua'
@@ -295,7 +298,7 @@ describe('net.dgram', function()
       f:write(body)
       f:close()
       local cmd = "unshare -rn sh -c 'ip link set lo up multicast on && " ..
-        "ip route add 239.0.0.0/8 dev lo && ip -6 route add ff00::/8 dev lo table local && " ..
+        "ip route add 239.0.0.0/8 dev lo && ip -6 route add local ff00::/8 dev lo table local && " ..
         "exec \"$0\" \"$1\"' " .. interpreter() .. ' ' .. script .. ' 2>&1'
       local p = assert(io.popen(cmd))
       local out = p:read('*a')
@@ -349,39 +352,12 @@ try('leavesrc', rx:mcastleavesrc(group, host, 'lo'))
       assert.are.equal(EXPECTED, in_namespace(BODY:format('239.1.2.3', '127.0.0.1')))
     end)
 
-    -- Linux does not deliver IPv6 multicast over lo (even flagged multicast
-    -- and routed, the datagram never arrives), so for IPv6 the kernel's
-    -- membership table (/proc/net/igmp6) is what is checked.
-    local BODY6 = [[
-local inet = require('net.dgram.inet')
-local rx = assert(inet.new { host = '::1' })
-local function member()
-  local f = assert(io.open('/proc/net/igmp6'))
-  local text = f:read('*a')
-  f:close()
-  return text:find('ff050000000000000000000000010003', 1, true) ~= nil
-end
-print('before', member())
-assert(rx:mcastjoin('ff05::1:3', 'lo') == nil)
-print('join', member())
-assert(rx:mcastblocksrc('ff05::1:3', '::1', 'lo') == nil)
-assert(rx:mcastunblocksrc('ff05::1:3', '::1', 'lo') == nil)
-assert(rx:mcastleave('ff05::1:3', 'lo') == nil)
-print('leave', member())
-assert(rx:mcastjoinsrc('ff05::1:3', '::1', 'lo') == nil)
-print('joinsrc', member())
-assert(rx:mcastleavesrc('ff05::1:3', '::1', 'lo') == nil)
-print('leavesrc', member())
-print(rx:mcastleave('ff05::1:3', 'lo'))
-]]
-
-    it('IPv6 (ff05::1:3): memberships come and go in the kernel\'s table', function()
+    it('IPv6 (ff05::1:3): join, block/unblock a source, leave, source-specific join/leave', function()
       if not namespaces_ok() then
-        pending('network namespaces are not permitted here (unshare -rn fails): not tested')
+        pending('network namespaces are not permitted here (unshare -rn fails): delivery not tested')
         return
       end
-      assert.are.equal('before\tfalse\njoin\ttrue\nleave\tfalse\njoinsrc\ttrue\n' ..
-        'leavesrc\tfalse\nCannot assign requested address\n', in_namespace(BODY6))
+      assert.are.equal(EXPECTED, in_namespace(BODY:format('ff05::1:3', '::1')))
     end)
   end)
 end)
