@@ -26,25 +26,39 @@ local now, floor = core.now, math.floor
 local M = {}
 
 -- What a coroutine of the loop yields to it (anything else it yields is a
--- plain "let the others run").
-local WAIT, SLEEP = {}, {}
+-- plain "let the others run"), and what its body returns when it ends.
+local WAIT, SLEEP, DONE = {}, {}, {}
+
+-- The loop's per-echo path (a coroutine waits, its socket is reported, it
+-- is resumed) is what W5 measures (bench/RESULTS.md): it runs mostly in
+-- LuaJIT's interpreter, since no trace crosses a coroutine switch. So
+-- nothing on it makes a table or a closure: each coroutine has one record
+-- for its life, the queue is three reused arrays, and the events of a wait
+-- are read from net.poll's own round lists.
+
+-- A coroutine's record: {co = the coroutine, start = {n, args...} until it
+-- first runs, sock/mode = what it waits for (nil: not waiting on a socket),
+-- sleeping = true while in a sleep, serial = its waits so far (a timer left
+-- by an earlier wait finds another serial)}.
 
 -- ---- the loop's state --------------------------------------------------------
-local ready_queue = {}    -- coroutines to resume, in order, with their values
+-- The queue of records to resume with a value (one or two: true, false, or
+-- nil, err), filled while the current queue runs; the two sets of arrays
+-- take turns.
+local q_rec, q_a, q_b, q_n = {}, {}, {}, 0
+local spare_rec, spare_a, spare_b = {}, {}, {}
 local live = 0            -- coroutines spawned and not finished
 local set                 -- the net.poll set, made by run()
--- sock -> {r = co, w = co, ev = registered events}: who waits for what.
--- Weak keys: a socket's entry outlives its waits (see "Registrations stay"
--- below) but must not keep a closed socket alive.
+-- sock -> {r = record, w = record, ev = registered events}: who waits for
+-- what. Weak keys: a socket's entry outlives its waits (see "Registrations
+-- stay" below) but must not keep a closed socket alive.
 local WEAK_KEYS = {__mode = 'k'}
 local waiting = setmetatable({}, WEAK_KEYS)
-local timers = {}         -- a binary heap of {at =, co =, rec =, value =}, earliest first
--- co -> the record of its current wait ({sock =, mode =}, or {} for a
--- sleep): a timer or an event for an older wait finds another record.
-local current = setmetatable({}, {__mode = 'k'})
+local timers = {}         -- a binary heap of {at =, rec =, serial =, value =}, earliest first
 
-local function push_ready(co, a, b)
-    ready_queue[#ready_queue + 1] = {co, a, b}
+local function push(rec, a, b)
+    local n = q_n + 1
+    q_rec[n], q_a[n], q_b[n], q_n = rec, a, b, n
 end
 
 -- ---- timers: a binary heap on .at ---------------------------------------------
@@ -92,32 +106,28 @@ end
 -- the waits left (or removes it), once. Closing a socket removes it from
 -- the set (net.poll.forget).
 
--- Registers co as the one waiting for sock to be ready for mode.
-local function watch(sock, mode, co)
+-- Registers rec as the one waiting for sock to be ready for mode.
+local function watch(sock, mode, rec)
     local w = waiting[sock]
     if not w then
         w = {}
         waiting[sock] = w
-    elseif w[mode] and w[mode] ~= co then
+    elseif w[mode] and w[mode] ~= rec then
         return nil, 'another coroutine already waits to ' .. (mode == 'r' and 'read' or 'write')
             .. ' on ' .. tostring(sock)
     end
-    w[mode] = co
+    w[mode] = rec
     local ev = w.ev
-    if ev == nil then
-        local ok, err = set:add(sock, mode)
-        if ok then w.ev = mode end
-        return ok, err
-    end
     if ev == mode or ev == 'rw' then return true end -- registered already
-    local ok, err = set:mod(sock, 'rw')
-    if ok then w.ev = 'rw' end
+    local ok, err
+    if ev == nil then
+        ok, err = set:add(sock, mode)
+    else
+        mode = 'rw'
+        ok, err = set:mod(sock, mode)
+    end
+    if ok then w.ev = mode end
     return ok, err
-end
-
-local function unwatch(sock, mode)
-    local w = waiting[sock]
-    if w then w[mode] = nil end -- the registration stays (see above)
 end
 
 -- An event on sock that no coroutine waits for (a registration left by a
@@ -132,13 +142,35 @@ local function trim(sock, w)
     end
 end
 
+-- Ends rec's current wait (readiness, a deadline, the end of a sleep) and
+-- queues it to be resumed with value. The registration stays (see above).
+local function wake(rec, value)
+    local sock = rec.sock
+    if sock then
+        rec.sock = nil
+        local w = waiting[sock]
+        if w then w[rec.mode] = nil end
+    elseif rec.sleeping then
+        rec.sleeping = nil
+    else
+        return -- not waiting (a timer of a wait that ended)
+    end
+    push(rec, value)
+end
+
 -- The loop's waiter: yields to the loop, which resumes with true when sock
 -- is ready, false when the deadline passed, or nil, err.
 local function loop_waiter(sock, mode, deadline)
     return yield(WAIT, sock, mode, deadline)
 end
+wait.waits_first[loop_waiter] = true
 
 -- ---- public ----------------------------------------------------------------------
+
+local function body(fn, ...)
+    fn(...)
+    return DONE
+end
 
 -- spawn(fn, ...): runs fn(...) in a new coroutine of the loop (from the next
 -- round of run). Returns the coroutine.
@@ -146,12 +178,10 @@ function M.spawn(fn, ...)
     if type(fn) ~= 'function' then
         args.error('spawn', 1, 'function expected, got ' .. type(fn))
     end
-    -- (Lua 5.1 cannot make a coroutine of a C function itself.)
-    local co = create(function(...) return fn(...) end)
+    local co = create(body)
     wait.loop_waiters[co] = loop_waiter
     live = live + 1
-    local n, a = select('#', ...), {...}
-    ready_queue[#ready_queue + 1] = {co, n, a, start = true}
+    push({co = co, start = {select('#', ...) + 2, fn, ...}, serial = 0}) -- [1]: the last index
     return co
 end
 
@@ -170,47 +200,79 @@ end
 -- Forgets everything of the last run.
 local function reset()
     if set then set:close() end
-    set, ready_queue, waiting, timers, live = nil, {}, setmetatable({}, WEAK_KEYS), {}, 0
+    set, waiting, timers, live = nil, setmetatable({}, WEAK_KEYS), {}, 0
+    q_rec, q_a, q_b, q_n = {}, {}, {}, 0
 end
 
--- Resumes co with the given values and handles what it yields next.
-local function step(co, ...)
-    local ok, what, sock, mode, deadline = resume(co, ...)
+-- Resumes rec's coroutine with a, b (or its arguments, the first time) and
+-- handles what it yields next.
+local function step(rec, a, b)
+    local co, start = rec.co, rec.start
+    local ok, what, sock, mode, deadline
+    if start then
+        rec.start = nil
+        ok, what, sock, mode, deadline = resume(co, unpack(start, 2, start[1]))
+    else
+        ok, what, sock, mode, deadline = resume(co, a, b)
+    end
     if not ok then
         reset()
         error('net.loop: a coroutine failed: ' .. tostring(what), 0)
     end
-    if status(co) == 'dead' then
+    if what == WAIT then
+        local added, err = watch(sock, mode, rec)
+        if not added then return push(rec, nil, err) end
+        -- every wait gets a serial: a timer of an earlier one must not end it
+        local serial = rec.serial + 1
+        rec.sock, rec.mode, rec.serial = sock, mode, serial
+        if deadline then
+            heap_push({at = deadline, rec = rec, serial = serial, value = false})
+        end
+    elseif what == DONE and status(co) == 'dead' then
         live = live - 1
         wait.loop_waiters[co] = nil
-        return
-    end
-    if what == WAIT then
-        local added, err = watch(sock, mode, co)
-        if not added then
-            push_ready(co, nil, err)
-            return
-        end
-        local rec = {sock = sock, mode = mode}
-        current[co] = rec
-        if deadline then heap_push({at = deadline, co = co, rec = rec, value = false}) end
     elseif what == SLEEP then
-        local rec = {}
-        current[co] = rec
-        heap_push({at = now() + sock, co = co, rec = rec})
+        local serial = rec.serial + 1
+        rec.serial, rec.sleeping = serial, true
+        heap_push({at = now() + sock, rec = rec, serial = serial, value = true})
     else -- a plain yield: the others run first
-        push_ready(co)
+        push(rec)
     end
 end
 
--- Ends co's current wait (readiness, a deadline, the end of a sleep) and
--- queues it to be resumed with value.
-local function wake(co, value)
-    local rec = current[co]
-    if not rec then return end
-    current[co] = nil
-    if rec.sock then unwatch(rec.sock, rec.mode) end
-    push_ready(co, value)
+-- Runs the queue as it is now; what it queues runs in the next round.
+local function run_queue()
+    local recs, as, bs, n = q_rec, q_a, q_b, q_n
+    q_rec, q_a, q_b, q_n = spare_rec, spare_a, spare_b, 0
+    spare_rec, spare_a, spare_b = recs, as, bs
+    for i = 1, n do
+        local rec, a, b = recs[i], as[i], bs[i]
+        recs[i], as[i], bs[i] = nil, nil, nil -- hold nothing past its turn
+        step(rec, a, b)
+    end
+end
+
+-- Wakes the coroutines whose sockets the last wait reported: net.poll's
+-- round lists, read in place (p:ready() does the same with a call per
+-- socket; nothing here runs user code, so no socket changes meanwhile).
+local function wake_ready(n)
+    local socks, events = set._rsock, set._rev
+    for i = 1, n do
+        local sock, ev = socks[i], events[i]
+        local w = waiting[sock]
+        if w then
+            local r, wr = w.r, w.w
+            if ev == 'r' then
+                if r then wake(r, true) else trim(sock, w) end
+            elseif ev == 'w' then
+                if wr then wake(wr, true) else trim(sock, w) end
+            elseif ev == 'rw' then
+                if not (r and wr) then trim(sock, w) end
+                if r then wake(r, true) end
+                if wr then wake(wr, true) end
+            end
+        end
+    end
 end
 
 -- run(): runs the spawned coroutines until none is left. An error in one
@@ -223,25 +285,16 @@ function M.run()
     set, err = poll.new()
     if not set then error('net.loop.run: ' .. tostring(err), 2) end
     while live > 0 do
-        -- everything ready runs, in order
-        local queue = ready_queue
-        ready_queue = {}
-        for i = 1, #queue do
-            local item = queue[i]
-            if item.start then
-                step(item[1], unpack(item[3], 1, item[2]))
-            else
-                step(item[1], item[2], item[3])
-            end
-        end
+        run_queue() -- everything ready runs, in order
         if live == 0 then break end
         -- expired timers
         local t = now()
         while timers[1] and timers[1].at <= t do
             local timer = heap_pop()
-            if current[timer.co] == timer.rec then wake(timer.co, timer.value) end
+            local rec = timer.rec
+            if rec.serial == timer.serial then wake(rec, timer.value) end
         end
-        if #ready_queue == 0 then
+        if q_n == 0 then
             local timeout -- nil: until a socket is ready
             if timers[1] then
                 timeout = timers[1].at - now()
@@ -252,15 +305,7 @@ function M.run()
                 reset()
                 error('net.loop.run: ' .. tostring(werr), 2)
             end
-            for sock, ev in set:ready() do
-                local w = waiting[sock]
-                if w then
-                    local r, wr = ev ~= 'w', ev ~= 'r' -- ev is 'r', 'w' or 'rw'
-                    if (r and not w.r) or (wr and not w.w) then trim(sock, w) end
-                    if r and w.r then wake(w.r, true) end
-                    if wr and w.w then wake(w.w, true) end
-                end
-            end
+            wake_ready(n)
         end
     end
     reset()

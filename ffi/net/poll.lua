@@ -56,11 +56,26 @@ local function has(bits, bit)
 end
 local POLLERR, POLLHUP, POLLPRI = K.POLLERR, K.POLLHUP, K.POLLPRI
 
-local function event_string(bits, mask)
+local function compute_event_string(bits, mask)
     local trouble = has(bits, POLLERR) or has(bits, POLLHUP)
     local r = (has(bits, POLLIN) or has(bits, POLLPRI) or trouble) and 2 or 1
     local w = (has(bits, POLLOUT) or (trouble and has(mask, POLLOUT))) and 2 or 1
     return STRINGS[r][w]
+end
+
+-- The strings by bits and mask, as they are met: a wait's events are a few
+-- combinations, read once each here instead of six divisions per event.
+-- mask is POLLIN, POLLOUT or both: below POLLIN + POLLOUT + 1.
+local EVENT_STRINGS = {}
+local MASK_SPAN = POLLIN + POLLOUT + 1
+local function event_string(bits, mask)
+    local key = bits * MASK_SPAN + mask
+    local str = EVENT_STRINGS[key]
+    if str == nil then
+        str = compute_event_string(bits, mask)
+        EVENT_STRINGS[key] = str
+    end
+    return str
 end
 
 -- The generation of the next registration, in every set: whole numbers far

@@ -188,6 +188,20 @@ static int fast_send(lua_State *L)
     return other_outcome(L, 3);
 }
 
+/* Whether self (index 1) is marked _drained: a stream a short read emptied,
+ * whose next recv waits first when its waiter allows (ffi/net/util/io.lua
+ * decides, in the Lua method). Its own field only, no __index: the mark is
+ * set on the object. */
+static int is_drained(lua_State *L)
+{
+    int drained;
+    lua_pushliteral(L, "_drained");
+    lua_rawget(L, 1);
+    drained = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return drained;
+}
+
 /* sock:recv([size]): no flags. */
 static int fast_recv(lua_State *L)
 {
@@ -202,7 +216,7 @@ static int fast_recv(lua_State *L)
         size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
     else if (!whole_int_arg(L, 2, &size) || size < 1)
         return delegate(L, top);
-    if (!self_fd(L, &fd))
+    if (!self_fd(L, &fd) || is_drained(L))
         return delegate(L, top);
     if (size > RECV_MAX)
         size = RECV_MAX; /* as the primitive: a read may return fewer bytes */

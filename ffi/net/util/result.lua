@@ -60,7 +60,10 @@ local function sent(peer_gone_ends)
     end
 end
 
-M.STREAM = {received = stream_received, appended = stream_received, sent = sent(true)}
+-- drains: a read that returns less than it asked for has emptied the
+-- socket's queue (a byte stream; not so for datagrams), which lets a
+-- waiting reader skip its next try (net.util.io).
+M.STREAM = {received = stream_received, appended = stream_received, sent = sent(true), drains = true}
 
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
 -- 0 bytes is an empty message, "" (recvinto: 0), never an end.

@@ -75,6 +75,11 @@ function M.install(default, always_nonblocking)
     M.default = default
     M.always_nonblocking = always_nonblocking and true or false
 end
+-- Waiters for which waiting costs less than a read that finds nothing
+-- (net.loop's: the wait is one entry in an epoll set the loop waits on
+-- anyway). A stream socket that a short read has drained waits first
+-- through them, and reads once ready (net.util.io). Weak keys.
+M.waits_first = setmetatable({}, {__mode = 'k'})
 -- coroutine -> the waiter of the net.loop running it (weak keys).
 M.loop_waiters = setmetatable({}, {__mode = 'k'})
 local loop_waiters = M.loop_waiters
