@@ -190,8 +190,8 @@ static int fast_send(lua_State *L)
 
 /* Whether self (index 1) is marked _drained: a stream a short read emptied,
  * whose next recv waits first when its waiter allows (ffi/net/util/io.lua
- * decides, in the Lua method). Its own field only, no __index: the mark is
- * set on the object. */
+ * decides: other(self, nil, size) is a call not tried). Its own field only,
+ * no __index: the mark is set on the object. */
 static int is_drained(lua_State *L)
 {
     int drained;
@@ -216,8 +216,14 @@ static int fast_recv(lua_State *L)
         size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
     else if (!whole_int_arg(L, 2, &size) || size < 1)
         return delegate(L, top);
-    if (!self_fd(L, &fd) || is_drained(L))
+    if (!self_fd(L, &fd))
         return delegate(L, top);
+    if (is_drained(L)) {
+        lua_pushvalue(L, 1); /* not tried: other(self, nil, size) */
+        lua_pushnil(L);
+        lua_pushinteger(L, size);
+        return other_outcome(L, 3);
+    }
     if (size > RECV_MAX)
         size = RECV_MAX; /* as the primitive: a read may return fewer bytes */
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,

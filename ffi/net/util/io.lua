@@ -97,6 +97,7 @@ function M.define(cls, rules)
     -- net.loop's). Waiting first is always right, only later: readiness is
     -- level-triggered, so data that came meanwhile ends the wait at once.
     local drains = rules.drains
+    local recv_other -- (below: recv_drained's fallback, and the fast path's other)
 
     -- The rest of a recv whose first try gave r ("" or a code): waits and
     -- retries until deadline where a waiter applies, and reports.
@@ -114,13 +115,6 @@ function M.define(cls, rules)
         return received(r)
     end
 
-    -- r: "" or a code, from recv(self, size, flags) (no flags: the fast
-    -- path's call).
-    local function recv_other(self, r, size, flags)
-        if type(r) ~= 'number' or not AGAIN[r] then return recv_rest(self, r, nil, size, flags) end
-        return recv_rest(self, r, deadline_of(self), size or DEFAULT_RECV_SIZE, flags or 0)
-    end
-
     -- recv of a socket marked _drained (see above).
     local function recv_drained(self, size, flags)
         self._drained = nil
@@ -134,6 +128,15 @@ function M.define(cls, rules)
         local ready, err = w(self, 'r', deadline)
         if not ready then return gave_up(err) end
         return recv_rest(self, sock_recv(self[1], size, flags), deadline, size, flags)
+    end
+
+    -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
+    -- socket is marked _drained (no flags: the fast path's calls).
+    function recv_other(self, r, size, flags)
+        flags = flags or 0
+        if r == nil then return recv_drained(self, size, flags) end
+        if type(r) ~= 'number' or not AGAIN[r] then return recv_rest(self, r, nil, size, flags) end
+        return recv_rest(self, r, deadline_of(self), size, flags)
     end
 
     local function recvinto_attempt(fd, buf, size, flags)
