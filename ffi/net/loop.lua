@@ -158,6 +158,18 @@ local function wake(rec, value)
     push(rec, value)
 end
 
+-- A socket closed while coroutines wait on it (closed by another
+-- coroutine): they wake now, and their call reports the closed socket
+-- ("Bad file descriptor"), instead of at their deadline or never. net.poll
+-- has removed its registration already (its hook comes first).
+require('net.util.socket').on_close(function(sock)
+    local w = waiting[sock]
+    if not w then return end
+    waiting[sock] = nil
+    if w.r then wake(w.r, true) end
+    if w.w then wake(w.w, true) end
+end)
+
 -- The loop's waiter: yields to the loop, which resumes with true when sock
 -- is ready, false when the deadline passed, or nil, err.
 local function loop_waiter(sock, mode, deadline)

@@ -47,6 +47,29 @@ describe('net.loop', function()
     p[1]:close(); p[2]:close()
   end)
 
+  it('a socket closed by another coroutine wakes the coroutines waiting on it', function()
+    local a = assert(stream.pair { nonblock = true }) -- a[2] waits to read
+    local b = assert(stream.pair { nonblock = true }) -- b[1] waits to write
+    -- (deadlines only so that a missed wake-up fails instead of hanging)
+    assert.is_true(a[2]:settimeout(3))
+    assert.is_true(b[1]:settimeout(3))
+    local r, w
+    loop.spawn(function() r = h.pack(a[2]:recv()) end)
+    -- more than the pair's buffers hold, never read: the send waits
+    loop.spawn(function() w = h.pack(b[1]:send(('x'):rep(8 * 1024 * 1024))) end)
+    loop.spawn(function()
+      loop.sleep(0.05)
+      a[2]:close()
+      b[1]:close()
+    end)
+    local t0 = net.now()
+    loop.run()
+    assert.is_true(net.now() - t0 < 2)
+    assert.same({ n = 2, nil, 'Bad file descriptor' }, r)
+    assert.same({ n = 2, nil, 'Bad file descriptor' }, w)
+    a[1]:close(); b[2]:close()
+  end)
+
   it('serves 200 concurrent TCP clients with straight-line code', function()
     local srv, port = h.tcp_server('127.0.0.1', { nonblock = true })
     local CLIENTS, ROUNDS = 200, 5
