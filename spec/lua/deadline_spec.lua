@@ -219,31 +219,44 @@ describe('waiters', function()
   -- net.util.wait.waits_first) is asked first, before any read, even when
   -- data came meanwhile; any other waiter is asked only after a read found
   -- nothing. (What it saves, a read that finds nothing per echo, is W5's.)
-  for _, cheap in ipairs({ true, false }) do
-    it(('a drained stream waits first only through a waiter that waits cheaply (%s)'):format(
-        cheap and 'one that does' or 'one that does not'), function()
-      local waits_first = require('net.util.wait').waits_first
-      assert.is_true(b:nonblock(true))
-      local calls = 0
-      local function waiter()
-        calls = calls + 1
-        if calls == 1 then assert.equals(3, a:send('one')) end
-        return true
-      end
-      waits_first[waiter] = cheap or nil
-      assert.is_true(b:setwaiter(waiter))
-      assert.equals('one', b:recv(100)) -- waited once: a short read after a wait
-      assert.equals(1, calls)
-      assert.equals(3, a:send('two')) -- data waits before the next recv
-      assert.equals('two', b:recv(100))
-      assert.equals(cheap and 2 or 1, calls)
-      assert.equals(5, a:send('three'))
-      assert.equals('thr', b:recv(3)) -- waits first (marked by 'two'), reads all it asked:
-      assert.equals(cheap and 3 or 1, calls)
-      assert.equals('ee', b:recv(3)) -- ... which proves nothing, so no wait here
-      assert.equals(cheap and 3 or 1, calls)
-      waits_first[waiter] = nil
-    end)
+  local buffer = require('net.buffer')
+  -- recv, and recvinto a fresh buffer: the string read
+  local READS = {
+    recv = function(sock, size) return sock:recv(size) end,
+    recvinto = function(sock, size)
+      local buf = assert(buffer.new(100))
+      assert.equals(size > 3 and 3 or size, sock:recvinto(buf, size))
+      return buf:tostring()
+    end,
+  }
+  for _, how in ipairs({ 'recv', 'recvinto' }) do
+    for _, cheap in ipairs({ true, false }) do
+      it(('a drained stream waits first in %s only through a waiter that waits cheaply (%s)'):format(
+          how, cheap and 'one that does' or 'one that does not'), function()
+        local read = READS[how]
+        local waits_first = require('net.util.wait').waits_first
+        assert.is_true(b:nonblock(true))
+        local calls = 0
+        local function waiter()
+          calls = calls + 1
+          if calls == 1 then assert.equals(3, a:send('one')) end
+          return true
+        end
+        waits_first[waiter] = cheap or nil
+        assert.is_true(b:setwaiter(waiter))
+        assert.equals('one', read(b, 100)) -- waited once: a short read after a wait
+        assert.equals(1, calls)
+        assert.equals(3, a:send('two')) -- data waits before the next read
+        assert.equals('two', read(b, 100))
+        assert.equals(cheap and 2 or 1, calls)
+        assert.equals(6, a:send('threes'))
+        assert.equals('thr', read(b, 3)) -- waits first (marked by 'two'), reads all it asked:
+        assert.equals(cheap and 3 or 1, calls)
+        assert.equals('ees', read(b, 3)) -- ... which proves nothing, so no wait here
+        assert.equals(cheap and 3 or 1, calls)
+        waits_first[waiter] = nil
+      end)
+    end
   end
 
   it('a waiter gets the absolute deadline of the call', function()

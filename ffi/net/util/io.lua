@@ -23,7 +23,7 @@ local DEFAULT_RECV_SIZE = 8192
 
 local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 
-local retry, retry_until, gave_up, AGAIN = wait.retry, wait.retry_until, wait.gave_up, result.AGAIN
+local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
@@ -92,15 +92,29 @@ function M.define(cls, rules)
     -- has not answered yet) and costs a system call before the coroutine
     -- waits (0.9 of them per echo in W5, bench/RESULTS.md). A stream read
     -- that got less than it asked for has emptied the queue; when it came
-    -- after a wait, the socket is marked _drained, and its next recv waits
-    -- first when its waiter is one that waits cheaply (wait.waits_first:
-    -- net.loop's). Waiting first is always right, only later: readiness is
-    -- level-triggered, so data that came meanwhile ends the wait at once.
+    -- after a wait, the socket is marked _drained, and its next recv or
+    -- recvinto waits first when its waiter is one that waits cheaply
+    -- (wait.waits_first: net.loop's). Waiting first is always right, only
+    -- later: readiness is level-triggered, so data that came meanwhile ends
+    -- the wait at once.
     local drains = rules.drains
-    local recv_other -- (below: recv_drained's fallback, and the fast path's other)
 
-    -- The rest of a recv whose first try gave r ("" or a code): waits and
-    -- retries until deadline where a waiter applies, and reports.
+    -- For a socket marked _drained: clears the mark, and waits for it to be
+    -- readable when its waiter waits cheaply. true, the deadline of the
+    -- call (or nil): read now; false, err | false, nil (deadline passed).
+    local function wait_first(self)
+        self._drained = nil
+        local deadline = deadline_of(self)
+        local w = waiter_for(self)
+        if w and waits_first[w] then
+            local ready, err = w(self, 'r', deadline)
+            if not ready then return false, err end
+        end
+        return true, deadline
+    end
+
+    -- The rest of a recv whose first try gave r: waits and retries until
+    -- deadline where a waiter applies, and reports.
     local function recv_rest(self, r, deadline, size, flags)
         local err
         r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
@@ -115,24 +129,15 @@ function M.define(cls, rules)
         return received(r)
     end
 
-    -- recv of a socket marked _drained (see above).
     local function recv_drained(self, size, flags)
-        self._drained = nil
-        local w = waiter_for(self)
-        if not (w and waits_first[w]) then
-            local str = sock_recv(self[1], size, flags)
-            if type(str) == 'string' and str ~= '' then return str end
-            return recv_other(self, str, size, flags)
-        end
-        local deadline = deadline_of(self)
-        local ready, err = w(self, 'r', deadline)
-        if not ready then return gave_up(err) end
+        local ok, deadline = wait_first(self)
+        if not ok then return gave_up(deadline) end
         return recv_rest(self, sock_recv(self[1], size, flags), deadline, size, flags)
     end
 
     -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
     -- socket is marked _drained (no flags: the fast path's calls).
-    function recv_other(self, r, size, flags)
+    local function recv_other(self, r, size, flags)
         flags = flags or 0
         if r == nil then return recv_drained(self, size, flags) end
         if type(r) ~= 'number' or not AGAIN[r] then return recv_rest(self, r, nil, size, flags) end
@@ -143,16 +148,28 @@ function M.define(cls, rules)
         return sock_recvinto(fd, buf._mem, buf._len, size, flags)
     end
 
-    -- n: 0 or a code, from recvinto(self, buf, size, flags).
-    local function recvinto_other(self, n, buf, size, flags)
+    -- The rest of a recvinto whose first try gave n, as recv_rest.
+    local function recvinto_rest(self, n, deadline, buf, size, flags)
         local err
-        n, err = retry(self, 'r', n, recvinto_attempt, buf, size, flags)
+        n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
         if n == nil then return gave_up(err) end
         if n > 0 then
             buf._len = buf._len + n
+            if drains and n < size then self._drained = true end
             return n
         end
         return appended(n)
+    end
+
+    local function recvinto_drained(self, buf, size, flags)
+        local ok, deadline = wait_first(self)
+        if not ok then return gave_up(deadline) end
+        return recvinto_rest(self, recvinto_attempt(self[1], buf, size, flags), deadline, buf, size, flags)
+    end
+
+    -- n: 0 or a code, from recvinto(self, buf, size, flags).
+    local function recvinto_other(self, n, buf, size, flags)
+        return recvinto_rest(self, n, AGAIN[n] and deadline_of(self) or nil, buf, size, flags)
     end
 
     -- Sends the bytes from+1 .. len of data (a string, a buffer or a list).
@@ -232,6 +249,7 @@ function M.define(cls, rules)
             flags = whole_in('recvinto', 3, flags, 0, INT_MAX)
             if not flags then return nil, EINVAL_MSG end
         end
+        if self._drained then return recvinto_drained(self, buf, size, flags) end
         local n = sock_recvinto(self[1], buf._mem, len, size, flags)
         if n > 0 then
             buf._len = len + n
