@@ -299,12 +299,13 @@ function M.run()
     while live > 0 do
         run_queue() -- everything ready runs, in order
         if live == 0 then break end
-        -- expired timers
-        local t = now()
-        while timers[1] and timers[1].at <= t do
-            local timer = heap_pop()
-            local rec = timer.rec
-            if rec.serial == timer.serial then wake(rec, timer.value) end
+        if timers[1] then -- expired timers
+            local t = now()
+            while timers[1] and timers[1].at <= t do
+                local timer = heap_pop()
+                local rec = timer.rec
+                if rec.serial == timer.serial then wake(rec, timer.value) end
+            end
         end
         if q_n == 0 then
             local timeout -- nil: until a socket is ready
