@@ -187,6 +187,81 @@ describe('core.fast_method (net.capi)', function()
     assert.same({ { n = 1, -core.constants.EBADF } }, outcomes)
   end)
 
+  describe('on datagram sockets', function()
+    local inet = require('net.dgram.inet')
+    local dgram = require('net.dgram')
+    local AddrInfo = require('net.addrinfo').AddrInfo
+    local rx, tx, to
+    before_each(function()
+      rx = assert(inet.new { host = '127.0.0.1', nonblock = true })
+      tx = assert(inet.new { host = '127.0.0.1' })
+      to = assert(rx:getsockname())
+    end)
+    after_each(function() rx:close(); tx:close() end)
+
+    it('are what net.dgram.Socket uses for sendto and recvfrom '
+       .. (classes_use and '(PUC Lua)' or '(not under LuaJIT)'), function()
+      for _, m in ipairs({ dgram.Socket.sendto, dgram.Socket.recvfrom, inet.Socket.recvfrom }) do
+        assert.equals(classes_use and what or 'Lua', debug.getinfo(m, 'S').what)
+        assert.equals(classes_use, fast.lua_method(m) ~= m)
+      end
+    end)
+
+    it('sendto: a string to a net.addrinfo itself, anything else through the Lua method', function()
+      local sendto = core.fast_method('sendto', lua_method, function(_, n, str, ai)
+        outcomes[#outcomes + 1] = { n = 3, n, str, ai }
+        return result.MESSAGE.sent(n, #str)
+      end, AddrInfo)
+      assert.equals(5, sendto(tx, 'hello', to))
+      assert.equals(0, sendto(tx, '', to))
+      assert.equals(0, #calls)
+      local fake = setmetatable({ _addr = 'not an address' }, AddrInfo)
+      for _, args in ipairs({ { 'x', to, 0 }, { 'x', {} }, { 'x', fake }, { {}, to }, { 'x' } }) do
+        assert.equals('lua', sendto(tx, args[1], args[2], args[3]))
+      end
+      assert.equals('lua', sendto({ '3' }, 'x', to))
+      assert.equals(6, #calls)
+      assert.same({ n = 4, tx, 'x', to, 0 }, calls[1])
+      tx:close()
+      assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(sendto(tx, 'x', to)))
+      assert.same({ { n = 3, -core.constants.EBADF, 'x', to } }, outcomes)
+      local got = { rx:recvfrom() }
+      assert.equals('hello', got[1])
+      assert.equals('', (rx:recvfrom()))
+    end)
+
+    it('recvfrom: a datagram to finish, a code to the rule, anything else to the Lua method', function()
+      local finished = {}
+      local recvfrom = core.fast_method('recvfrom', lua_method, function(_, code, size)
+        outcomes[#outcomes + 1] = { n = 2, code, size }
+        return result.MESSAGE.received(code)
+      end, 64, nil, function(str, addr, full)
+        finished[#finished + 1] = { n = 3, str, core.addr_port(addr), full }
+        return 'finished'
+      end)
+      assert.same({ n = 3, nil, nil, true }, h.pack(recvfrom(rx)))
+      assert.equals(10, tx:sendto(('d'):rep(10), to))
+      assert.equals(0, tx:sendto('', to))
+      assert.equals(100, tx:sendto(('L'):rep(100), to))
+      assert.equals('finished', recvfrom(rx, 4))
+      assert.equals('finished', recvfrom(rx))
+      assert.equals('finished', recvfrom(rx))
+      local port = tx:getsockname():port()
+      assert.same({ { n = 3, 'dddd', port, 10 }, { n = 3, '', port, 0 }, { n = 3, ('L'):rep(64), port, 100 } },
+                  finished)
+      assert.equals(0, #calls)
+      for _, args in ipairs({ { 1.5 }, { 0 }, { 'x' }, { 4, 0 }, { nil, 0 } }) do
+        assert.equals('lua', recvfrom(rx, args[1], args[2]))
+      end
+      assert.equals(5, #calls)
+      rx:close()
+      assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(recvfrom(rx, 8)))
+      assert.same({ { n = 2, -core.constants.EAGAIN, 64 }, { n = 2, -core.constants.EBADF, 8 } }, outcomes)
+      -- a recvfrom without a finish is refused where it is made
+      assert.has_error(function() core.fast_method('recvfrom', lua_method, lua_method, 64) end)
+    end)
+  end)
+
   it('adds the caller\'s position to an argument error of the Lua method', function()
     local send = core.fast_method('send', function()
       error("bad argument #1 to 'send' (test)", 2) -- level 2: the C function

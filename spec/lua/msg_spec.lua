@@ -303,6 +303,97 @@ c:recv()
       close_all({rx, tx})
     end)
 
+    -- Two receivers and their senders of one family: IPv4, IPv6, unix paths.
+    local function batch_families()
+      local list = {
+        {'127.0.0.1', function() return assert(dinet.new { host = '127.0.0.1' }) end},
+      }
+      if h.has_ipv6() then
+        list[#list + 1] = {'::1', function() return assert(dinet.new { host = '::1' }) end}
+      end
+      local serial = 0
+      list[#list + 1] = {'unix paths', function()
+        serial = serial + 1
+        return assert(dunix.new { path = dir .. '/b' .. serial })
+      end}
+      return list
+    end
+
+    it('into a reused batch: the data, the senders (equal to getsockname) and no cut; '
+      .. 'IPv4, IPv6 and unix', function()
+      for _, fam in ipairs(batch_families()) do
+        local make = fam[2]
+        local rx = make()
+        local to = assert(rx:getsockname())
+        local senders = { make(), make(), make() }
+        local batch = dgram.batch()
+        assert.is_true(h.is_a(batch, dgram.Batch))
+        -- 9 datagrams, then 4 into the same batch: what the first left
+        -- behind is cleared (a unix socket queues 10 datagrams by default:
+        -- net.unix.max_dgram_qlen; then a sender blocks)
+        for _, count in ipairs { 9, 4 } do
+          for i = 1, count do
+            local data = i == 2 and '' or (fam[1] .. ' dgm ' .. count .. '/' .. i)
+            assert.are.equal(#data, senders[i % 3 + 1]:sendto(data, to))
+          end
+          assert.are.equal(count, rx:recvmany(32, nil, batch))
+          assert.are.equal(count, #batch, fam[1])
+          assert.is_nil(rawget(batch, count + 1))
+          for i = 1, count do
+            local want = i == 2 and '' or (fam[1] .. ' dgm ' .. count .. '/' .. i)
+            assert.are.equal(want, batch[i])
+            local ai = batch:sender(i)
+            assert.are.equal(tostring(senders[i % 3 + 1]:getsockname()), tostring(ai))
+            assert.are.equal(senders[i % 3 + 1]:getsockname():port(), ai:port())
+            assert.are_not.equal(ai, batch:sender(i)) -- a new one per call: a caller may keep it
+            assert.is_nil(batch:cut(i))
+          end
+        end
+        close_all(senders)
+        rx:close()
+      end
+    end)
+
+    it('into a batch: cuts per datagram; a failed call leaves the batch as it was', function()
+      local rx = assert(dinet.new { host = '127.0.0.1', nonblock = true })
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      local batch = dgram.batch()
+      assert.are.same(h.pack(nil, nil, true), h.pack(rx:recvmany(8, nil, batch)))
+      assert.are.equal(0, #batch)
+      tx:sendto('short', to)
+      tx:sendto(('L'):rep(100), to)
+      assert.are.equal(2, rx:recvmany(8, 10, batch))
+      assert.are.same({'short', nil}, {batch[1], batch:cut(1)})
+      assert.are.same({('L'):rep(10), 100}, {batch[2], batch:cut(2)})
+      assert.are.same(h.pack(nil, nil, true), h.pack(rx:recvmany(8, nil, batch)))
+      assert.are.same({2, 'short', ('L'):rep(10)}, {#batch, batch[1], batch[2]})
+      assert.are.equal(tx:getsockname():port(), batch:sender(2):port())
+      local closed = assert(dinet.new { host = '127.0.0.1' })
+      closed:close()
+      assert.are.same({nil, h.EBADF_MSG}, {closed:recvmany(8, nil, batch)})
+      assert.are.equal('short', batch[1])
+      close_all({rx, tx})
+    end)
+
+    it('a bad batch, index or self raises and changes nothing', function()
+      local rx = assert(dinet.new { host = '127.0.0.1' })
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local batch = dgram.batch()
+      assert.are.equal(3, tx:sendto('one', assert(rx:getsockname())))
+      h.raises("bad argument #3 to 'recvmany' (net.dgram.Batch expected, got table)",
+        rx.recvmany, rx, 8, nil, {})
+      h.raises("bad argument #1 to 'sender' (index out of range (1..0))", batch.sender, batch, 1)
+      assert.are.equal(1, rx:recvmany(8, nil, batch)) -- the datagram waited
+      assert.are.equal('one', batch[1])
+      h.raises("bad argument #1 to 'cut' (index out of range (1..1))", batch.cut, batch, 2)
+      h.raises("bad argument #1 to 'sender' (index out of range (1..1))", batch.sender, batch, 0)
+      h.raises("bad argument #1 to 'sender' (number expected, got string)", batch.sender, batch, '1')
+      h.raises("bad argument #1 to 'cut' (number has no integer representation)", batch.cut, batch, 1.5)
+      h.raises("bad argument #0 to 'sender' (net.dgram.Batch expected, got table)", batch.sender, {}, 1)
+      close_all({rx, tx})
+    end)
+
     it('sendmany sends each entry as one datagram, to its address or the peer', function()
       local rx = assert(dinet.new { host = '127.0.0.1' })
       local tx = assert(dinet.new { host = '127.0.0.1' })

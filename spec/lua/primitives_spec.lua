@@ -12,10 +12,10 @@
 --    of arguments".
 --  * net.capi, C functions: debug.getinfo cannot tell. The arity is the
 --    highest argument index the function checks, found by asking it: a
---    table (which no primitive takes) in a position, or an argument left
---    out, raises "bad argument #k (<type> expected, got table|no value)"
+--    boolean (which no primitive takes) in a position, or an argument left
+--    out, raises "bad argument #k (<type> expected, got boolean|no value)"
 --    when the function checks k; the message names the type to give in
---    k from then on. With every checked position filled, one more table
+--    k from then on. With every checked position filled, one more boolean
 --    at the end raises nothing: the arity is the highest k seen. The
 --    values given are harmless: fd -1 (every call fails
 --    with EBADF), an empty string, family -1 (getaddrinfo fails at once,
@@ -74,9 +74,10 @@ local MAKE = {
   ['net.guard'] = function() return capi.guard(-1) end,
   ['net.buffer.mem'] = function() return capi.buffer_new(16) end,
   ['function'] = function() return function() end end,
+  table = function() return {} end, -- the lists sock_recvmany fills
 }
 
-local PLACEHOLDER = {} -- a table: no primitive takes one
+local PLACEHOLDER = true -- a boolean: no primitive takes one (sock_recvmany takes tables)
 
 local function capi_arity_with(f, other)
   local args, top = {}, 0 -- top: the highest argument index seen checked
@@ -88,7 +89,7 @@ local function capi_arity_with(f, other)
       j, wanted, got = tostring(err):match("^bad argument #(%d+) to '[^']*' %(([%w%.]+) expected, got (%a[%a ]*)%)$")
     end
     j = tonumber(j)
-    if not j or not (got == 'table' or got == 'no value') then return top end
+    if not j or not (got == 'boolean' or got == 'no value') then return top end
     -- C evaluates a call's arguments in any order: a function may check #2
     -- before #1, so a "no value" can name any index above top
     for i = top + 2, j - 1 do args[i] = PLACEHOLDER end

@@ -348,9 +348,13 @@ M.ARGS = {
     args('("data", 0.5)', 'data', 0.5), args('("data", {})', 'data', {}),
     args('(1, 0, 0)', 1, 0, 0),
     args('({"one", "two"})', {'one', 'two'}),
+    -- recvmany's batch form: a fresh net.dgram.Batch each call
+    {'(2, 64, batch)', function() return pack(2, 64, require('net.dgram').batch()) end},
     -- an address: the peer's (fx.peer), or a unix path where nothing is
     {'(address)', function(fx) return pack(M.address(fx)) end},
     {'("data", address)', function(fx) return pack('data', M.address(fx)) end},
+    {'("", address)', function(fx) return pack('', M.address(fx)) end, short = true},
+    {'("data", address, 0)', function(fx) return pack('data', M.address(fx), 0) end},
     {'({{"data", address}})', function(fx) return pack({{'data', M.address(fx)}}) end},
     {'(big string)', function()
         big_string = big_string or ('x'):rep(BIG)
@@ -446,8 +450,13 @@ local function addrinfo_text(ai, fx, exact)
     else
         port = value(port, fx, exact)
     end
+    local addr = M.message(quote(ai:addr() or '?'))
+    -- a fixture's own unix path (each fixture makes fresh ones) by its place
+    for i, path in ipairs(fx and fx.paths or {}) do
+        if ai:addr() == path then addr = '<fixture path ' .. i .. '>' end
+    end
     return ('addrinfo(%s, %s, %s, %s, %s)'):format(number(ai:family()), number(ai:socktype()),
-        number(ai:protocol()), M.message(quote(ai:addr() or '?')), port)
+        number(ai:protocol()), addr, port)
 end
 
 function value(v, fx, exact, partial)
@@ -464,6 +473,14 @@ function value(v, fx, exact, partial)
         if mt == require('net.addrinfo').AddrInfo then return addrinfo_text(v, fx, exact) end
         if mt == require('net.buffer').Buffer then
             return ('buffer(%d/%d %s)'):format(v:len(), v:capacity(), quote(v:tostring()))
+        end
+        if mt == require('net.dgram').Batch then
+            local parts = {}
+            for i = 1, #v do
+                parts[i] = ('%s from %s cut %s'):format(quote(v[i]), addrinfo_text(v:sender(i), fx, exact),
+                    value(v:cut(i), fx, exact))
+            end
+            return ('batch(%d: %s)'):format(#v, table.concat(parts, '; '))
         end
         if is_socket_class(mt) then
             return mt._NAME .. (v[1] >= 0 and '(open)' or '(closed)')
@@ -499,8 +516,9 @@ function M.call(method, self, a, fx, exact, partial)
         out = 'raises ' .. M.message(r[2])
     end
     for i = 1, a.n do
-        if getmetatable(a[i]) == require('net.buffer').Buffer then
-            out = out .. ' | arg ' .. i .. ' ' .. value(a[i])
+        local mt = getmetatable(a[i])
+        if mt == require('net.buffer').Buffer or mt == require('net.dgram').Batch then
+            out = out .. ' | arg ' .. i .. ' ' .. value(a[i], fx, exact)
         end
     end
     if fx then out = out .. ' | self ' .. value(fx.sock) end

@@ -181,6 +181,19 @@ M.MAKE = {
     keep[#keep + 1] = pair[2]
     return assert(require('net.reader').new(pair[1]))
   end,
+  ['net.dgram.Batch'] = function(keep)
+    -- holding one datagram, so that index 1 is in range
+    local inet = require('net.dgram.inet')
+    local rx = assert(inet.new {host = '127.0.0.1'})
+    local tx = assert(inet.new {host = '127.0.0.1'})
+    keep[#keep + 1] = rx
+    keep[#keep + 1] = tx
+    assert(rx:settimeout(5)) -- loopback queues it at once: never waited for
+    assert(tx:sendto('one', assert(rx:getsockname())) == 3)
+    local batch = require('net.dgram').batch()
+    assert(rx:recvmany(1, nil, batch) == 1)
+    return batch
+  end,
   ['net.poll'] = function(keep)
     -- one writable socket registered: no wait can block
     local pair = assert(require('net.stream').pair {nonblock = true})

@@ -35,6 +35,9 @@ enum {
     UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
     UV_WHERE,       /* the level of the caller whose position an argument
                      * error gets: 1, or 2 behind a Lua wrapper (Lua 5.1) */
+    UV_FINISH,      /* recvfrom: the Lua function making its results */
+    UV_ADDR_MT,     /* the metatable of net.core's addresses (sendto,
+                     * recvfrom): no registry lookup per call */
 };
 
 /* ---- calling Lua code that may yield ---------------------------------------
@@ -202,6 +205,33 @@ static int is_drained(lua_State *L)
     return drained;
 }
 
+/* The call recv and recvfrom do in C, sock:recv([size]) with no flags: 1
+ * with self's fd and the size (the default when absent), 0 for any other
+ * call (the Lua method's). */
+static int plain_recv_call(lua_State *L, int *fd, int *size)
+{
+    if (!lua_isnoneornil(L, 3)) /* flags, even after a nil size */
+        return 0;
+    if (lua_gettop(L) < 2 || lua_isnil(L, 2))
+        *size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
+    else if (!whole_int_arg(L, 2, size) || *size < 1)
+        return 0;
+    return self_fd(L, fd);
+}
+
+/* other(self, n, size) of a receive that did not simply succeed: n the
+ * count or code it got, or NULL when it was not tried (nil). */
+static int recv_other(lua_State *L, const int64_t *n, int size)
+{
+    lua_pushvalue(L, 1);
+    if (n != NULL)
+        lua_pushinteger(L, (lua_Integer)*n);
+    else
+        lua_pushnil(L);
+    lua_pushinteger(L, size);
+    return other_outcome(L, 3);
+}
+
 /* sock:recv([size]): no flags. */
 static int fast_recv(lua_State *L)
 {
@@ -210,20 +240,10 @@ static int fast_recv(lua_State *L)
     int fd, size;
     int64_t n;
     int top = lua_gettop(L);
-    if (!lua_isnoneornil(L, 3)) /* flags, even after a nil size */
+    if (!plain_recv_call(L, &fd, &size))
         return delegate(L, top);
-    if (top < 2 || lua_isnil(L, 2))
-        size = (int)lua_tointeger(L, lua_upvalueindex(UV_EXTRA));
-    else if (!whole_int_arg(L, 2, &size) || size < 1)
-        return delegate(L, top);
-    if (!self_fd(L, &fd))
-        return delegate(L, top);
-    if (is_drained(L)) {
-        lua_pushvalue(L, 1); /* not tried: other(self, nil, size) */
-        lua_pushnil(L);
-        lua_pushinteger(L, size);
-        return other_outcome(L, 3);
-    }
+    if (is_drained(L))
+        return recv_other(L, NULL, size);
     if (size > RECV_MAX)
         size = RECV_MAX; /* as the primitive: a read may return fewer bytes */
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
@@ -233,10 +253,91 @@ static int fast_recv(lua_State *L)
         lua_pushlstring(L, buf, (size_t)n);
         return 1;
     }
-    lua_pushvalue(L, 1); /* 0 bytes or a code: other(self, n, size) */
+    return recv_other(L, &n, size); /* 0 bytes or a code */
+}
+
+/* ---- datagrams: sendto and recvfrom (net.dgram.Socket) ------------------------ */
+
+/* The net_addr_t of the address userdata at idx (net.core's addresses,
+ * NET_CAPI_ADDR_MT), or NULL for any other value. */
+static const net_addr_t *addr_at(lua_State *L, int idx)
+{
+    const void *p = lua_touserdata(L, idx);
+    int same;
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    same = lua_rawequal(L, -1, lua_upvalueindex(UV_ADDR_MT));
+    lua_pop(L, 1);
+    return same ? (const net_addr_t *)p : NULL;
+}
+
+/* sock:sendto(str, ai): no flags. ai is a net.addrinfo: a table whose
+ * metatable is that class (UV_EXTRA) and whose field _addr holds its
+ * address (doc/internals.md, "net.addrinfo"); anything else goes to the
+ * Lua method. */
+static int fast_sendto(lua_State *L)
+{
+    size_t len;
+    const char *str;
+    const net_addr_t *addr;
+    int fd, same;
+    int64_t n;
+    int top = lua_gettop(L);
+    if (top < 3 || !lua_isnoneornil(L, 4) || lua_type(L, 2) != LUA_TSTRING ||
+        !lua_istable(L, 3) || !lua_getmetatable(L, 3))
+        return delegate(L, top);
+    same = lua_rawequal(L, -1, lua_upvalueindex(UV_EXTRA));
+    lua_pop(L, 1);
+    if (!same)
+        return delegate(L, top);
+    lua_pushliteral(L, "_addr");
+    lua_rawget(L, 3); /* stays on the stack: it holds the address */
+    addr = addr_at(L, -1);
+    if (addr == NULL || !self_fd(L, &fd))
+        return delegate(L, top);
+    str = lua_tolstring(L, 2, &len);
+    n = net_sock_sendto(fd, str, len, 0, addr);
+    if (n >= 0 && (size_t)n == len) {
+        lua_pushinteger(L, (lua_Integer)n);
+        return 1;
+    }
+    lua_pushvalue(L, 1); /* partial or failed: other(self, n, str, ai) */
     lua_pushinteger(L, (lua_Integer)n);
-    lua_pushinteger(L, size);
-    return other_outcome(L, 3);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    return other_outcome(L, 4);
+}
+
+/* sock:recvfrom([size]): no flags. A datagram (0 bytes too: an empty
+ * datagram is one) goes to finish(str, addr, full) (UV_FINISH), the Lua
+ * method's own making of its results (the sender's net.addrinfo, the cut);
+ * a code to other(self, code, size). */
+static int fast_recvfrom(lua_State *L)
+{
+    char stack_buf[RECV_STACK_SIZE];
+    char *buf;
+    int fd, size, base;
+    net_addr_t from;
+    int64_t n, full = 0;
+    int top = lua_gettop(L);
+    if (!plain_recv_call(L, &fd, &size))
+        return delegate(L, top);
+    if (size > RECV_MAX)
+        size = RECV_MAX; /* as the primitive */
+    buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
+                               (size_t)size);
+    n = recv_count(net_sock_recvdgram(fd, buf, (size_t)size, 0, &from, &full),
+                   (size_t)size);
+    if (n < 0)
+        return recv_other(L, &n, size);
+    base = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(UV_FINISH));
+    lua_pushlstring(L, buf, (size_t)n);
+    memcpy(new_userdata(L, sizeof from), &from, sizeof from);
+    lua_pushvalue(L, lua_upvalueindex(UV_ADDR_MT));
+    lua_setmetatable(L, -2);
+    lua_pushinteger(L, (lua_Integer)full);
+    return CALL_K(L, 3, base);
 }
 
 /* ---- option getters ------------------------------------------------------------ */
@@ -301,9 +402,10 @@ static int fast_option(lua_State *L)
 
 /* ---- the factory ------------------------------------------------------------------ */
 
-/* fast_method(name, lua_method, other[, default_size[, where]]):
- * default_size is recv's; where (default 1) the level of the caller an
- * argument error names. nil when name has no fast path here. */
+/* fast_method(name, lua_method, other[, extra[, where[, finish]]]):
+ * extra is recv's and recvfrom's default size, sendto's class net.addrinfo;
+ * where (default 1) the level of the caller an argument error names; finish
+ * recvfrom's maker of its results. nil when name has no fast path here. */
 static int l_fast_method(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -312,13 +414,20 @@ static int l_fast_method(lua_State *L)
     int where = (int)luaL_optinteger(L, 5, 1);
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_argcheck(L, where >= 1, 5, "level must be positive");
-    lua_settop(L, 4);
+    lua_settop(L, 6);
     if (strcmp(name, "send") == 0) {
         fn = fast_send;
-    } else if (strcmp(name, "recv") == 0) {
+    } else if (strcmp(name, "recv") == 0 || strcmp(name, "recvfrom") == 0) {
         int size = (int)luaL_checkinteger(L, 4);
         luaL_argcheck(L, size >= 1, 4, "default size must be positive");
         fn = fast_recv;
+        if (name[4] == 'f') {
+            luaL_checktype(L, 6, LUA_TFUNCTION);
+            fn = fast_recvfrom;
+        }
+    } else if (strcmp(name, "sendto") == 0) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        fn = fast_sendto;
     } else {
         int index = option_index(name);
         if (index < 0) {
@@ -329,10 +438,15 @@ static int l_fast_method(lua_State *L)
         lua_replace(L, 4);
         fn = fast_option;
     }
-    /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH, UV_WHERE */
+    /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH, UV_WHERE,
+     * UV_FINISH, UV_ADDR_MT */
     new_userdata(L, 0); /* recv's first scratch buffer; unused by the others */
     lua_pushinteger(L, where);
-    lua_pushcclosure(L, fn, 5);
+    lua_pushvalue(L, 6);
+    luaL_getmetatable(L, NET_CAPI_ADDR_MT);
+    lua_remove(L, 5); /* the arguments where and finish: their values are */
+    lua_remove(L, 5); /* above them */
+    lua_pushcclosure(L, fn, 7);
     return 1;
 }
 

@@ -83,7 +83,46 @@ static int l_sock_recvfd(lua_State *L)
     return 2;
 }
 
-/* A list of {str, addr, full} | code. The records and the area of
+/* addrs[i] (the table at idx) holding a copy of *addr: the address already
+ * there is overwritten, a new one made only when there is none. mt: the
+ * index of the addresses' metatable (looked up once per batch). */
+static void set_addr(lua_State *L, int idx, lua_Integer i, const net_addr_t *addr,
+                     int mt)
+{
+    net_addr_t *ud;
+    lua_rawgeti(L, idx, i);
+    ud = (net_addr_t *)lua_touserdata(L, -1);
+    if (ud != NULL && lua_getmetatable(L, -1)) {
+        if (!lua_rawequal(L, -1, mt))
+            ud = NULL;
+        lua_pop(L, 1);
+    } else {
+        ud = NULL;
+    }
+    lua_pop(L, 1);
+    if (ud != NULL) {
+        memcpy(ud, addr, sizeof *ud);
+        return;
+    }
+    ud = (net_addr_t *)new_userdata(L, sizeof *ud);
+    memcpy(ud, addr, sizeof *ud);
+    lua_pushvalue(L, mt);
+    lua_setmetatable(L, -2);
+    lua_rawseti(L, idx, i);
+}
+
+/* A new address holding a copy of addr (sock_recvmany overwrites the
+ * addresses it is given). */
+static int l_addr_copy(lua_State *L)
+{
+    push_addr(L, check_addr(L, 1));
+    return 1;
+}
+
+/* (fd, max, size, flags, datas, addrs, fulls): how many datagrams came
+ * (n), each i of them into datas[i] (the bytes), addrs[i] (the sender, see
+ * set_addr) and fulls[i] (the full length) | code. The lists are the caller's, reused
+ * between calls: no table is made here. The records and the area of
  * max * size bytes share the receive buffer (records first). */
 static int l_sock_recvmany(lua_State *L)
 {
@@ -95,9 +134,12 @@ static int l_sock_recvmany(lua_State *L)
     size_t head, total;
     net_msg_t *msgs;
     char *area;
-    int i, n;
+    int i, n, mt;
     luaL_argcheck(L, max >= 1 && max <= 1024, 2, "count out of range");
     luaL_argcheck(L, size <= 16 * 1024 * 1024, 3, "size out of range");
+    luaL_checktype(L, 5, LUA_TTABLE);
+    luaL_checktype(L, 6, LUA_TTABLE);
+    luaL_checktype(L, 7, LUA_TTABLE);
     head = (size_t)max * sizeof(net_msg_t);
     total = head + (size_t)max * size;
     msgs = (net_msg_t *)(void *)net__capi_recv_buffer(L, lua_upvalueindex(1),
@@ -112,19 +154,17 @@ static int l_sock_recvmany(lua_State *L)
         return push_int(L, n);
     if (n > max) /* never, by net.h's contract: trust nothing past max */
         n = max;
-    lua_createtable(L, n, 0);
+    luaL_getmetatable(L, NET_CAPI_ADDR_MT);
+    mt = lua_gettop(L);
     for (i = 0; i < n; i++) {
         size_t len = msgs[i].len > size ? size : (size_t)msgs[i].len;
-        lua_createtable(L, 3, 0);
         lua_pushlstring(L, (const char *)msgs[i].buf, len);
-        lua_rawseti(L, -2, 1);
-        push_addr(L, &msgs[i].addr);
-        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, 5, i + 1);
+        set_addr(L, 6, i + 1, &msgs[i].addr, mt);
         lua_pushinteger(L, (lua_Integer)msgs[i].full);
-        lua_rawseti(L, -2, 3);
-        lua_rawseti(L, -2, i + 1);
+        lua_rawseti(L, 7, i + 1);
     }
-    return 1;
+    return push_int(L, n);
 }
 
 /* (fd, datas, addrs, n, flags): datas[i] to addrs[i] (false or nil: the
@@ -256,6 +296,7 @@ static int l_sock_mcastgroup(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
+    {"addr_copy", l_addr_copy},
     {"sock_sendmany", l_sock_sendmany},
     {"sock_sendv", l_sock_sendv},
     {"sock_sendfd", l_sock_sendfd},

@@ -374,6 +374,14 @@ function M.sock_recvdgram(fd, size, flags)
     return str, from, tonumber(full_box[0])
 end
 
+-- A new address holding a copy of addr (sock_recvmany overwrites the
+-- addresses it is given).
+function M.addr_copy(addr)
+    local copy = addr_t()
+    C_copy(copy, addr, ADDR_SIZE)
+    return copy
+end
+
 function M.sock_disconnect(fd) return C.net_sock_disconnect(fd) end
 function M.sock_mcastloop(fd, val) return C.net_sock_mcastloop(fd, val) end
 function M.sock_mcastttl(fd, val) return C.net_sock_mcastttl(fd, val) end
@@ -445,8 +453,12 @@ local function batch_records(n)
     return batch_msgs
 end
 
--- A list of {str, addr, full} (full as in sock_recvdgram), or a code.
-function M.sock_recvmany(fd, max, size, flags)
+-- How many datagrams came (n), each i of them into datas[i] (the bytes),
+-- addrs[i] (the sender: an address already there is overwritten, none is
+-- made then) and fulls[i] (the full length, as in sock_recvdgram); or a
+-- code. The lists are the caller's, reused between calls: no table is made
+-- here.
+function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
     local total = max * size
     local area = batch_buf
     if total > batch_size then
@@ -459,14 +471,20 @@ function M.sock_recvmany(fd, max, size, flags)
     end
     local n = C.net_sock_recvmany(fd, msgs, max, flags)
     if n < 0 then return n end
-    local list = {}
+    if n > max then n = max end -- never, by net.h's contract: trust nothing past max
     for i = 0, n - 1 do
         local m = msgs[i]
-        local addr = addr_t()
+        local addr = addrs[i + 1]
+        if not ffi.istype(addr_t, addr) then
+            addr = addr_t()
+            addrs[i + 1] = addr
+        end
         C_copy(addr, m.addr, ADDR_SIZE)
-        list[i + 1] = {C_string(m.buf, m.len), addr, tonumber(m.full)}
+        local len = tonumber(m.len)
+        datas[i + 1] = C_string(m.buf, len > size and size or len)
+        addrs[i + 1], fulls[i + 1] = addr, tonumber(m.full)
     end
-    return list
+    return n
 end
 
 -- The n datagrams datas[i] to addrs[i] (false: the connected peer); how

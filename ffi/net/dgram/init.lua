@@ -11,10 +11,11 @@ local result = require('net.util.result')
 local socket = require('net.util.socket')
 local make = require('net.util.make')
 local wait = require('net.util.wait')
+local fast = require('net.util.fast')
 local addrinfo = require('net.addrinfo')
 local Base = require('net.socket')
 
-local type, getmetatable, pairs = type, getmetatable, pairs
+local type, getmetatable, setmetatable, pairs = type, getmetatable, setmetatable, pairs
 local K = core.constants
 local AddrInfo = addrinfo.AddrInfo
 local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
@@ -22,6 +23,7 @@ local received, sent = result.MESSAGE.received, result.MESSAGE.sent
 local argerror = args.error
 local INT_MAX, NOT_INTEGER, EINVAL_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL
 local sock_recvdgram, sock_sendto = core.sock_recvdgram, core.sock_sendto
+local sock_recvmany, addr_copy = core.sock_recvmany, core.addr_copy
 local SOCK_DGRAM = K.SOCK_DGRAM
 
 -- The room a receive without a size gives: every UDP datagram (65,507 bytes
@@ -55,8 +57,12 @@ end
 
 -- The sender of a datagram as a net.addrinfo (an unnamed unix sender is a
 -- unix address with path "": libnet gives it so).
-local function sender(addr)
-    return addrinfo.new(core.addr_family(addr), SOCK_DGRAM, 0, addr)
+local sender = addrinfo.sender
+
+-- What recvfrom, recv and a batch report of a datagram str whose full
+-- length was full: nil when it is whole, else full (the rest is lost).
+local function cut_of(str, full)
+    return full > #str and full or nil
 end
 
 -- The address and full length of the last attempt of a retried receive
@@ -86,16 +92,29 @@ local function recv_args(fname, size, flags)
     return size, flags
 end
 
--- One datagram: str, addr, full | nil, err, again (the MESSAGE rules; with
--- a deadline or a waiter, waited for).
-local function receive(self, size, flags)
-    local str, addr, full = sock_recvdgram(self[1], size, flags)
-    if type(str) == 'string' then return str, addr, full end
-    local err, timed_out
-    str, err, timed_out = retry(self, 'r', str, recvdgram_attempt, size, flags)
+-- The rest of a receive whose first attempt gave r, a code: str, addr,
+-- full | nil, err, again (the MESSAGE rules; with a deadline or a waiter,
+-- waited for).
+local function receive_rest(self, r, size, flags)
+    local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags)
     if str == nil then return nil, err, timed_out end
     if type(str) ~= 'string' then return received(str) end
     return str, last_addr, last_full
+end
+
+-- What recvfrom returns for a datagram str from addr (a backend address)
+-- whose full length was full. net.capi's fast recvfrom (PUC Lua) calls it
+-- for each datagram it receives.
+local function recvfrom_result(str, addr, full)
+    return str, nil, nil, sender(addr), cut_of(str, full)
+end
+
+-- r: a code from recvfrom(self, size, flags) (flags nil: the fast path's
+-- call, none).
+local function recvfrom_other(self, r, size, flags)
+    local str, addr, full = receive_rest(self, r, size, flags or 0)
+    if not str then return nil, addr, full end
+    return recvfrom_result(str, addr, full)
 end
 
 -- str, nil, nil, ai, cut | nil, nil, true (try again, or the deadline
@@ -105,9 +124,9 @@ end
 function Socket:recvfrom(size, flags)
     size, flags = recv_args('recvfrom', size, flags)
     if not flags then return nil, EINVAL_MSG end
-    local str, addr, full = receive(self, size, flags)
-    if not str then return nil, addr, full end
-    return str, nil, nil, sender(addr), full > #str and full or nil
+    local str, addr, full = sock_recvdgram(self[1], size, flags)
+    if type(str) == 'string' then return recvfrom_result(str, addr, full) end
+    return recvfrom_other(self, str, size, flags)
 end
 
 -- recv([size[, flags]]): str, nil, nil, cut | nil, nil, true | nil, err; on
@@ -116,9 +135,28 @@ end
 function Socket:recv(size, flags)
     size, flags = recv_args('recv', size, flags)
     if not flags then return nil, EINVAL_MSG end
-    local str, addr, full = receive(self, size, flags)
-    if not str then return nil, addr, full end
-    return str, nil, nil, full > #str and full or nil
+    local str, _, full = sock_recvdgram(self[1], size, flags)
+    if type(str) ~= 'string' then
+        local err
+        str, err, full = receive_rest(self, str, size, flags)
+        if not str then return nil, err, full end
+    end
+    return str, nil, nil, cut_of(str, full)
+end
+
+-- n: a count below #str, or a code, from sendto(self, str, ai, flags)
+-- (flags nil: the fast path's call, none).
+local function sendto_other(self, n, str, ai, flags)
+    flags = flags or 0
+    if AGAIN[n] then
+        local err, timed_out
+        n, err, timed_out = retry(self, 'w', n, sock_sendto, str, flags, ai._addr)
+        if n == nil then
+            if timed_out then return 0, nil, true end
+            return nil, err
+        end
+    end
+    return sent(n, #str)
 end
 
 -- len | 0, nil, true (try again, or the deadline passed) | nil, err. One
@@ -134,19 +172,15 @@ function Socket:sendto(str, ai, flags)
         flags = whole_in('sendto', 3, flags, 0, INT_MAX)
         if not flags then return nil, EINVAL_MSG end
     end
-    local len, addr = #str, ai._addr
-    local n = sock_sendto(self[1], str, flags, addr)
-    if n == len then return n end
-    if AGAIN[n] then
-        local err, timed_out
-        n, err, timed_out = retry(self, 'w', n, sock_sendto, str, flags, addr)
-        if n == nil then
-            if timed_out then return 0, nil, true end
-            return nil, err
-        end
-    end
-    return sent(n, len)
+    local n = sock_sendto(self[1], str, flags, ai._addr)
+    if n == #str then return n end
+    return sendto_other(self, n, str, ai, flags)
 end
+
+-- On PUC Lua, sendto and recvfrom run their common call in C (net.util.fast:
+-- no flags; recvfrom's results still made by recvfrom_result).
+Socket.sendto = fast.method('sendto', Socket.sendto, sendto_other, AddrInfo)
+Socket.recvfrom = fast.method('recvfrom', Socket.recvfrom, recvfrom_other, DGRAM_ROOM, recvfrom_result)
 
 -- connect(ai): ai becomes the default peer (send, recv; datagrams from
 -- others are dropped). connect(): dissolves it. err | nil.
@@ -240,37 +274,94 @@ end
 local BATCH_MAX = 1024
 dgram.BATCH_MAX = BATCH_MAX
 
-local function batch_list(list)
-    for i = 1, #list do
-        local m = list[i]
-        local full = m[3]
-        m[2] = sender(m[2])
-        m[3] = full > #m[1] and full or nil
-    end
-    return list
+-- A batch that recvmany fills, again and again: batch[i] is the bytes of
+-- datagram i; the senders (backend addresses, overwritten by each call)
+-- and full lengths are kept aside, and a sender becomes a net.addrinfo only
+-- when asked (sender(i)). So a loop over batches makes no table and no
+-- address per datagram.
+local Batch = class('net.dgram.Batch')
+dgram.Batch = Batch
+
+local function new_batch()
+    return setmetatable({_n = 0, _addrs = {}, _fulls = {}}, Batch)
 end
 
--- recvmany(max[, size]): list | nil, nil, true (nothing waiting, or the
--- deadline passed) | nil, err. Up to max (1..1024) datagrams already queued,
--- waiting (as the socket does) for the first only, in one recvmmsg call
--- where the platform has it. Each entry is {data, ai, cut}: the bytes, the
--- sender (net.addrinfo), and nil or the full length of a datagram that did
--- not fit in size bytes (default 65,536).
-function Socket:recvmany(max, size)
+-- batch() -> an empty net.dgram.Batch, for recvmany(max, size, batch).
+function dgram.batch()
+    return new_batch()
+end
+
+-- The index i of datagram i of a batch, checked (self too) for fname.
+local function entry(self, fname, i)
+    if getmetatable(self) ~= Batch then
+        argerror(fname, 0, 'net.dgram.Batch expected, got ' .. type(self), 1)
+    end
+    if not whole_in(fname, 1, i, 1, self._n, 1) then
+        argerror(fname, 1, 'index out of range (1..' .. self._n .. ')', 1)
+    end
+    return i
+end
+
+-- sender(i): the sender of datagram i, a new net.addrinfo on each call
+-- (of a copy: the next recvmany overwrites the batch's addresses).
+function Batch:sender(i)
+    return sender(addr_copy(self._addrs[entry(self, 'sender', i)]))
+end
+
+-- cut(i): nil when datagram i is whole, else its full length (as recvfrom).
+function Batch:cut(i)
+    i = entry(self, 'cut', i)
+    return cut_of(self[i], self._fulls[i])
+end
+
+local function recvmany_attempt(fd, max, size, b)
+    return sock_recvmany(fd, max, size, 0, b, b._addrs, b._fulls)
+end
+
+-- Fills b with up to max datagrams of at most size bytes: n | nil, err,
+-- again (b unchanged). Entries past n of an earlier batch are cleared, so
+-- #b is n; its addresses stay, to be overwritten by the next call.
+local function fill(self, b, max, size)
+    local n = recvmany_attempt(self[1], max, size, b)
+    if n < 0 then
+        local err, timed_out
+        n, err, timed_out = retry(self, 'r', n, recvmany_attempt, max, size, b)
+        if n == nil then return nil, err, timed_out end
+        if n < 0 then return received(n) end
+    end
+    for i = n + 1, b._n do b[i] = nil end
+    b._n = n
+    return n
+end
+
+-- recvmany(max[, size[, batch]]). Up to max (1..1024) datagrams already
+-- queued, waiting (as the socket does) for the first only, in one recvmmsg
+-- call where the platform has it; at most size bytes each (default
+-- 65,536). Without batch: list | nil, nil, true (nothing waiting, or the
+-- deadline passed) | nil, err; each entry is {data, ai, cut}: the bytes,
+-- the sender (net.addrinfo), and nil or the full length of a datagram that
+-- did not fit. With batch (a net.dgram.Batch, reused): n | nil, nil, true |
+-- nil, err, and batch holds the n datagrams.
+function Socket:recvmany(max, size, batch)
     max = whole_in('recvmany', 1, max, 1, BATCH_MAX)
     if size == nil then
         size = DGRAM_ROOM
     else
         size = whole_in('recvmany', 2, size, 1, 16 * 1024 * 1024)
     end
+    if batch ~= nil and getmetatable(batch) ~= Batch then
+        argerror('recvmany', 3, 'net.dgram.Batch expected, got ' .. type(batch))
+    end
     if not (max and size) then return nil, EINVAL_MSG end
-    local list = core.sock_recvmany(self[1], max, size, 0)
-    if type(list) == 'table' then return batch_list(list) end
-    local err, timed_out
-    list, err, timed_out = retry(self, 'r', list, core.sock_recvmany, max, size, 0)
-    if list == nil then return nil, err, timed_out end
-    if type(list) ~= 'table' then return received(list) end
-    return batch_list(list)
+    if batch then return fill(self, batch, max, size) end
+    local b = new_batch()
+    local n, err, again = fill(self, b, max, size)
+    if not n then return nil, err, again end
+    local list, addrs, fulls = {}, b._addrs, b._fulls
+    for i = 1, n do
+        list[i] = {b[i], sender(addrs[i]), cut_of(b[i], fulls[i])}
+    end
+    return list
 end
 
 -- sendmany(list): n | n, nil, true (fewer went, or try again) | nil, err.

@@ -17,13 +17,13 @@ local fast_method = type(jit) ~= 'table' and core.fast_method
 local YIELD_ACROSS_C = _VERSION ~= 'Lua 5.1'
 local WHERE = YIELD_ACROSS_C and 1 or 2
 
--- (Two arguments after self: all that send, recv and an option take; the C
--- functions read a nil the same as an absent argument. A vararg function
--- would cost 5.1 a copy of the arguments on every call.)
+-- (Three arguments after self: all that send, recv, an option, sendto and
+-- recvfrom take; the C functions read a nil the same as an absent argument.
+-- A vararg function would cost 5.1 a copy of the arguments on every call.)
 local function main_thread_only(c_fn, method)
-    return function(self, a, b)
-        if running() then return method(self, a, b) end
-        return c_fn(self, a, b)
+    return function(self, a, b, c)
+        if running() then return method(self, a, b, c) end
+        return c_fn(self, a, b, c)
     end
 end
 
@@ -35,9 +35,10 @@ local M = {}
 -- The function to install as the method name: its C fast path, or method.
 -- other is the result rule of net.util.result that method applies to every
 -- outcome but the plain success; the C function calls it for those too.
--- extra: recv's default size.
-function M.method(name, method, other, extra)
-    local fn = fast_method and fast_method(name, method, other, extra or 0, WHERE)
+-- extra: recv's and recvfrom's default size, sendto's class net.addrinfo;
+-- finish: recvfrom's maker of its results (core.fast_method).
+function M.method(name, method, other, extra, finish)
+    local fn = fast_method and fast_method(name, method, other, extra or 0, WHERE, finish)
     if not fn then return method end
     if not YIELD_ACROSS_C then fn = main_thread_only(fn, method) end
     lua_methods[fn] = method
