@@ -99,6 +99,37 @@ describe('net.dgram', function()
     b:close()
   end)
 
+  -- net.addrinfo is immutable, so recvfrom hands the last datagram's sender
+  -- out again while it stays the same: no object per datagram. In C on PUC
+  -- Lua (main thread) and in the Lua method (a coroutine) alike.
+  for _, where in ipairs({ 'main', 'coroutine' }) do
+    it(('gives the same net.addrinfo again while the sender stays the same (%s)'):format(where), function()
+      local rx = assert(inet.new { host = '127.0.0.1' })
+      local a = assert(inet.new { host = '127.0.0.1' })
+      local b = assert(inet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      local function from_of(tx)
+        assert.are.equal(2, tx:sendto('hi', to))
+        local got
+        local function receive() got = { rx:recvfrom() } end
+        if where == 'main' then receive() else assert(coroutine.resume(coroutine.create(receive))) end
+        assert.are.equal('hi', got[1])
+        return got[4]
+      end
+      local a1, a2 = from_of(a), from_of(a)
+      assert.is_true(rawequal(a1, a2))
+      local b1 = from_of(b)
+      assert.is_false(rawequal(a1, b1))
+      same_addr(assert(b:getsockname()), b1)
+      local a3 = from_of(a)
+      assert.is_false(rawequal(a1, a3)) -- only the last sender is kept
+      same_addr(assert(a:getsockname()), a3)
+      same_addr(assert(a:getsockname()), a1) -- and the ones handed out never change
+      assert.are.equal(tostring(a1), tostring(a3))
+      close_all({ rx, a, b })
+    end)
+  end
+
   describe('unix', function()
     local dir
     before_each(function() dir = h.tmpdir() end)

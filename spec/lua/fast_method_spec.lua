@@ -235,7 +235,7 @@ describe('core.fast_method (net.capi)', function()
       local recvfrom = core.fast_method('recvfrom', lua_method, function(_, code, size)
         outcomes[#outcomes + 1] = { n = 2, code, size }
         return result.MESSAGE.received(code)
-      end, 64, nil, function(str, addr, full)
+      end, 64, nil, function(_, str, addr, full)
         finished[#finished + 1] = { n = 3, str, core.addr_port(addr), full }
         return 'finished'
       end)

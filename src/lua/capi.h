@@ -132,6 +132,13 @@ void net__capi_open_methods(lua_State *L); /* methods.c: C fast paths */
 void net__capi_open_poll(lua_State *L);    /* poll.c: poll sets */
 void net__capi_open_msg(lua_State *L);     /* msg.c: datagrams, message I/O */
 
+struct net_addr; /* net.h's net_addr_t */
+
+/* msg.c: pushes the sender *from of a datagram: the address userdata at
+ * index like itself when it holds the same address (like 0: none; any other
+ * value there is not an address and is ignored), else a new address. */
+void net__capi_push_sender(lua_State *L, int like, const struct net_addr *from);
+
 /* The metatable of address userdata (a net_addr_t each): capi.c makes it,
  * msg.c's batches read and push addresses too. */
 #define NET_CAPI_ADDR_MT "net.addr"

@@ -308,6 +308,20 @@ static int fast_sendto(lua_State *L)
     return other_outcome(L, 4);
 }
 
+/* Pushes self._from._addr, the address of the sender recvfrom returned
+ * last (ffi/net/dgram/init.lua caches it there: doc/internals.md), or nil.
+ * Own fields only, as the Lua layer writes them. */
+static void push_last_sender(lua_State *L)
+{
+    lua_pushliteral(L, "_from");
+    lua_rawget(L, 1);
+    if (lua_istable(L, -1)) {
+        lua_pushliteral(L, "_addr");
+        lua_rawget(L, -2);
+        lua_remove(L, -2);
+    }
+}
+
 /* sock:recvfrom([size]): no flags. A datagram (0 bytes too: an empty
  * datagram is one) goes to finish(str, addr, full) (UV_FINISH), the Lua
  * method's own making of its results (the sender's net.addrinfo, the cut);
@@ -331,13 +345,14 @@ static int fast_recvfrom(lua_State *L)
     if (n < 0)
         return recv_other(L, &n, size);
     base = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(UV_FINISH));
+    lua_pushvalue(L, lua_upvalueindex(UV_FINISH)); /* finish(self, str, addr, full) */
+    lua_pushvalue(L, 1);
     lua_pushlstring(L, buf, (size_t)n);
-    memcpy(new_userdata(L, sizeof from), &from, sizeof from);
-    lua_pushvalue(L, lua_upvalueindex(UV_ADDR_MT));
-    lua_setmetatable(L, -2);
+    push_last_sender(L);
+    net__capi_push_sender(L, lua_gettop(L), &from);
+    lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)full);
-    return CALL_K(L, 3, base);
+    return CALL_K(L, 4, base);
 }
 
 /* ---- option getters ------------------------------------------------------------ */

@@ -21,6 +21,29 @@ static void push_addr(lua_State *L, const net_addr_t *addr)
     luaL_setmetatable(L, NET_CAPI_ADDR_MT);
 }
 
+/* Whether a and b are the same address: family, length, and the bytes in
+ * use (the rest of storage is not part of it). */
+static int same_addr(const net_addr_t *a, const net_addr_t *b)
+{
+    return a->family == b->family && a->len == b->len && a->len <= sizeof a->storage &&
+           memcmp(a->storage.bytes, b->storage.bytes, a->len) == 0;
+}
+
+void net__capi_push_sender(lua_State *L, int like, const net_addr_t *from)
+{
+    const net_addr_t *old = NULL;
+    if (like != 0 && lua_getmetatable(L, like)) {
+        luaL_getmetatable(L, NET_CAPI_ADDR_MT);
+        if (lua_rawequal(L, -1, -2))
+            old = (const net_addr_t *)lua_touserdata(L, like);
+        lua_pop(L, 2);
+    }
+    if (old != NULL && same_addr(old, from))
+        lua_pushvalue(L, like);
+    else
+        push_addr(L, from);
+}
+
 /* A receive size at idx: 0..RECV_MAX (capi.h; the class checks it). */
 static size_t arg_size(lua_State *L, int idx)
 {
@@ -47,13 +70,15 @@ typedef union {
     net_msg_t align;
 } stack_buf_t;
 
-/* str, addr, full | code */
+/* (fd, size, flags[, like]): str, addr, full | code. addr is like itself
+ * (an address) when the sender is the address it holds, else a new one. */
 static int l_sock_recvdgram(lua_State *L)
 {
     stack_buf_t stack;
     int fd = arg_int(L, 1);
     size_t size = arg_size(L, 2);
     int flags = arg_int(L, 3);
+    int like = lua_isnoneornil(L, 4) ? 0 : (check_addr(L, 4), 4);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     net_addr_t from;
     int64_t full = 0;
@@ -61,7 +86,7 @@ static int l_sock_recvdgram(lua_State *L)
     if (n < 0)
         return push_int(L, (lua_Integer)n);
     lua_pushlstring(L, buf, (size_t)n);
-    push_addr(L, &from);
+    net__capi_push_sender(L, like, &from);
     lua_pushinteger(L, (lua_Integer)full);
     return 3;
 }

@@ -159,6 +159,7 @@ local recv_size = 65536
 local recv_buf = buffer_t(recv_size)
 pcall(ffi.cdef, 'void *malloc(size_t size);')
 pcall(ffi.cdef, 'void free(void *ptr);')
+pcall(ffi.cdef, 'int memcmp(const void *a, const void *b, size_t n);')
 local char_p = ffi.typeof('char *')
 local libc_io = ffi.C
 
@@ -364,14 +365,26 @@ local full_box = int64_1_t()
 
 -- str, addr, full (the datagram's whole length: > #str when it was cut), or
 -- a code.
-function M.sock_recvdgram(fd, size, flags)
+-- The sender lands in one scratch address, and becomes a new address only
+-- when it differs from like (an address, or nil): the same sender as like's
+-- returns like itself (net.dgram's cache of the last sender). Same: the
+-- family, the length and the bytes in use (net_addr_t's first 8 bytes are
+-- family and len).
+local sender_scratch = addr_t()
+local ADDR_HEAD = ffi.offsetof('net_addr_t', 'storage')
+function M.sock_recvdgram(fd, size, flags, like)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
     if buf == nil then return ENOMEM end
-    local from = addr_t()
+    local from = sender_scratch
     local str = received(buf, size, tonumber(C.net_sock_recvdgram(fd, buf, size, flags, from, full_box)))
     if type(str) ~= 'string' then return str end
-    return str, from, tonumber(full_box[0])
+    local len = from.len
+    if like == nil or like.len ~= len or libc_io.memcmp(like, from, ADDR_HEAD + len) ~= 0 then
+        like = addr_t()
+        C_copy(like, from, ADDR_SIZE)
+    end
+    return str, like, tonumber(full_box[0])
 end
 
 -- A new address holding a copy of addr (sock_recvmany overwrites the

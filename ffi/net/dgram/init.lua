@@ -15,7 +15,7 @@ local fast = require('net.util.fast')
 local addrinfo = require('net.addrinfo')
 local Base = require('net.socket')
 
-local type, getmetatable, setmetatable, pairs = type, getmetatable, setmetatable, pairs
+local type, getmetatable, setmetatable, pairs, rawequal = type, getmetatable, setmetatable, pairs, rawequal
 local K = core.constants
 local AddrInfo = addrinfo.AddrInfo
 local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
@@ -59,6 +59,18 @@ end
 -- unix address with path "": libnet gives it so).
 local sender = addrinfo.sender
 
+-- The sender of the datagram before. A socket mostly hears from the same
+-- peers again and again, so recvfrom gives the last datagram's net.addrinfo
+-- (immutable) again when the sender is the same: the primitive is handed
+-- its address (like) and returns it, not a new one, when the sender's
+-- address equals it. No address and no object per datagram then: most of
+-- recvfrom's cost on LuaJIT (bench/RESULTS.md, W6). self._from is the
+-- cache (net.capi's fast recvfrom reads it too: doc/internals.md).
+local function last_sender_addr(self)
+    local last = self._from
+    return last and last._addr
+end
+
 -- What recvfrom, recv and a batch report of a datagram str whose full
 -- length was full: nil when it is whole, else full (the rest is lost).
 local function cut_of(str, full)
@@ -69,8 +81,8 @@ end
 -- (retry passes on one result only; nothing runs between the last attempt
 -- and the read of these).
 local last_addr, last_full
-local function recvdgram_attempt(fd, size, flags)
-    local str, addr, full = sock_recvdgram(fd, size, flags)
+local function recvdgram_attempt(fd, size, flags, like)
+    local str, addr, full = sock_recvdgram(fd, size, flags, like)
     last_addr, last_full = addr, full
     return str
 end
@@ -94,38 +106,45 @@ end
 
 -- The rest of a receive whose first attempt gave r, a code: str, addr,
 -- full | nil, err, again (the MESSAGE rules; with a deadline or a waiter,
--- waited for).
-local function receive_rest(self, r, size, flags)
-    local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags)
+-- waited for). like: as sock_recvdgram's.
+local function receive_rest(self, r, size, flags, like)
+    local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
     if str == nil then return nil, err, timed_out end
     if type(str) ~= 'string' then return received(str) end
     return str, last_addr, last_full
 end
 
--- What recvfrom returns for a datagram str from addr (a backend address)
--- whose full length was full. net.capi's fast recvfrom (PUC Lua) calls it
--- for each datagram it receives.
-local function recvfrom_result(str, addr, full)
-    return str, nil, nil, sender(addr), cut_of(str, full)
+-- What recvfrom of self returns for a datagram str from addr (a backend
+-- address: the cached sender's own when the sender is the same) whose full
+-- length was full. net.capi's fast recvfrom (PUC Lua) calls it for each
+-- datagram it receives.
+local function recvfrom_result(self, str, addr, full)
+    local from = self._from
+    if not (from and rawequal(from._addr, addr)) then
+        from = sender(addr)
+        self._from = from
+    end
+    return str, nil, nil, from, cut_of(str, full)
 end
 
 -- r: a code from recvfrom(self, size, flags) (flags nil: the fast path's
 -- call, none).
 local function recvfrom_other(self, r, size, flags)
-    local str, addr, full = receive_rest(self, r, size, flags or 0)
+    local str, addr, full = receive_rest(self, r, size, flags or 0, last_sender_addr(self))
     if not str then return nil, addr, full end
-    return recvfrom_result(str, addr, full)
+    return recvfrom_result(self, str, addr, full)
 end
 
 -- str, nil, nil, ai, cut | nil, nil, true (try again, or the deadline
--- passed) | nil, err. ai is the sender (a net.addrinfo); cut is nil when
+-- passed) | nil, err. ai is the sender (a net.addrinfo: the last datagram's
+-- again when the sender is the same, see last_sender_addr); cut is nil when
 -- the whole datagram is in str, else the datagram's full length in bytes
 -- (#str < cut: the rest is lost, as the kernel drops it).
 function Socket:recvfrom(size, flags)
     size, flags = recv_args('recvfrom', size, flags)
     if not flags then return nil, EINVAL_MSG end
-    local str, addr, full = sock_recvdgram(self[1], size, flags)
-    if type(str) == 'string' then return recvfrom_result(str, addr, full) end
+    local str, addr, full = sock_recvdgram(self[1], size, flags, last_sender_addr(self))
+    if type(str) == 'string' then return recvfrom_result(self, str, addr, full) end
     return recvfrom_other(self, str, size, flags)
 end
 
