@@ -18,8 +18,8 @@ local core = require('net.core')
 local args = require('net.util.args')
 
 local type, error, select, tostring = type, error, select, tostring
-local create, resume, yield, running, status =
-    coroutine.create, coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
+local create, resume, yield, running =
+    coroutine.create, coroutine.resume, coroutine.yield, coroutine.running
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local now, floor = core.now, math.floor
 
@@ -30,11 +30,11 @@ local M = {}
 local WAIT, SLEEP, DONE = {}, {}, {}
 
 -- The loop's per-echo path (a coroutine waits, its socket is reported, it
--- is resumed) is what W5 measures (bench/RESULTS.md): it runs mostly in
--- LuaJIT's interpreter, since no trace crosses a coroutine switch. So
--- nothing on it makes a table or a closure: each coroutine has one record
--- for its life, the queue is three reused arrays, and the events of a wait
--- are read from net.poll's own round lists.
+-- is resumed) is what W5 measures (bench/RESULTS.md). So nothing on it
+-- makes a table or a closure: each coroutine has one record for its life,
+-- the queue is three reused arrays, and the events of a wait are read from
+-- net.poll's own round lists in a plain loop, which LuaJIT compiles (no
+-- trace crosses the coroutine switch itself).
 
 -- A coroutine's record: {co = the coroutine, start = {n, args...} until it
 -- first runs, sock/mode = what it waits for (nil: not waiting on a socket),
@@ -240,7 +240,7 @@ local function step(rec, a, b)
         if deadline then
             heap_push({at = deadline, rec = rec, serial = serial, value = false})
         end
-    elseif what == DONE and status(co) == 'dead' then
+    elseif what == DONE then -- body's return: the coroutine is dead
         live = live - 1
         wait.loop_waiters[co] = nil
     elseif what == SLEEP then

@@ -134,10 +134,15 @@ void net__capi_open_msg(lua_State *L);     /* msg.c: datagrams, message I/O */
 
 struct net_addr; /* net.h's net_addr_t */
 
-/* msg.c: pushes the sender *from of a datagram: the address userdata at
- * index like itself when it holds the same address (like 0: none; any other
- * value there is not an address and is ignored), else a new address. */
-void net__capi_push_sender(lua_State *L, int like, const struct net_addr *from);
+/* msg.c: the address (net.core's, a net_addr_t userdata) at idx when its
+ * metatable is the value at mt (an absolute or pseudo-index), else NULL. */
+struct net_addr *net__capi_test_addr(lua_State *L, int idx, int mt);
+
+/* msg.c: pushes the sender *from of a datagram: the value at index like_idx
+ * when like (the address there, or NULL) holds the same address, else a new
+ * address. */
+void net__capi_push_sender(lua_State *L, int like_idx, const struct net_addr *like,
+                           const struct net_addr *from);
 
 /* The metatable of address userdata (a net_addr_t each): capi.c makes it,
  * msg.c's batches read and push addresses too. */

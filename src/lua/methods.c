@@ -262,13 +262,7 @@ static int fast_recv(lua_State *L)
  * NET_CAPI_ADDR_MT), or NULL for any other value. */
 static const net_addr_t *addr_at(lua_State *L, int idx)
 {
-    const void *p = lua_touserdata(L, idx);
-    int same;
-    if (p == NULL || !lua_getmetatable(L, idx))
-        return NULL;
-    same = lua_rawequal(L, -1, lua_upvalueindex(UV_ADDR_MT));
-    lua_pop(L, 1);
-    return same ? (const net_addr_t *)p : NULL;
+    return net__capi_test_addr(L, idx, lua_upvalueindex(UV_ADDR_MT));
 }
 
 /* sock:sendto(str, ai): no flags. ai is a net.addrinfo: a table whose
@@ -349,7 +343,7 @@ static int fast_recvfrom(lua_State *L)
     lua_pushvalue(L, 1);
     lua_pushlstring(L, buf, (size_t)n);
     push_last_sender(L);
-    net__capi_push_sender(L, lua_gettop(L), &from);
+    net__capi_push_sender(L, lua_gettop(L), addr_at(L, -1), &from);
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)full);
     return CALL_K(L, 4, base);
@@ -436,8 +430,8 @@ static int l_fast_method(lua_State *L)
         int size = (int)luaL_checkinteger(L, 4);
         luaL_argcheck(L, size >= 1, 4, "default size must be positive");
         fn = fast_recv;
-        if (name[4] == 'f') {
-            luaL_checktype(L, 6, LUA_TFUNCTION);
+        if (strcmp(name, "recvfrom") == 0) {
+            luaL_checktype(L, 6, LUA_TFUNCTION); /* finish */
             fn = fast_recvfrom;
         }
     } else if (strcmp(name, "sendto") == 0) {

@@ -29,17 +29,22 @@ static int same_addr(const net_addr_t *a, const net_addr_t *b)
            memcmp(a->storage.bytes, b->storage.bytes, a->len) == 0;
 }
 
-void net__capi_push_sender(lua_State *L, int like, const net_addr_t *from)
+net_addr_t *net__capi_test_addr(lua_State *L, int idx, int mt)
 {
-    const net_addr_t *old = NULL;
-    if (like != 0 && lua_getmetatable(L, like)) {
-        luaL_getmetatable(L, NET_CAPI_ADDR_MT);
-        if (lua_rawequal(L, -1, -2))
-            old = (const net_addr_t *)lua_touserdata(L, like);
-        lua_pop(L, 2);
-    }
-    if (old != NULL && same_addr(old, from))
-        lua_pushvalue(L, like);
+    void *p = lua_touserdata(L, idx);
+    int same;
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    same = lua_rawequal(L, -1, mt);
+    lua_pop(L, 1);
+    return same ? (net_addr_t *)p : NULL;
+}
+
+void net__capi_push_sender(lua_State *L, int like_idx, const net_addr_t *like,
+                           const net_addr_t *from)
+{
+    if (like != NULL && same_addr(like, from))
+        lua_pushvalue(L, like_idx);
     else
         push_addr(L, from);
 }
@@ -78,7 +83,7 @@ static int l_sock_recvdgram(lua_State *L)
     int fd = arg_int(L, 1);
     size_t size = arg_size(L, 2);
     int flags = arg_int(L, 3);
-    int like = lua_isnoneornil(L, 4) ? 0 : (check_addr(L, 4), 4);
+    const net_addr_t *like = lua_isnoneornil(L, 4) ? NULL : check_addr(L, 4);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     net_addr_t from;
     int64_t full = 0;
@@ -86,7 +91,7 @@ static int l_sock_recvdgram(lua_State *L)
     if (n < 0)
         return push_int(L, (lua_Integer)n);
     lua_pushlstring(L, buf, (size_t)n);
-    net__capi_push_sender(L, like, &from);
+    net__capi_push_sender(L, 4, like, &from);
     lua_pushinteger(L, (lua_Integer)full);
     return 3;
 }
@@ -116,14 +121,7 @@ static void set_addr(lua_State *L, int idx, lua_Integer i, const net_addr_t *add
 {
     net_addr_t *ud;
     lua_rawgeti(L, idx, i);
-    ud = (net_addr_t *)lua_touserdata(L, -1);
-    if (ud != NULL && lua_getmetatable(L, -1)) {
-        if (!lua_rawequal(L, -1, mt))
-            ud = NULL;
-        lua_pop(L, 1);
-    } else {
-        ud = NULL;
-    }
+    ud = net__capi_test_addr(L, -1, mt);
     lua_pop(L, 1);
     if (ud != NULL) {
         memcpy(ud, addr, sizeof *ud);

@@ -372,6 +372,16 @@ local full_box = int64_1_t()
 -- family and len).
 local sender_scratch = addr_t()
 local ADDR_HEAD = ffi.offsetof('net_addr_t', 'storage')
+
+-- A new address holding a copy of addr (sock_recvmany overwrites the
+-- addresses it is given).
+local function addr_copy(addr)
+    local copy = addr_t()
+    C_copy(copy, addr, ADDR_SIZE)
+    return copy
+end
+M.addr_copy = addr_copy
+
 function M.sock_recvdgram(fd, size, flags, like)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
@@ -381,18 +391,9 @@ function M.sock_recvdgram(fd, size, flags, like)
     if type(str) ~= 'string' then return str end
     local len = from.len
     if like == nil or like.len ~= len or libc_io.memcmp(like, from, ADDR_HEAD + len) ~= 0 then
-        like = addr_t()
-        C_copy(like, from, ADDR_SIZE)
+        like = addr_copy(from)
     end
     return str, like, tonumber(full_box[0])
-end
-
--- A new address holding a copy of addr (sock_recvmany overwrites the
--- addresses it is given).
-function M.addr_copy(addr)
-    local copy = addr_t()
-    C_copy(copy, addr, ADDR_SIZE)
-    return copy
 end
 
 function M.sock_disconnect(fd) return C.net_sock_disconnect(fd) end
@@ -488,10 +489,7 @@ function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
     for i = 0, n - 1 do
         local m = msgs[i]
         local addr = addrs[i + 1]
-        if not ffi.istype(addr_t, addr) then
-            addr = addr_t()
-            addrs[i + 1] = addr
-        end
+        if not ffi.istype(addr_t, addr) then addr = addr_t() end
         C_copy(addr, m.addr, ADDR_SIZE)
         local len = tonumber(m.len)
         datas[i + 1] = C_string(m.buf, len > size and size or len)

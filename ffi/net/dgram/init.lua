@@ -71,6 +71,18 @@ local function last_sender_addr(self)
     return last and last._addr
 end
 
+-- The net.addrinfo of addr, the sender of the datagram just received
+-- (sock_recvdgram given last_sender_addr(self)): the cached one when addr
+-- is its address, else a new one, cached.
+local function remember(self, addr)
+    local from = self._from
+    if not (from and rawequal(from._addr, addr)) then
+        from = sender(addr)
+        self._from = from
+    end
+    return from
+end
+
 -- What recvfrom, recv and a batch report of a datagram str whose full
 -- length was full: nil when it is whole, else full (the rest is lost).
 local function cut_of(str, full)
@@ -119,12 +131,7 @@ end
 -- length was full. net.capi's fast recvfrom (PUC Lua) calls it for each
 -- datagram it receives.
 local function recvfrom_result(self, str, addr, full)
-    local from = self._from
-    if not (from and rawequal(from._addr, addr)) then
-        from = sender(addr)
-        self._from = from
-    end
-    return str, nil, nil, from, cut_of(str, full)
+    return str, nil, nil, remember(self, addr), cut_of(str, full)
 end
 
 -- r: a code from recvfrom(self, size, flags) (flags nil: the fast path's
@@ -154,12 +161,15 @@ end
 function Socket:recv(size, flags)
     size, flags = recv_args('recv', size, flags)
     if not flags then return nil, EINVAL_MSG end
-    local str, _, full = sock_recvdgram(self[1], size, flags)
+    -- the sender is not reported, but kept as recvfrom keeps it: a
+    -- connected socket then makes no address per datagram
+    local like = last_sender_addr(self)
+    local str, addr, full = sock_recvdgram(self[1], size, flags, like)
     if type(str) ~= 'string' then
-        local err
-        str, err, full = receive_rest(self, str, size, flags)
-        if not str then return nil, err, full end
+        str, addr, full = receive_rest(self, str, size, flags, like)
+        if not str then return nil, addr, full end
     end
+    remember(self, addr)
     return str, nil, nil, cut_of(str, full)
 end
 
@@ -301,14 +311,11 @@ dgram.BATCH_MAX = BATCH_MAX
 local Batch = class('net.dgram.Batch')
 dgram.Batch = Batch
 
+-- batch() -> an empty net.dgram.Batch, for recvmany(max, size, batch).
 local function new_batch()
     return setmetatable({_n = 0, _addrs = {}, _fulls = {}}, Batch)
 end
-
--- batch() -> an empty net.dgram.Batch, for recvmany(max, size, batch).
-function dgram.batch()
-    return new_batch()
-end
+dgram.batch = new_batch
 
 -- The index i of datagram i of a batch, checked (self too) for fname.
 local function entry(self, fname, i)
