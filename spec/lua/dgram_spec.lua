@@ -111,9 +111,10 @@ describe('net.dgram', function()
       local function from_of(tx)
         assert.are.equal(2, tx:sendto('hi', to))
         local got
-        local function receive() got = { rx:recvfrom() } end
+        local function receive() got = h.pack(rx:recvfrom()) end
         if where == 'main' then receive() else assert(coroutine.resume(coroutine.create(receive))) end
         assert.are.equal('hi', got[1])
+        assert.are.equal(5, got.n) -- the same results, a new sender or the same one
         return got[4]
       end
       local a1, a2 = from_of(a), from_of(a)

@@ -260,6 +260,30 @@ describe('core.fast_method (net.capi)', function()
       -- a recvfrom without a finish is refused where it is made
       assert.has_error(function() core.fast_method('recvfrom', lua_method, lua_method, 64) end)
     end)
+
+    it('recvfrom: a whole datagram from the last sender gives self._from without finish', function()
+      local finished = 0
+      local recvfrom = core.fast_method('recvfrom', lua_method, lua_method, 64, nil, function(_, str)
+        finished = finished + 1
+        return str
+      end)
+      local other = assert(inet.new { host = '127.0.0.1' })
+      assert.equals(3, tx:sendto('one', to))
+      local _, _, _, from = rx:recvfrom() -- the class's method: caches the sender
+      assert.equals(from, rx._from)
+      assert.equals(3, tx:sendto('two', to))
+      assert.same({ n = 5, 'two', nil, nil, from, nil }, h.pack(recvfrom(rx)))
+      assert.equals(0, finished)
+      assert.equals(0, tx:sendto('', to))
+      assert.same({ n = 5, '', nil, nil, from, nil }, h.pack(recvfrom(rx)))
+      assert.equals(0, finished)
+      assert.equals(9, tx:sendto('cut short', to)) -- cut: finish reports it
+      assert.equals('cut', recvfrom(rx, 3))
+      assert.equals(9, other:sendto('elsewhere', to)) -- another sender: finish makes it
+      assert.equals('elsewhere', recvfrom(rx))
+      assert.equals(2, finished)
+      other:close()
+    end)
   end)
 
   it('adds the caller\'s position to an argument error of the Lua method', function()

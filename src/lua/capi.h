@@ -138,6 +138,10 @@ struct net_addr; /* net.h's net_addr_t */
  * metatable is the value at mt (an absolute or pseudo-index), else NULL. */
 struct net_addr *net__capi_test_addr(lua_State *L, int idx, int mt);
 
+/* msg.c: whether a and b are the same address: family, length, and the
+ * bytes in use (the rest of storage is not part of it). */
+int net__capi_same_addr(const struct net_addr *a, const struct net_addr *b);
+
 /* msg.c: pushes the sender *from of a datagram: the value at index like_idx
  * when like (the address there, or NULL) holds the same address, else a new
  * address. */

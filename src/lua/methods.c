@@ -302,29 +302,20 @@ static int fast_sendto(lua_State *L)
     return other_outcome(L, 4);
 }
 
-/* Pushes self._from._addr, the address of the sender recvfrom returned
- * last (ffi/net/dgram/init.lua caches it there: doc/internals.md), or nil.
- * Own fields only, as the Lua layer writes them. */
-static void push_last_sender(lua_State *L)
-{
-    lua_pushliteral(L, "_from");
-    lua_rawget(L, 1);
-    if (lua_istable(L, -1)) {
-        lua_pushliteral(L, "_addr");
-        lua_rawget(L, -2);
-        lua_remove(L, -2);
-    }
-}
-
 /* sock:recvfrom([size]): no flags. A datagram (0 bytes too: an empty
- * datagram is one) goes to finish(str, addr, full) (UV_FINISH), the Lua
- * method's own making of its results (the sender's net.addrinfo, the cut);
- * a code to other(self, code, size). */
+ * datagram is one) goes to finish(self, str, addr, full) (UV_FINISH), the
+ * Lua method's own making of its results (the sender's net.addrinfo, the
+ * cut); a code to other(self, code, size). One case skips finish, for its
+ * call would cost PUC Lua more than the rest of recvfrom (bench/RESULTS.md,
+ * W6): a whole datagram from the sender recvfrom returned last, whose
+ * results are the string and that sender again, self._from, as finish gives
+ * them (ffi/net/dgram/init.lua keeps that cache; doc/internals.md). */
 static int fast_recvfrom(lua_State *L)
 {
     char stack_buf[RECV_STACK_SIZE];
     char *buf;
-    int fd, size, base;
+    int fd, size, last, base;
+    const net_addr_t *like = NULL;
     net_addr_t from;
     int64_t n, full = 0;
     int top = lua_gettop(L);
@@ -338,13 +329,29 @@ static int fast_recvfrom(lua_State *L)
                    (size_t)size);
     if (n < 0)
         return recv_other(L, &n, size);
+    lua_pushliteral(L, "_from"); /* own fields only, as the Lua layer writes them */
+    lua_rawget(L, 1);
+    last = lua_gettop(L); /* the last sender's net.addrinfo, or nil */
+    if (lua_istable(L, last)) {
+        lua_pushliteral(L, "_addr");
+        lua_rawget(L, last);
+        like = addr_at(L, -1);
+    } else {
+        lua_pushnil(L);
+    } /* last + 1: its address, or not one */
+    if (full <= n && like != NULL && net__capi_same_addr(like, &from)) {
+        lua_pushlstring(L, buf, (size_t)n); /* str, nil, nil, self._from, nil */
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushvalue(L, last);
+        lua_pushnil(L);
+        return 5;
+    }
     base = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(UV_FINISH)); /* finish(self, str, addr, full) */
     lua_pushvalue(L, 1);
     lua_pushlstring(L, buf, (size_t)n);
-    push_last_sender(L);
-    net__capi_push_sender(L, lua_gettop(L), addr_at(L, -1), &from);
-    lua_remove(L, -2);
+    net__capi_push_sender(L, last + 1, like, &from);
     lua_pushinteger(L, (lua_Integer)full);
     return CALL_K(L, 4, base);
 }

@@ -21,9 +21,7 @@ static void push_addr(lua_State *L, const net_addr_t *addr)
     luaL_setmetatable(L, NET_CAPI_ADDR_MT);
 }
 
-/* Whether a and b are the same address: family, length, and the bytes in
- * use (the rest of storage is not part of it). */
-static int same_addr(const net_addr_t *a, const net_addr_t *b)
+int net__capi_same_addr(const net_addr_t *a, const net_addr_t *b)
 {
     return a->family == b->family && a->len == b->len && a->len <= sizeof a->storage &&
            memcmp(a->storage.bytes, b->storage.bytes, a->len) == 0;
@@ -43,7 +41,7 @@ net_addr_t *net__capi_test_addr(lua_State *L, int idx, int mt)
 void net__capi_push_sender(lua_State *L, int like_idx, const net_addr_t *like,
                            const net_addr_t *from)
 {
-    if (like != NULL && same_addr(like, from))
+    if (like != NULL && net__capi_same_addr(like, from))
         lua_pushvalue(L, like_idx);
     else
         push_addr(L, from);

@@ -129,7 +129,8 @@ end
 -- What recvfrom of self returns for a datagram str from addr (a backend
 -- address: the cached sender's own when the sender is the same) whose full
 -- length was full. net.capi's fast recvfrom (PUC Lua) calls it for each
--- datagram it receives.
+-- datagram it receives but one whole from the cached sender, whose results
+-- (str, nil, nil, self._from, nil) it makes itself (doc/internals.md).
 local function recvfrom_result(self, str, addr, full)
     return str, nil, nil, remember(self, addr), cut_of(str, full)
 end
