@@ -63,8 +63,8 @@ function M.w6stream(h, count)
       while got < BURST do
         local n, err = r:recvmany(BURST - got < BATCH and BURST - got or BATCH, nil, batch)
         if not n then c.check(h, nil, want[got + 1], done + got + 1, err) end
-        for i = 1, n do
-          if batch[i] ~= want[got + i] or batch:cut(i) then c.check(h, batch[i], want[got + i], done + got + i) end
+        for i = 1, n do -- a datagram cut short differs too: no cut(i) needed, as with recvfrom
+          if batch[i] ~= want[got + i] then c.check(h, batch[i], want[got + i], done + got + i) end
         end
         if got == 0 then c.check_port(h, batch:sender(1):port(), sport, done + 1) end
         got = got + n
