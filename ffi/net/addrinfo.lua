@@ -5,7 +5,7 @@ local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
 
-local setmetatable, getmetatable, type = setmetatable, getmetatable, type
+local setmetatable, type = setmetatable, type
 local AF_UNIX = core.constants.AF_UNIX
 local AF_INET6 = core.constants.AF_INET6
 
@@ -66,21 +66,17 @@ end
 -- Every method checks its self: the address inside is handed to the
 -- backend, and a stray table must raise the same error on both (the FFI
 -- would read nil as a NULL address, net.capi would raise its own message).
-local function check(self, fname)
-    if getmetatable(self) ~= AddrInfo then
-        args.error(fname, 0, 'net.addrinfo expected, got ' .. type(self), 1)
-    end
-end
+local check_self = args.self
 
-function AddrInfo:family() check(self, 'family'); return self._family end
-function AddrInfo:socktype() check(self, 'socktype'); return self._socktype end
-function AddrInfo:protocol() check(self, 'protocol'); return self._protocol end
-function AddrInfo:canonname() check(self, 'canonname'); return self._canonname end
+function AddrInfo:family() check_self('family', self, AddrInfo); return self._family end
+function AddrInfo:socktype() check_self('socktype', self, AddrInfo); return self._socktype end
+function AddrInfo:protocol() check_self('protocol', self, AddrInfo); return self._protocol end
+function AddrInfo:canonname() check_self('canonname', self, AddrInfo); return self._canonname end
 
 -- The host text ("127.0.0.1", "::1"), or the path of a unix address
 -- (an abstract name starts with "\0"; an unnamed socket gives "").
 function AddrInfo:addr()
-    check(self, 'addr')
+    check_self('addr', self, AddrInfo)
     local text
     if self._family == AF_UNIX then
         text = core.addr_path(self._addr)
@@ -93,7 +89,7 @@ end
 
 -- The port number; nil for a unix address.
 function AddrInfo:port()
-    check(self, 'port')
+    check_self('port', self, AddrInfo)
     if self._family == AF_UNIX then return nil end
     local port = core.addr_port(self._addr)
     if port < 0 then return nil, core.strerror(port) end
@@ -101,7 +97,7 @@ function AddrInfo:port()
 end
 
 function AddrInfo:__tostring()
-    check(self, '__tostring')
+    check_self('__tostring', self, AddrInfo)
     local host = self:addr() or '?'
     if self._family == AF_UNIX then return host end
     if self._family == AF_INET6 then host = '[' .. host .. ']' end

@@ -14,7 +14,7 @@ local result = require('net.util.result')
 local type, setmetatable, floor, unpack = type, setmetatable, math.floor, table.unpack or unpack -- luacheck: ignore 143
 local buffer_new, buffer_string = core.buffer_new, core.buffer_string
 local buffer_byte, buffer_move, buffer_find = core.buffer_byte, core.buffer_move, core.buffer_find
-local integer, argerror = args.integer, args.error
+local integer, argerror, check_self = args.integer, args.error, args.self
 local NOT_INTEGER = args.NOT_INTEGER
 local EINVAL_MSG = result.EINVAL
 
@@ -40,14 +40,17 @@ function Buffer:__tostring()
     return self._NAME .. ': ' .. self._len .. '/' .. self._cap
 end
 
-function Buffer:len() return self._len end
-function Buffer:capacity() return self._cap end
-function Buffer:room() return self._cap - self._len end
-function Buffer:clear() self._len = 0 end
+-- Every method checks its self first (net.util.args): buf.len() for
+-- buf:len() raises a bad argument instead of reading another table.
+function Buffer:len() check_self('len', self, Buffer); return self._len end
+function Buffer:capacity() check_self('capacity', self, Buffer); return self._cap end
+function Buffer:room() check_self('room', self, Buffer); return self._cap - self._len end
+function Buffer:clear() check_self('clear', self, Buffer); self._len = 0 end
 
 -- Drops the first n bytes (0 .. len), moving the rest to the front; the new
 -- length.
 function Buffer:consume(n)
+    check_self('consume', self, Buffer)
     integer('consume', 1, n)
     local len = self._len
     if n < 0 or n > len then return nil, EINVAL_MSG end
@@ -92,6 +95,7 @@ end
 
 -- A copy of the content as a string, like string.sub(content, i, j).
 function Buffer:tostring(i, j)
+    check_self('tostring', self, Buffer)
     if i == nil and j == nil then
         return buffer_string(self._mem, 0, self._len)
     end
@@ -103,6 +107,7 @@ end
 -- The bytes i..j of the content as integers, like string.byte (default
 -- i = 1, j = i); nothing when the range is empty.
 function Buffer:byte(i, j)
+    check_self('byte', self, Buffer)
     if i == nil then i = 1 end
     if j == nil then j = i end
     i, j = range('byte', self._len, i, j)
@@ -122,6 +127,7 @@ end
 -- is past the end + 1 (as Lua 5.2+ says on every runtime; 5.1's string.find
 -- would clamp it).
 function Buffer:find(str, init)
+    check_self('find', self, Buffer)
     if type(str) ~= 'string' then
         argerror('find', 1, 'string expected, got ' .. type(str))
     end

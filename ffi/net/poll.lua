@@ -27,10 +27,10 @@ local class = require('net.util.class')
 local args = require('net.util.args')
 local result = require('net.util.result')
 
-local type, setmetatable, pairs, next = type, setmetatable, pairs, next
+local type, setmetatable, getmetatable, pairs, next = type, setmetatable, getmetatable, pairs, next
 local K = core.constants
 local fail = result.fail
-local argerror = args.error
+local argerror, check_self = args.error, args.self
 local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
 local POLLIN, POLLOUT = K.POLLIN, K.POLLOUT
 local POLL_ADD, POLL_MOD, POLL_DEL = K.POLL_ADD, K.POLL_MOD, K.POLL_DEL
@@ -139,12 +139,16 @@ local function unregister(set, obj)
     end
 end
 
+-- Every method checks its self first (net.util.args): p.wait() for
+-- p:wait() raises a bad argument instead of indexing nil.
+
 function Poll:__tostring()
     local pfd = self[1]
     return 'net.poll' .. (pfd >= 0 and (': fd ' .. pfd) or ': closed')
 end
 
 function Poll:add(sock, events)
+    check_self('add', self, Poll)
     local fd = fd_of('add', sock)
     local mask = mask_of('add', events)
     local pfd = self[1]
@@ -172,6 +176,7 @@ function Poll:add(sock, events)
 end
 
 function Poll:mod(sock, events)
+    check_self('mod', self, Poll)
     local fd = fd_of('mod', sock)
     local mask = mask_of('mod', events)
     local pfd = self[1]
@@ -186,6 +191,7 @@ end
 -- A closed socket is EBADF, like every call on a closed socket; what it
 -- left in the set (closed without forget) goes all the same.
 function Poll:del(sock)
+    check_self('del', self, Poll)
     local fd = fd_of('del', sock)
     if self[1] < 0 then return fail(EBADF) end
     local registered = self._fd[sock] ~= nil
@@ -233,6 +239,7 @@ end
 -- ready(), in lists reused by every wait. When every event of a wakeup was
 -- stale, the wait goes on for the time that is left.
 function Poll:wait(timeout)
+    check_self('wait', self, Poll)
     local t = timeout
     if t == nil then
         t = -1
@@ -283,12 +290,14 @@ end
 -- for sock, ev in p:ready() do ... end, over the last wait's sockets. No
 -- closure or table is made per call; one loop at a time per set.
 function Poll:ready()
+    check_self('ready', self, Poll)
     self._pos = 0
     return ready_next, self
 end
 
 -- Closes the set (the sockets stay open, and leave it). true, or nil, err.
 function Poll:close()
+    check_self('close', self, Poll)
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
     self[1] = -1

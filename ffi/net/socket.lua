@@ -39,7 +39,9 @@ end
 -- that a readiness check on the fd would not see; a socket buffers nothing
 -- (net.reader has its own dirty()).
 function Socket:getfd()
-    return self[1]
+    local fd = type(self) == 'table' and self[1]
+    if type(fd) ~= 'number' then argerror('getfd', 0, 'net.Socket expected, got ' .. type(self)) end
+    return fd
 end
 
 function Socket:dirty() -- luacheck: ignore 212 (self: the method's shape)

@@ -5,7 +5,8 @@
 -- Every check raises at the level of the caller of the public function, so
 -- the error position names the user's line: call the checks directly from
 -- the public function; a helper it calls uses error() with its depth.
-local type, error, pairs, tostring, tonumber = type, error, pairs, tostring, tonumber
+local type, error, pairs, tostring, tonumber, getmetatable =
+    type, error, pairs, tostring, tonumber, getmetatable
 
 local M = {}
 
@@ -29,6 +30,15 @@ end
 -- is how many helper calls deep below fname this is called (default 0).
 function M.error(fname, n, msg, depth)
     argerror(fname, n, msg, depth)
+end
+
+-- Raises "bad argument #0 to 'fname' (<class> expected, got table)" unless
+-- self is an object of cls (its metatable): the first thing every method of
+-- a class that checks its self does (p.wait() for p:wait(), a stray table).
+function M.self(fname, self, cls)
+    if getmetatable(self) ~= cls then
+        argerror(fname, 0, cls._NAME .. ' expected, got ' .. type(self))
+    end
 end
 
 -- A whole number (NaN and infinities are not).
