@@ -13,15 +13,20 @@
 _Static_assert(sizeof(struct sockaddr_storage) <= NET_ADDR_STORAGE,
                "net_addr_t cannot hold the platform's sockaddr_storage");
 
+void net__addr_filled(net_addr_t *out, socklen_t len)
+{
+    if (len > NET_ADDR_STORAGE)
+        len = NET_ADDR_STORAGE; /* a name cut to the room it had */
+    memset(out->storage.bytes + len, 0, NET_ADDR_STORAGE - len);
+    out->family = len >= sizeof(sa_family_t) ? NET_CSA(out)->sa_family : 0;
+    out->len = len;
+}
+
 void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
                             socklen_t len)
 {
-    memset(out, 0, sizeof *out);
-    if (len > NET_ADDR_STORAGE)
-        len = NET_ADDR_STORAGE;
-    memcpy(out->storage.bytes, sa, len);
-    out->family = len >= sizeof(sa_family_t) ? sa->sa_family : 0;
-    out->len = len;
+    memcpy(out->storage.bytes, sa, len > NET_ADDR_STORAGE ? NET_ADDR_STORAGE : len);
+    net__addr_filled(out, len);
 }
 
 int net__addr_validate(const net_addr_t *addr)

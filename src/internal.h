@@ -41,6 +41,11 @@ int net__platform_prepare_fd(int fd, int flags, int done_at_creation);
  * 0 where the platform has none (then net__platform_prepare_fd applies them). */
 int net__platform_sock_flags(int flags);
 
+/* Completes *out, whose storage holds a kernel sockaddr of len bytes (one
+ * the kernel wrote there, as a receive's sender): its family and length,
+ * the bytes after the name cleared. */
+void net__addr_filled(net_addr_t *out, socklen_t len);
+
 /* Copies a kernel sockaddr of len bytes into a net_addr_t. */
 void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
                             socklen_t len);

@@ -36,16 +36,11 @@
  * path, as getsockname shows such a socket. */
 static void sender(net_addr_t *out, socklen_t len)
 {
-    struct sockaddr *sa = (struct sockaddr *)out->storage.bytes;
-    if (len > NET_ADDR_STORAGE)
-        len = NET_ADDR_STORAGE; /* cut by the kernel to the room it had */
     if (len < sizeof(sa_family_t)) {
-        sa->sa_family = AF_UNIX;
+        ((struct sockaddr *)out->storage.bytes)->sa_family = AF_UNIX;
         len = sizeof(sa_family_t);
     }
-    memset(out->storage.bytes + len, 0, NET_ADDR_STORAGE - len);
-    out->family = sa->sa_family;
-    out->len = len;
+    net__addr_filled(out, len);
 }
 
 /* The full length of a datagram that recvmsg returned n for with room for
