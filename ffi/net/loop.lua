@@ -106,7 +106,8 @@ end
 -- the waits left (or removes it), once. Closing a socket removes it from
 -- the set (net.poll.forget).
 
--- Registers rec as the one waiting for sock to be ready for mode.
+-- Registers rec as the one waiting for sock to be ready for mode (step
+-- takes the common case, a registration in place, without calling it).
 local function watch(sock, mode, rec)
     local w = waiting[sock]
     if not w then
@@ -232,8 +233,16 @@ local function step(rec, a, b)
         error('net.loop: a coroutine failed: ' .. tostring(what), 0)
     end
     if what == WAIT then
-        local added, err = watch(sock, mode, rec)
-        if not added then return push(rec, nil, err) end
+        -- watch(sock, mode, rec), its common case inline: the socket's
+        -- registration is in place and nobody else waits for mode
+        local w = waiting[sock]
+        local ev = w and w.ev
+        if (ev == mode or ev == 'rw') and w[mode] == nil then
+            w[mode] = rec
+        else
+            local added, err = watch(sock, mode, rec)
+            if not added then return push(rec, nil, err) end
+        end
         -- every wait gets a serial: a timer of an earlier one must not end it
         local serial = rec.serial + 1
         rec.sock, rec.mode, rec.serial = sock, mode, serial
@@ -266,7 +275,14 @@ end
 
 -- Wakes the coroutines whose sockets the last wait reported: net.poll's
 -- round lists, read in place (p:ready() does the same with a call per
--- socket; nothing here runs user code, so no socket changes meanwhile).
+-- socket). A reader, the common case (once per echo in a server), is
+-- resumed at once instead of through the queue: the queue is empty when
+-- the loop waits, so the order is the same, and what the reader does
+-- meanwhile is safe for the rest of the round: a socket it closes has
+-- left `waiting` (its waiters are queued by the close), and a wait it
+-- begins on a socket reported later in the round ends at once, as
+-- readiness is level-triggered (a wake that finds nothing to read waits
+-- again: every read retries). Writers and the rest go through the queue.
 local function wake_ready(n)
     local socks, events = set._rsock, set._rev
     for i = 1, n do
@@ -275,7 +291,12 @@ local function wake_ready(n)
         if w then
             local r, wr = w.r, w.w
             if ev == 'r' then
-                if r then wake(r, true) else trim(sock, w) end
+                if r then -- wake(r, true), and its turn at once (below)
+                    w.r, r.sock = nil, nil
+                    step(r, true)
+                else
+                    trim(sock, w)
+                end
             elseif ev == 'w' then
                 if wr then wake(wr, true) else trim(sock, w) end
             elseif ev == 'rw' then

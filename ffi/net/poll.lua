@@ -116,9 +116,16 @@ local function mask_of(fname, events)
     return mask
 end
 
+-- Whether obj, the registration of fd, still holds that fd: a raw fd is its
+-- own number (compared first: a number cannot be indexed), a socket object
+-- holds it at [1] until it is closed.
+local function holds(obj, fd)
+    return obj == fd or obj[1] == fd
+end
+
 -- Whether obj is the registration of fd in set and still holds that fd.
 local function current(set, obj, fd)
-    return set._obj[fd] == obj and (type(obj) == 'number' or obj[1] == fd)
+    return set._obj[fd] == obj and holds(obj, fd)
 end
 
 -- Drops obj's registration in set (the kernel's too, while the set is open
@@ -222,10 +229,11 @@ local function collect(self, n)
         local fd, bits, data = poll_event(i)
         local obj = objs[fd]
         if obj ~= nil and gens[fd] == data then
-            if type(obj) == 'number' or obj[1] == fd then
+            if obj == fd or obj[1] == fd then -- holds(obj, fd), inline: once per event
                 kept = kept + 1
                 rsock[kept], rfd[kept] = obj, fd
-                rev[kept] = event_string(bits, masks[fd])
+                local mask = masks[fd]
+                rev[kept] = EVENT_STRINGS[bits * MASK_SPAN + mask] or event_string(bits, mask)
             else
                 unregister(self, obj)
             end

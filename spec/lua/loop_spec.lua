@@ -70,6 +70,36 @@ describe('net.loop', function()
     a[1]:close(); b[2]:close()
   end)
 
+
+  it('a reader woken in a round may close a socket reported later in the same round', function()
+    -- both become readable before the loop waits, so one wait reports both,
+    -- a[2] first; its reader runs at once and closes b[2], whose reader
+    -- must wake once, from the close, and not again for the stale event
+    local a = assert(stream.pair { nonblock = true })
+    local b = assert(stream.pair { nonblock = true })
+    assert.is_true(a[2]:settimeout(3))
+    assert.is_true(b[2]:settimeout(3))
+    local ra, rb, wakes = nil, nil, 0
+    loop.spawn(function()
+      ra = h.pack(a[2]:recv())
+      b[2]:close()
+    end)
+    loop.spawn(function()
+      rb = h.pack(b[2]:recv())
+      wakes = wakes + 1
+    end)
+    loop.spawn(function()
+      assert.equals(1, a[1]:send('a'))
+      assert.equals(1, b[1]:send('b'))
+    end)
+    local t0 = net.now()
+    loop.run()
+    assert.is_true(net.now() - t0 < 2)
+    assert.same({ n = 1, 'a' }, ra)
+    assert.same({ n = 2, nil, 'Bad file descriptor' }, rb)
+    assert.equals(1, wakes)
+    a[1]:close(); a[2]:close(); b[1]:close()
+  end)
   it('serves 200 concurrent TCP clients with straight-line code', function()
     local srv, port = h.tcp_server('127.0.0.1', { nonblock = true })
     local CLIENTS, ROUNDS = 200, 5

@@ -115,18 +115,18 @@ function M.define(cls, rules)
 
     -- The rest of a recv whose first try gave r: waits and retries until
     -- deadline where a waiter applies, and reports.
+    -- (A string needs no retry: recv_drained's read after its wait, most
+    -- often, which skips retry_until and a second type() so.)
     local function recv_rest(self, r, deadline, size, flags)
-        local err
-        r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
-        if r == nil then return gave_up(err) end
-        if type(r) == 'string' then
-            if r ~= '' then
-                if drains and #r < size then self._drained = true end
-                return r
-            end
-            r = 0
+        if type(r) ~= 'string' then
+            local err
+            r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
+            if r == nil then return gave_up(err) end
+            if type(r) ~= 'string' then return received(r) end
         end
-        return received(r)
+        if r == '' then return received(0) end
+        if drains and #r < size then self._drained = true end
+        return r
     end
 
     local function recv_drained(self, size, flags)
@@ -150,9 +150,11 @@ function M.define(cls, rules)
 
     -- The rest of a recvinto whose first try gave n, as recv_rest.
     local function recvinto_rest(self, n, deadline, buf, size, flags)
-        local err
-        n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
-        if n == nil then return gave_up(err) end
+        if AGAIN[n] then
+            local err
+            n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
+            if n == nil then return gave_up(err) end
+        end
         if n > 0 then
             buf._len = buf._len + n
             if drains and n < size then self._drained = true end
