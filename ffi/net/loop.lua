@@ -278,13 +278,13 @@ end
 -- Wakes the coroutines whose sockets the last wait reported: net.poll's
 -- round lists, read in place (p:ready() does the same with a call per
 -- socket). A reader, the common case (once per echo in a server), is
--- resumed at once instead of through the queue: the queue is empty when
--- the loop waits, so the order is the same, and what the reader does
--- meanwhile is safe for the rest of the round: a socket it closes has
--- left `waiting` (its waiters are queued by the close), and a wait it
--- begins on a socket reported later in the round ends at once, as
--- readiness is level-triggered (a wake that finds nothing to read waits
--- again: every read retries). Writers and the rest go through the queue.
+-- resumed at once instead of through the queue (which is empty when the
+-- loop waits): readers run in the order the wait reported them, writers
+-- after them, from the queue. What a reader does meanwhile is safe for the
+-- rest of the round: a socket it closes has left `waiting` (its waiters
+-- are queued by the close), and a wait it begins on a socket reported
+-- later in the round ends at once, as readiness is level-triggered (a wake
+-- that finds nothing to read waits again: every read retries).
 local function wake_ready(n)
     local socks, events = set._rsock, set._rev
     for i = 1, n do
