@@ -63,18 +63,16 @@ local function compute_event_string(bits, mask)
     return STRINGS[r][w]
 end
 
--- The strings by bits and mask, as they are met: a wait's events are a few
--- combinations, read once each here instead of six divisions per event.
--- mask is POLLIN, POLLOUT or both: below POLLIN + POLLOUT + 1.
+-- The strings by key = bits * MASK_SPAN + mask, as they are met: a wait's
+-- events are a few combinations, worked out once each instead of six
+-- divisions per event. mask is POLLIN, POLLOUT or both: below MASK_SPAN.
+-- collect reads the cache inline (a call per event costs PUC Lua 5% of a
+-- W5 echo) and calls new_event_string on a miss.
 local EVENT_STRINGS = {}
 local MASK_SPAN = POLLIN + POLLOUT + 1
-local function event_string(bits, mask)
-    local key = bits * MASK_SPAN + mask
-    local str = EVENT_STRINGS[key]
-    if str == nil then
-        str = compute_event_string(bits, mask)
-        EVENT_STRINGS[key] = str
-    end
+local function new_event_string(key, bits, mask)
+    local str = compute_event_string(bits, mask)
+    EVENT_STRINGS[key] = str
     return str
 end
 
@@ -229,11 +227,12 @@ local function collect(self, n)
         local fd, bits, data = poll_event(i)
         local obj = objs[fd]
         if obj ~= nil and gens[fd] == data then
-            if obj == fd or obj[1] == fd then -- holds(obj, fd), inline: once per event
+            if obj == fd or obj[1] == fd then -- holds(obj, fd), inline as the cache read
                 kept = kept + 1
                 rsock[kept], rfd[kept] = obj, fd
                 local mask = masks[fd]
-                rev[kept] = EVENT_STRINGS[bits * MASK_SPAN + mask] or event_string(bits, mask)
+                local key = bits * MASK_SPAN + mask
+                rev[kept] = EVENT_STRINGS[key] or new_event_string(key, bits, mask)
             else
                 unregister(self, obj)
             end

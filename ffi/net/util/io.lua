@@ -115,8 +115,8 @@ function M.define(cls, rules)
 
     -- The rest of a recv whose first try gave r: waits and retries until
     -- deadline where a waiter applies, and reports.
-    -- (A string needs no retry: recv_drained's read after its wait, most
-    -- often, which skips retry_until and a second type() so.)
+    -- A string needs no retry (most often recv_drained's read after its
+    -- wait): it skips retry_until and its type() check.
     local function recv_rest(self, r, deadline, size, flags)
         if type(r) ~= 'string' then
             local err
