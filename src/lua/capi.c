@@ -306,8 +306,13 @@ static int l_sock_sendto(lua_State *L)
  *  - larger reads use a scratch userdata held in an upvalue (scratch),
  *    replaced by a bigger one only when a larger size is first asked for, so
  *    a loop of 64 KiB reads allocates its result strings and nothing else.
- *    Sharing it is safe: a Lua state runs one C function at a time and these
- *    never yield or call back into Lua while the buffer is in use;
+ *    A call holds its buffer on the stack and marks it busy until it has
+ *    copied the bytes out (net__capi_recv_release): the copy allocates, an
+ *    allocation may run a finalizer, and a finalizer may receive too, on
+ *    the same function. It then gets a buffer of its own (a busy one is
+ *    never shared) and cannot free the caller's (held on the stack). A call
+ *    that raises before its release leaves the mark: the next large
+ *    receive replaces that buffer;
  *  - above RECV_KEEP_MAX a one-off userdata is used and left to the
  *    collector, so one huge read does not pin its buffer forever.
  * luaL_Buffer would not do better: on 5.2+ luaL_buffinitsize allocates a
@@ -316,20 +321,43 @@ static int l_sock_sendto(lua_State *L)
  */
 enum { RECV_KEEP_MAX = 4 * 1024 * 1024 };
 
+/* The head of a scratch buffer; the bytes follow it, aligned as a
+ * userdata's own (sock_recvmany puts its records there). */
+typedef union {
+    int busy;
+    int64_t align_int;
+    double align_double;
+    void *align_pointer;
+} scratch_head_t;
+
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size)
 {
-    char *buf;
+    scratch_head_t *head;
     if (size <= RECV_STACK_SIZE)
         return stack_buf;
-    if (lua_rawlen(L, scratch) >= size)
-        return (char *)lua_touserdata(L, scratch);
-    buf = (char *)new_userdata(L, size); /* stays on the stack until return */
+    if (lua_rawlen(L, scratch) >= sizeof *head + size) {
+        head = (scratch_head_t *)lua_touserdata(L, scratch);
+        if (!head->busy) {
+            head->busy = 1;
+            lua_pushvalue(L, scratch); /* held until return, whatever replaces it */
+            return (char *)(head + 1);
+        }
+    }
+    /* stays on the stack until return */
+    head = (scratch_head_t *)new_userdata(L, sizeof *head + size);
+    head->busy = 1;
     if (size <= RECV_KEEP_MAX) {
         lua_pushvalue(L, -1);
         lua_replace(L, scratch);
     }
-    return buf;
+    return (char *)(head + 1);
+}
+
+void net__capi_recv_release(char *buf, const char *stack_buf)
+{
+    if (buf != stack_buf)
+        ((scratch_head_t *)(void *)buf - 1)->busy = 0;
 }
 
 static size_t arg_recv_size(lua_State *L)
@@ -347,10 +375,10 @@ static int l_sock_recv(lua_State *L)
     int flags = arg_int(L, 3);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
     int64_t n = recv_count(net_sock_recv(fd, buf, size, flags), size);
-    if (n < 0)
-        return push_int(L, (lua_Integer)n);
-    lua_pushlstring(L, buf, (size_t)n);
-    return 1;
+    if (n >= 0)
+        lua_pushlstring(L, buf, (size_t)n);
+    net__capi_recv_release(buf, stack_buf);
+    return n < 0 ? push_int(L, (lua_Integer)n) : 1;
 }
 
 /* ---- addresses ------------------------------------------------------------------ */

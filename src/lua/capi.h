@@ -112,9 +112,12 @@ enum { RECV_STACK_SIZE = 8192 };
 
 /* A buffer of size bytes for one receive: stack_buf (RECV_STACK_SIZE bytes)
  * when it is large enough, else the scratch userdata at the stack index
- * scratch (an upvalue), replaced there by a larger one when needed. */
+ * scratch (an upvalue), replaced there by a larger one when needed. A
+ * scratch buffer is the call's until net__capi_recv_release: release it
+ * once the bytes are copied out (see capi.c). */
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size);
+void net__capi_recv_release(char *buf, const char *stack_buf);
 
 /* A receive's result n given size bytes of room: a count above size is never
  * data (libnet clamps it; this holds even against a libnet.so.1 that did not,

@@ -86,9 +86,11 @@ static int l_sock_recvdgram(lua_State *L)
     net_addr_t from;
     int64_t full = 0;
     int64_t n = recv_count(net_sock_recvdgram(fd, buf, size, flags, &from, &full), size);
+    if (n >= 0)
+        lua_pushlstring(L, buf, (size_t)n);
+    net__capi_recv_release(buf, stack.bytes);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
-    lua_pushlstring(L, buf, (size_t)n);
     net__capi_push_sender(L, 4, like, &from);
     lua_pushinteger(L, (lua_Integer)full);
     return 3;
@@ -104,10 +106,13 @@ static int l_sock_recvfd(lua_State *L)
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     int passfd = -1;
     int64_t n = recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
-    if (n < 0)
+    if (n < 0) {
+        net__capi_recv_release(buf, stack.bytes);
         return push_int(L, (lua_Integer)n);
+    }
     lua_pushinteger(L, passfd);
     lua_pushlstring(L, buf, (size_t)n);
+    net__capi_recv_release(buf, stack.bytes);
     return 2;
 }
 
@@ -171,8 +176,10 @@ static int l_sock_recvmany(lua_State *L)
         msgs[i].size = size;
     }
     n = net_sock_recvmany(fd, msgs, max, flags);
-    if (n < 0)
+    if (n < 0) {
+        net__capi_recv_release((char *)msgs, stack.bytes);
         return push_int(L, n);
+    }
     if (n > max) /* never, by net.h's contract: trust nothing past max */
         n = max;
     luaL_getmetatable(L, NET_CAPI_ADDR_MT);
@@ -185,6 +192,7 @@ static int l_sock_recvmany(lua_State *L)
         lua_pushinteger(L, (lua_Integer)msgs[i].full);
         lua_rawseti(L, 7, i + 1);
     }
+    net__capi_recv_release((char *)msgs, stack.bytes);
     return push_int(L, n);
 }
 
@@ -196,26 +204,34 @@ static int l_sock_sendmany(lua_State *L)
     int n = arg_int(L, 4);
     int flags = arg_int(L, 5);
     net_msg_t *msgs;
-    int i;
+    int i, addr_mt;
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TTABLE);
     luaL_argcheck(L, n >= 0 && n <= 1024, 4, "count out of range");
+    luaL_getmetatable(L, NET_CAPI_ADDR_MT);
+    addr_mt = lua_gettop(L);
     msgs = (net_msg_t *)new_userdata(L, (size_t)(n > 0 ? n : 1) * sizeof *msgs);
     for (i = 0; i < n; i++) {
         size_t len;
         const char *s;
         lua_rawgeti(L, 2, i + 1);
-        s = lua_tolstring(L, -1, &len);
-        if (s == NULL || lua_type(L, -1) != LUA_TSTRING)
+        /* the type first: lua_tolstring would turn a number into a string
+         * that only this stack slot holds */
+        if (lua_type(L, -1) != LUA_TSTRING)
             return luaL_argerror(L, 2, "list of strings expected");
+        s = lua_tolstring(L, -1, &len);
         lua_pop(L, 1); /* the table keeps the string alive */
         msgs[i].buf = (void *)s;
         msgs[i].len = len;
         lua_rawgeti(L, 3, i + 1);
-        if (lua_toboolean(L, -1))
-            memcpy(&msgs[i].addr, check_addr(L, lua_gettop(L)), sizeof msgs[i].addr);
-        else
+        if (lua_toboolean(L, -1)) {
+            const net_addr_t *addr = net__capi_test_addr(L, -1, addr_mt);
+            if (addr == NULL)
+                return luaL_argerror(L, 3, "list of net.addr or false expected");
+            memcpy(&msgs[i].addr, addr, sizeof msgs[i].addr);
+        } else {
             memset(&msgs[i].addr, 0, sizeof msgs[i].addr);
+        }
         lua_pop(L, 1);
     }
     return push_int(L, net_sock_sendmany(fd, msgs, n, flags));

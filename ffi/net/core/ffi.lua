@@ -165,6 +165,9 @@ local libc_io = ffi.C
 
 -- A buffer of size bytes, or nil when malloc has none.
 local function buffer_for(size)
+    -- the classes never pass a negative size (or NaN); a direct caller of
+    -- net.core gets net.capi's answer, not a write past the buffer
+    if size < 0 or size ~= size then error('bad argument #2 (size must not be negative)', 3) end
     if size <= recv_size then return recv_buf end
     if size > RECV_KEEP_MAX then
         local p = libc_io.malloc(size)
@@ -458,13 +461,25 @@ end
 
 -- Batches: one array of records and one area of max * size bytes, kept
 -- between calls up to RECV_KEEP_MAX bytes (a larger area is a one-off).
+-- A call takes them while it uses them and gives them back at its end: the
+-- allocations of its loop may run a finalizer, a finalizer may make a batch
+-- call too, and that one must find none to overwrite (it makes its own). A
+-- call that raises between never gives them back: the next makes new ones.
 local msg_array_t = ffi.typeof('net_msg_t[?]')
 local void_p = ffi.typeof('void *')
 local batch_msgs, batch_room = msg_array_t(32), 32
 local batch_buf, batch_size = nil, 0
-local function batch_records(n)
-    if n > batch_room then batch_msgs, batch_room = msg_array_t(n), n end
-    return batch_msgs
+
+local function take_records(n)
+    local msgs, room = batch_msgs, batch_room
+    batch_msgs, batch_room = nil, 0
+    if n > room then msgs, room = msg_array_t(n), n end
+    return msgs, room
+end
+
+local function give_back(msgs, room, area, size)
+    if room > batch_room then batch_msgs, batch_room = msgs, room end
+    if area and size > batch_size and size <= RECV_KEEP_MAX then batch_buf, batch_size = area, size end
 end
 
 -- How many datagrams came (n), each i of them into datas[i] (the bytes),
@@ -474,17 +489,14 @@ end
 -- here.
 function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
     local total = max * size
-    local area = batch_buf
-    if total > batch_size then
-        area = buffer_t(total)
-        if total <= RECV_KEEP_MAX then batch_buf, batch_size = area, total end
-    end
-    local msgs = batch_records(max)
+    local area, area_size = batch_buf, batch_size
+    batch_buf, batch_size = nil, 0
+    if total > area_size then area, area_size = buffer_t(total), total end
+    local msgs, room = take_records(max)
     for i = 0, max - 1 do
         msgs[i].buf, msgs[i].size = area + i * size, size
     end
     local n = C.net_sock_recvmany(fd, msgs, max, flags)
-    if n < 0 then return n end
     if n > max then n = max end -- never, by net.h's contract: trust nothing past max
     for i = 0, n - 1 do
         local m = msgs[i]
@@ -495,19 +507,32 @@ function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
         datas[i + 1] = C_string(m.buf, len > size and size or len)
         addrs[i + 1], fulls[i + 1] = addr, tonumber(m.full)
     end
+    give_back(msgs, room, area, area_size)
     return n
 end
 
 -- The n datagrams datas[i] to addrs[i] (false: the connected peer); how
 -- many were sent, or a code.
 function M.sock_sendmany(fd, datas, addrs, n, flags)
-    local msgs = batch_records(n)
+    local msgs, room = take_records(n)
     for i = 1, n do
         local m, s, a = msgs[i - 1], datas[i], addrs[i]
+        if type(s) ~= 'string' then
+            error("bad argument #2 to 'sock_sendmany' (list of strings expected)", 2)
+        end
         m.buf, m.len = ffi.cast(void_p, s), #s
-        if a then C_copy(m.addr, a, ADDR_SIZE) else m.addr.family = 0 end
+        if a then
+            if not ffi.istype(addr_t, a) then -- what the copy reads must be an address
+                error("bad argument #3 to 'sock_sendmany' (list of net.addr or false expected)", 2)
+            end
+            C_copy(m.addr, a, ADDR_SIZE)
+        else
+            m.addr.family = 0
+        end
     end
-    return C.net_sock_sendmany(fd, msgs, n, flags)
+    local sent = C.net_sock_sendmany(fd, msgs, n, flags)
+    give_back(msgs, room)
+    return sent
 end
 
 

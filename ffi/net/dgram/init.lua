@@ -16,6 +16,7 @@ local addrinfo = require('net.addrinfo')
 local Base = require('net.socket')
 
 local type, getmetatable, setmetatable, pairs, rawequal = type, getmetatable, setmetatable, pairs, rawequal
+local floor = math.floor
 local K = core.constants
 local AddrInfo = addrinfo.AddrInfo
 local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
@@ -302,6 +303,11 @@ end
 -- At most this many datagrams per call (recvmmsg/sendmmsg take them in
 -- system calls of 64 each).
 local BATCH_MAX = 1024
+-- The most room a batch takes (max * size bytes, one area): that of the
+-- largest batch of the default size. A larger request takes fewer datagrams
+-- (recvmany returns up to max anyway), so no size makes the library
+-- allocate gigabytes (or fail to, on LuaJIT) for a batch.
+local MAX_AREA = BATCH_MAX * DGRAM_ROOM
 dgram.BATCH_MAX = BATCH_MAX
 
 -- A batch that recvmany fills, again and again: batch[i] is the bytes of
@@ -380,6 +386,7 @@ function Socket:recvmany(max, size, batch)
         argerror('recvmany', 3, 'net.dgram.Batch expected, got ' .. type(batch))
     end
     if not (max and size) then return nil, EINVAL_MSG end
+    if max * size > MAX_AREA then max = floor(MAX_AREA / size) end
     if batch then return fill(self, batch, max, size) end
     local b = new_batch()
     local n, err, again = fill(self, b, max, size)
