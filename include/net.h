@@ -294,8 +294,11 @@ NET_API double net_now(void);
  * POLLIN, POLLOUT, POLLPRI; POLLERR and POLLHUP are always reported.
  * Registrations are level-triggered. DEL a descriptor before closing it: a
  * number closed without DEL stays registered (ADD says -EEXIST) until its
- * DEL; it reports nothing meanwhile unless a dup of it lives on, which epoll
- * goes on reporting (epoll(7)) until the DEL. */
+ * DEL. Meanwhile epoll reports nothing unless a dup of it lives on, which
+ * epoll goes on reporting (epoll(7)) even after the DEL, until the dup
+ * closes: those reports are dropped, but each wakes the wait, which then
+ * waits again (a busy loop while the dup lives). poll(2) reports a new
+ * descriptor that took the number under the old registration. */
 
 /* One ready descriptor, as net_poll_wait reports it. */
 typedef struct net_poll_event {

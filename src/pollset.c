@@ -62,6 +62,9 @@ typedef struct set {
 #ifndef USE_EPOLL
     struct pollfd *pfds;  /* the registered descriptors, packed */
     int npfds, cap;
+    int start;            /* where the next wait's scan of results begins:
+                           * when more are ready than max, each gets its
+                           * turn (as epoll's ready list rotates) */
 #endif
 } set_t;
 
@@ -159,6 +162,13 @@ static slot_t *slot_of(set_t *s, int fd, int grow, int *err)
         return &s->slots[fd];
     if (!grow)
         return NULL;
+    /* Growing is for a number that is open: a bad one must not leave
+     * gigabytes of slots behind. No descriptor is INT_MAX (the kernel's
+     * limit stays below it), so size below ends above fd. */
+    if (fd == INT_MAX || fcntl(fd, F_GETFD) < 0) {
+        *err = fd == INT_MAX ? -EBADF : NET_ERR();
+        return NULL;
+    }
     {
         int size = s->nslots ? s->nslots : 64;
         slot_t *grown;
@@ -358,7 +368,7 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
 {
     struct pollfd *copy;
     uint32_t *seqs;
-    int n, i, count, kept = 0;
+    int n, i, j, first, count, kept = 0;
     (void)pfd;
     pthread_mutex_lock(&s->lock);
     count = s->npfds;
@@ -382,12 +392,16 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
         return err;
     }
     pthread_mutex_lock(&s->lock);
-    for (i = 0; i < count && n > 0 && kept < max; i++) {
-        int fd = copy[i].fd;
+    first = count ? s->start % count : 0;
+    for (j = 0; j < count && n > 0 && kept < max; j++) {
+        int fd;
         slot_t *slot;
+        i = (first + j) % count;
+        fd = copy[i].fd;
         if (copy[i].revents == 0)
             continue;
         n--;
+        s->start = i + 1;
         if (fd < 0 || fd >= s->nslots || s->slots[fd].seq != seqs[i])
             continue; /* changed or removed during the wait */
         slot = &s->slots[fd];

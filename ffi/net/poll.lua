@@ -90,8 +90,11 @@ local WEAK_KEYS = {__mode = 'k'}
 local function fd_of(fname, sock)
     local t = type(sock)
     if t == 'table' then
+        -- a socket object's number: whole, -1 once closed; a table holding
+        -- anything else is no socket (C would take 4.5 as 4, and events of
+        -- fd 4 would find no registration under 4.5)
         local fd = sock[1]
-        if type(fd) ~= 'number' then
+        if type(fd) ~= 'number' or fd % 1 ~= 0 or fd < -1 or fd > INT_MAX then
             argerror(fname, 1, 'socket or fd expected, got table', 1)
         end
         return fd
@@ -121,9 +124,11 @@ local function holds(obj, fd)
     return obj == fd or obj[1] == fd
 end
 
--- Whether obj is the registration of fd in set and still holds that fd.
-local function current(set, obj, fd)
-    return set._obj[fd] == obj and holds(obj, fd)
+-- Whether the registration of generation gen (a round's entry for obj)
+-- is still fd's in set, and obj still holds fd: a registration removed and
+-- made again since (del and add, a reused number) has another generation.
+local function current(set, obj, fd, gen)
+    return set._gen[fd] == gen and holds(obj, fd)
 end
 
 -- Drops obj's registration in set (the kernel's too, while the set is open
@@ -160,7 +165,7 @@ function Poll:add(sock, events)
     if fd < 0 or pfd < 0 then return fail(EBADF) end
     local old = self._obj[fd]
     -- a closed socket still holding the number: its registration is stale
-    if old ~= nil and old ~= sock and not current(self, old, fd) then
+    if old ~= nil and old ~= sock and not holds(old, fd) then
         unregister(self, old)
     end
     generation = generation + 1
@@ -209,9 +214,9 @@ end
 -- Forgets the sockets of the last round from position from + 1 on: a set
 -- holds no socket past its round.
 local function clear_round(self, from)
-    local rsock, rev, rfd = self._rsock, self._rev, self._rfd
+    local rsock, rev, rfd, rgen = self._rsock, self._rev, self._rfd, self._rgen
     for i = from + 1, self._n do
-        rsock[i], rfd[i], rev[i] = nil, nil, nil
+        rsock[i], rfd[i], rev[i], rgen[i] = nil, nil, nil, nil
     end
     self._n, self._pos = from, 0
 end
@@ -221,7 +226,7 @@ end
 -- wake later waits). Returns how many were kept.
 local function collect(self, n)
     local objs, gens, masks = self._obj, self._gen, self._mask
-    local rsock, rev, rfd = self._rsock, self._rev, self._rfd
+    local rsock, rev, rfd, rgen = self._rsock, self._rev, self._rfd, self._rgen
     local kept = 0
     for i = 1, n do
         local fd, bits, data = poll_event(i)
@@ -229,7 +234,7 @@ local function collect(self, n)
         if obj ~= nil and gens[fd] == data then
             if obj == fd or obj[1] == fd then -- holds(obj, fd), inline as the cache read
                 kept = kept + 1
-                rsock[kept], rfd[kept] = obj, fd
+                rsock[kept], rfd[kept], rgen[kept] = obj, fd, data
                 local mask = masks[fd]
                 local key = bits * MASK_SPAN + mask
                 rev[kept] = EVENT_STRINGS[key] or new_event_string(key, bits, mask)
@@ -285,7 +290,7 @@ local function ready_next(self)
     while i < n do
         i = i + 1
         local obj, fd = rsock[i], self._rfd[i]
-        if current(self, obj, fd) then
+        if current(self, obj, fd, self._rgen[i]) then
             self._pos = i
             return obj, self._rev[i]
         end
@@ -354,7 +359,7 @@ function M.new()
             end
         end),
         _obj = {}, _gen = {}, _mask = {}, _fd = {}, _count = 0,
-        _rsock = {}, _rev = {}, _rfd = {}, _n = 0, _pos = 0,
+        _rsock = {}, _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
     }, Poll)
     return set
 end

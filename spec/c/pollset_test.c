@@ -153,6 +153,19 @@ static void test_listener(const char *host)
     CHECK_EQ(0, net_poll_close(pfd));
 }
 
+/* This process's resident memory in KiB. */
+static long resident_kib(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static void test_bad(void)
 {
     int fds[2];
@@ -173,6 +186,13 @@ static void test_bad(void)
     CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN | POLLERR | POLLHUP, 0));
     CHECK_EQ(-EEXIST, net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN, 0));
     CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, 100000, POLLIN, 0)); /* not open */
+    {
+        /* a large number that is not open: the slots do not grow to it */
+        long before = resident_kib();
+        CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, 100000000, POLLIN, 0));
+        CHECK(resident_kib() - before < 1024);
+        CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, INT_MAX, POLLIN, 0)); /* was a hang */
+    }
     CHECK_EQ(-EINVAL, net_poll_wait(pfd, ev, 0, 0));
     CHECK_EQ(-EINVAL, net_poll_wait(pfd, NULL, 1, 0));
     CHECK_EQ(-EINVAL, net_poll_wait(pfd, ev, 1, NAN));
@@ -182,6 +202,33 @@ static void test_bad(void)
     CHECK_EQ(1, net_sock_send(fds[0], "y", 1, 0));
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+/* More descriptors ready than a wait takes: each gets its turn. */
+static void test_turns(void)
+{
+    net_poll_event_t ev[1];
+    int a[2], b[2], seen_a = 0, seen_b = 0, i;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(a);
+    pair(b);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, a[0], POLLIN, 1));
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, b[0], POLLIN, 2));
+    CHECK_EQ(1, net_sock_send(a[1], "a", 1, 0));
+    CHECK_EQ(1, net_sock_send(b[1], "b", 1, 0));
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(1, net_poll_wait(pfd, ev, 1, 0));
+        seen_a += ev[0].data == 1;
+        seen_b += ev[0].data == 2;
+    }
+    CHECK_EQ(2, seen_a);
+    CHECK_EQ(2, seen_b);
+    net_sock_close(a[0]);
+    net_sock_close(a[1]);
+    net_sock_close(b[0]);
+    net_sock_close(b[1]);
     CHECK_EQ(0, net_poll_close(pfd));
 }
 
@@ -318,6 +365,7 @@ int main(void)
     test_listener("127.0.0.1");
     test_listener("::1");
     test_bad();
+    test_turns();
     test_signal();
     test_closed();
     test_high();

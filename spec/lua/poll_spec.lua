@@ -211,6 +211,31 @@ describe('net.poll', function()
     d:close()
   end)
 
+  it('skips a socket of the round removed and added again since the wait', function()
+    assert.is_true(p:add(b, 'r'))
+    assert.are.equal(1, a:send('x'))
+    assert.are.equal(1, p:wait(5))
+    assert.is_true(p:del(b))
+    assert.is_true(p:add(b, 'w')) -- a new registration: the round's 'r' is not its event
+    assert.are.same({{}, 0}, {round(p)})
+  end)
+
+  it('skips a raw fd of the round whose number was removed, reused and added since', function()
+    local number = b:fd()
+    assert.is_true(p:add(number, 'r'))
+    assert.are.equal(1, a:send('x'))
+    assert.are.equal(1, p:wait(5))
+    assert.is_true(p:del(number))
+    b:close()
+    a:close()
+    local c, d = h.pair() -- the lowest free numbers: the old one among them
+    assert.are.equal(number, c:fd() == number and c:fd() or d:fd())
+    assert.is_true(p:add(number, 'r')) -- the new, idle descriptor
+    assert.are.same({{}, 0}, {round(p)})
+    c:close()
+    d:close()
+  end)
+
   it('forget(sock) removes a socket from every set it is in', function()
     local q = assert(poll.new())
     assert.is_true(p:add(b, 'r'))
@@ -247,6 +272,10 @@ describe('net.poll', function()
     h.raises("bad argument #1 to 'add' (socket or fd expected, got string)", p.add, p, 'x', 'r')
     h.raises("bad argument #1 to 'add' (socket or fd expected, got nil)", p.add, p, nil, 'r')
     h.raises("bad argument #1 to 'add' (number has no integer representation)", p.add, p, 1.5, 'r')
+    -- a table is a socket object only when [1] holds a descriptor number
+    for _, t in ipairs({{b:fd() + 0.5}, {2 ^ 32 + b:fd()}, {0 / 0}, {-2}, {'3'}}) do
+      h.raises("bad argument #1 to 'add' (socket or fd expected, got table)", p.add, p, t, 'r')
+    end
     h.raises("bad argument #2 to 'add' (string expected, got number)", p.add, p, b, 1)
     h.raises("bad argument #2 to 'add' (events must be 'r', 'w' or 'rw')", p.add, p, b, 'x')
     h.raises("bad argument #2 to 'mod' (events must be 'r', 'w' or 'rw')", p.mod, p, b, 'wr')
