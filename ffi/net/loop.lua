@@ -40,8 +40,8 @@ local WAIT, SLEEP, DONE = {}, {}, {}
 
 -- A coroutine's record: {co = the coroutine, start = {n, args...} until it
 -- first runs, sock/mode = what it waits for (nil: not waiting on a socket),
--- sleeping = true while in a sleep, serial = its waits so far (a timer left
--- by an earlier wait finds another serial)}.
+-- sleeping = true while in a sleep, timer = the timer of its deadline or
+-- sleep while it waits}.
 
 -- ---- the loop's state --------------------------------------------------------
 -- The queue of records to resume with a value (one or two: true, false, or
@@ -56,7 +56,10 @@ local set                 -- the net.poll set, made by run()
 -- stay" below) but must not keep a closed socket alive.
 local WEAK_KEYS = {__mode = 'k'}
 local waiting = setmetatable({}, WEAK_KEYS)
-local timers = {}         -- a binary heap of {at =, rec =, serial =, value =}, earliest first
+local timers = {}         -- a binary heap of {at =, rec =, value =}, earliest first
+local stale = 0           -- timers in the heap whose wait ended first (rec = nil)
+local active = false      -- run() is running: one run at a time
+local EINTR_MSG = core.strerror(-core.constants.EINTR)
 
 local function push(rec, a, b)
     local n = q_n + 1
@@ -73,6 +76,36 @@ local function heap_push(t)
         timers[i], timers[parent] = timers[parent], t
         i = parent
     end
+end
+
+-- The heap without its stale timers. A wait that ends before its deadline
+-- leaves its timer in the heap (removing it from the middle would need
+-- each timer's position kept through every swap): it is marked stale, and
+-- once stale timers are more than half the heap they go, all at once. A
+-- sorted array is a heap.
+local function by_time(a, b) return a.at < b.at end
+local function compact()
+    local kept, n = {}, 0
+    for i = 1, #timers do
+        local t = timers[i]
+        if t.rec then n = n + 1; kept[n] = t end
+    end
+    table.sort(kept, by_time)
+    timers, stale = kept, 0
+end
+
+-- rec's wait ended before its timer: the timer no longer holds rec.
+local function drop_timer(rec)
+    local t = rec.timer
+    rec.timer, t.rec = nil, nil
+    stale = stale + 1
+    if stale > 64 and stale * 2 > #timers then compact() end
+end
+
+local function add_timer(at, rec, value)
+    local t = {at = at, rec = rec, value = value}
+    rec.timer = t
+    heap_push(t)
 end
 
 local function heap_pop()
@@ -148,6 +181,7 @@ end
 -- Ends rec's current wait (readiness, a deadline, the end of a sleep) and
 -- queues it to be resumed with value. The registration stays (see above).
 local function wake(rec, value)
+    if rec.timer then drop_timer(rec) end
     local sock = rec.sock
     if sock then
         rec.sock = nil
@@ -156,7 +190,7 @@ local function wake(rec, value)
     elseif rec.sleeping then
         rec.sleeping = nil
     else
-        return -- not waiting (a timer of a wait that ended)
+        return -- not waiting: nothing to end
     end
     push(rec, value)
 end
@@ -196,7 +230,7 @@ function M.spawn(fn, ...)
     local co = create(body)
     wait.loop_waiters[co] = loop_waiter
     live = live + 1
-    push({co = co, start = {select('#', ...) + 2, fn, ...}, serial = 0}) -- [1]: the last index
+    push({co = co, start = {select('#', ...) + 2, fn, ...}}) -- [1]: the last index
     return co
 end
 
@@ -215,8 +249,10 @@ end
 -- Forgets everything of the last run.
 local function reset()
     if set then set:close() end
-    set, waiting, timers, live = nil, setmetatable({}, WEAK_KEYS), {}, 0
+    set, waiting, timers, stale, live = nil, setmetatable({}, WEAK_KEYS), {}, 0, 0
     q_rec, q_a, q_b, q_n = {}, {}, {}, 0
+    spare_rec, spare_a, spare_b = {}, {}, {}
+    active = false
 end
 
 -- Resumes rec's coroutine with a, b (or its arguments, the first time) and
@@ -245,19 +281,14 @@ local function step(rec, a, b)
             local added, err = watch(sock, mode, rec)
             if not added then return push(rec, nil, err) end
         end
-        -- every wait gets a serial: a timer of an earlier one must not end it
-        local serial = rec.serial + 1
-        rec.sock, rec.mode, rec.serial = sock, mode, serial
-        if deadline then
-            heap_push({at = deadline, rec = rec, serial = serial, value = false})
-        end
+        rec.sock, rec.mode = sock, mode
+        if deadline then add_timer(deadline, rec, false) end
     elseif what == DONE then -- body's return: the coroutine is dead
         live = live - 1
         wait.loop_waiters[co] = nil
     elseif what == SLEEP then
-        local serial = rec.serial + 1
-        rec.serial, rec.sleeping = serial, true
-        heap_push({at = now() + sock, rec = rec, serial = serial, value = true})
+        rec.sleeping = true
+        add_timer(now() + sock, rec, true)
     else -- a plain yield: the others run first
         push(rec)
     end
@@ -295,6 +326,7 @@ local function wake_ready(n)
             if ev == 'r' then
                 if r then -- wake(r, true), and its turn at once (below)
                     w.r, r.sock = nil, nil
+                    if r.timer then drop_timer(r) end
                     step(r, true)
                 else
                     trim(sock, w)
@@ -312,13 +344,14 @@ end
 
 -- run(): runs the spawned coroutines until none is left. An error in one
 -- of them stops the loop and is raised here.
+-- The loop's state belongs to one run at a time: a run inside a coroutine
+-- of the loop, or inside any coroutine such a one resumes, raises.
 function M.run()
-    if running() and wait.loop_waiters[running()] then
-        error('net.loop.run: already inside the loop', 2)
-    end
+    if active then error('net.loop.run: already inside the loop', 2) end
     local err
     set, err = poll.new()
     if not set then error('net.loop.run: ' .. tostring(err), 2) end
+    active = true
     while live > 0 do
         run_queue() -- everything ready runs, in order
         if live == 0 then break end
@@ -327,21 +360,31 @@ function M.run()
             while timers[1] and timers[1].at <= t do
                 local timer = heap_pop()
                 local rec = timer.rec
-                if rec.serial == timer.serial then wake(rec, timer.value) end
+                if rec then -- not stale: the wait it bounds goes on till now
+                    rec.timer = nil
+                    wake(rec, timer.value)
+                else
+                    stale = stale - 1
+                end
             end
         end
+        -- The sockets are looked at every round, also when coroutines are
+        -- queued (then without waiting): coroutines that keep yielding or
+        -- sleeping 0 must not hold off the readiness of the others.
+        local timeout = 0
         if q_n == 0 then
-            local timeout -- nil: until a socket is ready
+            timeout = nil -- until a socket is ready
             if timers[1] then
                 timeout = timers[1].at - now()
                 if timeout < 0 then timeout = 0 end
             end
-            local n, werr = set:wait(timeout)
-            if not n and werr then
-                reset()
-                error('net.loop.run: ' .. tostring(werr), 2)
-            end
+        end
+        local n, werr = set:wait(timeout)
+        if n then
             wake_ready(n)
+        elseif werr ~= EINTR_MSG then -- a signal only ends this wait
+            reset()
+            error('net.loop.run: ' .. tostring(werr), 2)
         end
     end
     reset()

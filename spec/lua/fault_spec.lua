@@ -109,6 +109,22 @@ describe('a signal during a blocking call', function()
     assert.are.equal(1, caught)
   end)
 
+  it('does not stop net.loop: the wait goes on, its coroutines finish', function()
+    local loop = require('net.loop')
+    local p = assert(stream.pair { nonblock = true })
+    local got
+    arm(0.1) -- comes while the loop waits in net.poll
+    loop.spawn(function() loop.sleep(0.4); assert.are.equal(1, p[1]:send('x')) end)
+    loop.spawn(function() got = p[2]:recv() end)
+    local r, took = timed(pcall, loop.run)
+    settle()
+    assert.are.same({n = 1, true}, r)
+    assert.are.equal('x', got)
+    assert.is_true(took >= 0.35 and took < 3, 'took ' .. took)
+    assert.are.equal(1, caught)
+    p[1]:close(); p[2]:close()
+  end)
+
   it('ends an accept with again, with and without a timeout', function()
     local server = assert(inet.server.new{host = '127.0.0.1'})
     assert.is_nil(server:listen())

@@ -148,6 +148,66 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  it('a coroutine that keeps yielding does not hold off the readiness of sockets', function()
+    local p = assert(stream.pair { nonblock = true })
+    assert.is_true(p[2]:settimeout(0.5))
+    local got, took, busy_until
+    local t0 = net.now()
+    loop.spawn(function()
+      local s, err, again = p[2]:recv()
+      got, took = {s, err, again}, net.now() - t0
+    end)
+    loop.spawn(function()
+      loop.sleep(0.01)
+      assert.equals(5, p[1]:send('hello'))
+      busy_until = net.now() + 1 -- busy, yielding to the others at each step
+      while net.now() < busy_until and not got do coroutine.yield() end
+    end)
+    loop.run()
+    assert.same({'hello', nil, nil}, got) -- not the deadline's nil, nil, true
+    assert.is_true(took < 0.4, 'took ' .. took)
+    p[1]:close(); p[2]:close()
+  end)
+
+  it('a wait that ends before its deadline leaves nothing held by its timer', function()
+    -- A coroutine that waited with a long deadline and finished must be
+    -- free for the collector (its timer must not keep it till the deadline)
+    local p = assert(stream.pair { nonblock = true })
+    assert.is_true(p[1]:settimeout(3600))
+    assert.is_true(p[2]:settimeout(3600))
+    local gone = setmetatable({}, {__mode = 'k'})
+    local left
+    loop.spawn(function()
+      for _ = 1, 100 do
+        gone[loop.spawn(function() assert.equals('x', p[2]:recv(1)) end)] = true
+        loop.sleep(0.001) -- the reader waits, with its deadline
+        assert.equals(1, p[1]:send('x'))
+        loop.sleep(0.001) -- the reader reads and ends
+      end
+      collectgarbage(); collectgarbage()
+      left = 0
+      for _ in pairs(gone) do left = left + 1 end
+    end)
+    loop.run()
+    assert.is_true(left < 10, left .. ' of 100 finished coroutines still held')
+    p[1]:close(); p[2]:close()
+  end)
+
+  it('run inside a coroutine of a running loop raises, and the loop goes on', function()
+    local err, ran
+    loop.spawn(function()
+      local co = coroutine.create(function() return pcall(loop.run) end)
+      local _, ok, e = coroutine.resume(co) -- a plain coroutine inside a loop coroutine
+      assert.is_false(ok)
+      err = e
+      loop.sleep(0.01)
+      ran = true
+    end)
+    loop.run()
+    assert.matches('already inside the loop', err)
+    assert.is_true(ran)
+  end)
+
   it('checks its arguments', function()
     h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
