@@ -13,13 +13,23 @@
 --    fd goes into one epoll set per worker (made lazily, after fork) and the
 --    caller sleeps on an ngx.semaphore; one ngx.timer loop keeps one
 --    ngx.run_worker_thread call blocked in epoll_wait (at most
---    poll_interval seconds) and posts the semaphores of the ready fds;
+--    poll_interval seconds) and posts the semaphores of the ready fds; the
+--    waits make that loop again when nginx drops its timer, and the loop
+--    drops the waits of coroutines killed while waiting;
 --  * yieldable phases without a pool, or once a pool call failed: poll(fd, 0)
 --    and ngx.sleep with a backoff of 1, 2, 4, 8, 16 ms (never ngx.sleep(0),
 --    which stock nginx warns about and which would spin);
 --  * every other phase (init, init_worker, set, filters, log, balancer ...):
 --    a blocking poll bounded by min(deadline, block_cap); the cap reached
 --    reads as the deadline passed.
+local M = {}
+-- net.util.wait requires this module as it loads (inside nginx), and this
+-- one requires net.util.wait: entered here first, M is what that inner
+-- require returns when this module is the first one loaded. Without it the
+-- inner require fails ("loop or previous error") and poisons every later
+-- require of lua-net in that Lua VM.
+package.loaded['net.openresty'] = M
+
 local core = require('net.core')
 local wait = require('net.util.wait')
 local socket = require('net.util.socket')
@@ -40,8 +50,6 @@ local POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP = K.POLLIN, K.POLLOUT, K.POLLPR
 local POLL_ADD, POLL_MOD, POLL_DEL = K.POLL_ADD, K.POLL_MOD, K.POLL_DEL
 local EVENTS = {r = POLLIN, w = POLLOUT}
 local AGAIN = result.AGAIN
-
-local M = {}
 
 -- The phases whose code may yield (ngx.sleep, ngx.semaphore,
 -- ngx.run_worker_thread): NGX_HTTP_LUA_CONTEXT_YIELDABLE of ngx_lua
@@ -72,6 +80,7 @@ local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
 local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0}
 
 local pool_error -- the message of the pool call that failed; then sleep waits
+local poller -- this worker's epoll set and its loop (below), made on first use
 
 -- ---- configuration -------------------------------------------------------------
 local positive = function(name)
@@ -121,10 +130,12 @@ end
 
 -- A copy of the counters: waits done by each waiter (pool, sleep, block),
 -- thread-pool calls made by the poller (thread_calls) and names resolved in
--- the pool (resolved_in_pool).
+-- the pool (resolved_in_pool); and registered, the fds in this worker's
+-- epoll set now (each has a wait pending).
 function M.stats()
     local out = {}
     for k, v in pairs(counts) do out[k] = v end
+    out.registered = poller and poller.count or 0
     return out
 end
 
@@ -158,14 +169,24 @@ end
 
 -- ---- yieldable phases with a pool: the per-worker epoll set --------------------
 -- poller: {pfd, pid, reg = fd -> registration, count = registrations,
--- running = whether the timer loop runs}. A registration is {sock, gen,
--- mask, r = {waits}, w = {waits}}; a wait is {sema, done, ready, err}. gen is
--- the registration's data word in the set: an event whose data is not the
--- current gen of its fd is old news (the fd was closed, or re-registered,
--- since) and dropped.
-local poller
+-- loop = the token of the timer loop that serves the set (nil: none),
+-- started = when that loop's timer was made, live = the token of the loop
+-- that last ran (loop == live: the current loop is known to run), swept =
+-- when dead waits were last looked for}. A registration is {sock, gen,
+-- mask, r = {waits}, w = {waits}}; a wait is {sema, done, ready, err}. gen
+-- is the registration's data word in the set: an event whose data is not
+-- the current gen of its fd is old news (the fd was closed, or
+-- re-registered, since) and dropped.
 local generation = 0
 local semaphore -- ngx.semaphore, loaded on first use
+
+-- ngx_lua drops a timer's callback when the worker already runs
+-- lua_max_running_timers timers (an [alert] in the log, nothing to the code
+-- that made the timer), so a loop's timer is trusted only once its callback
+-- has run. A timer of delay 0 runs on the worker's next event-loop cycle:
+-- one not run after START_GRACE seconds is taken as dropped and made again.
+-- Should the first one run after all, it finds a newer token and ends.
+local START_GRACE = 0.25
 
 local function has(bits, bit) return bits % (bit + bit) >= bit end
 
@@ -231,35 +252,98 @@ local function dispatch(p, n, list)
     end
 end
 
--- The timer loop: one ngx.run_worker_thread call at a time, for as long as
--- anything waits. It stops when nothing does, when the worker is exiting
--- (the waits fail) and when a call fails (the waits go on by sleeping).
-local function poll_loop(premature, p)
+-- Removes from list the waits whose coroutine is gone; true if any was.
+local function prune(list)
+    local dropped = false
+    for i = #list, 1, -1 do
+        if list[i].sema:count() >= 0 then
+            table.remove(list, i)
+            dropped = true
+        end
+    end
+    return dropped
+end
+
+-- Drops the waits nobody waits for any more. A coroutine killed while it
+-- waits (ngx.exit ending light threads, a client abort under
+-- lua_check_client_abort) never removes its own wait, which would keep its
+-- socket (and fd) alive and this loop running for the worker's life. ngx_lua
+-- takes a killed coroutine off its semaphore, so such a wait's semaphore has
+-- no waiter (count() >= 0: nothing posted it, its wait is not done). A live
+-- wait's has one (count() < 0): a waiter does not yield between registering
+-- and semaphore:wait, and this loop runs only while others yield.
+local function sweep(p)
+    p.swept = now()
+    for fd, reg in pairs(p.reg) do
+        local r, w = prune(reg.r), prune(reg.w)
+        if r or w then update(p, fd, reg) end
+    end
+end
+
+-- The pool failed (its call, or this module's loop): the set is closed and
+-- every wait goes on by sleeping, as do the waits to come.
+local function pool_failed(p, pool, why)
+    pool_error = why
+    ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(pool),
+            '" failed (', why, '); waiting by ngx.sleep from now on')
+    if poller == p then poller = nil end
+    p.loop = nil
+    end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
+    core.poll_close(p.pfd)
+end
+
+-- The rounds of the loop token over p: one ngx.run_worker_thread call at a
+-- time in pool, for as long as anything waits. They stop when nothing does,
+-- when the worker is exiting (the waits fail), when a newer loop took over,
+-- when the pool setting changed (each wait's retry waits again as the
+-- settings now say, with no pool failure reported) and when a call fails
+-- (the waits go on by sleeping).
+local function rounds(p, token, pool)
     while true do
-        if premature or ngx.worker.exiting() then
-            end_all(p, nil, EXITING)
-            p.running = false
-            return
-        end
-        if p.count == 0 or poller ~= p then
-            p.running = false
-            return
-        end
+        if ngx.worker.exiting() then return end_all(p, nil, EXITING) end
+        if poller ~= p or p.loop ~= token then return end
+        if now() - p.swept >= settings.poll_interval then sweep(p) end
+        if p.count == 0 then return end
+        if settings.thread_pool ~= pool then return end_all(p, true) end
         counts.thread_calls = counts.thread_calls + 1
-        local ok, n, list = ngx.run_worker_thread(settings.thread_pool, THREAD, 'wait', p.pfd,
+        local ok, n, list = ngx.run_worker_thread(pool, THREAD, 'wait', p.pfd,
                                                   settings.poll_interval, MAX_EVENTS)
         if not ok or (n < 0 and not AGAIN[n]) then
-            pool_error = ok and strerror(n) or tostring(n)
-            ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(settings.thread_pool),
-                    '" failed (', pool_error, '); waiting by ngx.sleep from now on')
-            poller = nil
-            end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
-            core.poll_close(p.pfd)
-            p.running = false
-            return
+            return pool_failed(p, pool, ok and strerror(n) or tostring(n))
         end
         if n > 0 then dispatch(p, n, list) end
     end
+end
+
+-- The timer callback (premature: the worker is exiting, which rounds sees).
+-- A loop made obsolete before it ran (START_GRACE) does nothing. A Lua error
+-- in the rounds counts as a pool failure, so no wait is left unserved.
+local function poll_loop(_, p, token)
+    if p.loop ~= token then return end
+    p.live = token
+    local pool = settings.thread_pool
+    local ok, err = pcall(rounds, p, token, pool)
+    if not ok then pool_failed(p, pool, 'poller error: ' .. tostring(err)) end
+    if p.loop == token then p.loop = nil end
+end
+
+-- Whether p's loop runs, or was started too recently to tell.
+local function loop_alive(p)
+    return p.loop ~= nil and (p.live == p.loop or now() - p.started < START_GRACE)
+end
+
+-- Makes a timer for a new loop over p (an older timer that never ran does
+-- nothing should it run after all).
+-- true, or nil, err when nginx makes no timer (lua_max_pending_timers).
+local function start_loop(p)
+    local token = {}
+    local ok, err = ngx.timer.at(0, poll_loop, p, token)
+    if not ok then
+        ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err, '); sleeping instead')
+        return nil, err
+    end
+    p.loop, p.started = token, now()
+    return true
 end
 
 -- The worker's poller, made on first use in the worker itself (an epoll set
@@ -271,7 +355,7 @@ local function get_poller()
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return nil, strerror(pfd) end
     semaphore = semaphore or require('ngx.semaphore')
-    poller = {pfd = pfd, pid = pid, reg = {}, count = 0, running = false}
+    poller = {pfd = pfd, pid = pid, reg = {}, count = 0, started = 0, swept = now()}
     return poller
 end
 
@@ -336,23 +420,23 @@ local function pool_wait(sock, mode, deadline)
             return nil, strerror(rc)
         end
     end
-    if not p.running then
-        local ok, err = ngx.timer.at(0, poll_loop, p)
-        if not ok then
+    counts.pool = counts.pool + 1
+    -- Nothing between here and sema:wait yields (see sweep). Each round
+    -- checks that a loop serves the set; while none is known to run, the
+    -- wait wakes every START_GRACE to make one again if its timer was dropped.
+    while not w.done do
+        if not loop_alive(p) and not start_loop(p) then
             remove(reg[mode], w)
             update(p, fd, reg)
-            ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err, '); sleeping instead')
-            return nil, nil, true
+            return nil, nil, true -- no timer: go on by sleeping
         end
-        p.running = true
-    end
-    counts.pool = counts.pool + 1
-    while not w.done do
-        local chunk = SEMA_CHUNK
+        local chunk = p.live == p.loop and SEMA_CHUNK or START_GRACE
         if deadline then
             local left = deadline - now()
             if left <= 0 then break end
-            chunk = min(chunk, left)
+            -- the semaphore counts whole milliseconds: less than one would
+            -- return at once, and this loop would spin to the deadline
+            chunk = min(chunk, max(left, 0.001))
         end
         local ok, err = w.sema:wait(chunk)
         if not ok and err ~= 'timeout' then
@@ -407,7 +491,11 @@ local function resolve(host, service, family, socktype, protocol, flags)
     if records ~= EAI_NONAME then return records end
     local ok, code, list = ngx.run_worker_thread(settings.thread_pool, THREAD, 'getaddrinfo',
                                                  host, service, family, socktype, protocol, flags)
-    if not ok then -- no pool after all: resolve here, blocking, as without one
+    if not ok then
+        -- the pool refused the call (no such pool, no Lua VM free): resolve
+        -- here, blocking the worker as without a pool, and say so
+        ngx_log(ngx.WARN, 'net.openresty: resolving "', host, '" in the worker, blocking it: thread pool "',
+                tostring(settings.thread_pool), '" failed (', tostring(code), ')')
         return getaddrinfo(host, service, family, socktype, protocol, flags)
     end
     if code < 0 then return code end

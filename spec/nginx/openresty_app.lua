@@ -6,7 +6,12 @@
 --
 -- The backend reads one line "DELAY_MS TEXT\n", sleeps DELAY_MS
 -- milliseconds (ngx.sleep), answers "TEXT\n" and closes.
+--
+-- Template openresty_edge.conf.in (check mode edge) uses the handlers of the
+-- second part: waits whose poller timer nginx drops, waits whose coroutine
+-- is killed, the pool switched off while a wait is pending.
 local unix = require('net.stream.unix')
+local inet = require('net.stream.inet')
 local stream = require('net.stream')
 local net = require('net')
 local openresty = require('net.openresty')
@@ -51,18 +56,27 @@ local function backend(premature, server)
     server:close()
 end
 
--- A wait that nothing ends, in the current phase: a stream pair whose peer
--- never writes. Records "<result> <seconds>" under name in the shared dict.
-local function stuck_wait(name, timeout)
+-- A recv on a stream pair in the current phase, with timeout (seconds or
+-- nil) as its deadline; a timer writes "x" to the peer after delay seconds,
+-- or nothing does (delay nil). Returns "<result> <seconds>": data:x,
+-- timeout, error:MESSAGE or closed.
+local function pair_wait(timeout, delay)
     local pair = assert(stream.pair())
     if timeout then pair[2]:settimeout(timeout) end
+    if delay then assert(ngx.timer.at(delay, function() pair[1]:send('x') end)) end
     local t0 = net.now()
     local data, err, again = pair[2]:recv()
     local took = net.now() - t0
     local what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
-    ngx.shared.results:set(name, ('%s %.3f'):format(what, took))
     pair[1]:close()
     pair[2]:close()
+    return ('%s %.3f'):format(what, took)
+end
+
+-- A wait that nothing ends: its result is recorded under name in the
+-- shared dict.
+local function stuck_wait(name, timeout)
+    ngx.shared.results:set(name, pair_wait(timeout))
 end
 
 -- init_worker_by_lua: the non-yieldable waits, then the backend.
@@ -134,9 +148,76 @@ function M.resolve()
     ngx.say('resolved_in_pool ', openresty.stats().resolved_in_pool)
 end
 
--- GET /stats: the waiter's counters and settings, "name value" per line.
+-- ---- openresty_edge.conf.in: the poller's own troubles ----------------------
+
+-- GET /pairwait?timeout=S&delay=S: pair_wait's result.
+function M.pairwait()
+    ngx.say(pair_wait(tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)))
+end
+
+-- GET /timers?n=N&secs=S: N timers that each sleep S seconds, holding N of
+-- the worker's lua_max_running_timers meanwhile.
+function M.timers()
+    local secs = tonumber(ngx.var.arg_secs)
+    for _ = 1, tonumber(ngx.var.arg_n) do
+        assert(ngx.timer.at(0, function() ngx.sleep(secs) end))
+    end
+    ngx.say('started')
+end
+
+-- A listening socket that never accepts: a connection to it is a peer that
+-- never writes (the kernel completes up to the backlog). Made on first use.
+local silent
+-- The sockets connected to it, weakly: what is left after a collection was
+-- leaked by something still holding it.
+local tracked = setmetatable({}, {__mode = 'k'})
+
+-- A connection to the silent listener, waiting in recv for as long as its
+-- coroutine lives.
+local function recv_forever()
+    if not silent then
+        silent = assert(inet.server.new { host = '127.0.0.1' })
+        assert(silent:listen(256) == nil)
+    end
+    local c = assert(inet.client.new { host = '127.0.0.1', port = silent:getsockname():port() })
+    tracked[c] = true
+    c:recv()
+    c:close()
+end
+
+-- GET /hold (lua_check_client_abort on): waits in recv until the client goes away.
+M.hold = recv_forever
+
+-- GET /spawnexit: a light thread waits in recv; the request ends with
+-- ngx.exit, which kills it.
+function M.spawnexit()
+    ngx.thread.spawn(recv_forever)
+    ngx.sleep(0.05)
+    ngx.say('exiting')
+    ngx.exit(200)
+end
+
+-- GET /gc: two full collections, then "tracked N": the connections of
+-- /hold and /spawnexit still alive.
+function M.gc()
+    collectgarbage()
+    collectgarbage()
+    local n = 0
+    for _ in pairs(tracked) do n = n + 1 end
+    ngx.say('tracked ', n)
+end
+
+-- GET /configure?pool=NAME|off: names the thread pool, or none.
+function M.configure()
+    local pool = ngx.var.arg_pool
+    openresty.configure { thread_pool = pool ~= 'off' and pool }
+    ngx.say('pool ', pool)
+end
+
+-- GET /stats: the waiter's counters and settings, "name value" per line,
+-- and the worker's pid.
 function M.stats()
-    local out = {}
+    local out = {'pid ' .. ngx.worker.pid()}
     for k, v in pairs(openresty.stats()) do out[#out + 1] = k .. ' ' .. tostring(v) end
     for k, v in pairs(openresty.settings()) do out[#out + 1] = 'setting.' .. k .. ' ' .. tostring(v) end
     table.sort(out)

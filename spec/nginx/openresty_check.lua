@@ -1,22 +1,25 @@
--- The checking side of spec/nginx/run's openresty-pool and openresty-sleep
--- cases: HTTP/1.0 requests to the nginx of openresty.conf.in (one worker;
--- handlers in openresty_app.lua), made with lua-net itself under net.loop,
--- each timed on net.now().
+-- The checking side of spec/nginx/run's openresty-* cases: HTTP/1.0
+-- requests to the nginx of openresty.conf.in or openresty_edge.conf.in (one
+-- worker; handlers in openresty_app.lua), made with lua-net itself under
+-- net.loop, each timed on net.now().
 --
---   luajit spec/nginx/openresty_check.lua PORT pool|sleep|badpool
+--   luajit spec/nginx/openresty_check.lua PORT pool|sleep|badpool|edge
 --
 -- pool: a thread pool configured and named; sleep: none named; badpool: a
 -- name without its thread_pool directive, so the first pool call fails and
--- every wait goes on by sleeping.
+-- every wait goes on by sleeping; edge (openresty_edge.conf.in): the
+-- poller's timer dropped by nginx, waits whose coroutine is killed, the
+-- pool switched off during a wait.
 --
--- Prints each check; exits 1 at the first that fails.
+-- Prints each check; exits 1 when any failed.
 local inet = require('net.stream.inet')
 local loop = require('net.loop')
 local net = require('net')
 
-local PORT = assert(tonumber(arg[1]), 'usage: openresty_check.lua PORT pool|sleep|badpool')
+local PORT = assert(tonumber(arg[1]), 'usage: openresty_check.lua PORT pool|sleep|badpool|edge')
 local MODE = arg[2]
-assert(MODE == 'pool' or MODE == 'sleep' or MODE == 'badpool', 'mode must be pool, sleep or badpool')
+assert(MODE == 'pool' or MODE == 'sleep' or MODE == 'badpool' or MODE == 'edge',
+       'mode must be pool, sleep, badpool or edge')
 
 local failures = 0
 -- A body for a message, on one line.
@@ -76,123 +79,255 @@ local function parse_lines(body)
     return out
 end
 
--- 0. The worker's init_worker phase blocks for its bounded waits (check 4):
--- the timed checks start once the worker answers.
-run(function()
-    local status, err = get('/fast', 5)
-    if not check(status == 200, 'the worker is up (%s)', tostring(status or err)) then os.exit(1) end
-end)
-
--- 1. Request A waits 1 s on the slow backend; request B, sent 0.1 s later to
--- the same (single) worker, waits on the backend with no delay, and a plain
--- request C too: both answered in well under 100 ms while A still waits.
-run(function()
-    local a_status, a_body, a_took
-    loop.spawn(function()
-        a_status, a_body, a_took = get('/slow?delay=1000&msg=A')
+-- The handlers of openresty.conf.in (modes pool, sleep, badpool).
+local function main_checks()
+    -- 0. The worker's init_worker phase blocks for its bounded waits (check 4):
+    -- the timed checks start once the worker answers.
+    run(function()
+        local status, err = get('/fast', 5)
+        if not check(status == 200, 'the worker is up (%s)', tostring(status or err)) then os.exit(1) end
     end)
-    loop.sleep(0.1)
-    local b_status, b_body, b_took = get('/slow?delay=0&msg=B')
-    local c_status, c_body, c_took = get('/fast')
-    check(b_status == 200 and b_body == 'B\n', 'B answered "B" (%s %s)', tostring(b_status), show(b_body))
-    check(b_took and b_took < 0.1, 'B took %.1f ms while A waited (< 100 ms)', (b_took or -1) * 1000)
-    check(c_status == 200 and c_body == 'fast\n' and c_took < 0.1,
-          'C (/fast) took %.1f ms (< 100 ms)', (c_took or -1) * 1000)
-    while a_took == nil and a_status == nil do loop.sleep(0.01) end
-    check(a_status == 200 and a_body == 'A\n', 'A answered "A" (%s %s)', tostring(a_status), show(a_body))
-    check(a_took and a_took >= 1.0 and a_took < 1.5, 'A took %.3f s (1 s backend delay)', a_took or -1)
-end)
 
--- 2. 200 requests at once, each waiting 0.3 s on the backend: every body
--- right, all done together (one after the other would take 60 s).
-run(function()
-    local N, done, right = 200, 0, 0
-    local t0 = net.now()
-    for i = 1, N do
+    -- 1. Request A waits 1 s on the slow backend; request B, sent 0.1 s later to
+    -- the same (single) worker, waits on the backend with no delay, and a plain
+    -- request C too: both answered in well under 100 ms while A still waits.
+    run(function()
+        local a_status, a_body, a_took
         loop.spawn(function()
-            local status, body = get(('/slow?delay=300&msg=m%d'):format(i), 20)
-            if status == 200 and body == ('m%d\n'):format(i) then right = right + 1 end
-            done = done + 1
+            a_status, a_body, a_took = get('/slow?delay=1000&msg=A')
         end)
+        loop.sleep(0.1)
+        local b_status, b_body, b_took = get('/slow?delay=0&msg=B')
+        local c_status, c_body, c_took = get('/fast')
+        check(b_status == 200 and b_body == 'B\n', 'B answered "B" (%s %s)', tostring(b_status), show(b_body))
+        check(b_took and b_took < 0.1, 'B took %.1f ms while A waited (< 100 ms)', (b_took or -1) * 1000)
+        check(c_status == 200 and c_body == 'fast\n' and c_took < 0.1,
+              'C (/fast) took %.1f ms (< 100 ms)', (c_took or -1) * 1000)
+        while a_took == nil and a_status == nil do loop.sleep(0.01) end
+        check(a_status == 200 and a_body == 'A\n', 'A answered "A" (%s %s)', tostring(a_status), show(a_body))
+        check(a_took and a_took >= 1.0 and a_took < 1.5, 'A took %.3f s (1 s backend delay)', a_took or -1)
+    end)
+
+    -- 2. 200 requests at once, each waiting 0.3 s on the backend: every body
+    -- right, all done together (one after the other would take 60 s).
+    run(function()
+        local N, done, right = 200, 0, 0
+        local t0 = net.now()
+        for i = 1, N do
+            loop.spawn(function()
+                local status, body = get(('/slow?delay=300&msg=m%d'):format(i), 20)
+                if status == 200 and body == ('m%d\n'):format(i) then right = right + 1 end
+                done = done + 1
+            end)
+        end
+        while done < N do loop.sleep(0.01) end
+        local took = net.now() - t0
+        check(right == N, '%d of %d concurrent waiting requests got their own body', right, N)
+        check(took < 3, '%d concurrent 0.3 s waits took %.3f s together (< 3 s)', N, took)
+    end)
+
+    -- 3. A deadline inside a handler: the socket's timeout (0.2 s) passes
+    -- before the backend's 1 s delay, and the handler gets the timeout result.
+    run(function()
+        local status, body = get('/deadline?delay=1000&timeout=0.2')
+        local took = tonumber((body or ''):match('^timeout (%S+)'))
+        check(status == 200 and took ~= nil, 'deadline: the handler saw the timeout result (%s)', show(body))
+        check(took and took >= 0.19 and took < 0.5, 'deadline: the wait ended after %.3f s (0.2 s deadline)',
+              took or -1)
+        local s2, b2 = get('/deadline?delay=10&timeout=2')
+        check(s2 == 200 and (b2 or ''):match('^late '), 'deadline: a reply within the deadline arrives (%s)', show(b2))
+    end)
+
+    -- 4. Phases that cannot yield: init_worker (at start) and log (now) each
+    -- waited on a socket nothing writes to, with no deadline (bounded by
+    -- block_cap = 0.3 s) and with a 0.05 s deadline: the timeout result, after
+    -- the bound and not much later; the worker lives on.
+    run(function()
+        local s1 = get('/logphase')
+        check(s1 == 200, 'log phase request answered')
+        loop.sleep(0.6) -- the log phase runs after the response: give it its 0.35 s
+        local _, body = get('/results')
+        local r = parse_lines(body)
+        for _, name in ipairs({'init_worker', 'log'}) do
+            local cap = r[name .. '_cap'] or ''
+            local what, took = cap:match('^(%S+) (%S+)$')
+            took = tonumber(took)
+            check(what == 'timeout' and took and took >= 0.29 and took < 0.6,
+                  '%s: a wait without deadline blocked %s s (cap 0.3 s), then timed out', name, tostring(took))
+            local dl = r[name .. '_deadline'] or ''
+            what, took = dl:match('^(%S+) (%S+)$')
+            took = tonumber(took)
+            check(what == 'timeout' and took and took >= 0.049 and took < 0.25,
+                  '%s: a 0.05 s deadline ended the wait after %s s', name, tostring(took))
+        end
+        local s2, b2 = get('/fast')
+        check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
+    end)
+
+    -- 5. Name resolution: a name (not a numeric address) resolves inside a
+    -- handler; with a pool it went through the pool thread.
+    run(function()
+        local _, body = get('/resolve?host=localhost')
+        check((body or ''):find('127.0.0.1\n', 1, true) ~= nil, 'localhost resolved in a handler (%s)', show(body))
+        local count = tonumber((body or ''):match('resolved_in_pool (%d+)'))
+        if MODE == 'pool' then
+            check(count and count >= 1, 'the name was resolved in the thread pool (%s)', tostring(count))
+        else
+            check(count == 0, 'no pool: the name was resolved in the worker (%s)', tostring(count))
+        end
+    end)
+
+    -- 6. Which waiter did the waiting.
+    run(function()
+        local _, body = get('/stats')
+        local s = parse_lines(body)
+        local pool, sleep, block = tonumber(s.pool), tonumber(s.sleep), tonumber(s.block)
+        if MODE == 'pool' then
+            check(pool and pool >= 200 and sleep == 0 and s['setting.pool_error'] == nil,
+                  'every yieldable wait went through the pool (pool %s, sleep %s, error %s)',
+                  tostring(pool), tostring(sleep), tostring(s['setting.pool_error']))
+            check(s['setting.thread_pool'] == 'netpool', 'the pool was named by NET_OPENRESTY_THREAD_POOL')
+        elseif MODE == 'sleep' then
+            check(pool == 0 and sleep and sleep >= 200, 'every yieldable wait slept (pool %s, sleep %s)',
+                  tostring(pool), tostring(sleep))
+        else
+            local err = s['setting.pool_error'] or ''
+            check(err:find('not found', 1, true) ~= nil, 'the failed pool call is reported (%s)', err)
+            check(sleep and sleep >= 200, 'the waits went on by sleeping (pool %s, sleep %s)',
+                  tostring(pool), tostring(sleep))
+        end
+        check(block and block >= 4, 'the non-yieldable waits blocked, bounded (%s)', tostring(block))
+    end)
+end
+
+-- The handlers of openresty_edge.conf.in (mode edge): the poller's own
+-- troubles. Every step is bounded: a wait that hangs fails by the client's
+-- timeout.
+local function edge_checks()
+    local function stats()
+        local _, body = get('/stats')
+        return parse_lines(body)
     end
-    while done < N do loop.sleep(0.01) end
-    local took = net.now() - t0
-    check(right == N, '%d of %d concurrent waiting requests got their own body', right, N)
-    check(took < 3, '%d concurrent 0.3 s waits took %.3f s together (< 3 s)', N, took)
-end)
-
--- 3. A deadline inside a handler: the socket's timeout (0.2 s) passes
--- before the backend's 1 s delay, and the handler gets the timeout result.
-run(function()
-    local status, body = get('/deadline?delay=1000&timeout=0.2')
-    local took = tonumber((body or ''):match('^timeout (%S+)'))
-    check(status == 200 and took ~= nil, 'deadline: the handler saw the timeout result (%s)', show(body))
-    check(took and took >= 0.19 and took < 0.5, 'deadline: the wait ended after %.3f s (0.2 s deadline)', took or -1)
-    local s2, b2 = get('/deadline?delay=10&timeout=2')
-    check(s2 == 200 and (b2 or ''):match('^late '), 'deadline: a reply within the deadline arrives (%s)', show(b2))
-end)
-
--- 4. Phases that cannot yield: init_worker (at start) and log (now) each
--- waited on a socket nothing writes to, with no deadline (bounded by
--- block_cap = 0.3 s) and with a 0.05 s deadline: the timeout result, after
--- the bound and not much later; the worker lives on.
-run(function()
-    local s1 = get('/logphase')
-    check(s1 == 200, 'log phase request answered')
-    loop.sleep(0.6) -- the log phase runs after the response: give it its 0.35 s
-    local _, body = get('/results')
-    local r = parse_lines(body)
-    for _, name in ipairs({'init_worker', 'log'}) do
-        local cap = r[name .. '_cap'] or ''
-        local what, took = cap:match('^(%S+) (%S+)$')
-        took = tonumber(took)
-        check(what == 'timeout' and took and took >= 0.29 and took < 0.6,
-              '%s: a wait without deadline blocked %s s (cap 0.3 s), then timed out', name, tostring(took))
-        local dl = r[name .. '_deadline'] or ''
-        what, took = dl:match('^(%S+) (%S+)$')
-        took = tonumber(took)
-        check(what == 'timeout' and took and took >= 0.049 and took < 0.25,
-              '%s: a 0.05 s deadline ended the wait after %s s', name, tostring(took))
+    -- The fds the worker has open now.
+    local function fds(pid)
+        local n = 0
+        for _ in io.popen('ls /proc/' .. pid .. '/fd'):lines() do n = n + 1 end
+        return n
     end
-    local s2, b2 = get('/fast')
-    check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
-end)
-
--- 5. Name resolution: a name (not a numeric address) resolves inside a
--- handler; with a pool it went through the pool thread.
-run(function()
-    local _, body = get('/resolve?host=localhost')
-    check((body or ''):find('127.0.0.1\n', 1, true) ~= nil, 'localhost resolved in a handler (%s)', show(body))
-    local count = tonumber((body or ''):match('resolved_in_pool (%d+)'))
-    if MODE == 'pool' then
-        check(count and count >= 1, 'the name was resolved in the thread pool (%s)', tostring(count))
-    else
-        check(count == 0, 'no pool: the name was resolved in the worker (%s)', tostring(count))
+    -- The body of GET path; never nil (the loops below wait for it).
+    local function body_of(path, timeout)
+        local status, body = get(path, timeout)
+        if not status then return 'client error: ' .. tostring(body) end
+        return body or ''
     end
-end)
-
--- 6. Which waiter did the waiting.
-run(function()
-    local _, body = get('/stats')
-    local s = parse_lines(body)
-    local pool, sleep, block = tonumber(s.pool), tonumber(s.sleep), tonumber(s.block)
-    if MODE == 'pool' then
-        check(pool and pool >= 200 and sleep == 0 and s['setting.pool_error'] == nil,
-              'every yieldable wait went through the pool (pool %s, sleep %s, error %s)',
-              tostring(pool), tostring(sleep), tostring(s['setting.pool_error']))
-        check(s['setting.thread_pool'] == 'netpool', 'the pool was named by NET_OPENRESTY_THREAD_POOL')
-    elseif MODE == 'sleep' then
-        check(pool == 0 and sleep and sleep >= 200, 'every yieldable wait slept (pool %s, sleep %s)',
-              tostring(pool), tostring(sleep))
-    else
-        local err = s['setting.pool_error'] or ''
-        check(err:find('not found', 1, true) ~= nil, 'the failed pool call is reported (%s)', err)
-        check(sleep and sleep >= 200, 'the waits went on by sleeping (pool %s, sleep %s)',
-              tostring(pool), tostring(sleep))
+    -- "data:x SECONDS" of a /pairwait body: its seconds, or nil.
+    local function got_x(body)
+        return tonumber((body or ''):match('^data:x (%S+)'))
     end
-    check(block and block >= 4, 'the non-yieldable waits blocked, bounded (%s)', tostring(block))
-end)
 
+    -- 0. init_by_lua required net.openresty before any other lua-net module
+    -- and named the pool there: nginx started, and the pool is the one named.
+    run(function()
+        local status, err = get('/fast', 5)
+        if not check(status == 200, 'the worker is up (%s)', tostring(status or err)) then os.exit(1) end
+        local s = stats()
+        check(s['setting.thread_pool'] == 'netpool', 'configure{} in init_by_lua named the pool (%s)',
+              tostring(s['setting.thread_pool']))
+    end)
+
+    -- 1. Two timers hold both of the worker's lua_max_running_timers for 1 s,
+    -- so nginx drops the poller's timer of the waits that start meanwhile.
+    -- A wait without deadline must still end when its data comes (1.5 s),
+    -- and a wait after the timers must be served by a poller again.
+    run(function()
+        local status = get('/timers?n=2&secs=1')
+        check(status == 200, 'two timers sleep 1 s (%s)', tostring(status))
+        local t0 = net.now()
+        local short_body, long_body
+        loop.spawn(function() short_body = body_of('/pairwait?timeout=0.3', 5) end)
+        loop.spawn(function() long_body = body_of('/pairwait?delay=1.5', 5) end)
+        loop.sleep(1.2 - (net.now() - t0))
+        local _, body = get('/pairwait?delay=0.1&timeout=3', 5)
+        local took = got_x(body)
+        check(took and took < 0.5, 'a wait after the dropped timer got its data (%s, 0.1 s delay)', show(body))
+        while not long_body do loop.sleep(0.02) end
+        check((short_body or ''):match('^timeout 0%.[34]'), 'a 0.3 s wait meanwhile timed out (%s)', show(short_body))
+        took = got_x(long_body)
+        check(took and took >= 1.45 and took < 2.3,
+              'a wait without deadline, its poller timer dropped, got its data (%s, 1.5 s)', show(long_body))
+    end)
+
+    -- 2. Waits whose coroutine is killed: 20 requests whose light thread
+    -- waits in recv when ngx.exit ends them, and 10 clients that go away
+    -- from /hold (lua_check_client_abort). Their waits are dropped, their
+    -- sockets collected (fds closed) and the poller stops, while a live
+    -- wait across the same sweeps is served.
+    run(function()
+        local before = stats()
+        local pid = before.pid
+        local fds0 = fds(pid)
+        local live_body
+        loop.spawn(function() live_body = body_of('/pairwait?delay=1.2', 5) end)
+        for _ = 1, 20 do
+            local status, body = get('/spawnexit')
+            if status ~= 200 or body ~= 'exiting\n' then
+                check(false, '/spawnexit answered (%s %s)', tostring(status), show(body))
+                break
+            end
+        end
+        local left = 10
+        for _ = 1, 10 do
+            loop.spawn(function()
+                local c = assert(inet.client.new { host = '127.0.0.1', port = PORT, nonblock = true, timeout = 5 })
+                c:send('GET /hold HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n')
+                loop.sleep(0.3)
+                c:close()
+                left = left - 1
+            end)
+        end
+        while left > 0 or not live_body do loop.sleep(0.02) end
+        local took = got_x(live_body)
+        check(took and took >= 1.15 and took < 1.6, 'a live wait across the sweeps got its data (%s, 1.2 s)',
+              show(live_body))
+        loop.sleep(0.6) -- the poller sweeps every poll_interval (0.2 s)
+        local _, gc = get('/gc')
+        check(gc == 'tracked 0\n', 'the sockets of the 30 killed waits were collected (%s)', show(gc))
+        local s1 = stats()
+        check(s1.registered == '0', 'no fd left in the epoll set (%s)', tostring(s1.registered))
+        loop.sleep(0.5)
+        local s2 = stats()
+        check(s1.thread_calls == s2.thread_calls, 'the poller stopped: thread calls %s, 0.5 s later %s',
+              tostring(s1.thread_calls), tostring(s2.thread_calls))
+        local fds1 = fds(pid)
+        check(fds1 <= fds0 + 1, 'the worker has %d fds open, %d before (+1: the silent listener)', fds1, fds0)
+    end)
+
+    -- 3. configure{thread_pool = false} while a wait is pending: the wait
+    -- goes on by sleeping and gets its data, with no pool failure reported;
+    -- a pool that cannot run a resolution says so in the log (run checks);
+    -- naming the pool again serves the waits through it.
+    run(function()
+        local body
+        loop.spawn(function() body = body_of('/pairwait?delay=0.6', 5) end)
+        loop.sleep(0.2)
+        get('/configure?pool=off')
+        while not body do loop.sleep(0.02) end
+        local s = stats()
+        check(got_x(body) and s['setting.pool_error'] == nil and s['setting.thread_pool'] == nil,
+              'pool switched off during a wait: %s, pool_error %s', show(body), tostring(s['setting.pool_error']))
+        get('/configure?pool=nosuchpool')
+        local _, resolved = get('/resolve?host=localhost')
+        check((resolved or ''):find('127.0.0.1\n', 1, true) ~= nil, 'a name resolved without a working pool (%s)',
+              show(resolved))
+        get('/configure?pool=netpool')
+        local pool0 = tonumber(stats().pool)
+        local _, again = get('/pairwait?delay=0.1&timeout=3')
+        check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the pool named again serves a wait (%s)',
+              show(again))
+    end)
+end
+
+if MODE == 'edge' then edge_checks() else main_checks() end
 if failures > 0 then
     print(('%d check(s) failed'):format(failures))
     os.exit(1)
