@@ -9,6 +9,7 @@ local ffi = require('ffi')
 
 if not pcall(ffi.typeof, 'net_constant_t') then
     ffi.cdef[[
+enum { NET_CDEF_VERSION = 10100 };
 enum {
     NET_NONBLOCK = 1,
     NET_CLOEXEC = 2

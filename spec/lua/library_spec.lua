@@ -1,5 +1,7 @@
 -- Loading a libnet.so.1 that is not lua-net's (Debian's packet library
--- libnet1 has the same file name) says so in words, on both backends. A
+-- libnet1 has the same file name), or is lua-net's of another version, says
+-- so in words, on both backends (the version: on the FFI backend, which
+-- picks its file). A
 -- child process of this same interpreter loads net with a fake libnet.so.1
 -- found first: a tiny library built here with the C compiler, exporting
 -- nothing of lua-net's (LD_LIBRARY_PATH comes before net/capi.so's runpath;
@@ -40,6 +42,19 @@ describe('a libnet.so.1 that is not lua-net\'s', function()
     local f = assert(io.open(dir .. '/fake.c', 'w'))
     f:write('int libnet_init(void) { return 0; }\n')
     f:close()
+    -- a lua-net libnet of the previous major version, and one of this
+    -- major's first minor (1.0.0: older than the 1.1 functions the Lua
+    -- files call), both only as old as their net_version says
+    local version = require('net').version()
+    local major = math.floor(version / 10000)
+    for name, v in pairs({ older_major = (major - 1) * 10000 + 9999, older_minor = major * 10000 }) do
+      assert(select(2, sh('mkdir ' .. dir .. '/' .. name)) == 0)
+      f = assert(io.open(dir .. '/' .. name .. '.c', 'w'))
+      f:write('int net_version(void) { return ' .. v .. '; }\n')
+      f:close()
+      local out, rc = sh('cc -shared -fPIC -o ' .. dir .. '/' .. name .. '/libnet.so.1 ' .. dir .. '/' .. name .. '.c')
+      assert(rc == 0, out)
+    end
     f = assert(io.open(dir .. '/fake.map', 'w'))
     f:write('LIBNET_1.1 { global: libnet_init; local: *; };\n')
     f:close()
@@ -88,4 +103,17 @@ describe('a libnet.so.1 that is not lua-net\'s', function()
     assert.is_true(rc ~= 0, out)
     assert.truthy(out:find("not lua-net's libnet (it has no net_version)", 1, true), out)
   end)
+
+  for _, kind in ipairs({ 'older_major', 'older_minor' }) do
+    it('of another version (' .. kind .. '), named by NET_LIBRARY to the FFI backend: the error says which', function()
+      if type(jit) ~= 'table' then
+        pending('the FFI backend needs LuaJIT; this is ' .. _VERSION)
+        return
+      end
+      local out, rc = child('NET_BACKEND=ffi NET_LIBRARY=' .. dir .. '/' .. kind .. '/libnet.so.1', "require('net')")
+      assert.is_true(rc ~= 0, out)
+      assert.truthy(out:find('these Lua files need', 1, true), out)
+      assert.truthy(out:find(kind == 'older_minor' and 'libnet 1.0.0' or 'libnet 0.99.99', 1, true), out)
+    end)
+  end
 end)

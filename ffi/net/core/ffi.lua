@@ -15,18 +15,33 @@ local tonumber = tonumber
 --   2. the path `meson install` recorded in net/core/libpath.lua beside this
 --      file (only an installed tree has one), so installed Lua files load the
 --      library installed with them, from its own folder (<libdir>/lua-net);
---   3. ffi.load('net'): the loader's own search (LD_LIBRARY_PATH; meson
---      devenv; the build tree);
---   4. net/libnet.so.1 under a package.cpath root (an entry ending in ?.so):
+--   3. net/libnet.so.1 under a package.cpath root (an entry ending in ?.so):
 --      where the rock puts it, beside net/capi.so (or a copy where
---      OpenResty's lua_package_cpath points).
+--      OpenResty's lua_package_cpath points): before the loader's search, so
+--      a libnet of another version on LD_LIBRARY_PATH does not shadow it;
+--   4. ffi.load('net'): the loader's own search (LD_LIBRARY_PATH; meson
+--      devenv; the build tree).
+-- A library is taken only when it is lua-net's (it has net_version) and of
+-- the version these Lua files are written for: the major of the cdef's
+-- header (NET_CDEF_VERSION, tools/gencdef) and at least its minor.
+local function version_text(v)
+    return ('%d.%d.%d'):format(math.floor(v / 10000), math.floor(v / 100) % 100, v % 100)
+end
+
 local function load_library()
+    local ok_want, want = pcall(function() return ffi.C.NET_CDEF_VERSION end)
+    want = ok_want and tonumber(want) or nil -- nil: a cdef older than the check
     local function ours(name)
         local ok, lib = pcall(ffi.load, name)
         if not ok then
             return nil, name .. ': ' .. tostring(lib)
         elseif not pcall(function() return lib.net_version end) then
             return nil, name .. ': not lua-net\'s libnet (it has no net_version)'
+        end
+        local got = tonumber(lib.net_version())
+        if want and (math.floor(got / 10000) ~= math.floor(want / 10000) or got < want - want % 100) then
+            return nil, name .. ': libnet ' .. version_text(got) .. ', these Lua files need '
+                .. version_text(want - want % 100) .. ' or a later ' .. math.floor(want / 10000) .. '.x'
         end
         return lib
     end
@@ -42,7 +57,6 @@ local function load_library()
     local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])')
     local record = here and loadfile(here .. 'libpath.lua')
     if record then candidates[#candidates + 1] = record() end
-    candidates[#candidates + 1] = 'net'
     for root in (package.cpath .. ';'):gmatch('([^;]*)%?%.so;') do
         local file = root .. 'net/libnet.so.1'
         local f = io.open(file, 'rb')
@@ -52,6 +66,7 @@ local function load_library()
             break
         end
     end
+    candidates[#candidates + 1] = 'net'
     local tried = {}
     for i = 1, #candidates do
         local lib, err = ours(candidates[i])
