@@ -47,6 +47,27 @@ describe('recv with the largest bufsize', function()
     r:close()
   end)
 
+  it('every receiving method takes the sizes just below 2^31 (no header on a one-off buffer)', function()
+    local dgram = require('net.dgram')
+    local a, b = h.pair()
+    for _, size in ipairs({MAX_CAPACITY - 8, MAX_CAPACITY - 7, MAX_CAPACITY, INT_MAX}) do
+      assert.are.equal(3, a:send('big'))
+      assert(h.readable(b, 5))
+      assert.are.same({'big'}, {b:recv(size)})
+    end
+    assert.are.equal(2, a:sendfd(a, 'fd'))
+    assert(h.readable(b, 5))
+    local fd, err, _, str = b:recvfd(INT_MAX)
+    assert.are.same({'number', 'fd'}, {type(fd), str}, err)
+    assert(net.wrap(fd)):close()
+    local d = assert(dgram.pair())
+    assert.are.equal(2, d[1]:send('dg'))
+    assert.are.equal('dg', (d[2]:recv(INT_MAX)))
+    assert.are.equal(2, d[1]:send('dg'))
+    assert.are.equal('dg', (d[2]:recvfrom(INT_MAX)))
+    for _, s in ipairs({a, b, d[1], d[2]}) do s:close() end
+  end)
+
   it('above 2^31-1 is still nil, "Invalid argument"', function()
     local a, b = h.pair()
     local r = h.pack(b:recv(INT_MAX + 1))

@@ -336,6 +336,10 @@ char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
     scratch_head_t *head;
     if (size <= RECV_STACK_SIZE)
         return stack_buf;
+    /* a one-off: no head (RECV_MAX bytes are the largest userdata LuaJIT
+     * makes), never shared, so never busy; stays on the stack until return */
+    if (size > RECV_KEEP_MAX)
+        return (char *)new_userdata(L, size);
     if (lua_rawlen(L, scratch) >= sizeof *head + size) {
         head = (scratch_head_t *)lua_touserdata(L, scratch);
         if (!head->busy) {
@@ -344,19 +348,17 @@ char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
             return (char *)(head + 1);
         }
     }
-    /* stays on the stack until return */
-    head = (scratch_head_t *)new_userdata(L, sizeof *head + size);
+    head = (scratch_head_t *)new_userdata(L, sizeof *head + size); /* on the stack till return */
     head->busy = 1;
-    if (size <= RECV_KEEP_MAX) {
-        lua_pushvalue(L, -1);
-        lua_replace(L, scratch);
-    }
+    lua_pushvalue(L, -1);
+    lua_replace(L, scratch);
     return (char *)(head + 1);
 }
 
-void net__capi_recv_release(char *buf, const char *stack_buf)
+/* size: the size the buffer was asked for, which tells its kind. */
+void net__capi_recv_release(char *buf, size_t size)
 {
-    if (buf != stack_buf)
+    if (size > RECV_STACK_SIZE && size <= RECV_KEEP_MAX)
         ((scratch_head_t *)(void *)buf - 1)->busy = 0;
 }
 
@@ -377,7 +379,7 @@ static int l_sock_recv(lua_State *L)
     int64_t n = recv_count(net_sock_recv(fd, buf, size, flags), size);
     if (n >= 0)
         lua_pushlstring(L, buf, (size_t)n);
-    net__capi_recv_release(buf, stack_buf);
+    net__capi_recv_release(buf, size);
     return n < 0 ? push_int(L, (lua_Integer)n) : 1;
 }
 

@@ -117,7 +117,7 @@ enum { RECV_STACK_SIZE = 8192 };
  * once the bytes are copied out (see capi.c). */
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size);
-void net__capi_recv_release(char *buf, const char *stack_buf);
+void net__capi_recv_release(char *buf, size_t size);
 
 /* A receive's result n given size bytes of room: a count above size is never
  * data (libnet clamps it; this holds even against a libnet.so.1 that did not,

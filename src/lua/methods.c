@@ -251,7 +251,7 @@ static int fast_recv(lua_State *L)
     n = recv_count(net_sock_recv(fd, buf, (size_t)size, 0), (size_t)size);
     if (n > 0)
         lua_pushlstring(L, buf, (size_t)n);
-    net__capi_recv_release(buf, stack_buf);
+    net__capi_recv_release(buf, (size_t)size);
     if (n > 0)
         return 1;
     return recv_other(L, &n, size); /* 0 bytes or a code */
@@ -329,7 +329,7 @@ static int fast_recvfrom(lua_State *L)
     n = recv_count(net_sock_recvdgram(fd, buf, (size_t)size, 0, &from, &full),
                    (size_t)size);
     if (n < 0) {
-        net__capi_recv_release(buf, stack_buf);
+        net__capi_recv_release(buf, (size_t)size);
         return recv_other(L, &n, size);
     }
     lua_pushliteral(L, "_from"); /* own fields only, as the Lua layer writes them */
@@ -344,7 +344,7 @@ static int fast_recvfrom(lua_State *L)
     } /* last + 1: its address, or not one */
     if (full <= n && like != NULL && net__capi_same_addr(like, &from)) {
         lua_pushlstring(L, buf, (size_t)n); /* str, nil, nil, self._from, nil */
-        net__capi_recv_release(buf, stack_buf);
+        net__capi_recv_release(buf, (size_t)size);
         lua_pushnil(L);
         lua_pushnil(L);
         lua_pushvalue(L, last);
@@ -355,7 +355,7 @@ static int fast_recvfrom(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(UV_FINISH)); /* finish(self, str, addr, full) */
     lua_pushvalue(L, 1);
     lua_pushlstring(L, buf, (size_t)n);
-    net__capi_recv_release(buf, stack_buf);
+    net__capi_recv_release(buf, (size_t)size);
     net__capi_push_sender(L, last + 1, like, &from);
     lua_pushinteger(L, (lua_Integer)full);
     return CALL_K(L, 4, base);

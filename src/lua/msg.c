@@ -88,7 +88,7 @@ static int l_sock_recvdgram(lua_State *L)
     int64_t n = recv_count(net_sock_recvdgram(fd, buf, size, flags, &from, &full), size);
     if (n >= 0)
         lua_pushlstring(L, buf, (size_t)n);
-    net__capi_recv_release(buf, stack.bytes);
+    net__capi_recv_release(buf, size);
     if (n < 0)
         return push_int(L, (lua_Integer)n);
     net__capi_push_sender(L, 4, like, &from);
@@ -107,12 +107,12 @@ static int l_sock_recvfd(lua_State *L)
     int passfd = -1;
     int64_t n = recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
     if (n < 0) {
-        net__capi_recv_release(buf, stack.bytes);
+        net__capi_recv_release(buf, size);
         return push_int(L, (lua_Integer)n);
     }
     lua_pushinteger(L, passfd);
     lua_pushlstring(L, buf, (size_t)n);
-    net__capi_recv_release(buf, stack.bytes);
+    net__capi_recv_release(buf, size);
     return 2;
 }
 
@@ -177,7 +177,7 @@ static int l_sock_recvmany(lua_State *L)
     }
     n = net_sock_recvmany(fd, msgs, max, flags);
     if (n < 0) {
-        net__capi_recv_release((char *)msgs, stack.bytes);
+        net__capi_recv_release((char *)msgs, total);
         return push_int(L, n);
     }
     if (n > max) /* never, by net.h's contract: trust nothing past max */
@@ -192,7 +192,7 @@ static int l_sock_recvmany(lua_State *L)
         lua_pushinteger(L, (lua_Integer)msgs[i].full);
         lua_rawseti(L, 7, i + 1);
     }
-    net__capi_recv_release((char *)msgs, stack.bytes);
+    net__capi_recv_release((char *)msgs, total);
     return push_int(L, n);
 }
 

@@ -22,7 +22,7 @@ local AddrInfo = addrinfo.AddrInfo
 local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
 local received, sent = result.MESSAGE.received, result.MESSAGE.sent
 local argerror = args.error
-local INT_MAX, NOT_INTEGER, EINVAL_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL
+local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL, result.EBADF
 local sock_recvdgram, sock_sendto = core.sock_recvdgram, core.sock_sendto
 local sock_recvmany, addr_copy = core.sock_recvmany, core.addr_copy
 local SOCK_DGRAM = K.SOCK_DGRAM
@@ -419,6 +419,7 @@ function Socket:sendmany(list)
             argerror('sendmany', 1, 'entry ' .. i .. ' is not a string or {string, net.addrinfo}')
         end
     end
+    if self[1] < 0 then return nil, EBADF_MSG end -- also for an empty list
     if n == 0 then return 0 end
     local done = core.sock_sendmany(self[1], datas, addrs, n, 0)
     if done == n then return n end

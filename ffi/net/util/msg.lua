@@ -144,6 +144,9 @@ local function sendfile(self, file, count, offset)
     if not ok then return nil, EINVAL_MSG end
     if not by_path and not filefd then return nil, EBADF_MSG end
     if by_path and file:find('\0', 1, true) then return nil, EINVAL_MSG end
+    -- a closed socket says so, also when nothing is to be sent (count 0,
+    -- an empty file), which never reaches the system
+    if self[1] < 0 then return nil, EBADF_MSG end
     local done = 0
     while count == nil or done < count do
         local want = count and count - done or -1
