@@ -85,7 +85,9 @@ function Socket:atmark()
     return v == 1
 end
 
-define_options(Socket, 'socket')
+-- A program's nonblock(on) is the socket's own setting from then on, which
+-- settimeout and setwaiter leave alone (net.util.wait.own_nonblock).
+define_options(Socket, 'socket', {nonblock = wait.own_nonblock})
 
 -- linger(): seconds when close waits, false when it does not.
 -- linger(false) turns it off; linger(sec) turns it on for sec whole seconds.

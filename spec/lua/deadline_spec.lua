@@ -63,6 +63,48 @@ describe('sock:settimeout', function()
     assert.is_false(b:nonblock())
   end)
 
+  -- What takes a deadline or waiter away restores only the fd's mode that
+  -- their coming changed; a program's own nonblock(on) stays.
+  local WAYS = {
+    settimeout = { function(s) return s:settimeout(5) end, function(s) return s:settimeout(nil) end },
+    setwaiter = { function(s) return s:setwaiter(net.waiters.poll) end,
+                  function(s) return s:setwaiter(nil) end },
+  }
+  for _, how in ipairs({ 'settimeout', 'setwaiter' }) do
+    local give, take = WAYS[how][1], WAYS[how][2]
+    it(('%s(nil) leaves a nonblock(true) set after %s in place'):format(how, how), function()
+      assert.is_true(give(b)) -- non-blocking underneath
+      assert.is_true(b:nonblock(true)) -- the program's own, as net.loop's docs ask of accepted sockets
+      assert.is_true(take(b))
+      assert.is_true(b:nonblock())
+      local t, r = timed(b.recv, b)
+      assert.same({ n = 3, nil, nil, true }, r) -- again, at once
+      assert.is_true(t < 1, 'took ' .. t)
+    end)
+  end
+
+  it('a deadline set after a nonblock(false) makes the fd non-blocking underneath again', function()
+    assert.is_true(b:settimeout(5))
+    assert.is_false(b:nonblock(false)) -- the program's own: blocking
+    assert.is_true(b:settimeout(0.1))
+    assert.is_true(b:nonblock())
+    local t, r = timed(b.recv, b)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.08 and t < 2, 'took ' .. t)
+    assert.is_true(b:settimeout(nil))
+    assert.is_false(b:nonblock()) -- back to the program's own
+  end)
+
+  it('a nonblock(false) while a deadline is set keeps the deadline', function()
+    assert.is_true(b:settimeout(0.1))
+    assert.is_false(b:nonblock(false)) -- blocking for the program: waits, up to the deadline
+    local t, r = timed(b.recv, b)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.08 and t < 2, 'took ' .. t)
+    assert.is_true(b:settimeout(nil))
+    assert.is_false(b:nonblock()) -- the program's own again
+  end)
+
   it('bounds recvinto the same way', function()
     local buf = require('net.buffer').new(16)
     assert.is_true(b:settimeout(0.1))
@@ -148,26 +190,80 @@ describe('accept and connect with deadlines', function()
     holder:close()
   end)
 
-  it('client.new{timeout} gives up with ETIMEDOUT when the handshake never completes', function()
-    -- A listener with a full accept queue drops further SYNs (Linux,
-    -- tcp_abort_on_overflow = 0): the connect goes on until the deadline.
+  -- A listener with a full accept queue drops further SYNs (Linux,
+  -- tcp_abort_on_overflow = 0): a connect to it goes on until its deadline.
+  -- Runs fn(srv, port) with such a listener.
+  local function with_full_backlog(fn)
     local srv, port = h.tcp_server('127.0.0.1')
     assert.is_nil(srv:listen(0))
     local queued = {}
     for i = 1, 8 do
       queued[i] = inet.client.new { host = '127.0.0.1', port = port, nonblock = true }
     end
-    local t, r = timed(inet.client.new, { host = '127.0.0.1', port = port, timeout = 0.3 })
+    finally(function()
+      for _, q in pairs(queued) do q:close() end
+      srv:close()
+    end)
+    fn(srv, port)
+  end
+
+  -- A client.new{timeout} result r that took t: ETIMEDOUT within the
+  -- deadline's bounds (pending on a kernel that let it in).
+  local function timed_out(t, r, timeout)
     if r[1] then
-      pending('this kernel completed the handshake with a full accept queue')
       r[1]:close()
-    else
-      assert.same({ n = 2, nil, ETIMEDOUT }, r)
-      assert.is_true(t >= 0.28 and t < 3, 'took ' .. t)
+      return pending('this kernel completed the handshake with a full accept queue')
     end
-    for _, q in pairs(queued) do q:close() end
-    srv:close()
+    assert.same({ n = 2, nil, ETIMEDOUT }, r)
+    assert.is_true(t >= timeout - 0.02 and t < timeout + 2, 'took ' .. t)
+  end
+
+  it('client.new{timeout} gives up with ETIMEDOUT when the handshake never completes', function()
+    with_full_backlog(function(_, port)
+      local t, r = timed(inet.client.new, { host = '127.0.0.1', port = port, timeout = 0.3 })
+      timed_out(t, r, 0.3)
+    end)
   end)
+
+  -- Two addresses of one client (the list client.new resolves), for the
+  -- rules of trying the next one.
+  local make = require('net.util.make')
+  local function two_addresses(port)
+    local ai = assert(stream.getaddrinfoin { host = '127.0.0.1', port = port })[1]
+    return { ai, ai }
+  end
+
+  it('the deadline passing ends the tries: no address after it gets a wait of its own', function()
+    with_full_backlog(function(_, port)
+      local t, r = timed(make.connect_new, inet.Client, two_addresses(port), nil, 0.3)
+      timed_out(t, r, 0.3) -- not 0.6: the second address is not tried
+    end)
+  end)
+
+  -- A kernel's own ETIMEDOUT (SYNs unanswered for minutes) is one address's
+  -- failure, like a refusal; only the deadline's expiry ends the tries. The
+  -- first connect's result stands in for the kernel's here (the real one
+  -- takes tcp_syn_retries, over a minute).
+  for _, timeout in ipairs({ false, 5 }) do
+    it(('a kernel ETIMEDOUT of one address moves on to the next (%s)'):format(
+        timeout and 'a deadline not yet passed' or 'no deadline'), function()
+      local core = require('net.core')
+      local srv, port = h.tcp_server('127.0.0.1')
+      local real, calls = core.sock_connect, 0
+      core.sock_connect = function(fd, addr)
+        calls = calls + 1
+        if calls == 1 then return -net.ETIMEDOUT end
+        return real(fd, addr)
+      end
+      finally(function() core.sock_connect = real; srv:close() end)
+      local c = assert(make.connect_new(inet.Client, two_addresses(port), nil, timeout or nil))
+      assert.equals(2, calls)
+      local s = assert(srv:accept())
+      assert.equals(2, c:send('hi'))
+      assert.equals('hi', h.recv_exact(s, 2))
+      s:close(); c:close()
+    end)
+  end
 
   it('client.new{timeout} tries the next address after a failure', function()
     -- 'localhost' may resolve to ::1 and 127.0.0.1: listening on one only,
@@ -326,6 +422,81 @@ describe('waiters', function()
     assert.equals(1, a:send('x'))
     assert.same({ n = 1, true }, h.pack(net.waiters.poll(b, 'r', nil)))
   end)
+end)
+
+describe('client:connect() with a waiter, a deadline or a mode of the client', function()
+  local srv, port, c, ends
+  before_each(function()
+    srv, port = h.tcp_server('127.0.0.1')
+    c, ends = nil, {}
+  end)
+  after_each(function()
+    if c then c:close() end
+    for _, s in ipairs(ends) do s:close() end
+    srv:close()
+  end)
+
+  -- Accepts c's connection and checks that bytes flow on it; its server
+  -- end stays open until the test ends.
+  local function connected()
+    local s = assert(srv:accept())
+    ends[#ends + 1] = s
+    assert.equals(2, c:send('ok'))
+    assert.equals('ok', h.recv_exact(s, 2))
+  end
+
+  it("waits through the client's own waiter, and stays non-blocking underneath", function()
+    c = assert(inet.client.new { host = '127.0.0.1', port = port })
+    assert(srv:accept()):close()
+    local modes = {}
+    assert.is_true(c:setwaiter(function(sock, mode, deadline)
+      -- the connect waits on the socket it makes (a client of c's class), c's fd once made
+      assert.equals(inet.Client, getmetatable(sock))
+      modes[#modes + 1] = mode
+      if mode == 'w' then return net.waiters.poll(sock, mode, deadline) end
+      return false -- a read gives up at once
+    end))
+    assert.is_true(c:nonblock())
+    assert.is_nil(c:connect())
+    for _, mode in ipairs(modes) do assert.equals('w', mode) end -- the connect's, if it had to wait
+    assert.is_true(c:nonblock())
+    connected()
+    -- a read that would block asks the waiter, never blocks the thread
+    local t, r = timed(c.recv, c)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.equals('r', modes[#modes])
+    assert.is_true(t < 1, 'took ' .. t)
+    -- the new fd is non-blocking for the waiter only
+    assert.is_true(c:setwaiter(nil))
+    assert.is_false(c:nonblock())
+  end)
+
+  it('keeps the deadline: non-blocking underneath for it only', function()
+    c = assert(inet.client.new { host = '127.0.0.1', port = port, timeout = 2 })
+    assert(srv:accept()):close()
+    assert.is_true(c:settimeout(0.1))
+    assert.is_nil(c:connect())
+    assert.is_true(c:nonblock())
+    connected()
+    local t, r = timed(c.recv, c)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.08 and t < 2, 'took ' .. t)
+    assert.is_true(c:settimeout(nil))
+    assert.is_false(c:nonblock())
+  end)
+
+  for _, made_nonblock in ipairs({ false, true }) do
+    it(("keeps the program's own nonblock(%s) of a client made with nonblock = %s"):format(
+        tostring(not made_nonblock), tostring(made_nonblock)), function()
+      c = assert(inet.client.new { host = '127.0.0.1', port = port, nonblock = made_nonblock })
+      assert(srv:accept()):close()
+      assert.equals(not made_nonblock, c:nonblock(not made_nonblock))
+      assert.is_nil(c:connect())
+      assert.equals(not made_nonblock, c:nonblock())
+      if not made_nonblock then assert.is_true(h.writable(c, 5)) end -- under way
+      connected()
+    end)
+  end
 end)
 
 describe('a stream cut off', function()

@@ -5,6 +5,8 @@ local stream = require('net.stream')
 local unix = require('net.stream.unix')
 local h = require('spec.lua.helper')
 
+local unpack_ = table.unpack or unpack -- luacheck: ignore 143
+
 local function close_all(...)
   for i = 1, select('#', ...) do
     local s = select(i, ...)
@@ -134,6 +136,65 @@ describe('unix stream sockets', function()
     assert.are.equal(2, c:send('nb'))
     assert.are.equal('nb', h.recv_exact(s, 2))
     close_all(srv, c, s)
+  end)
+
+  -- A listener whose backlog is full: listen(0), and non-blocking clients
+  -- queued until the kernel refuses one with EAGAIN (Linux queues one; a
+  -- blocking connect would sleep until the listener accepts). Returns the
+  -- server and the list of queued clients, all closed when the test ends.
+  local function full_backlog()
+    local srv = assert(unix.server.new { path = path })
+    assert.is_nil(srv:listen(0))
+    local queued = {}
+    local c, err
+    repeat
+      c, err = unix.client.new { path = path, nonblock = true }
+      queued[#queued + 1] = c
+    until not c or #queued > 16
+    finally(function() close_all(srv, unpack_(queued)) end)
+    assert.are.equal(net.strerror(-net.EAGAIN), err)
+    return srv, queued
+  end
+
+  it('client.new{timeout} on a full backlog waits, then gives up with ETIMEDOUT', function()
+    full_backlog()
+    local t0 = net.now()
+    local c, err = unix.client.new { path = path, timeout = 0.3 }
+    local t = net.now() - t0
+    assert.is_nil(c)
+    assert.are.equal(net.strerror(-net.ETIMEDOUT), err)
+    assert.is_true(t >= 0.28 and t < 3, 'took ' .. t)
+  end)
+
+  it('client.new{timeout} on a full backlog gets in once the server accepts, without stopping net.loop', function()
+    local loop = require('net.loop')
+    local srv, queued = full_backlog()
+    local c, err, took, ticks, done
+    loop.spawn(function() -- the server accepts one queued client 0.1 s from now
+      loop.sleep(0.1)
+      queued[#queued + 1] = assert(srv:accept())
+    end)
+    loop.spawn(function() -- counts the loop's turns while the client waits
+      ticks = 0
+      while not done do
+        loop.sleep(0.01)
+        ticks = ticks + 1
+      end
+    end)
+    loop.spawn(function()
+      local t0 = net.now()
+      c, err = unix.client.new { path = path, timeout = 3 }
+      took, done = net.now() - t0, true
+    end)
+    loop.run()
+    assert.is_nil(err)
+    assert.is_true(took >= 0.09 and took < 2, 'took ' .. took)
+    assert.is_true(ticks >= 5, 'the loop ran ' .. ticks .. ' times meanwhile')
+    -- the client is the next in the queue
+    local s = assert(srv:accept())
+    assert.are.equal(3, c:send('got'))
+    assert.are.equal('got', h.recv_exact(s, 3))
+    queued[#queued + 1], queued[#queued + 2] = c, s
   end)
 
   it('connect() opens a new connection, then closes the old one', function()

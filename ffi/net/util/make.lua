@@ -124,29 +124,77 @@ end
 
 local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 
+-- A unix stream connect to a listener whose backlog is full fails at once
+-- with EAGAIN on a non-blocking socket (Linux), where a blocking one sleeps
+-- in the kernel until the listener accepts. Nothing on the connecting socket
+-- tells when to try again (unconnected, it even polls ready at once,
+-- POLLOUT|POLLHUP), so it cannot be waited for like TCP's EINPROGRESS: the
+-- connect is retried after waits of 1, 2, 4, 8, then 16 ms, within the
+-- deadline. Each wait goes through w, the waiter that applies to the
+-- connecting socket (a yield inside net.loop or nginx, poll(2) otherwise),
+-- on a quiet socket of its own until a short deadline: an unnamed unix
+-- datagram socket, which nothing can make readable, so the wait ends only
+-- when that deadline passes. A listener that accepts is joined within 16 ms,
+-- and nothing spins. Returns the last connect's code, or nil, err when the
+-- wait ended otherwise (err nil: the deadline passed, or the waiter gave up
+-- early, as a false return means everywhere in the library).
+local QUIET_FIRST, QUIET_MAX = 0.001, 0.016
+local function retry_full_backlog(fd, addr, w, deadline)
+    local qfd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, creation_flags(true))
+    if qfd < 0 then return fail(qfd) end
+    -- a socket object of the base class: a waiter (net.loop's) registers it,
+    -- and close() takes it out of poll sets again
+    local quiet = adopt(require('net.socket'), qfd)
+    local step, rc, err = QUIET_FIRST, nil, nil
+    while not (deadline and core.now() >= deadline) do
+        local until_t = core.now() + step
+        if deadline and until_t > deadline then until_t = deadline end
+        local ready
+        ready, err = w(quiet, 'r', until_t)
+        if ready == nil or (not ready and core.now() < until_t) then break end
+        local code = core.sock_connect(fd, addr)
+        if code ~= -K.EAGAIN then rc = code; break end
+        step = step * 2 < QUIET_MAX and step * 2 or QUIET_MAX
+    end
+    quiet:close()
+    if rc then return rc end
+    return nil, err
+end
+
 -- A socket of class cls connected to ai, or (non-blocking, without a
--- waiter) connecting; nil, err when it failed (the socket closed). With a
--- timeout, or a waiter that applies (net.loop, net.setwaiter), a connect
--- that goes on is waited for until deadline and its outcome read (SO_ERROR).
-local function connect_one(cls, ai, nonblock, timeout, deadline)
+-- waiter) connecting; nil, err when it failed (the socket closed), and a
+-- third value, true, when it was a wait that ended without the socket
+-- ready (the deadline passed, or the waiter failed or gave up). With a
+-- timeout, or a waiter that applies (its own, net.loop, net.setwaiter), a
+-- connect that goes on is waited for until deadline and its outcome read
+-- (SO_ERROR). waiter: the socket's own (a client's connect()).
+local function connect_one(cls, ai, nonblock, timeout, waiter, deadline)
+    local waits = timeout ~= nil or waiter ~= nil
     local fd = core.sock_open(ai._family, ai._socktype, ai._protocol,
-                              creation_flags(nonblock or timeout ~= nil))
+                              creation_flags(nonblock or waits))
     if fd < 0 then return fail(fd) end
     local sock = made(adopt(cls, fd), nonblock)
-    sock._timeout = timeout
-    sock._flipped = (timeout ~= nil and not nonblock and not sock._blocking) or nil
+    -- non-blocking underneath for the deadline or the waiter only, as
+    -- settimeout and setwaiter would have made it (net.util.wait.underneath)
+    sock._timeout, sock._waiter = timeout, waiter
+    sock._flipped = (waits and not nonblock and not sock._blocking) or nil
     local rc = core.sock_connect(fd, ai._addr)
-    if rc == -K.EINPROGRESS then
-        local w = wait.waiter_for(sock)
-        if w then
-            local ready, err = w(sock, 'w', deadline)
-            if ready then
-                rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
-            else
-                sock:close()
-                return nil, err or ETIMEDOUT_MSG
-            end
+    local w = (rc == -K.EINPROGRESS or rc == -K.EAGAIN) and wait.waiter_for(sock)
+    if w and rc == -K.EAGAIN and ai._family == K.AF_UNIX then
+        local err
+        rc, err = retry_full_backlog(fd, ai._addr, w, deadline)
+        if not rc then
+            sock:close()
+            return nil, err or ETIMEDOUT_MSG, true
         end
+    end
+    if w and rc == -K.EINPROGRESS then
+        local ready, err = w(sock, 'w', deadline)
+        if not ready then
+            sock:close()
+            return nil, err or ETIMEDOUT_MSG, true
+        end
+        rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
     end
     if rc < 0 and rc ~= -K.EINPROGRESS then
         sock:close()
@@ -157,15 +205,18 @@ end
 
 -- A socket of class cls connected to the first address of ais that
 -- connects, or nil, err with the last address's error. A timeout bounds
--- the whole: each address is tried under the one deadline.
-local function connect_first(cls, ais, nonblock, timeout)
+-- the whole: each address is tried under the one deadline, and a wait that
+-- ended without the socket ready (the deadline passed) ends the tries. Any
+-- other failure, a kernel's ETIMEDOUT too (SYNs unanswered), moves on to
+-- the next address.
+local function connect_first(cls, ais, nonblock, timeout, waiter)
     local deadline = timeout and core.now() + timeout
     local err = core.strerror(-K.EADDRNOTAVAIL) -- what an empty list reports
     for _, ai in ipairs(ais) do
-        local sock
-        sock, err = connect_one(cls, ai, nonblock, timeout, deadline)
+        local sock, waited_out
+        sock, err, waited_out = connect_one(cls, ai, nonblock, timeout, waiter, deadline)
         if sock then return sock end
-        if err == ETIMEDOUT_MSG then break end
+        if waited_out then break end
     end
     return nil, err
 end
@@ -174,20 +225,30 @@ end
 function M.connect_new(cls, ais, nonblock, timeout)
     local sock, err = connect_first(cls, ais, nonblock, timeout)
     if not sock then return nil, err end
-    sock._ais, sock._nonblock = ais, nonblock
+    sock._ais = ais
     return sock
 end
 
--- client:connect(): a new connection to the same destination, under the
--- client's timeout; the old one is closed only once the new one is made (or,
--- non-blocking, under way). A closed client stays closed, like every closed
--- socket.
+-- client:connect(): a new connection to the same destination, made as
+-- client.new makes one under the client's own timeout and waiter, and in
+-- the client's own mode: its fd's O_NONBLOCK unless that is only a flip
+-- for a deadline or waiter (_flipped) or the host's (_blocking), so the
+-- program's own nonblock(on) holds too. The old connection is closed only
+-- once the new one is made (or, non-blocking, under way); the client keeps
+-- its fields and takes the new fd's flags. The connect waits on the new
+-- socket object, which the waiter gets (the fd of self is the old one until
+-- the new is made). A closed client stays closed, like every closed socket.
 function M.reconnect(self)
-    if self[1] < 0 then return result.EBADF end
-    local new, err = connect_first(getmetatable(self), self._ais, self._nonblock, self._timeout)
+    local fd = self[1]
+    if fd < 0 then return result.EBADF end
+    local nonblock = not (self._flipped or self._blocking) and core.sock_nonblock(fd, -1) == 1
+    local new, err = connect_first(getmetatable(self), self._ais, nonblock, self._timeout, self._waiter)
     if not new then return err end
     local old = self._guard
     socket.before_close(self) -- the old fd leaves poll sets while it is open
+    -- and so does the new one's registration under new, the object the
+    -- waiter waited for its connect on (net.loop's stays): it is self's now
+    socket.before_close(new)
     self[1], self._guard, self._flipped, self._blocking = new[1], new._guard, new._flipped, new._blocking
     new[1] = -1 -- its fd and guard are self's now
     core.guard_close(old)

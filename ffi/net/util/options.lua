@@ -16,7 +16,7 @@ local INT_MAX, NOT_INTEGER, EINVAL_MSG = args.INT_MAX, args.NOT_INTEGER, result.
 -- The checks are inline, not helper calls: on PUC Lua a helper call per
 -- option call costs as much as the option call itself (bench/RESULTS.md).
 local MAKE = {
-    bool = function(prim, name)
+    bool = function(prim, name, after_set)
         return function(self, on)
             local rc
             if on == nil then
@@ -25,6 +25,7 @@ local MAKE = {
                 argerror(name, 1, 'boolean expected, got ' .. type(on))
             else
                 rc = prim(self[1], on and 1 or 0)
+                if after_set and rc >= 0 then after_set(self) end
             end
             if rc < 0 then return fail(rc) end
             return rc == 1
@@ -71,14 +72,18 @@ local function failed(_, code) return fail(code) end
 -- Adds to cls a method for every option of scope ('socket', 'stream'), and
 -- one under its alias. On PUC Lua, net.capi reads options in C
 -- (net.util.fast), handing setters and bad arguments to the Lua method.
-return function(cls, scope)
+-- after_set: {name = fn(self)} of bool options whose setting the class keeps
+-- track of (net.Socket: nonblock), called once a set succeeded.
+return function(cls, scope, after_set)
     for _, opt in ipairs(core.options) do
         if opt.scope == scope then
             local name, make = opt.name, assert(MAKE[opt.kind], opt.kind)
             local prim = assert(core['sock_' .. name], name)
+            local hook = after_set and after_set[name]
+            assert(hook == nil or MAKE[opt.kind] == MAKE.bool, name)
             -- An alias's method names itself in argument errors.
             for _, method_name in ipairs({name, opt.alias}) do
-                cls[method_name] = fast.method(name, make(prim, method_name), failed)
+                cls[method_name] = fast.method(name, make(prim, method_name, hook), failed)
             end
         end
     end

@@ -178,6 +178,19 @@ function M.underneath(sock, waits)
     return true
 end
 
+-- Called after a program set sock:nonblock(on) (net.Socket hands it to its
+-- option method): on is now the socket's own setting, not a flip of
+-- underneath(). So a later settimeout(nil) or setwaiter(nil) never undoes a
+-- nonblock(true) (what net.loop's docs ask of accepted connections), and a
+-- deadline set after a nonblock(false) flips the fd again.
+function M.own_nonblock(sock)
+    sock._flipped = nil
+    -- a socket blocking for its user that has a deadline or a waiter of its
+    -- own waits through them: its fd stays non-blocking underneath (else a
+    -- nonblock(false) after settimeout would block past the deadline)
+    if sock._timeout or sock._waiter then M.underneath(sock, true) end
+end
+
 -- Inside nginx every socket waits through the OpenResty waiter, whichever
 -- of the library's modules a program loads first: net.openresty installs
 -- it (M.install) as it loads, and needs this module, hence the early entry.
