@@ -7,10 +7,12 @@
  *    a negated error code: -errno, or a getaddrinfo failure mapped below
  *    NET_EAI_BASE so it never collides with an errno. net_strerror() names it.
  *  - Nothing here reads or depends on the caller's errno, prints, aborts or
- *    raises SIGPIPE.
+ *    raises SIGPIPE (sendfile, which has no MSG_NOSIGNAL, blocks it in the
+ *    calling thread for the call: see net_sock_sendfile).
  *  - A call interrupted by a signal returns -EINTR, never restarted with a
- *    fresh timeout: accept, send, recv, sendto, recvfrom. Exceptions: a
- *    blocking connect (see net_sock_connect), net_poll_fd and net_sock_close.
+ *    fresh timeout: accept, send, recv, sendto, recvfrom, a unix connect.
+ *    Exceptions: a blocking inet connect (see net_sock_connect), net_poll_fd
+ *    and net_sock_close.
  *  - Constants that are the platform's own (AF_*, SOCK_*, IPPROTO_*, MSG_*,
  *    SHUT_*, POLL*, E*) are passed through unchanged; net_constants() lists
  *    them by name for bindings that cannot read C headers.
@@ -126,10 +128,13 @@ NET_API int net_sock_listen(int fd, int backlog);
  * -EINTR when a signal arrived before a connection was taken. */
 NET_API int net_sock_accept(int fd, int flags, net_addr_t *peer);
 /* 0 when connected, -EINPROGRESS while a non-blocking connect goes on (wait
- * for writability, then read net_sock_error). A blocking connect interrupted
- * by a signal is waited for, not restarted, and never longer than SO_SNDTIMEO
- * (when set) from the call's start: then -EINPROGRESS, the attempt still under
- * way, as the kernel returns when SO_SNDTIMEO expires in connect. */
+ * for writability, then read net_sock_error). A blocking inet (TCP) connect
+ * interrupted by a signal is waited for, not restarted, and never longer
+ * than SO_SNDTIMEO (when set) from the call's start: then -EINPROGRESS, the
+ * attempt still under way, as the kernel returns when SO_SNDTIMEO expires in
+ * connect. A blocking connect of another family (unix: waiting for room in
+ * a full listener's queue) is abandoned by the kernel at a signal: -EINTR,
+ * the socket unconnected, and connect may be called again. */
 NET_API int net_sock_connect(int fd, const net_addr_t *addr);
 /* how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
 NET_API int net_sock_shutdown(int fd, int how);
@@ -339,12 +344,19 @@ NET_API int net_poll_close(int pfd);
  * platform only says that it was cut, len + 1). flags are MSG_* (MSG_TRUNC is
  * refused with -EOPNOTSUPP; the function asks for it itself). Returns the
  * bytes placed in buf, never more than len. A sender without a name (a unix
- * socket never bound) is an AF_UNIX address without a path. (1.1) */
+ * socket never bound) is an AF_UNIX address without a path. Sockets that
+ * keep message boundaries only (SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW): any
+ * other (a stream) is -EOPNOTSUPP, found out after the receive (a receive
+ * that brings no sender's name asks SO_TYPE; checking before would cost
+ * every datagram a system call): the bytes of that receive are lost (TCP
+ * discards them under MSG_TRUNC), never reported as data. (1.1) */
 NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                                    net_addr_t *from, int64_t *full);
 /* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The
  * socket keeps its name: where the kernel drops a port it chose (Linux), the
- * socket is bound to it again. (1.1) */
+ * socket is bound to it again, on the address it had before it connected (a
+ * wildcard bind stays a wildcard). SOCK_DGRAM and SOCK_RAW only: other
+ * sockets (a stream, which would be reset) are -EOPNOTSUPP, unchanged. (1.1) */
 NET_API int net_sock_disconnect(int fd);
 
 /* Multicast on an AF_INET or AF_INET6 socket (the level follows the socket's
@@ -357,7 +369,10 @@ NET_API int net_sock_mcastttl(int fd, int val);
  * default (the routing table decides), a name sets it. The name in effect
  * afterwards into out (size bytes, NUL-terminated; "" for the default);
  * returns its length. IPv4 records the interface by its address: an
- * interface without an IPv4 address reads back as "". (1.1) */
+ * interface without an IPv4 address reads back as "". Setting a name needs
+ * size >= IF_NAMESIZE (16, room for any interface's name), else -ENOSPC
+ * before anything changes; a read or "" needs room for the name or "" only.
+ * (1.1) */
 NET_API int net_sock_mcastif(int fd, const char *ifname, char *out,
                              size_t size);
 /* Group membership (RFC 3678 MCAST_* options). group and source are address
@@ -387,7 +402,8 @@ NET_API int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count,
 
 /* Passes the descriptor passfd over a unix socket (SCM_RIGHTS) with the len
  * bytes of buf; len 0 on a stream socket is -EINVAL (a stream carries a
- * descriptor only with a byte). Returns the bytes sent. (1.1) */
+ * descriptor only with a byte); a socket of another family is -EAFNOSUPPORT
+ * and nothing is sent. Returns the bytes sent. (1.1) */
 NET_API int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
                                 size_t len, int flags);
 /* Receives at most len bytes into buf and the descriptor they carry into
@@ -409,9 +425,15 @@ NET_API int net_sock_peercred(int fd, net_cred_t *out);
 
 /* sendfile(2): count bytes (count < 0: up to the end of the file) of the
  * file filefd from offset (offset < 0: from its current position, which
- * then advances) to the stream socket fd. Repeats until count is sent, the
- * file ends or the socket takes no more. Returns the bytes sent (0 at the
- * end of the file); a failure after some bytes returns their count. (1.1) */
+ * then advances) to the stream socket fd. Repeats (Linux moves at most
+ * 0x7ffff000 bytes a call) until count is sent, the file ends or the socket
+ * takes no more: a short send ends it, so a blocking call ended by
+ * SO_SNDTIMEO or a signal returns the bytes sent so far, never waiting again
+ * (-EAGAIN / -EINTR when none went). Returns the bytes sent (0 at the end of
+ * the file); a failure after some bytes returns their count. The peer gone
+ * is -EPIPE with no SIGPIPE: SIGPIPE is blocked in the calling thread during
+ * the call, and the one the call raised is taken back (one already pending
+ * before the call is left pending). (1.1) */
 NET_API int64_t net_sock_sendfile(int fd, int filefd, int64_t offset,
                                   int64_t count);
 /* The same for the file at path, opened read-only and closed again
@@ -431,7 +453,8 @@ typedef struct net_msg {
 } net_msg_t;
 /* Receives up to count datagrams into msgs (recvmmsg with MSG_WAITFORONE:
  * waits, as flags and the socket's mode say, for the first only; a loop of
- * recvmsg where recvmmsg is missing). Returns how many were received. (1.1) */
+ * recvmsg where recvmmsg is missing). Returns how many were received. The
+ * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
  * were sent; a failure on the first is its code. (1.1) */

@@ -98,7 +98,7 @@ int net_sock_accept(int fd, int flags, net_addr_t *peer)
     return nfd;
 }
 
-/* A blocking connect(2) cut short by a signal goes on in the kernel (calling
+/* A blocking inet connect(2) cut short by a signal goes on in the kernel (calling
  * connect again would be EALREADY on most systems), so it is waited for, as
  * the kernel itself would have waited: until it ends, or until SO_SNDTIMEO
  * (read now; 0 = none) has passed since the call began. Then the result is
@@ -134,7 +134,14 @@ int net_sock_connect(int fd, const net_addr_t *addr)
     double began = net_now();
     if (connect(fd, NET_CSA(addr), (socklen_t)addr->len) == 0)
         return 0;
-    if (errno == EINTR)
+    /* Only TCP (inet) goes on connecting after a signal. A unix socket's
+     * connect gives up when the signal comes (it was waiting for room in
+     * the listener's queue) and leaves the socket unconnected: polling it
+     * would see POLLOUT|POLLHUP with no pending error and report success.
+     * There it is -EINTR, as for the other calls, and connect may be called
+     * again. The address's family is the socket's (connect refuses another
+     * family before it can be interrupted). */
+    if (errno == EINTR && (addr->family == AF_INET || addr->family == AF_INET6))
         return wait_connected(fd, began);
     return NET_ERR();
 }

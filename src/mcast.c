@@ -112,6 +112,15 @@ int net_sock_mcastif(int fd, const char *ifname, char *out, size_t size)
         return family;
     if (out == NULL || size == 0)
         return -EINVAL;
+    /* The name read back after a change must fit out, or the interface
+     * would change and the call still fail. Which name that is, is known
+     * only afterwards (IPv4 finds it by the interface's address, and the
+     * name getifaddrs gives may be an address label), but no name is
+     * longer than IF_NAMESIZE - 1: with that much room nothing can fail for
+     * want of it. "" restores the default, which reads back as "". A read
+     * changes nothing, so a short out is -ENOSPC after it, as before. */
+    if (ifname && *ifname && size < IF_NAMESIZE)
+        return -ENOSPC;
     if (ifname && *ifname && (index = if_nametoindex(ifname)) == 0)
         return -ENODEV;
     if (family == AF_INET) {

@@ -7,9 +7,11 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/sendfile.h>
@@ -43,6 +45,27 @@ static void sender(net_addr_t *out, socklen_t len)
     net__addr_filled(out, len);
 }
 
+/* 0 when fd is a socket whose receives keep message boundaries (datagram,
+ * seqpacket, raw), else -EOPNOTSUPP (or the code of a descriptor that is no
+ * socket). The receives below ask for MSG_TRUNC (a datagram's full length),
+ * which on a TCP socket means "discard": the bytes are gone uncopied while
+ * the count says they are in the buffer. Asking SO_TYPE before every receive
+ * would cost a system call per datagram (W6: -31% on a UDP stream), so it is
+ * asked only when the sender's name came back empty, which every TCP
+ * receive does and no UDP one: a datagram from an unnamed unix socket pays
+ * it. A stream socket is then refused; on TCP its discarded bytes are lost,
+ * the price of a call net.h documents for message sockets only, but no
+ * memory the kernel did not write is ever reported as data. */
+static int message_socket(int fd)
+{
+    int type = net_sock_type(fd);
+    if (type < 0)
+        return type;
+    if (type != SOCK_DGRAM && type != SOCK_SEQPACKET && type != SOCK_RAW)
+        return -EOPNOTSUPP;
+    return 0;
+}
+
 /* The full length of a datagram that recvmsg returned n for with room for
  * len bytes and msg_flags mflags. */
 static int64_t full_length(ssize_t n, size_t len, int mflags)
@@ -56,6 +79,8 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                            net_addr_t *from, int64_t *full)
 {
     ssize_t n;
+    int rc;
+    net_addr_t name; /* the sender, when the caller does not want it */
 #ifdef __linux__
     socklen_t namelen = NET_ADDR_STORAGE;
 #else
@@ -65,32 +90,35 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
 
     if (flags & MSG_TRUNC)
         return -EOPNOTSUPP;
+    if (from == NULL)
+        from = &name; /* its length tells a stream socket (message_socket) */
 #ifdef __linux__
     /* Linux's recvfrom takes MSG_TRUNC on datagram sockets too (it returns
      * the full length) and costs less than recvmsg: about 17% less CPU time
      * per 64-byte datagram (bench/RESULTS.md, W6). */
     n = recvfrom(fd, buf, len, flags | NET_FULL_LENGTH,
-                 from ? (struct sockaddr *)from->storage.bytes : NULL,
-                 from ? &namelen : NULL);
+                 (struct sockaddr *)from->storage.bytes, &namelen);
     if (n < 0)
         return NET_ERR();
-    if (from)
-        sender(from, namelen);
+    if (namelen == 0 && (rc = message_socket(fd)) < 0)
+        return rc;
+    sender(from, namelen);
     if (full)
         *full = (int64_t)n;
 #else
     iov.iov_base = buf;
     iov.iov_len = len;
     memset(&mh, 0, sizeof mh);
-    mh.msg_name = from ? from->storage.bytes : NULL;
-    mh.msg_namelen = from ? NET_ADDR_STORAGE : 0;
+    mh.msg_name = from->storage.bytes;
+    mh.msg_namelen = NET_ADDR_STORAGE;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     n = recvmsg(fd, &mh, flags | NET_FULL_LENGTH);
     if (n < 0)
         return NET_ERR();
-    if (from)
-        sender(from, mh.msg_namelen);
+    if (mh.msg_namelen == 0 && (rc = message_socket(fd)) < 0)
+        return rc;
+    sender(from, mh.msg_namelen);
     if (full)
         *full = full_length(n, len, mh.msg_flags);
 #endif
@@ -99,21 +127,40 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
 
 /* Linux's udp_disconnect unhashes a socket whose port the kernel chose (an
  * ephemeral bind, or the automatic bind of connect): it would stop receiving
- * at the port it had. The socket is bound to its old name again. */
+ * at the port it had. It also forgets an address it chose (the one connect
+ * picked for a wildcard bind), so the socket is bound again to the address
+ * getsockname now reports (the wildcard, or an address the caller bound)
+ * with its old port, never to the address it had while connected: that
+ * would narrow a wildcard bind to one local address.
+ *
+ * Datagram sockets only: connecting a TCP socket to AF_UNSPEC resets its
+ * connection, which is not what this call promises. */
 int net_sock_disconnect(int fd)
 {
     struct sockaddr sa;
     net_addr_t before, after;
-    int named = net_sock_getsockname(fd, &before) == 0 &&
-                (before.family == AF_INET || before.family == AF_INET6) &&
-                net_addr_port(&before) > 0;
+    int type = net_sock_type(fd), named, port = 0;
+    if (type < 0)
+        return type;
+    if (type != SOCK_DGRAM && type != SOCK_RAW)
+        return -EOPNOTSUPP;
+    named = net_sock_getsockname(fd, &before) == 0 &&
+            (before.family == AF_INET || before.family == AF_INET6) &&
+            (port = net_addr_port(&before)) > 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_family = AF_UNSPEC;
     if (connect(fd, &sa, sizeof sa) < 0)
         return NET_ERR();
     if (named && net_sock_getsockname(fd, &after) == 0 &&
-        net_addr_port(&after) == 0)
-        return net_sock_bind(fd, &before);
+        after.family == before.family && net_addr_port(&after) == 0) {
+        if (after.family == AF_INET)
+            ((struct sockaddr_in *)(void *)after.storage.bytes)->sin_port =
+                htons((uint16_t)port);
+        else
+            ((struct sockaddr_in6 *)(void *)after.storage.bytes)->sin6_port =
+                htons((uint16_t)port);
+        return net_sock_bind(fd, &after);
+    }
     return 0;
 }
 
@@ -172,9 +219,16 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
     struct msghdr mh;
     struct cmsghdr *c;
     ssize_t n;
+    int family;
 
     if (passfd < 0)
         return -EBADF;
+    /* Only unix sockets carry SCM_RIGHTS: inet ones would send the bytes,
+     * drop the control message and report success. */
+    if ((family = net_sock_family(fd)) < 0)
+        return family;
+    if (family != AF_UNIX)
+        return -EAFNOSUPPORT;
     if (len == 0 && net_sock_type(fd) == SOCK_STREAM)
         return -EINVAL;
     memset(&control, 0, sizeof control);
@@ -311,6 +365,49 @@ int net_sock_peercred(int fd, net_cred_t *out)
 
 /* ---- sendfile ------------------------------------------------------------------ */
 
+#ifdef __linux__
+/* sendfile(2) has no MSG_NOSIGNAL: writing to a socket whose peer is gone
+ * raises SIGPIPE (its default action ends the process), and net.h promises
+ * that no call raises it. So SIGPIPE is blocked in the calling thread for
+ * the call (the kernel directs that SIGPIPE at this thread, so it stays
+ * pending instead of being delivered), and a SIGPIPE the call raised is
+ * taken off the pending set before the mask is restored. One that was
+ * already pending before (the caller blocks SIGPIPE and one came earlier)
+ * is left for the caller: standard signals do not queue, so this call cannot
+ * have added a second one, and consuming it would lose the caller's. */
+static ssize_t sendfile_nosigpipe(int fd, int filefd, off_t *off, size_t count)
+{
+    sigset_t pipe_set, old, pending;
+    ssize_t n;
+    int err, was_pending;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if ((err = pthread_sigmask(SIG_BLOCK, &pipe_set, &old)) != 0) {
+        errno = err; /* cannot happen with these arguments */
+        return -1;
+    }
+    was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    n = sendfile(fd, filefd, off, count);
+    err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        static const struct timespec zero = {0, 0};
+        /* a zero timeout: nothing pending is -EAGAIN at once, never a wait */
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return n;
+}
+#endif
+
+/* One sendfile call per 0x7ffff000 bytes (Linux's most per call). A short
+ * count that is not the file's end means the socket took no more: full (non-
+ * blocking), or a blocking call ended by SO_SNDTIMEO or a signal. The loop
+ * stops there: another call would wait again with a fresh SO_SNDTIMEO (or
+ * hold off the caller's signal handler), against net.h's rule that calls are
+ * never restarted. */
 int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
 {
 #ifdef __linux__
@@ -325,12 +422,12 @@ int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
     }
     while (total < count) {
         size_t chunk = count - total > 0x7ffff000 ? 0x7ffff000 : (size_t)(count - total);
-        ssize_t n = sendfile(fd, filefd, offset >= 0 ? &off : NULL, chunk);
+        ssize_t n = sendfile_nosigpipe(fd, filefd, offset >= 0 ? &off : NULL, chunk);
         if (n < 0)
             return total > 0 ? total : NET_ERR();
-        if (n == 0)
-            break; /* the file ended */
         total += n;
+        if ((size_t)n < chunk)
+            break; /* the file ended (0 at its end), or the socket is full */
     }
     return total;
 #else
@@ -376,7 +473,7 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
 {
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
-    int done = 0;
+    int done = 0, rc;
 
     if (count < 0 || (count > 0 && msgs == NULL) || (flags & MSG_TRUNC))
         return -EINVAL;
@@ -397,6 +494,10 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
         n = recvmmsg(fd, mm, (unsigned)k, f, NULL);
         if (n < 0)
             return done > 0 ? done : NET_ERR();
+        /* no sender: maybe a stream socket (message_socket), checked once */
+        if (done == 0 && n > 0 && mm[0].msg_hdr.msg_namelen == 0 &&
+            (rc = message_socket(fd)) < 0)
+            return rc;
         for (i = 0; i < n; i++) {
             net_msg_t *m = &msgs[done + i];
             size_t got = mm[i].msg_len;

@@ -1,6 +1,6 @@
 /* dgram_test.c — datagrams with their full length (net_sock_recvdgram),
  * dissolving a peer, and the multicast options read back, over 127.0.0.1,
- * ::1 and a unix pair. */
+ * ::1 and a unix pair; the datagram calls refusing stream sockets. */
 #define _GNU_SOURCE 1
 #include "check.h"
 #include "util.h"
@@ -63,6 +63,103 @@ static void test_recvdgram(const char *host)
     net_sock_close(b);
 }
 
+/* A socket bound to the wildcard address (port 0), connected to host and
+ * disconnected again: bound to the wildcard with the same port, never
+ * narrowed to the local address of the connection, so a datagram to
+ * another local address (127.0.0.2: Linux routes all of 127/8 to lo)
+ * still arrives. */
+static void test_disconnect_wildcard(const char *wildcard, const char *host)
+{
+    net_addr_t any, peer_addr, connected, after, there;
+    char name[NET_HOST_MAX], in[8];
+    int peer = udp_bound(host, &peer_addr);
+    SETUP(net_addr_inet(&any, wildcard, 0));
+    int fd = net_sock_open(any.family, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(fd);
+    SETUP(net_sock_bind(fd, &any));
+    CHECK_EQ(0, net_sock_connect(fd, &peer_addr));
+    CHECK_EQ(0, net_sock_getsockname(fd, &connected));
+    CHECK_EQ(0, net_sock_disconnect(fd));
+    CHECK_EQ(0, net_sock_getsockname(fd, &after));
+    CHECK(net_addr_host(&after, name, sizeof name) > 0);
+    CHECK_STR(wildcard, name);
+    CHECK_EQ(net_addr_port(&connected), net_addr_port(&after));
+    if (any.family == AF_INET) {
+        int tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+        SETUP(tx);
+        SETUP(net_addr_inet(&there, "127.0.0.2", net_addr_port(&after)));
+        CHECK_EQ(2, net_sock_sendto(tx, "hi", 2, 0, &there));
+        SETUP(net_sock_rcvtimeo(fd, 2.0)); /* a failure does not hang */
+        CHECK_EQ(2, net_sock_recvdgram(fd, in, sizeof in, 0, NULL, NULL));
+        net_sock_close(tx);
+    }
+    net_sock_close(fd);
+    net_sock_close(peer);
+}
+
+/* The datagram calls on stream sockets: refused. recvdgram and recvmany
+ * find out after their receive (a check before would cost every datagram a
+ * system call, src/msg.c): the bytes of that receive are gone (TCP discards
+ * them under MSG_TRUNC), but no count of bytes nobody wrote is reported.
+ * disconnect is refused before it acts (it would reset a TCP connection):
+ * the connection works both ways afterwards. */
+static void test_stream_refused(void)
+{
+    int fds[2], pfd[2];
+    char in[16];
+    int64_t full = -7;
+    net_addr_t from;
+    net_msg_t m;
+
+    for (int kind = 0; kind < 2; kind++) {
+        int lfd = -1;
+        if (kind == 0)
+            lfd = tcp_trio("127.0.0.1", fds);
+        else
+            SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+        CHECK_EQ(5, net_sock_send(fds[0], "HELLO", 5, 0));
+        SETUP(net_sock_rcvtimeo(fds[1], 2.0)); /* a failure does not hang */
+        memset(in, '.', sizeof in);
+        CHECK_EQ(-EOPNOTSUPP, net_sock_recvdgram(fds[1], in, sizeof in, 0, &from, &full));
+        CHECK_EQ(-7, full);
+        /* without a sender asked for, the same */
+        CHECK_EQ(5, net_sock_send(fds[0], "HELLO", 5, 0));
+        CHECK_EQ(-EOPNOTSUPP, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+        CHECK_EQ(5, net_sock_send(fds[0], "HELLO", 5, 0));
+        memset(&m, 0, sizeof m);
+        m.buf = in;
+        m.size = sizeof in;
+        CHECK_EQ(-EOPNOTSUPP, net_sock_recvmany(fds[1], &m, 1, 0));
+        CHECK_EQ(0, m.len);
+        CHECK_EQ(-EOPNOTSUPP, net_sock_disconnect(fds[0]));
+        /* the connection, both ways */
+        CHECK_EQ(2, net_sock_send(fds[0], "ok", 2, 0));
+        CHECK_EQ(2, net_sock_recv(fds[1], in, sizeof in, 0));
+        CHECK_EQ(2, net_sock_send(fds[1], "ok", 2, 0));
+        CHECK_EQ(2, net_sock_recv(fds[0], in, sizeof in, 0));
+        net_sock_close(fds[0]);
+        net_sock_close(fds[1]);
+        if (lfd >= 0)
+            net_sock_close(lfd);
+    }
+
+    /* a seqpacket socket keeps message boundaries: recvdgram serves it */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_SEQPACKET, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(10, net_sock_send(fds[0], "0123456789", 10, 0));
+    CHECK_EQ(4, net_sock_recvdgram(fds[1], in, 4, 0, NULL, &full));
+    CHECK_EQ(10, full);
+    CHECK(memcmp(in, "0123", 4) == 0);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    /* a descriptor that is no socket */
+    SETUP(pipe(pfd));
+    CHECK_EQ(-ENOTSOCK, net_sock_recvdgram(pfd[0], in, sizeof in, 0, NULL, NULL));
+    CHECK_EQ(-ENOTSOCK, net_sock_disconnect(pfd[0]));
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
 static void test_unnamed_sender(void)
 {
     int fds[2];
@@ -94,6 +191,19 @@ static void test_mcast_options(const char *host)
     CHECK_EQ(0, net_sock_mcastif(fd, "", name, sizeof name));
     CHECK_STR("", name);
     CHECK_EQ(-ENODEV, net_sock_mcastif(fd, "no-such-if0", name, sizeof name));
+    /* out too short for an interface's name: -ENOSPC, and nothing changed
+     * (the check comes before the option is set) */
+    char small[2];
+    CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, "lo", small, sizeof small));
+    CHECK_EQ(0, net_sock_mcastif(fd, NULL, name, sizeof name));
+    CHECK_STR("", name);
+    CHECK_EQ(0, net_sock_mcastif(fd, "", small, 1)); /* "" fits in 1 byte */
+    CHECK_EQ(2, net_sock_mcastif(fd, "lo", name, sizeof name));
+    CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, NULL, small, 1)); /* a read: nothing to undo */
+    CHECK_EQ(-EINVAL, net_sock_mcastif(fd, "", small, 0));
+    CHECK_EQ(2, net_sock_mcastif(fd, NULL, name, sizeof name));
+    CHECK_STR("lo", name);
+    CHECK_EQ(0, net_sock_mcastif(fd, "", name, sizeof name));
     CHECK_EQ(-EINVAL, net_sock_mcastgroup(fd, NET_MCAST_JOIN, "not an address", NULL, NULL));
     CHECK_EQ(-EINVAL, net_sock_mcastgroup(fd, 99, "239.1.1.1", NULL, NULL));
     CHECK_EQ(-EINVAL, net_sock_mcastgroup(fd, NET_MCAST_JOINSRC, addr.family == AF_INET
@@ -128,10 +238,13 @@ int main(void)
     const int fds_at_start = fd_count();
     test_recvdgram("127.0.0.1");
     test_mcast_options("127.0.0.1");
+    test_disconnect_wildcard("0.0.0.0", "127.0.0.1");
     if (have("::1")) {
         test_recvdgram("::1");
         test_mcast_options("::1");
+        test_disconnect_wildcard("::", "::1");
     }
+    test_stream_refused();
     test_unnamed_sender();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("dgram");

@@ -2,7 +2,9 @@
  * sendfile, batches of datagrams, over unix pairs and 127.0.0.1. */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "check.h"
 #include "util.h"
@@ -79,6 +81,33 @@ static void test_fds(void)
     net_sock_close(fds[1]);
     net_sock_close(other[0]);
     net_sock_close(other[1]);
+}
+
+/* sendfd over inet sockets, which cannot carry SCM_RIGHTS: refused, and
+ * nothing is sent (the kernel would send the bytes and drop the descriptor,
+ * and the call would report success). */
+static void test_fds_not_unix(void)
+{
+    int fds[2], got = -2;
+    char buf[8];
+    int lfd = tcp_trio("127.0.0.1", fds);
+    CHECK_EQ(-EAFNOSUPPORT, net_sock_sendfd(fds[0], 0, "x", 1, 0));
+    CHECK_EQ(-EAGAIN, net_sock_recvfd(fds[1], buf, sizeof buf, MSG_DONTWAIT, &got));
+    CHECK_EQ(-1, got);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    net_sock_close(lfd);
+
+    net_addr_t any, self;
+    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+    int u = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(u);
+    SETUP(net_sock_bind(u, &any));
+    SETUP(net_sock_getsockname(u, &self));
+    SETUP(net_sock_connect(u, &self));
+    CHECK_EQ(-EAFNOSUPPORT, net_sock_sendfd(u, 0, "x", 1, 0));
+    CHECK_EQ(-EAGAIN, net_sock_recv(u, buf, sizeof buf, MSG_DONTWAIT));
+    net_sock_close(u);
 }
 
 /* Sends count fresh /dev/null descriptors in one SCM_RIGHTS message (not
@@ -167,6 +196,77 @@ static void test_sendfile(void)
     rmdir(dir);
 }
 
+/* 1 when SIGPIPE is pending for this thread or the process. */
+static int sigpipe_pending(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigpending(&set);
+    return sigismember(&set, SIGPIPE);
+}
+
+/* sendfile to a socket whose peer is gone, with SIGPIPE's default action
+ * (which ends the process): -EPIPE, and the process lives. sendfile(2) has
+ * no MSG_NOSIGNAL; the library blocks SIGPIPE around it and takes back the
+ * one it raised. A caller's own mask comes back unchanged, and a SIGPIPE
+ * the caller had pending (blocked) before the call is still pending. */
+static void test_sendfile_sigpipe(void)
+{
+    char dir[64], path[128];
+    int fds[2], f;
+    sigset_t pipe_set, mask;
+    signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    temp_dir_make(dir);
+    snprintf(path, sizeof path, "%s/file", dir);
+    f = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    SETUP(f);
+    SETUP(write(f, "0123456789", 10) == 10 ? 0 : -1);
+
+    /* a unix pair, and a TCP connection, each with its peer closed */
+    for (int kind = 0; kind < 2; kind++) {
+        int lfd = -1;
+        if (kind == 0) {
+            SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+        } else {
+            lfd = tcp_trio("127.0.0.1", fds);
+            net_sock_close(lfd);
+        }
+        net_sock_close(fds[1]);
+        if (kind == 1) { /* a write draws the peer's RST; from then on EPIPE */
+            struct timespec pause = {0, 20 * 1000 * 1000};
+            for (int i = 0; i < 100 && net_sock_send(fds[0], "x", 1, 0) != -EPIPE; i++)
+                nanosleep(&pause, NULL);
+        }
+        CHECK_EQ(-EPIPE, net_sock_sendfile(fds[0], f, 0, 10));
+        CHECK_EQ(-EPIPE, net_sock_sendfilepath(fds[0], path, 0, 10));
+        CHECK(!sigpipe_pending());
+        SETUP(pthread_sigmask(SIG_SETMASK, NULL, &mask) == 0 ? 0 : -1);
+        CHECK(!sigismember(&mask, SIGPIPE)); /* the mask is the caller's again */
+
+        /* the caller blocks SIGPIPE itself: still blocked afterwards, and
+         * no SIGPIPE is left pending by the call */
+        SETUP(pthread_sigmask(SIG_BLOCK, &pipe_set, NULL) == 0 ? 0 : -1);
+        CHECK_EQ(-EPIPE, net_sock_sendfile(fds[0], f, 0, 10));
+        CHECK(!sigpipe_pending());
+        /* one the caller already had pending stays pending: it is not ours */
+        raise(SIGPIPE);
+        CHECK(sigpipe_pending());
+        CHECK_EQ(-EPIPE, net_sock_sendfile(fds[0], f, 0, 10));
+        CHECK(sigpipe_pending());
+        static const struct timespec zero = {0, 0};
+        CHECK_EQ(SIGPIPE, sigtimedwait(&pipe_set, NULL, &zero));
+        SETUP(pthread_sigmask(SIG_SETMASK, NULL, &mask) == 0 ? 0 : -1);
+        CHECK(sigismember(&mask, SIGPIPE));
+        SETUP(pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL) == 0 ? 0 : -1);
+        net_sock_close(fds[0]);
+    }
+    close(f);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_batches(void)
 {
     net_addr_t any, rx_addr, tx_addr;
@@ -217,8 +317,10 @@ int main(void)
     const int fds_at_start = fd_count();
     test_sendv();
     test_fds();
+    test_fds_not_unix();
     test_fds_many();
     test_sendfile();
+    test_sendfile_sigpipe();
     test_batches();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("msg");

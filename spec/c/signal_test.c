@@ -4,10 +4,13 @@
  * -EINTR at the first signal, and a SO_RCVTIMEO/SO_SNDTIMEO shorter than the
  * period still expires on time: no call outlives its timeout by more than one
  * period. A blocking connect is waited for across signals, never longer than
- * SO_SNDTIMEO from its start. A call still blocked at the MAX_TICKS-th
+ * SO_SNDTIMEO from its start; a unix one, which the kernel abandons at a
+ * signal, returns -EINTR. sendfile returns at the first signal or at
+ * SO_SNDTIMEO with what it sent. A call still blocked at the MAX_TICKS-th
  * signal ends the program with a failure (a library that restarts calls
  * with a fresh timeout would hang there instead). */
 #define _GNU_SOURCE 1
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/time.h>
 
@@ -228,6 +231,98 @@ static void connect_calls(void)
     net_sock_close(lfd);
 }
 
+/* A blocking connect to a unix listener whose queue is full (backlog 0,
+ * one connection queued): Linux gives up at the signal and leaves the socket
+ * unconnected (unlike TCP, nothing goes on in the kernel), so the result is
+ * -EINTR at the first signal, never a success while not connected. Once
+ * the queue has room, connect works on the same socket. */
+static void unix_connect_calls(void)
+{
+    char dir[32];
+    net_addr_t addr, peer;
+    temp_dir_make(dir);
+    char path[64];
+    snprintf(path, sizeof path, "%s/l", dir);
+    SETUP(net_addr_unix(&addr, path, strlen(path)));
+    int lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(lfd);
+    SETUP(net_sock_bind(lfd, &addr));
+    SETUP(net_sock_listen(lfd, 0));
+    int queued = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(queued);
+    SETUP(net_sock_connect(queued, &addr));
+
+    int c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    ticking();
+    double t0 = net_now();
+    int rc = net_sock_connect(c, &addr);
+    double took = net_now() - t0;
+    int seen = ticks;
+    quiet();
+    CHECK_(rc == -EINTR, "unix connect, signal: got %d (%s) after %.2fs", rc,
+           net_strerror(rc), took);
+    CHECK_EQ(1, seen);
+    CHECK_EQ(-ENOTCONN, net_sock_getpeername(c, &peer));
+
+    int a = net_sock_accept(lfd, NET_CLOEXEC, NULL); /* room in the queue */
+    CHECK(a >= 0);
+    CHECK_EQ(0, net_sock_connect(c, &addr));
+    CHECK_EQ(0, net_sock_getpeername(c, &peer));
+    int b = net_sock_accept(lfd, NET_CLOEXEC, NULL);
+    CHECK(b >= 0);
+    CHECK_EQ(2, net_sock_send(c, "hi", 2, 0));
+    char in[4];
+    CHECK_EQ(2, net_sock_recv(b, in, sizeof in, 0));
+    net_sock_close(a);
+    net_sock_close(b);
+    net_sock_close(c);
+    net_sock_close(queued);
+    net_sock_close(lfd);
+    CHECK_EQ(0, temp_dir_remove(dir, "l"));
+}
+
+/* sendfile of a big (sparse) file into a unix stream whose peer never
+ * reads: a blocking call ends at SO_SNDTIMEO, or at the first signal, with
+ * the bytes it sent; it is not called again with a fresh timeout (nor made
+ * to wait again after the signal). */
+static void sendfile_calls(void)
+{
+    char dir[32], path[64];
+    int fds[2];
+    temp_dir_make(dir);
+    snprintf(path, sizeof path, "%s/big", dir);
+    int f = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    SETUP(f);
+    SETUP(ftruncate(f, 64 << 20));
+
+    /* SO_SNDTIMEO, no signal */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    CHECK_DBL(0.5, net_sock_sndtimeo(fds[0], 0.5));
+    double t0 = net_now();
+    int64_t n = net_sock_sendfile(fds[0], f, 0, -1);
+    double took = net_now() - t0;
+    CHECK_(n > 0 && n < (64 << 20), "sendfile, sndtimeo: got %lld", (long long)n);
+    CHECK_(took <= 0.5 + SLACK, "sendfile, sndtimeo 0.5: took %.2fs", took);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    /* signals, no timeout: back at the first */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    ticking();
+    t0 = net_now();
+    n = net_sock_sendfile(fds[0], f, 0, -1);
+    took = net_now() - t0;
+    int seen = ticks;
+    quiet();
+    CHECK_(n > 0 && n < (64 << 20), "sendfile, signals: got %lld", (long long)n);
+    CHECK_(seen == 1, "sendfile, signals: %d signals, %.2fs", seen, took);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    close(f);
+    CHECK_EQ(0, temp_dir_remove(dir, "big"));
+}
+
 int main(void)
 {
     struct sigaction sa;
@@ -241,6 +336,8 @@ int main(void)
     io_calls();
     accept_calls();
     connect_calls();
+    unix_connect_calls();
+    sendfile_calls();
     CHECK_EQ(fds_before, fd_count());
     return check_done("signal_test");
 }

@@ -92,10 +92,12 @@ end
 
 -- One backend round trip (a fresh connection): the reply line, or nil, err,
 -- again. timeout: the client socket's deadline.
-local function ask(delay, text, timeout)
+local function ask(delay, text, timeout, own_blocking)
     local c, err = unix.client.new { path = backend_path, timeout = timeout }
     if not c then return nil, err end
     if timeout then c:settimeout(timeout) end
+    -- the program's own nonblock(false): still blocking for it only
+    if own_blocking then assert(c:nonblock(false) ~= nil) end
     local n, serr = c:send(('%d %s\n'):format(delay, text))
     if n == nil then
         c:close()
@@ -106,9 +108,11 @@ local function ask(delay, text, timeout)
     return line, rerr, again
 end
 
--- GET /slow?delay=MS&msg=TEXT: "TEXT" after the backend's delay.
+-- GET /slow?delay=MS&msg=TEXT[&own=blocking]: "TEXT" after the backend's
+-- delay (own=blocking: the socket made blocking by nonblock(false) first).
 function M.slow()
-    local line, err = ask(tonumber(ngx.var.arg_delay) or 0, ngx.var.arg_msg or '')
+    local line, err = ask(tonumber(ngx.var.arg_delay) or 0, ngx.var.arg_msg or '', nil,
+                          ngx.var.arg_own == 'blocking')
     if not line then return ngx.say('error ', tostring(err)) end
     ngx.say(line)
 end

@@ -91,10 +91,11 @@ local function main_checks()
     -- 1. Request A waits 1 s on the slow backend; request B, sent 0.1 s later to
     -- the same (single) worker, waits on the backend with no delay, and a plain
     -- request C too: both answered in well under 100 ms while A still waits.
-    run(function()
+    -- Again with A's socket made blocking by the handler (nonblock(false)).
+    for _, own in ipairs({'', '&own=blocking'}) do run(function()
         local a_status, a_body, a_took
         loop.spawn(function()
-            a_status, a_body, a_took = get('/slow?delay=1000&msg=A')
+            a_status, a_body, a_took = get('/slow?delay=1000&msg=A' .. own)
         end)
         loop.sleep(0.1)
         local b_status, b_body, b_took = get('/slow?delay=0&msg=B')
@@ -105,8 +106,8 @@ local function main_checks()
               'C (/fast) took %.1f ms (< 100 ms)', (c_took or -1) * 1000)
         while a_took == nil and a_status == nil do loop.sleep(0.01) end
         check(a_status == 200 and a_body == 'A\n', 'A answered "A" (%s %s)', tostring(a_status), show(a_body))
-        check(a_took and a_took >= 1.0 and a_took < 1.5, 'A took %.3f s (1 s backend delay)', a_took or -1)
-    end)
+        check(a_took and a_took >= 1.0 and a_took < 1.5, 'A%s took %.3f s (1 s backend delay)', own, a_took or -1)
+    end) end
 
     -- 2. 200 requests at once, each waiting 0.3 s on the backend: every body
     -- right, all done together (one after the other would take 60 s).

@@ -404,14 +404,24 @@ function M.sock_recvdgram(fd, size, flags, like)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
     if buf == nil then return ENOMEM end
-    local from = sender_scratch
-    local str = received(buf, size, tonumber(C.net_sock_recvdgram(fd, buf, size, flags, from, full_box)))
-    if type(str) ~= 'string' then return str end
-    local len = from.len
-    if like == nil or like.len ~= len or libc_io.memcmp(like, from, ADDR_HEAD + len) ~= 0 then
-        like = addr_copy(from)
+    -- The sender's scratch is this call's until it returns, and the full
+    -- length is read before anything is allocated: an allocation may run a
+    -- finalizer that receives too (the bytes are safe: they are copied out
+    -- before the collector can run).
+    local from = sender_scratch or addr_t()
+    sender_scratch = nil
+    local n = tonumber(C.net_sock_recvdgram(fd, buf, size, flags, from, full_box))
+    local full = tonumber(full_box[0])
+    local str = received(buf, size, n)
+    if type(str) == 'string' then
+        local len = from.len
+        if like == nil or like.len ~= len or libc_io.memcmp(like, from, ADDR_HEAD + len) ~= 0 then
+            like = addr_copy(from)
+        end
     end
-    return str, like, tonumber(full_box[0])
+    sender_scratch = from
+    if type(str) ~= 'string' then return str end
+    return str, like, full
 end
 
 function M.sock_disconnect(fd) return C.net_sock_disconnect(fd) end
@@ -454,9 +464,11 @@ function M.sock_recvfd(fd, size, flags)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
     if buf == nil then return ENOMEM end
-    local str = received(buf, size, tonumber(C.net_sock_recvfd(fd, buf, size, flags, passfd_box)))
+    local n = tonumber(C.net_sock_recvfd(fd, buf, size, flags, passfd_box))
+    local passfd = passfd_box[0] -- before the string's allocation (see sock_recvdgram)
+    local str = received(buf, size, n)
     if type(str) ~= 'string' then return str end
-    return passfd_box[0], str
+    return passfd, str
 end
 
 local cred_t = ffi.typeof('net_cred_t')

@@ -25,7 +25,7 @@ local MAKE = {
                 argerror(name, 1, 'boolean expected, got ' .. type(on))
             else
                 rc = prim(self[1], on and 1 or 0)
-                if after_set and rc >= 0 then after_set(self) end
+                if after_set and rc >= 0 then after_set(self, on) end
             end
             if rc < 0 then return fail(rc) end
             return rc == 1
@@ -72,7 +72,7 @@ local function failed(_, code) return fail(code) end
 -- Adds to cls a method for every option of scope ('socket', 'stream'), and
 -- one under its alias. On PUC Lua, net.capi reads options in C
 -- (net.util.fast), handing setters and bad arguments to the Lua method.
--- after_set: {name = fn(self)} of bool options whose setting the class keeps
+-- after_set: {name = fn(self, on)} of bool options whose setting the class keeps
 -- track of (net.Socket: nonblock), called once a set succeeded.
 return function(cls, scope, after_set)
     for _, opt in ipairs(core.options) do

@@ -183,12 +183,19 @@ end
 -- underneath(). So a later settimeout(nil) or setwaiter(nil) never undoes a
 -- nonblock(true) (what net.loop's docs ask of accepted connections), and a
 -- deadline set after a nonblock(false) flips the fd again.
-function M.own_nonblock(sock)
+function M.own_nonblock(sock, on)
     sock._flipped = nil
-    -- a socket blocking for its user that has a deadline or a waiter of its
-    -- own waits through them: its fd stays non-blocking underneath (else a
-    -- nonblock(false) after settimeout would block past the deadline)
-    if sock._timeout or sock._waiter then M.underneath(sock, true) end
+    if M.always_nonblocking then
+        -- inside nginx no fd blocks: nonblock(false) makes the socket
+        -- blocking for its user only, waiting through the host's waiter
+        sock._blocking = not on or nil
+        if not on then core.sock_nonblock(sock[1], 1) end
+    elseif sock._timeout or sock._waiter then
+        -- a socket blocking for its user that has a deadline or a waiter of
+        -- its own waits through them: its fd stays non-blocking underneath
+        -- (else a nonblock(false) after settimeout would block past it)
+        M.underneath(sock, true)
+    end
 end
 
 -- Inside nginx every socket waits through the OpenResty waiter, whichever
