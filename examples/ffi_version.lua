@@ -9,8 +9,9 @@
 -- or against an installed tree, with the package paths of its prefix:
 --   LUA_PATH='<prefix>/share/lua/5.1/?.lua;<prefix>/share/lua/5.1/?/init.lua;;' \
 --     luajit examples/ffi_version.lua
--- net.core.ffi finds the library itself: the path recorded at install, the
--- loader's search (the build tree), package.cpath, or NET_LIBRARY.
+-- net.core.ffi finds the library itself: NET_LIBRARY, the path recorded at
+-- install, net/libnet.so.1 under a package.cpath root, or the loader's
+-- search (the build tree).
 local ffi = require('ffi')
 local lib = require('net.core.ffi').C
 

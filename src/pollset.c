@@ -73,6 +73,9 @@ typedef struct set {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static set_t **registry;
 static int registry_size;
+static int registry_count; /* sets in it: the array is freed at 0, so a
+                            * process that closed its sets holds nothing of
+                            * this library (and unloading it leaks nothing) */
 
 static void set_free(set_t *s)
 {
@@ -131,6 +134,8 @@ static int registry_put(int pfd, set_t *s)
     }
     old = registry[pfd];
     registry[pfd] = s;
+    if (old == NULL)
+        registry_count++;
     pthread_mutex_unlock(&registry_lock);
     if (old)
         release(old);
@@ -143,9 +148,14 @@ static set_t *registry_take(int pfd)
 {
     set_t *s = NULL;
     pthread_mutex_lock(&registry_lock);
-    if (pfd >= 0 && pfd < registry_size) {
+    if (pfd >= 0 && pfd < registry_size && registry[pfd] != NULL) {
         s = registry[pfd];
         registry[pfd] = NULL;
+        if (--registry_count == 0) {
+            free(registry);
+            registry = NULL;
+            registry_size = 0;
+        }
     }
     pthread_mutex_unlock(&registry_lock);
     return s;

@@ -4,7 +4,7 @@
 -- loading it installs its waiter as the default of net.util.wait, with every
 -- socket made from then on non-blocking underneath (a socket its user asked
 -- to be blocking waits through this waiter). doc/openresty.md is the guide;
--- ../shared/notes/openresty.md holds the measurements behind each choice.
+-- bench/RESULTS.md ("OpenResty wake latency") holds the waiters' figures.
 --
 -- The waiter picks by ngx.get_phase(), before anything else: in ngx_lua,
 -- coroutine.yield in a handler's entry thread returns at once, so generic

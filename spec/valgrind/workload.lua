@@ -67,6 +67,25 @@ bp[1]:close(); bp[2]:close()
 local ais = assert(stream.getaddrinfoin{host = '127.0.0.1', port = 80})
 assert(#ais >= 1 and ais[1]:port() == 80)
 
+-- net.poll and net.loop: a set that reports, one closed, one left to the
+-- collector, and a loop round trip (libnet's process-wide registry of sets
+-- is freed once no set is left: nothing of it may outlive the sets).
+local poll = require('net.poll')
+local loop = require('net.loop')
+local pp = assert(stream.pair { nonblock = true })
+local set = assert(poll.new())
+assert(set:add(pp[2], 'r'))
+assert(pp[1]:send('x') == 1)
+assert(set:wait(1) == 1)
+for sock, ev in set:ready() do assert(sock == pp[2] and ev == 'r') end
+assert(set:close())
+assert(poll.new():add(pp[1], 'w'))
+local got
+loop.spawn(function() got = pp[2]:recv() end)
+loop.run()
+assert(got == 'x')
+pp[1]:close(); pp[2]:close()
+
 -- Sockets left to the collector.
 for _ = 1, 100 do stream.pair() end
 collectgarbage('collect')
