@@ -418,10 +418,11 @@ function M.sock_recvdgram(fd, size, flags, like)
         if like == nil or like.len ~= len or libc_io.memcmp(like, from, ADDR_HEAD + len) ~= 0 then
             like = addr_copy(from)
         end
+        sender_scratch = from
+        return str, like, full
     end
     sender_scratch = from
-    if type(str) ~= 'string' then return str end
-    return str, like, full
+    return str
 end
 
 function M.sock_disconnect(fd) return C.net_sock_disconnect(fd) end

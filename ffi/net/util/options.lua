@@ -80,7 +80,7 @@ return function(cls, scope, after_set)
             local name, make = opt.name, assert(MAKE[opt.kind], opt.kind)
             local prim = assert(core['sock_' .. name], name)
             local hook = after_set and after_set[name]
-            assert(hook == nil or MAKE[opt.kind] == MAKE.bool, name)
+            assert(hook == nil or make == MAKE.bool, name)
             -- An alias's method names itself in argument errors.
             for _, method_name in ipairs({name, opt.alias}) do
                 cls[method_name] = fast.method(name, make(prim, method_name, hook), failed)
