@@ -408,7 +408,8 @@ NET_API int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
                                 size_t len, int flags);
 /* Receives at most len bytes into buf and the descriptor they carry into
  * *passfd (close-on-exec), -1 when the message carried none. Descriptors
- * beyond the first are closed. Returns the bytes received. (1.1) */
+ * beyond the first are closed; a socket of another family than unix is
+ * -EAFNOSUPPORT and nothing is read. Returns the bytes received. (1.1) */
 NET_API int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags,
                                 int *passfd);
 

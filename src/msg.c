@@ -300,11 +300,18 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     struct iovec iov;
     struct msghdr mh;
     ssize_t n;
-    int got;
+    int got, family;
 
     if (passfd == NULL || (flags & MSG_TRUNC))
         return -EINVAL;
     *passfd = -1;
+    /* As sendfd: only unix sockets carry descriptors. On another family the
+     * receive would take the bytes and report "none came", so it is refused
+     * before anything is read (the data stays queued). */
+    if ((family = net_sock_family(fd)) < 0)
+        return family;
+    if (family != AF_UNIX)
+        return -EAFNOSUPPORT;
     iov.iov_base = buf;
     iov.iov_len = len;
     memset(&mh, 0, sizeof mh);

@@ -205,6 +205,19 @@ c:recv()
       close_all({srv, c, s})
     end)
 
+    it('sendfd and recvfd on TCP: refused, and the stream keeps its bytes', function()
+      local srv, c, s = h.tcp_trio('127.0.0.1')
+      local p = assert(stream.pair())
+      local AFNO = 'Address family not supported by protocol'
+      assert.are.same({nil, AFNO}, {c:sendfd(p[1], 'x')})
+      assert.are.equal(5, c:send('hello'))
+      assert.is_true(s:settimeout(5))
+      -- recvfd read the bytes and reported "no descriptor": now it takes none
+      assert.are.same({nil, AFNO}, {s:recvfd()})
+      assert.are.equal('hello', (s:recv()))
+      close_all({srv, c, s, p[1], p[2]})
+    end)
+
     it('on a stream pair and an accepted unix connection: this process', function()
       local p = assert(stream.pair())
       local pid = p[1]:peercred()
@@ -291,6 +304,28 @@ c:recv()
       assert.are.equal('89', h.recv_exact(p[2], 2))
       assert.are.same({nil, 'No such file or directory'}, {p[1]:sendfile(dir .. '/none', 1)})
       assert.are.same({nil, 'Invalid argument'}, {p[1]:sendfile(path, -1)})
+      close_all(p)
+    end)
+
+    it('has one deadline for the whole call, however many waits it takes', function()
+      local size = 4 * 1024 * 1024 -- many times what a unix stream queues
+      local path = dir .. '/deadline'
+      write_file(path, h.blob(65536):rep(size / 65536))
+      local p = assert(stream.pair { nonblock = true })
+      assert.is_true(p[1]:settimeout(60))
+      local deadlines = {}
+      -- a waiter that makes room each time: it drains the peer
+      assert.is_true(p[1]:setwaiter(function(_, mode, deadline)
+        assert.are.equal('w', mode)
+        deadlines[#deadlines + 1] = deadline
+        while p[2]:recv(1024 * 1024) do end -- until "try again"
+        return true
+      end))
+      assert.are.equal(size, p[1]:sendfile(path))
+      assert.is_true(#deadlines > 1, 'it waited more than once')
+      for i = 2, #deadlines do
+        assert.are.equal(deadlines[1], deadlines[i], 'wait ' .. i .. "'s deadline")
+      end
       close_all(p)
     end)
   end)

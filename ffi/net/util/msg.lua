@@ -14,6 +14,7 @@ local type, getmetatable = type, getmetatable
 local K = core.constants
 local argerror = args.error
 local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
+local retry_until, deadline_of = wait.retry_until, wait.deadline_of
 local again_or_fail = result.again_or_fail
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
     result.EINVAL, result.EBADF
@@ -148,23 +149,19 @@ local function sendfile(self, file, count, offset)
     -- an empty file), which never reaches the system
     if self[1] < 0 then return nil, EBADF_MSG end
     local done = 0
+    -- one sendfile(2) call of want bytes (-1: to the end) from done on
+    local function attempt(fd, want)
+        if by_path then return core.sock_sendfilepath(fd, file, (offset or 0) + done, want) end
+        return core.sock_sendfile(fd, filefd, offset and offset + done or -1, want)
+    end
+    -- one deadline for the whole call, as send's for the whole string
+    local deadline = deadline_of(self)
     while count == nil or done < count do
         local want = count and count - done or -1
-        local n
-        if by_path then
-            n = core.sock_sendfilepath(self[1], file, (offset or 0) + done, want)
-        else
-            n = core.sock_sendfile(self[1], filefd, offset and offset + done or -1, want)
-        end
+        local n = attempt(self[1], want)
         if AGAIN[n] then
             local err, timed_out
-            if by_path then
-                n, err, timed_out = retry(self, 'w', n, core.sock_sendfilepath, file,
-                                          (offset or 0) + done, want)
-            else
-                n, err, timed_out = retry(self, 'w', n, core.sock_sendfile, filefd,
-                                          offset and offset + done or -1, want)
-            end
+            n, err, timed_out = retry_until(self, 'w', n, deadline, attempt, want)
             if n == nil then
                 if timed_out then return done, nil, true end
                 return nil, err
