@@ -24,13 +24,13 @@ net.Socket = Socket
 
 -- A socket object that owns fd from now on (close() or the collector closes
 -- it), of the class registered for its type (net.stream.Socket for a stream
--- socket), net.Socket for any other.
+-- socket, net.stream.Server for one that listens), net.Socket for any other.
 function net.wrap(fd)
     args.integer('wrap', 1, fd)
     if fd < 0 or fd > INT_MAX then return nil, result.EBADF end
     local socktype = core.sock_type(fd)
     if socktype < 0 then return result.fail(socktype) end
-    return socket.adopt(socket.class_for(socktype, Socket), fd)
+    return socket.adopt(socket.class_for(fd, socktype, Socket), fd)
 end
 
 -- The monotonic clock deadlines are measured on, in seconds.

@@ -28,10 +28,10 @@ io_methods.define(Socket, result.STREAM)
 -- socket of another family they fail with the kernel's error.
 require('net.util.msg').stream(Socket)
 require('net.util.msg').unix(Socket)
-socket.register(K.SOCK_STREAM, Socket)
 
 local Server = class('net.stream.Server', Socket)
 stream.Server = Server
+socket.register(K.SOCK_STREAM, Socket, Server)
 
 -- listen([backlog]): backlog defaults to SOMAXCONN; like the kernel, a
 -- negative or larger one means SOMAXCONN too.

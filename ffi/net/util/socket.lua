@@ -20,16 +20,21 @@ local carries_io = type(jit) ~= 'table'
 
 local M = {}
 
--- The class of each socket type that has one (net.wrap): the type's module
--- registers it when loaded.
-local classes = {}
+-- The class of each socket type that has one (net.wrap), and of such a
+-- socket that listens (a stream server handed over, e.g. by systemd's
+-- socket activation): the type's module registers them when loaded.
+local classes, listening_classes = {}, {}
 
-function M.register(socktype, cls)
-    classes[socktype] = cls
+function M.register(socktype, cls, listening_cls)
+    classes[socktype], listening_classes[socktype] = cls, listening_cls
 end
 
--- The class for a socket of type socktype; default when none is registered.
-function M.class_for(socktype, default)
+-- The class for fd, a socket of type socktype: the listening class of its
+-- type when it has one and fd listens (SO_ACCEPTCONN), else the type's
+-- class; default when none is registered.
+function M.class_for(fd, socktype, default)
+    local listening = listening_classes[socktype]
+    if listening and core.sock_acceptconn(fd, -1) == 1 then return listening end
     return classes[socktype] or default
 end
 
