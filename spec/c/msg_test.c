@@ -83,17 +83,22 @@ static void test_fds(void)
     net_sock_close(other[1]);
 }
 
-/* sendfd over inet sockets, which cannot carry SCM_RIGHTS: refused, and
- * nothing is sent (the kernel would send the bytes and drop the descriptor,
- * and the call would report success). */
+/* sendfd and recvfd over inet sockets, which cannot carry SCM_RIGHTS:
+ * refused, and nothing is sent or read (the kernel would send the bytes and
+ * drop the descriptor, and the call would report success; a receive would
+ * take the bytes and report no descriptor). */
 static void test_fds_not_unix(void)
 {
     int fds[2], got = -2;
     char buf[8];
     int lfd = tcp_trio("127.0.0.1", fds);
     CHECK_EQ(-EAFNOSUPPORT, net_sock_sendfd(fds[0], 0, "x", 1, 0));
-    CHECK_EQ(-EAGAIN, net_sock_recvfd(fds[1], buf, sizeof buf, MSG_DONTWAIT, &got));
+    CHECK_EQ(-EAGAIN, net_sock_recv(fds[1], buf, sizeof buf, MSG_DONTWAIT));
+    CHECK_EQ(2, net_sock_send(fds[0], "ab", 2, 0));
+    CHECK_EQ(-EAFNOSUPPORT, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
     CHECK_EQ(-1, got);
+    CHECK_EQ(2, net_sock_recv(fds[1], buf, sizeof buf, 0));
+    CHECK(memcmp(buf, "ab", 2) == 0);
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);
     net_sock_close(lfd);
