@@ -28,8 +28,10 @@ if not ok then
     if backend == 'capi' and (msg:find('NET_1', 1, true) or msg:find('symbol: net_', 1, true)) then
         error('net.capi: the libnet.so.1 the system loader found is not this lua-net\'s'
             .. ' (Debian\'s packet library libnet1 has the same name, or it is an older'
-            .. ' lua-net\'s). net/capi.so reaches its own copy by its rpath (meson install'
-            .. ' puts it in <libdir>/lua-net/, the rock beside net/capi.so): remove the'
+            .. ' lua-net\'s; one this process loaded already, for another of its modules,'
+            .. ' is taken whatever the paths say). net/capi.so reaches its own copy by its'
+            .. ' rpath (meson install puts it in <libdir>/lua-net/, the rock beside'
+            .. ' net/capi.so): remove the'
             .. ' directory of the other libnet.so.1 from LD_LIBRARY_PATH (or LD_PRELOAD),'
             .. ' or reinstall lua-net with its layout intact. NET_LIBRARY applies to the'
             .. ' FFI backend only. The loader said: ' .. msg, 2)
