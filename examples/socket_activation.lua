@@ -26,7 +26,9 @@ end
 local function handed_over()
     local count = tonumber(os.getenv('LISTEN_FDS') or '')
     if not count or count < 1 or os.getenv('LISTEN_PID') ~= own_pid() then return nil end
-    return assert(net.wrap(3)) -- ours from now on: closed by close() or the collector
+    local srv = assert(net.wrap(3)) -- ours from now on: closed by close() or the collector
+    assert(srv:cloexec(true)) -- as sd_listen_fds does: not inherited by programs we run
+    return srv
 end
 
 local srv = handed_over()
