@@ -23,16 +23,17 @@
 #ifndef NET_H
 #define NET_H
 
-#ifndef NET_CDEF
-#include <stddef.h>
-#include <stdint.h>
-
 #define NET_VERSION_MAJOR 1
 #define NET_VERSION_MINOR 1
 #define NET_VERSION_PATCH 0
-/* net_version() returns this number: major * 10000 + minor * 100 + patch. */
+/* net_version() returns this number: major * 10000 + minor * 100 + patch.
+ * Defined with NET_CDEF too: tools/gencdef reads it for the cdef. */
 #define NET_VERSION_NUMBER \
     (NET_VERSION_MAJOR * 10000 + NET_VERSION_MINOR * 100 + NET_VERSION_PATCH)
+
+#ifndef NET_CDEF
+#include <stddef.h>
+#include <stdint.h>
 
 #if defined(NET_BUILDING_LIBRARY) && defined(__GNUC__)
 #define NET_API __attribute__((visibility("default")))

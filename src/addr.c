@@ -184,6 +184,17 @@ int net_addr_port(const net_addr_t *addr)
     return -EAFNOSUPPORT;
 }
 
+int net__addr_set_port(net_addr_t *addr, int port)
+{
+    if (addr->family == AF_INET)
+        ((struct sockaddr_in *)(void *)addr->storage.bytes)->sin_port = htons((uint16_t)port);
+    else if (addr->family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)addr->storage.bytes)->sin6_port = htons((uint16_t)port);
+    else
+        return -EAFNOSUPPORT;
+    return 0;
+}
+
 int net_addr_path(const net_addr_t *addr, char *buf, size_t size)
 {
     const size_t base = offsetof(struct sockaddr_un, sun_path);

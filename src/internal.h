@@ -50,6 +50,10 @@ void net__addr_filled(net_addr_t *out, socklen_t len);
 void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
                             socklen_t len);
 
+/* Sets the port of an AF_INET or AF_INET6 address (net_addr_port's
+ * counterpart); -EAFNOSUPPORT for another family. */
+int net__addr_set_port(net_addr_t *addr, int port);
+
 #define NET_SA(addr) ((struct sockaddr *)(void *)(addr)->storage.bytes)
 #define NET_CSA(addr) ((const struct sockaddr *)(const void *)(addr)->storage.bytes)
 

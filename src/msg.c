@@ -66,6 +66,20 @@ static int message_socket(int fd)
     return 0;
 }
 
+/* 0 when fd is a unix socket, else -EAFNOSUPPORT (or the code of a
+ * descriptor that is no socket). Only unix sockets carry descriptors
+ * (SCM_RIGHTS): an inet socket would send the bytes, drop the control
+ * message and report success, and a receive would take the bytes and report
+ * that none came. So sendfd and recvfd refuse another family before
+ * sending or reading anything. */
+static int unix_socket(int fd)
+{
+    int family = net_sock_family(fd);
+    if (family < 0)
+        return family;
+    return family == AF_UNIX ? 0 : -EAFNOSUPPORT;
+}
+
 /* The full length of a datagram that recvmsg returned n for with room for
  * len bytes and msg_flags mflags. */
 static int64_t full_length(ssize_t n, size_t len, int mflags)
@@ -152,15 +166,9 @@ int net_sock_disconnect(int fd)
     if (connect(fd, &sa, sizeof sa) < 0)
         return NET_ERR();
     if (named && net_sock_getsockname(fd, &after) == 0 &&
-        after.family == before.family && net_addr_port(&after) == 0) {
-        if (after.family == AF_INET)
-            ((struct sockaddr_in *)(void *)after.storage.bytes)->sin_port =
-                htons((uint16_t)port);
-        else
-            ((struct sockaddr_in6 *)(void *)after.storage.bytes)->sin6_port =
-                htons((uint16_t)port);
+        after.family == before.family && net_addr_port(&after) == 0 &&
+        net__addr_set_port(&after, port) == 0)
         return net_sock_bind(fd, &after);
-    }
     return 0;
 }
 
@@ -219,16 +227,12 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
     struct msghdr mh;
     struct cmsghdr *c;
     ssize_t n;
-    int family;
+    int rc;
 
     if (passfd < 0)
         return -EBADF;
-    /* Only unix sockets carry SCM_RIGHTS: inet ones would send the bytes,
-     * drop the control message and report success. */
-    if ((family = net_sock_family(fd)) < 0)
-        return family;
-    if (family != AF_UNIX)
-        return -EAFNOSUPPORT;
+    if ((rc = unix_socket(fd)) < 0)
+        return rc;
     if (len == 0 && net_sock_type(fd) == SOCK_STREAM)
         return -EINVAL;
     memset(&control, 0, sizeof control);
@@ -300,18 +304,13 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     struct iovec iov;
     struct msghdr mh;
     ssize_t n;
-    int got, family;
+    int got;
 
     if (passfd == NULL || (flags & MSG_TRUNC))
         return -EINVAL;
     *passfd = -1;
-    /* As sendfd: only unix sockets carry descriptors. On another family the
-     * receive would take the bytes and report "none came", so it is refused
-     * before anything is read (the data stays queued). */
-    if ((family = net_sock_family(fd)) < 0)
-        return family;
-    if (family != AF_UNIX)
-        return -EAFNOSUPPORT;
+    if ((got = unix_socket(fd)) < 0)
+        return got; /* nothing read: the data stays queued */
     iov.iov_base = buf;
     iov.iov_len = len;
     memset(&mh, 0, sizeof mh);

@@ -24,13 +24,17 @@ local tonumber = tonumber
 -- A library is taken only when it is lua-net's (it has net_version) and of
 -- the version these Lua files are written for: the major of the cdef's
 -- header (NET_CDEF_VERSION, tools/gencdef) and at least its minor.
+-- (A version number is major * 10000 + minor * 100 + patch, net.h's
+-- NET_VERSION_NUMBER.)
+local function major_of(v) return math.floor(v / 10000) end
 local function version_text(v)
-    return ('%d.%d.%d'):format(math.floor(v / 10000), math.floor(v / 100) % 100, v % 100)
+    return ('%d.%d.%d'):format(major_of(v), math.floor(v / 100) % 100, v % 100)
 end
 
 local function load_library()
     local ok_want, want = pcall(function() return ffi.C.NET_CDEF_VERSION end)
     want = ok_want and tonumber(want) or nil -- nil: a cdef older than the check
+    local least = want and want - want % 100 -- its major.minor.0
     local function ours(name)
         local ok, lib = pcall(ffi.load, name)
         if not ok then
@@ -39,9 +43,9 @@ local function load_library()
             return nil, name .. ': not lua-net\'s libnet (it has no net_version)'
         end
         local got = tonumber(lib.net_version())
-        if want and (math.floor(got / 10000) ~= math.floor(want / 10000) or got < want - want % 100) then
+        if want and (major_of(got) ~= major_of(want) or got < least) then
             return nil, name .. ': libnet ' .. version_text(got) .. ', these Lua files need '
-                .. version_text(want - want % 100) .. ' or a later ' .. math.floor(want / 10000) .. '.x'
+                .. version_text(least) .. ' or a later ' .. major_of(want) .. '.x'
         end
         return lib
     end
