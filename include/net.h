@@ -155,7 +155,9 @@ NET_API int64_t net_sock_recv(int fd, void *buf, size_t len, int flags);
 /* to may be NULL on a connected socket. */
 NET_API int64_t net_sock_sendto(int fd, const void *buf, size_t len, int flags,
                                 const net_addr_t *to);
-/* The sender's address into *from unless from is NULL. */
+/* The sender's address into *from unless from is NULL: family 0 when the
+ * receive brought no sender's name (a stream socket, or a unix sender never
+ * bound; net_sock_recvdgram tells the two apart). */
 NET_API int64_t net_sock_recvfrom(int fd, void *buf, size_t len, int flags,
                                   net_addr_t *from);
 
