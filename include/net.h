@@ -412,7 +412,8 @@ NET_API int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
 /* Receives at most len bytes into buf and the descriptor they carry into
  * *passfd (close-on-exec), -1 when the message carried none. Descriptors
  * beyond the first are closed; a socket of another family than unix is
- * -EAFNOSUPPORT and nothing is read. Returns the bytes received. (1.1) */
+ * -EAFNOSUPPORT and nothing is read, and so is MSG_TRUNC -EOPNOTSUPP, as
+ * for every receive. Returns the bytes received. (1.1) */
 NET_API int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags,
                                 int *passfd);
 
@@ -458,7 +459,8 @@ typedef struct net_msg {
 /* Receives up to count datagrams into msgs (recvmmsg with MSG_WAITFORONE:
  * waits, as flags and the socket's mode say, for the first only; a loop of
  * recvmsg where recvmmsg is missing). Returns how many were received. The
- * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP). (1.1) */
+ * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP); MSG_TRUNC is
+ * -EOPNOTSUPP, nothing read, as for every receive. (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
  * were sent; a failure on the first is its code. (1.1) */

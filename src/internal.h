@@ -32,6 +32,17 @@
 #define NET_MSG_NOSIGPIPE 0
 #endif
 
+/* Receive flags that change what the count means. MSG_TRUNC makes it the
+ * datagram's full length (more than was copied into buf) and, on TCP, makes
+ * the kernel discard the bytes instead of copying them: either way the count
+ * would no longer be "bytes placed in buf", so every receive refuses it with
+ * -EOPNOTSUPP before anything is read (the data stays queued). */
+#ifdef MSG_TRUNC
+#define NET_RECV_REFUSED MSG_TRUNC
+#else
+#define NET_RECV_REFUSED 0
+#endif
+
 /* Applies what the platform cannot do at creation: NET_NONBLOCK/NET_CLOEXEC
  * when socket(2) lacks the flags, SO_NOSIGPIPE where MSG_NOSIGNAL is missing.
  * Returns 0 or -errno. */

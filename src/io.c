@@ -17,17 +17,6 @@ int64_t net_sock_send(int fd, const void *buf, size_t len, int flags)
     IO_RESULT(send(fd, buf, len, flags | NET_MSG_NOSIGPIPE));
 }
 
-/* Receive flags that change what the count means. MSG_TRUNC makes it the
- * datagram's full length (more than was copied into buf) and, on TCP, makes
- * the kernel discard the bytes instead of copying them: either way the count
- * would no longer be "bytes placed in buf", so it is refused before anything
- * is read (the data stays queued). */
-#ifdef MSG_TRUNC
-#define NET_RECV_REFUSED MSG_TRUNC
-#else
-#define NET_RECV_REFUSED 0
-#endif
-
 /* A receive's result given len bytes of room: -errno, or a count that is
  * never more than len, whatever a platform's flags made of it. */
 static int64_t received(ssize_t n, size_t len)

@@ -102,7 +102,7 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
     struct msghdr mh;
 #endif
 
-    if (flags & MSG_TRUNC)
+    if (flags & NET_RECV_REFUSED)
         return -EOPNOTSUPP;
     if (from == NULL)
         from = &name; /* its length tells a stream socket (message_socket) */
@@ -306,8 +306,10 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     ssize_t n;
     int got;
 
-    if (passfd == NULL || (flags & MSG_TRUNC))
+    if (passfd == NULL)
         return -EINVAL;
+    if (flags & NET_RECV_REFUSED)
+        return -EOPNOTSUPP;
     *passfd = -1;
     if ((got = unix_socket(fd)) < 0)
         return got; /* nothing read: the data stays queued */
@@ -481,8 +483,10 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
     struct iovec iov[BATCH];
     int done = 0, rc;
 
-    if (count < 0 || (count > 0 && msgs == NULL) || (flags & MSG_TRUNC))
+    if (count < 0 || (count > 0 && msgs == NULL))
         return -EINVAL;
+    if (flags & NET_RECV_REFUSED)
+        return -EOPNOTSUPP;
     while (done < count) {
         int k = count - done > BATCH ? BATCH : count - done, i, n;
         /* the first datagram waits as the socket and flags say; once one
@@ -554,8 +558,10 @@ int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
 int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
 {
     int done = 0;
-    if (count < 0 || (count > 0 && msgs == NULL) || (flags & MSG_TRUNC))
+    if (count < 0 || (count > 0 && msgs == NULL))
         return -EINVAL;
+    if (flags & NET_RECV_REFUSED)
+        return -EOPNOTSUPP;
     while (done < count) {
         net_msg_t *m = &msgs[done];
         int64_t full;

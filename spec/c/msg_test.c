@@ -67,6 +67,8 @@ static void test_fds(void)
     CHECK_EQ(3, net_sock_recv(other[1], buf, sizeof buf, 0));
     net_sock_close(got);
     CHECK_EQ(5, net_sock_send(fds[0], "plain", 5, 0));
+    /* MSG_TRUNC is refused as by every receive, before anything is read */
+    CHECK_EQ(-EOPNOTSUPP, net_sock_recvfd(fds[1], buf, sizeof buf, MSG_TRUNC, &got));
     CHECK_EQ(5, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
     CHECK_EQ(-1, got);
     CHECK_EQ(-EINVAL, net_sock_recvfd(fds[1], buf, sizeof buf, 0, NULL));
@@ -301,6 +303,7 @@ static void test_batches(void)
         in[i].buf = i < 32 ? area[i] : area[0];
         in[i].size = i == 31 ? 4 : 64; /* the last is cut */
     }
+    CHECK_EQ(-EOPNOTSUPP, net_sock_recvmany(rx, in, 32, MSG_TRUNC)); /* nothing read */
     CHECK_EQ(32, net_sock_recvmany(rx, in, 32, 0));
     for (i = 0; i < 31; i++) {
         ok &= in[i].len == strlen(text[i]) && in[i].full == (int64_t)in[i].len &&

@@ -110,11 +110,9 @@ local function recv_args(fname, size, flags)
         if not size then return nil end
     end
     if flags == nil then return size, 0 end
-    flags = whole_in(fname, 2, flags, 0, INT_MAX, 1)
-    if flags and flags % (2 * K.MSG_TRUNC) >= K.MSG_TRUNC then
-        flags = nil -- MSG_TRUNC is the method's own business: the cut result
-    end
-    return size, flags
+    -- MSG_TRUNC is libnet's to refuse, as every receive's ("Operation not
+    -- supported"): the cut result is the method's own
+    return size, whole_in(fname, 2, flags, 0, INT_MAX, 1)
 end
 
 -- The rest of a receive whose first attempt gave r, a code: str, addr,
