@@ -379,10 +379,13 @@ int net_sock_peercred(int fd, net_cred_t *out)
  * that no call raises it. So SIGPIPE is blocked in the calling thread for
  * the call (the kernel directs that SIGPIPE at this thread, so it stays
  * pending instead of being delivered), and a SIGPIPE the call raised is
- * taken off the pending set before the mask is restored. One that was
- * already pending before (the caller blocks SIGPIPE and one came earlier)
- * is left for the caller: standard signals do not queue, so this call cannot
- * have added a second one, and consuming it would lose the caller's. */
+ * taken off the pending set before the mask is restored. The call may have
+ * raised it and still report bytes: a transfer that moved some before the
+ * peer went returns their count, not -EPIPE; so any result short of count
+ * looks at the pending set. One that was already pending before (the caller
+ * blocks SIGPIPE and one came earlier) is left for the caller: standard
+ * signals do not queue, so this call cannot have added a second one, and
+ * consuming it would lose the caller's. */
 static ssize_t sendfile_nosigpipe(int fd, int filefd, off_t *off, size_t count)
 {
     sigset_t pipe_set, old, pending;
@@ -398,7 +401,7 @@ static ssize_t sendfile_nosigpipe(int fd, int filefd, off_t *off, size_t count)
     was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
     n = sendfile(fd, filefd, off, count);
     err = errno;
-    if (n < 0 && err == EPIPE && !was_pending) {
+    if (!was_pending && (n < 0 ? err == EPIPE : (size_t)n < count)) {
         static const struct timespec zero = {0, 0};
         /* a zero timeout: nothing pending is -EAGAIN at once, never a wait */
         while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)

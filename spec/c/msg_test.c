@@ -2,6 +2,7 @@
  * sendfile, batches of datagrams, over unix pairs and 127.0.0.1. */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -274,6 +275,51 @@ static void test_sendfile_sigpipe(void)
     rmdir(dir);
 }
 
+/* The peer resets the connection 0.3 s into a blocking sendfile: the call
+ * has moved bytes, then meets EPIPE (the peer had shut its side down, so
+ * the reset is EPIPE, not ECONNRESET). sendfile(2) then raises SIGPIPE and
+ * still returns the count it moved: the process must live, and nothing may
+ * be left pending. */
+static int reset_peer;
+static void *reset_later(void *unused)
+{
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    (void)unused;
+    nanosleep(&pause, NULL);
+    net_sock_close(reset_peer); /* unread bytes queued: a reset */
+    return NULL;
+}
+
+static void test_sendfile_sigpipe_midway(void)
+{
+    char dir[64], path[128];
+    int fds[2], f, lfd;
+    int64_t n;
+    pthread_t thread;
+    signal(SIGPIPE, SIG_DFL);
+    temp_dir_make(dir);
+    snprintf(path, sizeof path, "%s/file", dir);
+    f = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    SETUP(f);
+    SETUP(ftruncate(f, 64 << 20)); /* far more than the sockets hold */
+    lfd = tcp_trio("127.0.0.1", fds);
+    net_sock_close(lfd);
+    net_sock_rcvbuf(fds[1], 4096);
+    net_sock_sndbuf(fds[0], 4096);
+    net_sock_sndtimeo(fds[0], 5.0); /* bounds the test if no reset came */
+    SETUP(shutdown(fds[1], SHUT_WR));
+    reset_peer = fds[1];
+    SETUP(pthread_create(&thread, NULL, reset_later, NULL) == 0 ? 0 : -1);
+    n = net_sock_sendfile(fds[0], f, 0, 64 << 20);
+    pthread_join(thread, NULL);
+    CHECK(n > 0 && n < (64 << 20)); /* some went, then the peer was gone */
+    CHECK(!sigpipe_pending());
+    net_sock_close(fds[0]);
+    close(f);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_batches(void)
 {
     net_addr_t any, rx_addr, tx_addr;
@@ -329,6 +375,7 @@ int main(void)
     test_fds_many();
     test_sendfile();
     test_sendfile_sigpipe();
+    test_sendfile_sigpipe_midway();
     test_batches();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("msg");
