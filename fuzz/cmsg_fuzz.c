@@ -13,15 +13,17 @@
  *   aux) built into a chain the way the kernel writes one (CMSG_LEN /
  *   CMSG_SPACE): SCM_RIGHTS with count % 21 descriptors (distinct numbers
  *   from base on, a negative one first when aux says, aux % 4 stray bytes
- *   after them), other SOL_SOCKET types and SCM_RIGHTS's number at other
- *   levels (their payload full of numbers that must never be taken or
- *   closed), and damaged SCM_RIGHTS headers (cmsg_len 0, shorter than a
- *   header, past the end, huge). The last cut % 256 bytes are cut off.
- *   What the walk must do follows from how the chain was built, not from
- *   parsing it: records are taken in order up to the first one that is
- *   damaged, does not fit the length or whose header does not; of their
- *   descriptors the first is the result and every other one is closed
- *   exactly once; nothing else is closed. */
+ *   after them), or SCM_PIDFD with as many (where the platform has it, when
+ *   aux says: descriptors too, never handed on), other SOL_SOCKET types and
+ *   SCM_RIGHTS's number at other levels (their payload full of numbers that
+ *   must never be taken or closed), and damaged SCM_RIGHTS headers
+ *   (cmsg_len 0, shorter than a header, past the end, huge). The last
+ *   cut % 256 bytes are cut off. What the walk must do follows from how the
+ *   chain was built, not from parsing it: records are taken in order up to
+ *   the first one that is damaged, does not fit the length or whose header
+ *   does not; the first descriptor of their SCM_RIGHTS is the result and
+ *   every other descriptor they hold is closed exactly once; nothing else
+ *   is closed. */
 #include "internal.h"
 
 #include <limits.h>
@@ -105,6 +107,7 @@ struct record {
     int damaged;     /* its cmsg_len is replaced by an invalid one */
     unsigned aux;    /* its input byte: which invalid one */
     int first, nfds; /* its descriptor numbers: first .. first + nfds - 1 */
+    int passed;      /* SCM_RIGHTS (else SCM_PIDFD: closed, never handed on) */
 };
 
 static void put_header(unsigned char *at, size_t len, int level, int type)
@@ -122,12 +125,12 @@ static void built(const unsigned char *data, size_t size)
     static unsigned char buf[RECORDS_MAX * CMSG_SPACE(PAYLOAD_MAX + FDS_PER_RECORD * sizeof(int))];
     struct record rec[RECORDS_MAX];
     size_t cut, total = 0, len, nrec = 0, i, k, taken = 0;
-    int next_fd, poison = POISON, want = -1;
+    int base, next_fd, poison = POISON, want = -1;
 
     if (size < 2)
         return;
     cut = data[0];
-    next_fd = data[1];
+    base = next_fd = data[1];
     data += 2, size -= 2;
     memset(buf, 0xab, sizeof buf);
     for (; size >= 3 && nrec < RECORDS_MAX; data += 3, size -= 3, nrec++) {
@@ -141,7 +144,11 @@ static void built(const unsigned char *data, size_t size)
             int negative = (aux & 0x80) != 0;
             size_t n = count % FDS_PER_RECORD, stray = aux % 4;
             payload = n * sizeof(int) + stray;
-            put_header(at, CMSG_LEN(payload), SOL_SOCKET, SCM_RIGHTS);
+            r->passed = 1;
+#ifdef SCM_PIDFD
+            r->passed = (aux & 0x40) == 0;
+#endif
+            put_header(at, CMSG_LEN(payload), SOL_SOCKET, r->passed ? SCM_RIGHTS : SCM_PIDFD);
             for (k = 0; k < n; k++) {
                 int fd = k == 0 && negative ? -1 - next_fd : next_fd + (int)k - negative;
                 memcpy(at + CMSG_LEN(0) + k * sizeof(int), &fd, sizeof fd);
@@ -151,8 +158,8 @@ static void built(const unsigned char *data, size_t size)
             next_fd += r->nfds;
         } else { /* numbers that are no descriptors, or a damaged header */
             payload = kind == 3 ? 0 : (count % (PAYLOAD_MAX + 1));
-            if (kind == 1) /* another type at SOL_SOCKET */
-                put_header(at, CMSG_LEN(payload), SOL_SOCKET, SCM_RIGHTS + 1 + (int)(aux % 3));
+            if (kind == 1) /* another type at SOL_SOCKET: SCM_CREDENTIALS, SCM_SECURITY */
+                put_header(at, CMSG_LEN(payload), SOL_SOCKET, SCM_RIGHTS + 1 + (int)(aux % 2));
             else /* SCM_RIGHTS's number at another level; a damaged one is patched below */
                 put_header(at, CMSG_LEN(payload), aux & 1 ? IPPROTO_IP : IPPROTO_IPV6,
                            SCM_RIGHTS);
@@ -193,16 +200,17 @@ static void built(const unsigned char *data, size_t size)
             len - r->off < r->len)
             break;
         taken += (size_t)r->nfds;
-        if (want < 0 && r->nfds > 0)
+        if (want < 0 && r->passed && r->nfds > 0)
             want = r->first;
     }
 
     REQUIRE(walk(buf, len) == want);
-    REQUIRE(nclosed == (taken ? taken - 1 : 0));
-    /* the numbers were given out in order, so every other one is closed once
-     * when the closes are want+1, want+2, ... in order */
+    REQUIRE(nclosed == taken - (want >= 0));
+    /* the numbers were given out in order from base, so every one but want
+     * is closed once when the closes are base, base + 1, ... in order,
+     * skipping want */
     for (i = 0; i < nclosed; i++)
-        REQUIRE(closed[i] == want + 1 + (int)i);
+        REQUIRE(closed[i] == base + (int)i + (want >= 0 && base + (int)i >= want));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -350,9 +350,9 @@ NET_API int net_poll_close(int pfd);
  * socket never bound) is an AF_UNIX address without a path. Sockets that
  * keep message boundaries only (SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW): any
  * other (a stream) is -EOPNOTSUPP, found out after the receive (a receive
- * that brings no sender's name asks SO_TYPE; checking before would cost
- * every datagram a system call): the bytes of that receive are lost (TCP
- * discards them under MSG_TRUNC), never reported as data. (1.1) */
+ * that brings no sender's name, or a unix one, asks SO_TYPE; checking before
+ * would cost every UDP datagram a system call): the bytes of that receive
+ * are lost (TCP discards them under MSG_TRUNC), never reported as data. (1.1) */
 NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                                    net_addr_t *from, int64_t *full);
 /* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The

@@ -32,6 +32,12 @@
 #define NET_MSG_NOSIGPIPE 0
 #endif
 
+/* SCM_PIDFD (Linux 6.5 on: a pidfd of the sender, when the receiver set
+ * SO_PASSPIDFD), for C libraries older than the kernel. */
+#if defined(__linux__) && !defined(SCM_PIDFD)
+#define SCM_PIDFD 0x04
+#endif
+
 /* Receive flags that change what the count means. MSG_TRUNC makes it the
  * datagram's full length (more than was copied into buf) and, on TCP, makes
  * the kernel discard the bytes instead of copying them: either way the count

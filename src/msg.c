@@ -51,11 +51,11 @@ static void sender(net_addr_t *out, socklen_t len)
  * which on a TCP socket means "discard": the bytes are gone uncopied while
  * the count says they are in the buffer. Asking SO_TYPE before every receive
  * would cost a system call per datagram (W6: -31% on a UDP stream), so it is
- * asked only when the sender's name came back empty, which every TCP
- * receive does and no UDP one: a datagram from an unnamed unix socket pays
- * it. A stream socket is then refused; on TCP its discarded bytes are lost,
- * the price of a call net.h documents for message sockets only, but no
- * memory the kernel did not write is ever reported as data. */
+ * asked only when the receive could have been a stream's (stream_like): a
+ * UDP datagram never pays it, a unix one always. A stream socket is then
+ * refused; on TCP its discarded bytes are lost, the price of a call net.h
+ * documents for message sockets only, but no memory the kernel did not
+ * write is ever reported as data. */
 static int message_socket(int fd)
 {
     int type = net_sock_type(fd);
@@ -64,6 +64,16 @@ static int message_socket(int fd)
     if (type != SOCK_DGRAM && type != SOCK_SEQPACKET && type != SOCK_RAW)
         return -EOPNOTSUPP;
     return 0;
+}
+
+/* Whether a receive whose sender came back as namelen bytes at name may have
+ * been a stream socket's: one without a sender's name (every TCP receive,
+ * and a unix stream whose peer is unnamed), or with a unix one (a unix
+ * stream peer has the name it is bound to, as a datagram sender has). */
+static int stream_like(const unsigned char *name, socklen_t namelen)
+{
+    return namelen < sizeof(sa_family_t) ||
+           ((const struct sockaddr *)(const void *)name)->sa_family == AF_UNIX;
 }
 
 /* 0 when fd is a unix socket, else -EAFNOSUPPORT (or the code of a
@@ -105,7 +115,7 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
     if (flags & NET_RECV_REFUSED)
         return -EOPNOTSUPP;
     if (from == NULL)
-        from = &name; /* its length tells a stream socket (message_socket) */
+        from = &name; /* it tells a stream socket (stream_like) */
 #ifdef __linux__
     /* Linux's recvfrom takes MSG_TRUNC on datagram sockets too (it returns
      * the full length) and costs less than recvmsg: about 17% less CPU time
@@ -114,7 +124,7 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                  (struct sockaddr *)from->storage.bytes, &namelen);
     if (n < 0)
         return NET_ERR();
-    if (namelen == 0 && (rc = message_socket(fd)) < 0)
+    if (stream_like(from->storage.bytes, namelen) && (rc = message_socket(fd)) < 0)
         return rc;
     sender(from, namelen);
     if (full)
@@ -130,7 +140,7 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
     n = recvmsg(fd, &mh, flags | NET_FULL_LENGTH);
     if (n < 0)
         return NET_ERR();
-    if (mh.msg_namelen == 0 && (rc = message_socket(fd)) < 0)
+    if (stream_like(from->storage.bytes, mh.msg_namelen) && (rc = message_socket(fd)) < 0)
         return rc;
     sender(from, mh.msg_namelen);
     if (full)
@@ -260,6 +270,21 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
 
 enum { FDS_MAX = 16 }; /* descriptors one message may bring (extras closed) */
 
+/* Control messages that install descriptors in the receiver: SCM_RIGHTS
+ * (the ones passed) and, on Linux 6.5 on, SCM_PIDFD (a pidfd of the sender,
+ * when the receiver set SO_PASSPIDFD). Each must be handed on or closed, or
+ * it leaks: the first of SCM_RIGHTS is handed on, every other closed. */
+static int carries_fds(const struct cmsghdr *c)
+{
+    if (c->cmsg_level != SOL_SOCKET)
+        return 0;
+#ifdef SCM_PIDFD
+    if (c->cmsg_type == SCM_PIDFD)
+        return 1;
+#endif
+    return c->cmsg_type == SCM_RIGHTS;
+}
+
 /* Offsets, not CMSG_FIRSTHDR/CMSG_NXTHDR: those trust the first header's
  * length and may step a pointer past the buffer on a bad one, and this walk
  * must hold on any bytes (fuzz/cmsg_fuzz.c). A header's data starts
@@ -277,17 +302,18 @@ int net__cmsg_take_fd(const void *control, size_t len, int (*close_fd)(int))
         size = (size_t)c.cmsg_len;
         if (size < CMSG_LEN(0) || size > len - off)
             break; /* no kernel writes it: where the next one starts is unknown */
-        if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_RIGHTS) {
+        if (carries_fds(&c)) {
+            int passed = c.cmsg_type == SCM_RIGHTS;
             k = (size - CMSG_LEN(0)) / sizeof(int);
             for (i = 0; i < k; i++) {
                 int one;
                 memcpy(&one, p + off + CMSG_LEN(0) + i * sizeof(int), sizeof one);
                 if (one < 0)
                     continue;
-                if (got < 0)
+                if (passed && got < 0)
                     got = one;
                 else
-                    close_fd(one); /* more than one: only the first is handed on */
+                    close_fd(one); /* only the first passed one is handed on */
             }
         }
         off += CMSG_SPACE(size - CMSG_LEN(0));
@@ -507,8 +533,9 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
         n = recvmmsg(fd, mm, (unsigned)k, f, NULL);
         if (n < 0)
             return done > 0 ? done : NET_ERR();
-        /* no sender: maybe a stream socket (message_socket), checked once */
-        if (done == 0 && n > 0 && mm[0].msg_hdr.msg_namelen == 0 &&
+        /* maybe a stream socket (message_socket), checked once */
+        if (done == 0 && n > 0 &&
+            stream_like(msgs[done].addr.storage.bytes, mm[0].msg_hdr.msg_namelen) &&
             (rc = message_socket(fd)) < 0)
             return rc;
         for (i = 0; i < n; i++) {

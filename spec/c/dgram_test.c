@@ -97,26 +97,51 @@ static void test_disconnect_wildcard(const char *wildcard, const char *host)
     net_sock_close(peer);
 }
 
+/* A unix stream connection made through a listener at a path in dir:
+ * fds[0] is the accepted end, which has the listener's name (so a receive
+ * at fds[1] brings a sender's name, as a datagram's does), fds[1] the
+ * client. Returns the listener. */
+static int unix_trio(const char *dir, int fds[2])
+{
+    char path[128];
+    net_addr_t addr;
+    int lfd;
+    snprintf(path, sizeof path, "%s/listener", dir);
+    SETUP(net_addr_unix(&addr, path, strlen(path)));
+    SETUP(lfd = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC));
+    SETUP(net_sock_bind(lfd, &addr));
+    SETUP(net_sock_listen(lfd, 4));
+    SETUP(fds[1] = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC));
+    SETUP(net_sock_connect(fds[1], &addr));
+    SETUP(fds[0] = net_sock_accept(lfd, NET_CLOEXEC, NULL));
+    return lfd;
+}
+
 /* The datagram calls on stream sockets: refused. recvdgram and recvmany
  * find out after their receive (a check before would cost every datagram a
  * system call, src/msg.c): the bytes of that receive are gone (TCP discards
  * them under MSG_TRUNC), but no count of bytes nobody wrote is reported.
  * disconnect is refused before it acts (it would reset a TCP connection):
- * the connection works both ways afterwards. */
+ * the connection works both ways afterwards. Streams: TCP, a unix pair
+ * (no sender's name) and a unix connection to a named listener (the
+ * listener's name comes with each receive). */
 static void test_stream_refused(void)
 {
     int fds[2], pfd[2];
-    char in[16];
+    char in[16], dir[64];
     int64_t full = -7;
     net_addr_t from;
     net_msg_t m;
 
-    for (int kind = 0; kind < 2; kind++) {
+    temp_dir_make(dir);
+    for (int kind = 0; kind < 3; kind++) {
         int lfd = -1;
         if (kind == 0)
             lfd = tcp_trio("127.0.0.1", fds);
-        else
+        else if (kind == 1)
             SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+        else
+            lfd = unix_trio(dir, fds);
         CHECK_EQ(5, net_sock_send(fds[0], "HELLO", 5, 0));
         SETUP(net_sock_rcvtimeo(fds[1], 2.0)); /* a failure does not hang */
         memset(in, '.', sizeof in);
@@ -142,6 +167,7 @@ static void test_stream_refused(void)
         if (lfd >= 0)
             net_sock_close(lfd);
     }
+    CHECK_EQ(0, temp_dir_remove(dir, "listener"));
 
     /* a seqpacket socket keeps message boundaries: recvdgram serves it */
     SETUP(net_sock_pair(AF_UNIX, SOCK_SEQPACKET, 0, NET_CLOEXEC, fds));

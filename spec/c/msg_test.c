@@ -152,6 +152,36 @@ static void send_fds(int fd, int count)
 /* A message bringing several descriptors: the first is handed on, every
  * other one is closed (3: all arrive; 24: more than recvfd has room for,
  * the kernel drops the rest). Nothing is left open but the one. */
+/* A receiver with SO_PASSPIDFD (Linux 6.5 on) gets a pidfd of the sender
+ * with each message: recvfd closes it (it is no passed descriptor), or every
+ * receive would leak one. Skipped where the kernel lacks the option. */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+static void test_fds_pidfd(void)
+{
+    int fds[2], one = 1, got = -2, before, i;
+    char buf[8];
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, fds));
+    if (setsockopt(fds[1], SOL_SOCKET, SO_PASSPIDFD, &one, sizeof one) < 0) {
+        printf("# SO_PASSPIDFD: %s, skipped\n", strerror(errno));
+    } else {
+        before = fd_count();
+        for (i = 0; i < 4; i++) {
+            CHECK_EQ(1, net_sock_send(fds[0], "x", 1, 0));
+            CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+            CHECK_EQ(-1, got); /* a pidfd is not a passed descriptor */
+        }
+        CHECK_EQ(1, net_sock_sendfd(fds[0], fds[0], "y", 1, 0));
+        CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+        CHECK(got >= 0); /* the passed one is handed on, the pidfd closed */
+        net_sock_close(got);
+        CHECK_EQ(before, fd_count());
+    }
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 static void test_fds_many(void)
 {
     static const int counts[] = {3, 24};
@@ -373,6 +403,7 @@ int main(void)
     test_fds();
     test_fds_not_unix();
     test_fds_many();
+    test_fds_pidfd();
     test_sendfile();
     test_sendfile_sigpipe();
     test_sendfile_sigpipe_midway();
