@@ -419,7 +419,8 @@ NET_API int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags,
 
 /* The credentials of a unix socket's peer, as of connect/socketpair. */
 typedef struct net_cred {
-    int64_t pid; /* -1 where the platform does not tell */
+    int64_t pid; /* -1 where the platform does not tell, or the peer's pid
+                  * namespace is out of this process's sight */
     int64_t uid;
     int64_t gid;
 } net_cred_t;

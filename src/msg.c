@@ -366,10 +366,13 @@ int net_sock_peercred(int fd, net_cred_t *out)
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
         return NET_ERR();
     /* No credentials were recorded (a datagram socket that is not one of a
-     * pair): Linux reports pid 0 and the overflow ids, which are no one's. */
-    if (uc.pid == 0)
+     * pair): Linux reports the ids as -1, which are no one's. A pid of 0 with
+     * real ids is a peer in a pid namespace this process cannot see into (a
+     * container's client of a daemon outside): its pid is unknown, not its
+     * credentials. */
+    if (uc.uid == (uid_t)-1 && uc.gid == (gid_t)-1)
         return -ENOTCONN;
-    out->pid = uc.pid;
+    out->pid = uc.pid > 0 ? uc.pid : -1;
     out->uid = uc.uid;
     out->gid = uc.gid;
     return 0;

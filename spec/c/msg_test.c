@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "check.h"
@@ -178,6 +180,44 @@ static void test_fds_pidfd(void)
         net_sock_close(got);
         CHECK_EQ(before, fd_count());
     }
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
+/* A peer whose pid namespace this process cannot see has credentials all
+ * the same: its uid and gid, and pid -1 (SO_PEERCRED says 0 for it, as for
+ * "none recorded", whose ids are -1). A grandchild in a new pid namespace
+ * asks about the pair this process made. Needs CAP_SYS_ADMIN: skipped
+ * without it. */
+static void test_peercred_other_namespace(void)
+{
+    int fds[2], status = -1;
+    pid_t child;
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    child = fork();
+    SETUP(child);
+    if (child == 0) {
+        pid_t inner;
+        int inner_status = -1;
+        if (unshare(CLONE_NEWPID) < 0)
+            _exit(77);
+        inner = fork(); /* the first process of the new namespace */
+        if (inner < 0)
+            _exit(3);
+        if (inner == 0) {
+            net_cred_t cred;
+            int ok = net_sock_peercred(fds[1], &cred) == 0 && cred.pid == -1 &&
+                     cred.uid == (int64_t)getuid() && cred.gid == (int64_t)getgid();
+            _exit(ok ? 0 : 1);
+        }
+        waitpid(inner, &inner_status, 0);
+        _exit(WIFEXITED(inner_status) ? WEXITSTATUS(inner_status) : 2);
+    }
+    SETUP(waitpid(child, &status, 0));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+        printf("# unshare(CLONE_NEWPID) not permitted: skipped\n");
+    else
+        CHECK_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);
 }
@@ -404,6 +444,7 @@ int main(void)
     test_fds_not_unix();
     test_fds_many();
     test_fds_pidfd();
+    test_peercred_other_namespace();
     test_sendfile();
     test_sendfile_sigpipe();
     test_sendfile_sigpipe_midway();
