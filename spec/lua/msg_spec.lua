@@ -328,6 +328,51 @@ c:recv()
       end
       close_all(p)
     end)
+
+    -- Some bytes went, then the call failed: it reports the failure, as
+    -- send does, never the count alone (which reads as the whole file sent).
+    it('reports a peer gone, or its socket closed, after some bytes went', function()
+      local size = 4 * 1024 * 1024
+      local path = dir .. '/cut'
+      write_file(path, h.blob(65536):rep(size / 65536))
+      for _, case in ipairs { 'peer gone', 'closed' } do
+        local p = assert(stream.pair { nonblock = true })
+        assert.is_true(p[1]:settimeout(60))
+        local waits = 0
+        assert.is_true(p[1]:setwaiter(function()
+          waits = waits + 1
+          if case == 'peer gone' then p[2]:close() else p[1]:close() end
+          return true
+        end))
+        local r = h.pack(p[1]:sendfile(path))
+        assert.are.equal(1, waits, 'the socket was full once, after some bytes')
+        if case == 'peer gone' then
+          assert.are.same(h.pack(nil, nil, nil, 'Broken pipe'), r)
+        else
+          assert.are.same(h.pack(nil, 'Bad file descriptor'), r)
+        end
+        close_all(p)
+      end
+    end)
+
+    it('keeps its deadline when the socket stays full', function()
+      local size = 4 * 1024 * 1024
+      local path = dir .. '/deadline'
+      write_file(path, h.blob(65536):rep(size / 65536))
+      local p = assert(stream.pair { nonblock = true })
+      assert.is_true(p[1]:settimeout(60))
+      local deadlines = {}
+      assert.is_true(p[1]:setwaiter(function(_, _, deadline)
+        deadlines[#deadlines + 1] = deadline
+        while p[2]:recv(1024 * 1024) do end
+        return true
+      end))
+      assert.are.equal(size, p[1]:sendfile(path))
+      for i = 2, #deadlines do
+        assert.are.equal(deadlines[1], deadlines[i], 'wait ' .. i .. "'s deadline")
+      end
+      close_all(p)
+    end)
   end)
 
   describe('recvmany/sendmany', function()

@@ -168,10 +168,9 @@ local function sendfile(self, file, count, offset)
             end
             if AGAIN[n] then return done, nil, true end
         end
-        if n < 0 then
-            if done > 0 then return done end
-            return result.STREAM.sent(n, want)
-        end
+        -- a failure ends the call as it ends send's, after bytes too: a
+        -- count alone would read as the whole file (count nil) sent
+        if n < 0 then return result.STREAM.sent(n, want) end
         if n == 0 then break end -- the file ended
         done = done + n
     end
