@@ -47,6 +47,8 @@ enum {
  * call: here always "return the called function's results", the values above
  * base. Lua 5.1 cannot yield across a C function at all: there net.util.fast
  * calls these functions on the main thread only, where nothing yields. */
+static int raise_as_caller(lua_State *L);
+
 #if LUA_VERSION_NUM >= 503
 static int results_since(lua_State *L, int status, lua_KContext base)
 {
@@ -54,11 +56,20 @@ static int results_since(lua_State *L, int status, lua_KContext base)
         return lua_error(L); /* raised after a yield: passed on as it is */
     return lua_gettop(L) - (int)base;
 }
+/* PCALL_K's continuation. In a coroutine that can yield, an error inside
+ * lua_pcallk does not return to its call: the coroutine's resume catches it
+ * and calls this with the error's status (before or after a yield alike). */
+static int delegated(lua_State *L, int status, lua_KContext base)
+{
+    if (status != LUA_OK && status != LUA_YIELD)
+        return raise_as_caller(L);
+    return lua_gettop(L) - (int)base;
+}
 #define CALL_K(L, nargs, base)                                               \
     (lua_callk(L, nargs, LUA_MULTRET, base, results_since),                  \
      results_since(L, LUA_OK, base))
 #define PCALL_K(L, nargs, base)                                              \
-    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, results_since)
+    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, delegated)
 #elif LUA_VERSION_NUM == 502
 static int results_since(lua_State *L)
 {
@@ -68,11 +79,19 @@ static int results_since(lua_State *L)
         return lua_error(L);
     return lua_gettop(L) - base;
 }
+static int delegated(lua_State *L) /* as 5.3's, above */
+{
+    int base = 0;
+    int status = lua_getctx(L, &base);
+    if (status != LUA_OK && status != LUA_YIELD)
+        return raise_as_caller(L);
+    return lua_gettop(L) - base;
+}
 #define CALL_K(L, nargs, base)                                               \
     (lua_callk(L, nargs, LUA_MULTRET, base, results_since),                  \
      lua_gettop(L) - (base))
 #define PCALL_K(L, nargs, base)                                              \
-    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, results_since)
+    lua_pcallk(L, nargs, LUA_MULTRET, 0, base, delegated)
 #else
 #define CALL_K(L, nargs, base)                                               \
     (lua_call(L, nargs, LUA_MULTRET), lua_gettop(L) - (base))
@@ -82,26 +101,32 @@ static int results_since(lua_State *L)
 /* ---- handing a call to the Lua method ----------------------------------- */
 
 /*
- * Calls the Lua method with this call's nargs arguments and returns its
- * results.
- * Its argument errors are raised at the level of its caller, which is this C
- * function and has no line: the position of our own caller is added, so
- * the message reads as if the Lua method had been called directly.
+ * Raises the error on top of the stack, an error of the Lua method this C
+ * function called. Its argument errors are raised at the level of its
+ * caller, which is this C function and has no line: the position of our own
+ * caller is added, so the message reads as if the Lua method had been
+ * called directly.
  */
+static int raise_as_caller(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    if (msg != NULL && strncmp(msg, "bad argument", 12) == 0) {
+        luaL_where(L, (int)lua_tointeger(L, lua_upvalueindex(UV_WHERE)));
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* Calls the Lua method with this call's nargs arguments and returns its
+ * results (its errors: raise_as_caller, here or in PCALL_K's continuation). */
 static int delegate(lua_State *L, int nargs)
 {
     lua_settop(L, nargs); /* drops what the fast path pushed */
     lua_pushvalue(L, lua_upvalueindex(UV_LUA_METHOD));
     lua_insert(L, 1);
-    if (PCALL_K(L, nargs, 0) != 0) {
-        const char *msg = lua_tostring(L, -1);
-        if (msg != NULL && strncmp(msg, "bad argument", 12) == 0) {
-            luaL_where(L, (int)lua_tointeger(L, lua_upvalueindex(UV_WHERE)));
-            lua_insert(L, -2);
-            lua_concat(L, 2);
-        }
-        return lua_error(L);
-    }
+    if (PCALL_K(L, nargs, 0) != 0)
+        return raise_as_caller(L);
     return lua_gettop(L);
 }
 

@@ -19,11 +19,22 @@ M.INT_MAX = 2147483647
 -- every runtime, so 5.1 and LuaJIT never truncate where 5.3 would raise.
 M.NOT_INTEGER = 'number has no integer representation'
 
+-- Functions that only pass a call on to a public function (net.util.fast's
+-- wrappers on Lua 5.1): never the caller an argument error names.
+local pass_through = setmetatable({}, {__mode = 'k'})
+function M.pass_through(fn)
+    pass_through[fn] = true
+end
+
 -- Level 4: error's caller (1) is argerror, then the exported check (2), the
 -- public function (3), and its caller (4); depth adds the frames of helpers
--- between the public function and the check.
+-- between the public function and the check. (getinfo counts levels as
+-- error does.) Only a failing call pays for the look at its caller.
 local function argerror(fname, n, msg, depth)
-    error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 4 + (depth or 0))
+    local level = 4 + (depth or 0)
+    local caller = debug.getinfo(level, 'f')
+    if caller and pass_through[caller.func] then level = level + 1 end
+    error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level)
 end
 
 -- Raises "bad argument #n to 'fname' (msg)" for the caller of fname; depth

@@ -4,6 +4,7 @@
 -- compile into the trace and cost less than a C function called through the
 -- classic API (bench/RESULTS.md), so there the Lua method stays.
 local core = require('net.core')
+local args = require('net.util.args')
 
 local setmetatable, running = setmetatable, coroutine.running
 local fast_method = type(jit) ~= 'table' and core.fast_method
@@ -12,19 +13,26 @@ local fast_method = type(jit) ~= 'table' and core.fast_method
 -- net.waiters.coroutine): there the C function runs on the main thread only,
 -- where nothing can yield, and a coroutine calls the Lua method. (5.2+ gives
 -- the C functions continuations: src/lua/methods.c.) Behind that wrapper an
--- argument error names the caller one level further up (where = 2); in a
--- coroutine, 5.1's tail call to the Lua method leaves it no position at all.
+-- argument error names the caller one level further up: where = 2 for the
+-- C function's, and the wrapper is one net.util.args passes over for the
+-- Lua method's.
 local YIELD_ACROSS_C = _VERSION ~= 'Lua 5.1'
 local WHERE = YIELD_ACROSS_C and 1 or 2
+
+-- All of a call's results (the Lua method's call is then no tail call, which
+-- would leave its argument errors no caller's position).
+local function results(...) return ... end
 
 -- (Three arguments after self: all that send, recv, an option, sendto and
 -- recvfrom take; the C functions read a nil the same as an absent argument.
 -- A vararg function would cost 5.1 a copy of the arguments on every call.)
 local function main_thread_only(c_fn, method)
-    return function(self, a, b, c)
-        if running() then return method(self, a, b, c) end
+    local function wrapper(self, a, b, c)
+        if running() then return results(method(self, a, b, c)) end
         return c_fn(self, a, b, c)
     end
+    args.pass_through(wrapper)
+    return wrapper
 end
 
 -- fast C function -> the Lua method it stands for (weak: classes may go).
