@@ -178,6 +178,16 @@ local function trim(sock, w)
     end
 end
 
+-- Whether the socket rec waits for is ready now, looked at without waiting:
+-- a deadline that has passed ends the wait as ready when it is (bytes that
+-- are there beat the deadline: settimeout(0) reads what is queued). The
+-- last wait for readiness may be older than the deadline: a wait begun by a
+-- coroutine the round resumed after it, or a round longer than a deadline.
+local READY_EVENTS = {r = core.constants.POLLIN, w = core.constants.POLLOUT}
+local function ready_now(rec)
+    return core.poll_fd(rec.sock[1], READY_EVENTS[rec.mode], 0) > 0
+end
+
 -- Ends rec's current wait (readiness, a deadline, the end of a sleep) and
 -- queues it to be resumed with value. The registration stays (see above).
 local function wake(rec, value)
@@ -362,7 +372,7 @@ function M.run()
                 local rec = timer.rec
                 if rec then -- not stale: the wait it bounds goes on till now
                     rec.timer = nil
-                    wake(rec, timer.value)
+                    wake(rec, timer.value or ready_now(rec))
                 else
                     stale = stale - 1
                 end

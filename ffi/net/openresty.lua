@@ -448,7 +448,9 @@ local function pool_wait(sock, mode, deadline)
     if not w.done then -- the deadline passed
         remove(reg[mode], w)
         update(p, fd, reg)
-        return false
+        -- ready all the same (the poller's news not in yet): ready, as
+        -- every waiter reports a socket that is ready at its deadline
+        return poll_fd(fd, EVENTS[mode], 0) > 0
     end
     if w.ready == nil and w.err == nil then return nil, nil, true end -- the pool failed
     return w.ready, w.err

@@ -47,6 +47,27 @@ describe('net.loop', function()
     p[1]:close(); p[2]:close()
   end)
 
+  -- The second recv waits first (the first one drained the socket), and
+  -- begins its wait inside the round that resumed the first one, after that
+  -- round's look at the sockets: its deadline (now) has passed at the next
+  -- round, and the bytes queued meanwhile must still be read.
+  it('a deadline that has passed does not hide bytes already queued', function()
+    local p = assert(stream.pair { nonblock = true })
+    local got = {}
+    loop.spawn(function()
+      assert.is_true(p[1]:settimeout(5))
+      got[1] = h.pack(p[1]:recv(100)) -- woken by the peer below
+      assert.is_true(p[1]:settimeout(0))
+      assert.are.equal(5, p[2]:send('world'))
+      got[2] = h.pack(p[1]:recv(100))
+      got[3] = h.pack(p[1]:recv(100)) -- nothing queued now: the deadline
+    end)
+    loop.spawn(function() loop.sleep(0.01); p[2]:send('hello') end)
+    loop.run()
+    assert.are.same({h.pack('hello'), h.pack('world'), h.pack(nil, nil, true)}, got)
+    p[1]:close(); p[2]:close()
+  end)
+
   it('a socket closed by another coroutine wakes the coroutines waiting on it', function()
     local a = assert(stream.pair { nonblock = true }) -- a[2] waits to read
     local b = assert(stream.pair { nonblock = true }) -- b[1] waits to write
