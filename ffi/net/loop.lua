@@ -59,6 +59,7 @@ local waiting = setmetatable({}, WEAK_KEYS)
 local timers = {}         -- a binary heap of {at =, rec =, value =}, earliest first
 local stale = 0           -- timers in the heap whose wait ended first (rec = nil)
 local active = false      -- run() is running: one run at a time
+local rounds, sweep_at = 0, 0 -- rounds of this run; when the next sweep is due
 local EINTR_MSG = core.strerror(-core.constants.EINTR)
 
 local function push(rec, a, b)
@@ -140,6 +141,31 @@ end
 -- place, and it is trimmed lazily: an event nobody waits for narrows it to
 -- the waits left (or removes it), once. Closing a socket removes it from
 -- the set (net.poll.forget).
+
+-- Registrations that stay must not keep a socket its program dropped
+-- without close(): the set holds its sockets, so a dropped one would stay
+-- open (and registered) for as long as the loop runs. Every SWEEP_ROUNDS
+-- rounds or more, a sweep removes the registrations nobody waited on at
+-- this sweep and the last one: a socket a coroutine still uses and waits
+-- on again only pays an epoll_ctl to come back. The rounds between sweeps
+-- grow with the registrations, so a sweep costs at most a look per round.
+local SWEEP_ROUNDS = 1024
+local function sweep()
+    local kept = 0
+    for sock, w in pairs(waiting) do
+        if w.r or w.w then
+            w.idle = nil
+            kept = kept + 1
+        elseif w.idle then
+            waiting[sock] = nil
+            set:del(sock)
+        else
+            w.idle = true
+            kept = kept + 1
+        end
+    end
+    sweep_at = rounds + (kept > SWEEP_ROUNDS and kept or SWEEP_ROUNDS)
+end
 
 -- Registers rec as the one waiting for sock to be ready for mode (step
 -- takes the common case, a registration in place, without calling it).
@@ -260,6 +286,7 @@ end
 local function reset()
     if set then set:close() end
     set, waiting, timers, stale, live = nil, setmetatable({}, WEAK_KEYS), {}, 0, 0
+    rounds, sweep_at = 0, SWEEP_ROUNDS
     q_rec, q_a, q_b, q_n = {}, {}, {}, 0
     spare_rec, spare_a, spare_b = {}, {}, {}
     active = false
@@ -362,6 +389,7 @@ function M.run()
     set, err = poll.new()
     if not set then error('net.loop.run: ' .. tostring(err), 2) end
     active = true
+    rounds, sweep_at = 0, SWEEP_ROUNDS
     while live > 0 do
         run_queue() -- everything ready runs, in order
         if live == 0 then break end
@@ -396,6 +424,8 @@ function M.run()
             reset()
             error('net.loop.run: ' .. tostring(werr), 2)
         end
+        rounds = rounds + 1
+        if rounds >= sweep_at then sweep() end
     end
     reset()
 end

@@ -190,6 +190,34 @@ describe('net.loop', function()
     p[1]:close(); p[2]:close()
   end)
 
+  -- A registration stays after its wait (the next wait of a connection
+  -- finds it in place); one nobody waits on goes after two sweeps, so a
+  -- socket dropped without close() is collected, and its fd closed, while
+  -- the loop runs.
+  it('lets a socket dropped without close() go while the loop runs', function()
+    local DROPPED = 20
+    local peers = {}
+    local before = h.fd_count()
+    local during
+    for i = 1, DROPPED do
+      loop.spawn(function()
+        local p = assert(stream.pair { nonblock = true })
+        peers[i] = p[2] -- kept, and idle: no event ever trims the registration
+        assert.is_true(p[1]:settimeout(0.01))
+        assert.are.same(h.pack(nil, nil, true), h.pack(p[1]:recv()))
+      end) -- p[1] dropped, still registered
+    end
+    loop.spawn(function()
+      loop.sleep(0.05) -- every wait above is over
+      for _ = 1, 3000 do coroutine.yield() end -- a round each: two sweeps or more
+      collectgarbage(); collectgarbage()
+      during = h.fd_count()
+    end)
+    loop.run()
+    assert.are.equal(before + DROPPED, during, 'only the kept peers are open')
+    for i = 1, DROPPED do peers[i]:close() end
+  end)
+
   it('a wait that ends before its deadline leaves nothing held by its timer', function()
     -- A coroutine that waited with a long deadline and finished must be
     -- free for the collector (its timer must not keep it till the deadline)
