@@ -358,7 +358,10 @@ NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
 /* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The
  * socket keeps its name: where the kernel drops a port it chose (Linux), the
  * socket is bound to it again, on the address it had before it connected (a
- * wildcard bind stays a wildcard). SOCK_DGRAM and SOCK_RAW only: other
+ * wildcard bind stays a wildcard; when another socket took the port on
+ * another address meanwhile, on the address it had while connected; when
+ * even that is taken, the bind's error, the socket unconnected and without
+ * its port). SOCK_DGRAM and SOCK_RAW only: other
  * sockets (a stream, which would be reset) are -EOPNOTSUPP, unchanged. (1.1) */
 NET_API int net_sock_disconnect(int fd);
 

@@ -154,8 +154,10 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
  * at the port it had. It also forgets an address it chose (the one connect
  * picked for a wildcard bind), so the socket is bound again to the address
  * getsockname now reports (the wildcard, or an address the caller bound)
- * with its old port, never to the address it had while connected: that
- * would narrow a wildcard bind to one local address.
+ * with its old port, not to the address it had while connected: that
+ * would narrow a wildcard bind to one local address. Only when another
+ * socket took the port on another address in the meantime (the wildcard
+ * would cover it) does the socket keep its port on the connected address.
  *
  * Datagram sockets only: connecting a TCP socket to AF_UNSPEC resets its
  * connection, which is not what this call promises. */
@@ -177,8 +179,16 @@ int net_sock_disconnect(int fd)
         return NET_ERR();
     if (named && net_sock_getsockname(fd, &after) == 0 &&
         after.family == before.family && net_addr_port(&after) == 0 &&
-        net__addr_set_port(&after, port) == 0)
-        return net_sock_bind(fd, &after);
+        net__addr_set_port(&after, port) == 0) {
+        int rc = net_sock_bind(fd, &after);
+        /* The port was free for a moment: another socket may have taken it
+         * on another address, which the wildcard would cover. The address
+         * the connection had is free unless a socket sharing ports (or one
+         * quicker still) took it too: then the error, the socket unbound. */
+        if (rc == -EADDRINUSE)
+            rc = net_sock_bind(fd, &before);
+        return rc;
+    }
     return 0;
 }
 

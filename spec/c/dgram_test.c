@@ -65,9 +65,9 @@ static void test_recvdgram(const char *host)
 
 /* A socket bound to the wildcard address (port 0), connected to host and
  * disconnected again: bound to the wildcard with the same port, never
- * narrowed to the local address of the connection, so a datagram to
- * another local address (127.0.0.2: Linux routes all of 127/8 to lo)
- * still arrives. */
+ * narrowed to the local address of the connection. The IPv6 wildcard
+ * (dual-stack) then also takes a datagram to 127.0.0.1, which ::1 would
+ * not. */
 static void test_disconnect_wildcard(const char *wildcard, const char *host)
 {
     net_addr_t any, peer_addr, connected, after, there;
@@ -76,6 +76,8 @@ static void test_disconnect_wildcard(const char *wildcard, const char *host)
     SETUP(net_addr_inet(&any, wildcard, 0));
     int fd = net_sock_open(any.family, SOCK_DGRAM, 0, NET_CLOEXEC);
     SETUP(fd);
+    if (any.family == AF_INET6)
+        SETUP(net_sock_ipv6only(fd, 0));
     SETUP(net_sock_bind(fd, &any));
     CHECK_EQ(0, net_sock_connect(fd, &peer_addr));
     CHECK_EQ(0, net_sock_getsockname(fd, &connected));
@@ -84,15 +86,45 @@ static void test_disconnect_wildcard(const char *wildcard, const char *host)
     CHECK(net_addr_host(&after, name, sizeof name) > 0);
     CHECK_STR(wildcard, name);
     CHECK_EQ(net_addr_port(&connected), net_addr_port(&after));
-    if (any.family == AF_INET) {
+    if (any.family == AF_INET6) {
         int tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
         SETUP(tx);
-        SETUP(net_addr_inet(&there, "127.0.0.2", net_addr_port(&after)));
+        SETUP(net_addr_inet(&there, "127.0.0.1", net_addr_port(&after)));
         CHECK_EQ(2, net_sock_sendto(tx, "hi", 2, 0, &there));
         SETUP(net_sock_rcvtimeo(fd, 2.0)); /* a failure does not hang */
         CHECK_EQ(2, net_sock_recvdgram(fd, in, sizeof in, 0, NULL, NULL));
         net_sock_close(tx);
     }
+    net_sock_close(fd);
+    net_sock_close(peer);
+}
+
+/* While the socket is disconnected, Linux drops the port the kernel chose
+ * for it; another socket may take that port on another address meanwhile
+ * (here: an IPv4 socket on 127.0.0.1, which the dual-stack IPv6 wildcard
+ * covers, after the IPv6 socket connected from ::1). The socket keeps its
+ * port all the same, on the address the connection had. */
+static void test_disconnect_port_taken(void)
+{
+    net_addr_t peer_addr, connected, after, taken;
+    char name[NET_HOST_MAX];
+    int peer = udp_bound("::1", &peer_addr);
+    int fd = net_sock_open(AF_INET6, SOCK_DGRAM, 0, NET_CLOEXEC), other;
+    SETUP(fd);
+    SETUP(net_sock_ipv6only(fd, 0));
+    CHECK_EQ(0, net_sock_connect(fd, &peer_addr)); /* the kernel picks the port */
+    CHECK_EQ(0, net_sock_getsockname(fd, &connected));
+    SETUP(net_addr_inet(&taken, "127.0.0.1", net_addr_port(&connected)));
+    other = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(other);
+    SETUP(net_sock_bind(other, &taken));
+    CHECK_EQ(0, net_sock_disconnect(fd));
+    CHECK_EQ(0, net_sock_getsockname(fd, &after));
+    CHECK(net_addr_host(&after, name, sizeof name) > 0);
+    CHECK_STR("::1", name);
+    CHECK_EQ(net_addr_port(&connected), net_addr_port(&after));
+    CHECK_EQ(-ENOTCONN, net_sock_getpeername(fd, &after));
+    net_sock_close(other);
     net_sock_close(fd);
     net_sock_close(peer);
 }
@@ -269,6 +301,7 @@ int main(void)
         test_recvdgram("::1");
         test_mcast_options("::1");
         test_disconnect_wildcard("::", "::1");
+        test_disconnect_port_taken();
     }
     test_stream_refused();
     test_unnamed_sender();
