@@ -13,7 +13,7 @@ local K = core.constants
 local unix = {}
 
 unix.Socket = class('net.dgram.unix.Socket', dgram.Socket)
-msg.unix(unix.Socket)
+msg.unix(unix.Socket, true)
 
 -- new{path, nonblock}: bound to path; without one, unnamed (it can send,
 -- and receive on a connected pair or once bound).

@@ -52,12 +52,12 @@ function M.self(fname, self, cls)
     end
 end
 
--- A whole number (NaN and infinities are not).
-function M.integer(fname, n, value)
+-- A whole number (NaN and infinities are not). depth as M.error's.
+function M.integer(fname, n, value, depth)
     if type(value) ~= 'number' then
-        argerror(fname, n, 'number expected, got ' .. type(value))
+        argerror(fname, n, 'number expected, got ' .. type(value), depth)
     elseif value % 1 ~= 0 then
-        argerror(fname, n, M.NOT_INTEGER)
+        argerror(fname, n, M.NOT_INTEGER, depth)
     end
     return value
 end

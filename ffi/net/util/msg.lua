@@ -72,19 +72,22 @@ local function recvfd_attempt(fd, size, flags)
     return passfd
 end
 
+-- recvfd's size: the default, or a whole number from 1; nil when out of
+-- range.
+local function recvfd_size(size)
+    if size == nil then return io_methods.DEFAULT_RECV_SIZE end
+    args.integer('recvfd', 1, size, 1)
+    if size >= 1 and size <= INT_MAX then return size end
+end
+
 -- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
 -- nil, err[, nil, str]. One message of at most size bytes (default 8192)
 -- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
 -- makes a socket of it; for any other file the caller closes it). A message
 -- without a descriptor returns nil, msg.NO_FD, nil, str; the end of a stream
--- returns nil, nil, nil.
-local function recvfd(self, size)
-    if size == nil then
-        size = io_methods.DEFAULT_RECV_SIZE
-    else
-        args.integer('recvfd', 1, size)
-        if size < 1 or size > INT_MAX then return nil, EINVAL_MSG end
-    end
+-- returns nil, nil, nil. receive_fd reads up to room bytes.
+local function receive_fd(self, room)
+    local size = room
     local passfd, str = core.sock_recvfd(self[1], size, 0)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
         local err, timed_out
@@ -101,6 +104,25 @@ local function recvfd(self, size)
     return nil, M.NO_FD, nil, str
 end
 
+local function recvfd(self, size)
+    size = recvfd_size(size)
+    if not size then return nil, EINVAL_MSG end
+    return receive_fd(self, size)
+end
+
+-- recvfd of a socket that keeps message boundaries (net.dgram.unix): the
+-- same, and a message longer than size is never cut silently: it asks for
+-- one byte more, and a message that filled it is cut to size and reported
+-- with a fifth value, cut = size + 1 (longer than size: how much longer,
+-- recvmsg does not say; the rest is lost, as for recv's cut).
+local function recvfd_message(self, size)
+    size = recvfd_size(size)
+    if not size then return nil, EINVAL_MSG end
+    local passfd, err, again, str = receive_fd(self, size < INT_MAX and size + 1 or size)
+    if str and #str > size then return passfd, err, again, str:sub(1, size), size + 1 end
+    return passfd, err, again, str
+end
+
 -- peercred(): pid, uid, gid of the peer as of connect/socketpair
 -- (SO_PEERCRED on Linux; getpeereid on the BSDs and macOS, where pid is -1
 -- unless LOCAL_PEERPID tells it) | nil, err.
@@ -110,8 +132,10 @@ local function peercred(self)
     return pid, uid, gid
 end
 
-function M.unix(cls)
-    cls.sendfd, cls.recvfd, cls.peercred = sendfd, recvfd, peercred
+-- messages: cls's sockets keep message boundaries (datagram sockets).
+function M.unix(cls, messages)
+    cls.sendfd, cls.peercred = sendfd, peercred
+    cls.recvfd = messages and recvfd_message or recvfd
 end
 
 -- ---- sendfile --------------------------------------------------------------
