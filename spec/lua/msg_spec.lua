@@ -375,25 +375,6 @@ c:recv()
         close_all(p)
       end
     end)
-
-    it('keeps its deadline when the socket stays full', function()
-      local size = 4 * 1024 * 1024
-      local path = dir .. '/deadline'
-      write_file(path, h.blob(65536):rep(size / 65536))
-      local p = assert(stream.pair { nonblock = true })
-      assert.is_true(p[1]:settimeout(60))
-      local deadlines = {}
-      assert.is_true(p[1]:setwaiter(function(_, _, deadline)
-        deadlines[#deadlines + 1] = deadline
-        while p[2]:recv(1024 * 1024) do end
-        return true
-      end))
-      assert.are.equal(size, p[1]:sendfile(path))
-      for i = 2, #deadlines do
-        assert.are.equal(deadlines[1], deadlines[i], 'wait ' .. i .. "'s deadline")
-      end
-      close_all(p)
-    end)
   end)
 
   describe('recvmany/sendmany', function()
