@@ -85,9 +85,8 @@ end
 -- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
 -- makes a socket of it; for any other file the caller closes it). A message
 -- without a descriptor returns nil, msg.NO_FD, nil, str; the end of a stream
--- returns nil, nil, nil. receive_fd reads up to room bytes.
-local function receive_fd(self, room)
-    local size = room
+-- returns nil, nil, nil. receive_fd reads up to size bytes.
+local function receive_fd(self, size)
     local passfd, str = core.sock_recvfd(self[1], size, 0)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
         local err, timed_out
