@@ -53,11 +53,14 @@ local AGAIN = result.AGAIN
 
 -- The phases whose code may yield (ngx.sleep, ngx.semaphore,
 -- ngx.run_worker_thread): NGX_HTTP_LUA_CONTEXT_YIELDABLE of ngx_lua
--- (src/ngx_http_lua_util.h), 0.10.23 and later releases together.
+-- (src/ngx_http_lua_util.h), 0.10.23 and later releases together, but
+-- ssl_client_hello: ngx_lua counts it yieldable, yet on Debian 12's nginx
+-- 1.22 a yield there (ngx.sleep itself) aborts the TLS handshake, so a wait
+-- there blocks, bounded, as in the phases that cannot yield.
 M.YIELDABLE = {
     rewrite = true, server_rewrite = true, access = true, precontent = true,
     content = true, timer = true, ssl_cert = true, ssl_session_fetch = true,
-    ssl_client_hello = true, proxy_ssl_cert = true, proxy_ssl_verify = true,
+    proxy_ssl_cert = true, proxy_ssl_verify = true,
 }
 local YIELDABLE = M.YIELDABLE
 
@@ -468,6 +471,12 @@ function M.waiter(sock, mode, deadline)
         if not other then return ready, err end
     end
     return sleep_wait(sock, mode, deadline)
+end
+
+-- In a phase that cannot yield one wait blocks the worker for block_cap at
+-- most, also a wait made of short steps (net.util.wait.capped).
+wait.wait_caps[M.waiter] = function()
+    if not YIELDABLE[get_phase()] then return settings.block_cap end
 end
 
 -- ---- name resolution in the pool ---------------------------------------------------

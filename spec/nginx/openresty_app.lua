@@ -127,10 +127,40 @@ function M.deadline()
     ngx.say(tostring(line or err), (' %.3f'):format(took))
 end
 
+-- A unix connect, with no deadline, to a listener whose queue is full and
+-- which nobody drains: the result ("<result> <seconds>") under name. The
+-- connect waits in short steps of its own (net.util.make): in a phase that
+-- cannot yield, block_cap bounds them together.
+local function full_backlog_connect(name)
+    local path = backend_path .. '.full'
+    os.remove(path)
+    local server = assert(unix.server.new { path = path })
+    assert(server:listen(1) == nil)
+    local fillers = {}
+    repeat -- non-blocking connects, until the queue takes no more
+        local c = unix.client.new { path = path, nonblock = true }
+        fillers[#fillers + 1] = c
+    until not c or #fillers > 16
+    local t0 = net.now()
+    local c, err = unix.client.new { path = path }
+    ngx.shared.results:set(name, ('%s %.3f'):format(c and 'connected' or err, net.now() - t0))
+    if c then c:close() end
+    for _, f in ipairs(fillers) do f:close() end
+    server:close()
+    os.remove(path)
+end
+
 -- log_by_lua: the non-yieldable waits of a request's log phase.
 function M.log_phase()
     stuck_wait('log_cap')
     stuck_wait('log_deadline', 0.05)
+    full_backlog_connect('log_backlog')
+end
+
+-- ssl_client_hello_by_lua: a 0.1 s wait that nothing ends, recorded as
+-- client_hello.
+function M.client_hello()
+    stuck_wait('client_hello', 0.1)
 end
 
 -- GET /results: the shared dict, "name value" per line, sorted.

@@ -146,7 +146,7 @@ local function main_checks()
     run(function()
         local s1 = get('/logphase')
         check(s1 == 200, 'log phase request answered')
-        loop.sleep(0.6) -- the log phase runs after the response: give it its 0.35 s
+        loop.sleep(1) -- the log phase runs after the response: give it its 0.7 s
         local _, body = get('/results')
         local r = parse_lines(body)
         for _, name in ipairs({'init_worker', 'log'}) do
@@ -161,6 +161,10 @@ local function main_checks()
             check(what == 'timeout' and took and took >= 0.049 and took < 0.25,
                   '%s: a 0.05 s deadline ended the wait after %s s', name, tostring(took))
         end
+        local backlog = r.log_backlog or ''
+        local took = tonumber(backlog:match('^Connection timed out (%S+)$'))
+        check(took and took >= 0.29 and took < 0.6,
+              'log: a unix connect to a full queue, no deadline, timed out at the cap (%s)', backlog)
         local s2, b2 = get('/fast')
         check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
     end)

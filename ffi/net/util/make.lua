@@ -140,6 +140,9 @@ local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 -- early, as a false return means everywhere in the library).
 local QUIET_FIRST, QUIET_MAX = 0.001, 0.016
 local function retry_full_backlog(fd, addr, w, deadline)
+    -- the steps make one wait: a cap on one wait (net.openresty's in a
+    -- phase that cannot yield) bounds them all, or they would go on for ever
+    deadline = wait.capped(w, deadline)
     local qfd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, creation_flags(true))
     if qfd < 0 then return fail(qfd) end
     -- a socket object of the base class: a waiter (net.loop's) registers it,

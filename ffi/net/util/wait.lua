@@ -80,6 +80,23 @@ end
 -- anyway). A stream socket that a short read has drained waits first
 -- through them, and reads once ready (net.util.io). Weak keys.
 M.waits_first = setmetatable({}, {__mode = 'k'})
+-- waiter -> fn(): the most seconds one wait through that waiter may last
+-- now, or nil (as long as its deadline says). A call that waits for one
+-- thing in short steps of its own (net.util.make: a unix connect to a full
+-- backlog) bounds the steps together by it (capped), as the waiter bounds
+-- one wait. Weak keys.
+M.wait_caps = setmetatable({}, {__mode = 'k'})
+
+-- deadline, or sooner the end of the cap of w's one wait from now.
+function M.capped(w, deadline)
+    local cap = M.wait_caps[w]
+    cap = cap and cap()
+    if not cap then return deadline end
+    local at = now() + cap
+    if deadline and deadline < at then return deadline end
+    return at
+end
+
 -- coroutine -> the waiter of the net.loop running it (weak keys).
 M.loop_waiters = setmetatable({}, {__mode = 'k'})
 local loop_waiters = M.loop_waiters
