@@ -295,13 +295,25 @@ local function pool_failed(p, pool, why)
     core.poll_close(p.pfd)
 end
 
+-- What ngx.run_worker_thread says when the pool is busy for now, not broken:
+-- each of its Lua VMs runs a call (lua_worker_thread_vm_pool_size), or its
+-- queue is full (thread_pool max_queue). One busy moment must not send the
+-- worker's waits to ngx.sleep for its whole life: meanwhile the poller
+-- looks at the set itself, without waiting (what the thread runs, with no
+-- time to wait), between pauses of the sleeping waiter's backoff, and tries
+-- the pool again after each.
+local POOL_BUSY = {['no available Lua vm'] = true, ['ngx_thread_task_post failed'] = true}
+local look = require(THREAD).wait
+
 -- The rounds of the loop token over p: one ngx.run_worker_thread call at a
 -- time in pool, for as long as anything waits. They stop when nothing does,
 -- when the worker is exiting (the waits fail), when a newer loop took over,
 -- when the pool setting changed (each wait's retry waits again as the
 -- settings now say, with no pool failure reported) and when a call fails
--- (the waits go on by sleeping).
+-- (the waits go on by sleeping); a busy pool makes them pause, with the
+-- sleeping waiter's backoff.
 local function rounds(p, token, pool)
+    local pause = nil -- while the pool is busy: the next pause
     while true do
         if ngx.worker.exiting() then return end_all(p, nil, EXITING) end
         if poller ~= p or p.loop ~= token then return end
@@ -311,10 +323,21 @@ local function rounds(p, token, pool)
         counts.thread_calls = counts.thread_calls + 1
         local ok, n, list = ngx.run_worker_thread(pool, THREAD, 'wait', p.pfd,
                                                   settings.poll_interval, MAX_EVENTS)
-        if not ok or (n < 0 and not AGAIN[n]) then
+        if not ok and POOL_BUSY[n] then
+            if not pause then
+                ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(pool), '" busy (', n,
+                        '): the poller looks from the worker until it is not')
+            end
+            n, list = look(p.pfd, 0, MAX_EVENTS)
+            if n > 0 then dispatch(p, n, list) end
+            pause = (pause and n <= 0) and min(pause * 2, settings.backoff_max) or BACKOFF_MIN
+            ngx_sleep(pause)
+        elseif not ok or (n < 0 and not AGAIN[n]) then
             return pool_failed(p, pool, ok and strerror(n) or tostring(n))
+        else
+            pause = nil
+            if n > 0 then dispatch(p, n, list) end
         end
-        if n > 0 then dispatch(p, n, list) end
     end
 end
 

@@ -15,6 +15,7 @@ local inet = require('net.stream.inet')
 local stream = require('net.stream')
 local net = require('net')
 local openresty = require('net.openresty')
+local core = require('net.core')
 
 local M = {}
 local backend_path
@@ -229,6 +230,29 @@ function M.spawnexit()
     ngx.sleep(0.05)
     ngx.say('exiting')
     ngx.exit(200)
+end
+
+-- GET /hogs?n=N&secs=S: N light threads that each hold a Lua VM of the
+-- pool for S seconds (a thread call that waits S seconds on an empty poll
+-- set of its own); answered when they are done. No timer: the edge
+-- worker runs two at most (the poller's and a /pairwait writer's).
+function M.hogs()
+    local n, secs = tonumber(ngx.var.arg_n), tonumber(ngx.var.arg_secs)
+    local threads = {}
+    for i = 1, n do
+        threads[i] = ngx.thread.spawn(function()
+            local pfd = core.poll_create(core.constants.CLOEXEC)
+            local ok = ngx.run_worker_thread('netpool', 'net.util.openresty_thread', 'wait', pfd, secs, 1)
+            core.poll_close(pfd)
+            return ok
+        end)
+    end
+    local held = 0
+    for i = 1, n do
+        local _, ok = ngx.thread.wait(threads[i])
+        if ok then held = held + 1 end
+    end
+    ngx.say('held ', held)
 end
 
 -- GET /gc: two full collections, then "tracked N": the connections of

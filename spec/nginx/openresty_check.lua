@@ -330,6 +330,31 @@ local function edge_checks()
         check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the pool named again serves a wait (%s)',
               show(again))
     end)
+
+    -- 4. Every Lua VM of the pool busy for 0.6 s (lua_worker_thread_vm_pool_size
+    -- 2, both held by /hogs): the poller's calls are refused meanwhile. The
+    -- pool is not given up: a wait started then gets its data in time (the
+    -- poller looks at the set from the worker meanwhile), and the next wait
+    -- goes through the pool again.
+    run(function()
+        local hogs
+        loop.spawn(function() hogs = body_of('/hogs?n=2&secs=0.6', 5) end)
+        loop.sleep(0.1)
+        local _, body = get('/pairwait?delay=0.1&timeout=3', 5)
+        while not hogs do loop.sleep(0.02) end
+        check(hogs == 'held 2\n', 'two thread calls held the pool\'s two Lua VMs (%s)', show(hogs))
+        local took = got_x(body)
+        check(took and took >= 0.09 and took < 0.3,
+              'a wait while the pool was busy got its data, the poller looking from the worker (%s, 0.1 s)',
+              show(body))
+        local s = stats()
+        check(s['setting.pool_error'] == nil, 'a busy pool is no failure (pool_error %s)',
+              tostring(s['setting.pool_error']))
+        local pool0 = tonumber(s.pool)
+        local _, again = get('/pairwait?delay=0.05&timeout=3')
+        check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the next wait went through the pool (%s)',
+              show(again))
+    end)
 end
 
 if MODE == 'edge' then edge_checks() else main_checks() end
