@@ -242,6 +242,7 @@ function M.hogs()
     for i = 1, n do
         threads[i] = ngx.thread.spawn(function()
             local pfd = core.poll_create(core.constants.CLOEXEC)
+            -- luacheck: ignore 143 (ngx_lua 0.10.21+; luacheck's ngx_lua std predates it)
             local ok = ngx.run_worker_thread('netpool', 'net.util.openresty_thread', 'wait', pfd, secs, 1)
             core.poll_close(pfd)
             return ok
