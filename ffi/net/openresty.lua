@@ -35,6 +35,7 @@ local wait = require('net.util.wait')
 local socket = require('net.util.socket')
 local result = require('net.util.result')
 local args = require('net.util.args')
+local collect = require('net.util.collect')
 
 -- Outside nginx there is no ngx: the module then loads, installs nothing
 -- and changes nothing, and its waiter acts as in a phase that cannot yield.
@@ -292,6 +293,7 @@ local function pool_failed(p, pool, why)
     if poller == p then poller = nil end
     p.loop = nil
     end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
+    p.box[1] = -1
     core.poll_close(p.pfd)
 end
 
@@ -374,14 +376,19 @@ end
 
 -- The worker's poller, made on first use in the worker itself (an epoll set
 -- made before fork would be shared by every worker); nil, err when none can
--- be made.
+-- be made. Its set goes with the Lua VM (net.util.collect): with
+-- lua_code_cache off every request has a VM of its own, and the poller of
+-- each would stay open for the worker's life. (A VM is closed only once its
+-- timers ended, the poller's loop among them: no thread call waits on the
+-- set then.)
 local function get_poller()
     local pid = ngx.worker.pid()
     if poller and poller.pid == pid then return poller end
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return nil, strerror(pfd) end
     semaphore = semaphore or require('ngx.semaphore')
-    poller = {pfd = pfd, pid = pid, reg = {}, count = 0, started = 0, swept = now()}
+    local box, hook = collect.guard(pfd, core.poll_close)
+    poller = {pfd = pfd, box = box, hook = hook, pid = pid, reg = {}, count = 0, started = 0, swept = now()}
     return poller
 end
 

@@ -26,8 +26,9 @@ local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
 local result = require('net.util.result')
+local collector = require('net.util.collect')
 
-local type, setmetatable, getmetatable, pairs, next = type, setmetatable, getmetatable, pairs, next
+local type, setmetatable, pairs, next = type, setmetatable, pairs, next
 local K = core.constants
 local fail = result.fail
 local argerror, check_self = args.error, args.self
@@ -329,35 +330,18 @@ function Poll:close()
     return true
 end
 
--- An object whose collection calls fn: a set dropped without close() still
--- gives its handle back (net_poll_close, which also frees libnet's memory
--- of the set). newproxy on 5.1/LuaJIT, a table __gc on 5.2+.
-local newproxy = newproxy -- luacheck: ignore 113
-local function on_collect(fn)
-    if newproxy then
-        local proxy = newproxy(true)
-        getmetatable(proxy).__gc = fn
-        return proxy
-    end
-    return setmetatable({}, {__gc = fn})
-end
-
 local M = {Poll = Poll}
 
--- A new, empty set, or nil, err.
+-- A new, empty set, or nil, err. A set dropped without close() still gives
+-- its handle back (net.util.collect).
 function M.new()
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return fail(pfd) end
-    local box = {pfd}
+    local box, hook = collector.guard(pfd, core.poll_close)
     local set = setmetatable({
         pfd,
         _box = box,
-        _hook = on_collect(function()
-            if box[1] >= 0 then
-                core.poll_close(box[1])
-                box[1] = -1
-            end
-        end),
+        _hook = hook,
         _obj = {}, _gen = {}, _mask = {}, _fd = {}, _count = 0,
         _rsock = {}, _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
     }, Poll)

@@ -182,6 +182,31 @@ local function main_checks()
         end
     end)
 
+    -- 6b. lua_code_cache off (/nocache): each request runs in a Lua VM of its
+    -- own, which makes a poller of its own for its wait (with a pool); the
+    -- poller's epoll set is closed with the VM, not left open.
+    if MODE == 'pool' then run(function()
+        local _, body = get('/stats')
+        local pid = parse_lines(body).pid
+        local function epoll_sets()
+            local n = 0
+            for line in io.popen('ls -l /proc/' .. pid .. '/fd'):lines() do
+                if line:find('[eventpoll]', 1, true) then n = n + 1 end
+            end
+            return n
+        end
+        local before, right = epoll_sets(), 0
+        for _ = 1, 30 do
+            local _, b = get('/nocache?delay=0.01&timeout=3')
+            if (b or ''):match('^data:x ') then right = right + 1 end
+        end
+        loop.sleep(0.5) -- each VM goes once its timers (writer, poller) ended
+        local after = epoll_sets()
+        check(right == 30, '%d of 30 waits without the code cache got their data', right)
+        check(after <= before + 1, 'epoll sets of the worker: %d, %d before 30 requests without the code cache',
+              after, before)
+    end) end
+
     -- 6. Which waiter did the waiting.
     run(function()
         local _, body = get('/stats')

@@ -1,0 +1,34 @@
+-- net.util.collect: a descriptor given back when its owner is dropped
+-- without closing it. net.poll's sets and net.openresty's per-worker epoll
+-- set hold one each (net_poll_close also frees libnet's memory of a set).
+local setmetatable, getmetatable = setmetatable, getmetatable
+local newproxy = newproxy -- luacheck: ignore 113 (5.1 and LuaJIT)
+
+local M = {}
+
+-- An object whose collection calls fn: newproxy on 5.1/LuaJIT, a table
+-- __gc on 5.2+.
+local function on_collect(fn)
+    if newproxy then
+        local proxy = newproxy(true)
+        getmetatable(proxy).__gc = fn
+        return proxy
+    end
+    return setmetatable({}, {__gc = fn})
+end
+
+-- box, guard: box = {fd}; when guard is collected (its owner holds it),
+-- close(box[1]) runs unless box[1] < 0. Whoever closes fd by hand sets
+-- box[1] = -1 first, so that it is closed exactly once (the number may be
+-- another descriptor's by the time the collector runs).
+function M.guard(fd, close)
+    local box = {fd}
+    return box, on_collect(function()
+        if box[1] >= 0 then
+            close(box[1])
+            box[1] = -1
+        end
+    end)
+end
+
+return M
