@@ -10,7 +10,7 @@ local result = require('net.util.result')
 local wait = require('net.util.wait')
 local io_methods = require('net.util.io')
 
-local type, getmetatable = type, getmetatable
+local type, getmetatable, select = type, getmetatable, select
 local K = core.constants
 local argerror = args.error
 local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
@@ -114,12 +114,21 @@ end
 -- one byte more, and a message that filled it is cut to size and reported
 -- with a fifth value, cut = size + 1 (longer than size: how much longer,
 -- recvmsg does not say; the rest is lost, as for recv's cut).
+-- receive_fd's results (as many as it gave), a message longer than size
+-- cut to it.
+local function cut_message(size, ...)
+    local str = select(4, ...)
+    if str and #str > size then
+        local passfd, err, again = ...
+        return passfd, err, again, str:sub(1, size), size + 1
+    end
+    return ...
+end
+
 local function recvfd_message(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
-    local passfd, err, again, str = receive_fd(self, size < INT_MAX and size + 1 or size)
-    if str and #str > size then return passfd, err, again, str:sub(1, size), size + 1 end
-    return passfd, err, again, str
+    return cut_message(size, receive_fd(self, size < INT_MAX and size + 1 or size))
 end
 
 -- peercred(): pid, uid, gid of the peer as of connect/socketpair
