@@ -305,8 +305,10 @@ NET_API double net_now(void);
  * DEL. Meanwhile epoll reports nothing unless a dup of it lives on, which
  * epoll goes on reporting (epoll(7)) even after the DEL, until the dup
  * closes: those reports are dropped, but each wakes the wait, which then
- * waits again (a busy loop while the dup lives). poll(2) reports a new
- * descriptor that took the number under the old registration. */
+ * waits again (a busy loop while the dup lives); once that file is back
+ * under the number (dup2), an ADD after the DEL replaces epoll's old entry.
+ * poll(2) reports a new descriptor that took the number under the old
+ * registration. */
 
 /* One ready descriptor, as net_poll_wait reports it. */
 typedef struct net_poll_event {

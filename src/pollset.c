@@ -256,6 +256,15 @@ static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
     (void)slot;
     if (epoll_ctl(pfd, kop, fd, &ev) < 0) {
         int err = NET_ERR();
+        /* ADD of a number libnet has no registration for (net_poll_ctl
+         * checked) that the kernel has: a descriptor closed without DEL while
+         * a dup kept its file open, and that file is back under the same
+         * number (dup2, the same file passed again). Its old entry, stale,
+         * makes way for this one. */
+        if (op == NET_POLL_ADD && err == -EEXIST &&
+            epoll_ctl(pfd, EPOLL_CTL_DEL, fd, &ev) == 0 &&
+            epoll_ctl(pfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+            return 0;
         /* DEL of a number that was closed without DEL: the kernel dropped
          * the registration by itself (or keeps a stale one for a dup, whose
          * events the seq check drops); either way the number is free now. */

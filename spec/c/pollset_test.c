@@ -319,6 +319,36 @@ static void test_closed(void)
     net_sock_close(b[1]);
 }
 
+/* The same file back under its old number (dup2) after a close without DEL:
+ * epoll kept its old entry, which an ADD replaces (it was -EEXIST for ever,
+ * the number lost to the set); the events are the new registration's. */
+static void test_same_file_again(void)
+{
+    net_poll_event_t ev[4];
+    int a[2], keep;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(a);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, a[1], POLLIN, 1));
+    keep = fcntl(a[1], F_DUPFD_CLOEXEC, 0);
+    SETUP(keep);
+    net_sock_close(a[1]); /* no DEL, and the file lives on in keep */
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, a[1], 0, 0));
+    SETUP(dup2(keep, a[1]) == a[1] ? 0 : -1);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_ADD, a[1], POLLIN, 2));
+    CHECK_EQ(1, net_sock_send(a[0], "x", 1, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK_EQ(a[1], ev[0].fd);
+    CHECK(ev[0].data == 2);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, a[1], POLLIN, 3));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, a[1], 0, 0));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0)); /* nothing of it left */
+    CHECK_EQ(0, net_poll_close(pfd));
+    close(keep);
+    net_sock_close(a[0]);
+    net_sock_close(a[1]);
+}
+
 /* Numbers above FD_SETSIZE (1024) work: many registrations, and the last
  * one made readable is found. */
 static void test_high(void)
@@ -368,6 +398,7 @@ int main(void)
     test_turns();
     test_signal();
     test_closed();
+    test_same_file_again();
     test_high();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("pollset (" BACKEND ")");
