@@ -59,7 +59,7 @@ local waiting = setmetatable({}, WEAK_KEYS)
 local timers = {}         -- a binary heap of {at =, rec =, value =}, earliest first
 local stale = 0           -- timers in the heap whose wait ended first (rec = nil)
 local active = false      -- run() is running: one run at a time
-local rounds, sweep_at = 0, 0 -- rounds of this run; when the next sweep is due
+local rounds, sweep_at       -- rounds of this run; when the next sweep is due (run())
 local EINTR_MSG = core.strerror(-core.constants.EINTR)
 
 local function push(rec, a, b)
@@ -209,9 +209,9 @@ end
 -- are there beat the deadline: settimeout(0) reads what is queued). The
 -- last wait for readiness may be older than the deadline: a wait begun by a
 -- coroutine the round resumed after it, or a round longer than a deadline.
-local READY_EVENTS = {r = core.constants.POLLIN, w = core.constants.POLLOUT}
+-- (The default waiter with a deadline passed looks once, without waiting.)
 local function ready_now(rec)
-    return core.poll_fd(rec.sock[1], READY_EVENTS[rec.mode], 0) > 0
+    return wait.poll(rec.sock, rec.mode, 0) == true
 end
 
 -- Ends rec's current wait (readiness, a deadline, the end of a sleep) and
@@ -286,7 +286,6 @@ end
 local function reset()
     if set then set:close() end
     set, waiting, timers, stale, live = nil, setmetatable({}, WEAK_KEYS), {}, 0, 0
-    rounds, sweep_at = 0, SWEEP_ROUNDS
     q_rec, q_a, q_b, q_n = {}, {}, {}, 0
     spare_rec, spare_a, spare_b = {}, {}, {}
     active = false

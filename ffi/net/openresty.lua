@@ -293,8 +293,7 @@ local function pool_failed(p, pool, why)
     if poller == p then poller = nil end
     p.loop = nil
     end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
-    p.box[1] = -1
-    core.poll_close(p.pfd)
+    collect.close(p.box, core.poll_close)
 end
 
 -- What ngx.run_worker_thread says when the pool is busy for now, not broken:
@@ -482,8 +481,9 @@ local function pool_wait(sock, mode, deadline)
         remove(reg[mode], w)
         update(p, fd, reg)
         -- ready all the same (the poller's news not in yet): ready, as
-        -- every waiter reports a socket that is ready at its deadline
-        return poll_fd(fd, EVENTS[mode], 0) > 0
+        -- every waiter reports a socket that is ready at its deadline (the
+        -- default waiter, its deadline passed, looks once without waiting)
+        return wait.poll(sock, mode, 0) == true
     end
     if w.ready == nil and w.err == nil then return nil, nil, true end -- the pool failed
     return w.ready, w.err

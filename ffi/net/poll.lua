@@ -314,7 +314,6 @@ function Poll:close()
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
     self[1] = -1
-    self._box[1] = -1 -- the collector's hook has nothing to close now
     for obj in pairs(self._fd) do
         local sets = registry[obj]
         if sets then
@@ -325,7 +324,7 @@ function Poll:close()
     self._obj, self._gen, self._mask, self._fd = {}, {}, {}, {}
     self._count = 0
     clear_round(self, 0)
-    local rc = core.poll_close(pfd)
+    local rc = collector.close(self._box, core.poll_close)
     if rc < 0 then return fail(rc) end
     return true
 end

@@ -50,10 +50,10 @@ enum {
 static int raise_as_caller(lua_State *L);
 
 #if LUA_VERSION_NUM >= 503
+/* CALL_K's continuation (lua_callk's: after a yield, never on an error). */
 static int results_since(lua_State *L, int status, lua_KContext base)
 {
-    if (status != LUA_OK && status != LUA_YIELD)
-        return lua_error(L); /* raised after a yield: passed on as it is */
+    (void)status;
     return lua_gettop(L) - (int)base;
 }
 /* PCALL_K's continuation. In a coroutine that can yield, an error inside
@@ -63,7 +63,7 @@ static int delegated(lua_State *L, int status, lua_KContext base)
 {
     if (status != LUA_OK && status != LUA_YIELD)
         return raise_as_caller(L);
-    return lua_gettop(L) - (int)base;
+    return results_since(L, status, base);
 }
 #define CALL_K(L, nargs, base)                                               \
     (lua_callk(L, nargs, LUA_MULTRET, base, results_since),                  \
@@ -71,12 +71,10 @@ static int delegated(lua_State *L, int status, lua_KContext base)
 #define PCALL_K(L, nargs, base)                                              \
     lua_pcallk(L, nargs, LUA_MULTRET, 0, base, delegated)
 #elif LUA_VERSION_NUM == 502
-static int results_since(lua_State *L)
+static int results_since(lua_State *L) /* as 5.3's, above */
 {
     int base = 0;
-    int status = lua_getctx(L, &base);
-    if (status != LUA_OK && status != LUA_YIELD)
-        return lua_error(L);
+    lua_getctx(L, &base);
     return lua_gettop(L) - base;
 }
 static int delegated(lua_State *L) /* as 5.3's, above */

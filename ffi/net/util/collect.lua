@@ -18,9 +18,8 @@ local function on_collect(fn)
 end
 
 -- box, guard: box = {fd}; when guard is collected (its owner holds it),
--- close(box[1]) runs unless box[1] < 0. Whoever closes fd by hand sets
--- box[1] = -1 first, so that it is closed exactly once (the number may be
--- another descriptor's by the time the collector runs).
+-- close(box[1]) runs unless box[1] < 0: the fd was closed by M.close, and
+-- the number may be another descriptor's by the time the collector runs.
 function M.guard(fd, close)
     local box = {fd}
     return box, on_collect(function()
@@ -29,6 +28,14 @@ function M.guard(fd, close)
             box[1] = -1
         end
     end)
+end
+
+-- Closes box's fd now (close's result), so that the guard has nothing to
+-- close later.
+function M.close(box, close)
+    local fd = box[1]
+    box[1] = -1
+    return close(fd)
 end
 
 return M

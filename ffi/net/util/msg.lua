@@ -109,11 +109,6 @@ local function recvfd(self, size)
     return receive_fd(self, size)
 end
 
--- recvfd of a socket that keeps message boundaries (net.dgram.unix): the
--- same, and a message longer than size is never cut silently: it asks for
--- one byte more, and a message that filled it is cut to size and reported
--- with a fifth value, cut = size + 1 (longer than size: how much longer,
--- recvmsg does not say; the rest is lost, as for recv's cut).
 -- receive_fd's results (as many as it gave), a message longer than size
 -- cut to it.
 local function cut_message(size, ...)
@@ -125,6 +120,11 @@ local function cut_message(size, ...)
     return ...
 end
 
+-- recvfd of a socket that keeps message boundaries (net.dgram.unix): the
+-- same, and a message longer than size is never cut silently: it asks for
+-- one byte more, and a message that filled it is cut to size and reported
+-- with a fifth value, cut = size + 1 (longer than size: how much longer,
+-- recvmsg does not say; the rest is lost, as for recv's cut).
 local function recvfd_message(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
