@@ -11,7 +11,7 @@ local Socket = require('net.socket')
 require('net.stream')
 require('net.dgram')
 
-local pairs, type = pairs, type
+local pairs, type, floor = pairs, type, math.floor
 local strerror = core.strerror
 local INT_MAX = args.INT_MAX
 
@@ -28,6 +28,7 @@ net.Socket = Socket
 function net.wrap(fd)
     args.integer('wrap', 1, fd)
     if fd < 0 or fd > INT_MAX then return nil, result.EBADF end
+    fd = floor(fd) -- an integer on 5.3+ even when given 5.0 (sock:fd() is an int)
     local socktype = core.sock_type(fd)
     if socktype < 0 then return result.fail(socktype) end
     return socket.adopt(socket.class_for(fd, socktype, Socket), fd)

@@ -119,6 +119,49 @@ describe('method arguments', function()
     assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3])
   end)
 
+  it('listen takes any negative backlog as SOMAXCONN, also one beyond a 64-bit integer', function()
+    for _, v in ipairs { -1, -2 ^ 31 - 1, -2 ^ 63, -2 ^ 64, -1e300 } do
+      local srv = assert(inet.server.new { host = '127.0.0.1', port = 0 })
+      local r = h.pack(pcall(srv.listen, srv, v))
+      assert.is_true(r[1], tostring(r[2]))
+      assert.is_nil(r[2])
+      assert.is_true(srv:acceptconn())
+      srv:close()
+    end
+  end)
+
+  it('a wrong self holding a number beyond a C int never acts on the fd of its low bits', function()
+    -- {2^32 + fd} must not read or write fd (the C fast paths of PUC Lua
+    -- took its low 32 bits)
+    assert.is_true(b:nonblock(true))
+    local fake = { 2 ^ 32 + a:fd() }
+    assert.are.equal(6, b:send('secret'))
+    local r = h.pack(pcall(a.recv, fake))
+    assert.is_true(r[1])
+    assert.is_nil(r[2])
+    assert.are.equal('Bad file descriptor', r[3])
+    assert.are.equal('secret', a:recv())
+    r = h.pack(pcall(a.send, fake, 'injected'))
+    assert.is_true(r[1])
+    assert.is_nil(r[2])
+    r = h.pack(b:recv())
+    assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_true(r[3]) -- nothing arrived
+    r = h.pack(pcall(a.rcvbuf, fake))
+    assert.is_true(r[1])
+    assert.is_nil(r[2])
+    assert.are.equal('Bad file descriptor', r[3])
+  end)
+
+  it('net.wrap of a whole float gives a socket whose fd is an integer', function()
+    assert.are.equal(1, a:sendfd(a))
+    assert(h.readable(b, 5))
+    local fd = assert(b:recvfd())
+    local s = assert(net.wrap(fd * 1.0))
+    assert.are.equal(tostring(fd), tostring(s:fd()))
+    assert.are.equal('net.stream.Socket: fd ' .. fd, tostring(s))
+    s:close()
+  end)
+
   it('unix.client.new refuses path and host together', function()
     raises("bad argument #1 to 'new' (options 'path' and 'host' name the same thing: give one)",
       unix.client.new, { path = '/nonexistent/a', host = '/nonexistent/b' })

@@ -161,19 +161,14 @@ static int whole_int_arg(lua_State *L, int idx, int *out)
  * function returns the top ones), which saves a pop on the hottest path. */
 static int self_fd(lua_State *L, int *fd)
 {
-    int isnum;
     if (!lua_istable(L, 1))
         return 0;
     lua_rawgeti(L, 1, 1);
-#if LUA_VERSION_NUM >= 502
-    *fd = (int)lua_tointegerx(L, -1, &isnum);
-#else
-    isnum = lua_isnumber(L, -1);
-    *fd = (int)lua_tointeger(L, -1);
-#endif
     /* not a string that reads as a number ({"-1"}): the Lua method, and
-     * the FFI backend under it, take none */
-    return isnum && lua_type(L, -1) == LUA_TNUMBER;
+     * the FFI backend under it, take none; and only a whole number in
+     * int's range (a wrong self {2^32 + 5} must not act on fd 5): anything
+     * else goes to the Lua method, which fails on it */
+    return whole_int_arg(L, -1, fd);
 }
 
 /* ---- results ------------------------------------------------------------------ */

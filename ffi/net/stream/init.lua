@@ -37,8 +37,12 @@ socket.register(K.SOCK_STREAM, Socket, Server)
 -- listen([backlog]): backlog defaults to SOMAXCONN; like the kernel, a
 -- negative or larger one means SOMAXCONN too.
 function Server:listen(backlog)
-    if backlog == nil or args.integer('listen', 1, backlog) > INT_MAX then
+    if backlog == nil then
         backlog = -1
+    else
+        args.integer('listen', 1, backlog)
+        -- any negative one too: below INT_MIN it would not reach C as an int
+        if backlog < 0 or backlog > INT_MAX then backlog = -1 end
     end
     return acted(core.sock_listen(self[1], backlog))
 end
