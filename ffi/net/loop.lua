@@ -283,12 +283,17 @@ function M.sleep(sec)
 end
 
 -- Forgets everything of the last run.
+-- What cannot fail comes first: a memory error in the allocations after it
+-- still leaves the loop free for another run (and the set, dropped, goes to
+-- its collector guard).
 local function reset()
-    if set then set:close() end
-    set, waiting, timers, stale, live = nil, setmetatable({}, WEAK_KEYS), {}, 0, 0
-    q_rec, q_a, q_b, q_n = {}, {}, {}, 0
-    spare_rec, spare_a, spare_b = {}, {}, {}
     active = false
+    local old = set
+    set, live, q_n, stale = nil, 0, 0, 0
+    waiting, timers = setmetatable({}, WEAK_KEYS), {}
+    q_rec, q_a, q_b = {}, {}, {}
+    spare_rec, spare_a, spare_b = {}, {}, {}
+    if old then old:close() end
 end
 
 -- Resumes rec's coroutine with a, b (or its arguments, the first time) and
@@ -302,8 +307,7 @@ local function step(rec, a, b)
     else
         ok, what, sock, mode, deadline = resume(co, a, b)
     end
-    if not ok then
-        reset()
+    if not ok then -- run() drops the loop's state and raises it
         error('net.loop: a coroutine failed: ' .. tostring(what), 0)
     end
     if what == WAIT then
@@ -378,16 +382,9 @@ local function wake_ready(n)
     end
 end
 
--- run(): runs the spawned coroutines until none is left. An error in one
--- of them stops the loop and is raised here.
--- The loop's state belongs to one run at a time: a run inside a coroutine
--- of the loop, or inside any coroutine such a one resumes, raises.
-function M.run()
-    if active then error('net.loop.run: already inside the loop', 2) end
-    local err
-    set, err = poll.new()
-    if not set then error('net.loop.run: ' .. tostring(err), 2) end
-    active = true
+-- The rounds of one run(), until no coroutine is left: returns the set's
+-- error when a wait failed; a coroutine's error is raised.
+local function rounds_until_done()
     rounds, sweep_at = 0, SWEEP_ROUNDS
     while live > 0 do
         run_queue() -- everything ready runs, in order
@@ -420,13 +417,30 @@ function M.run()
         if n then
             wake_ready(n)
         elseif werr ~= EINTR_MSG then -- a signal only ends this wait
-            reset()
-            error('net.loop.run: ' .. tostring(werr), 2)
+            return werr
         end
         rounds = rounds + 1
         if rounds >= sweep_at then sweep() end
     end
+end
+
+-- run(): runs the spawned coroutines until none is left. An error in one
+-- of them stops the loop and is raised here.
+-- The loop's state belongs to one run at a time: a run inside a coroutine
+-- of the loop, or inside any coroutine such a one resumes, raises.
+-- An error raised by the loop's own code (a memory error; on 5.2/5.3 an
+-- error of a __gc finalizer that one of its allocations ran) ends the run
+-- too, and the loop is left free for the next one.
+function M.run()
+    if active then error('net.loop.run: already inside the loop', 2) end
+    local err
+    set, err = poll.new()
+    if not set then error('net.loop.run: ' .. tostring(err), 2) end
+    active = true
+    local ok, werr = pcall(rounds_until_done)
     reset()
+    if not ok then error(werr, 0) end
+    if werr then error('net.loop.run: ' .. tostring(werr), 2) end
 end
 
 return M

@@ -334,9 +334,13 @@ local M = {Poll = Poll}
 -- A new, empty set, or nil, err. A set dropped without close() still gives
 -- its handle back (net.util.collect).
 function M.new()
+    -- the guard first, holding no handle yet: a memory error raised by any
+    -- allocation after poll_create would otherwise lose the handle (and
+    -- libnet's memory of the set); storing into box[1] allocates nothing
+    local box, hook = collector.guard(-1, core.poll_close)
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return fail(pfd) end
-    local box, hook = collector.guard(pfd, core.poll_close)
+    box[1] = pfd
     local set = setmetatable({
         pfd,
         _box = box,

@@ -257,6 +257,24 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  it('is free for the next run after an error raised by its own code', function()
+    -- the loop's own code (not a coroutine's) can raise: a memory error, or
+    -- on 5.2/5.3 a __gc finalizer's error that one of its allocations ran;
+    -- here its set's wait raises once
+    local Poll = require('net.poll').Poll
+    local wait = Poll.wait
+    Poll.wait = function() Poll.wait = wait; error('raised in the loop', 0) end
+    loop.spawn(function() loop.sleep(0.01) end)
+    local ok, err = pcall(loop.run)
+    Poll.wait = wait
+    assert.is_false(ok)
+    assert.equal('raised in the loop', err)
+    local ran = false
+    loop.spawn(function() loop.sleep(0.001); ran = true end)
+    loop.run()
+    assert.is_true(ran)
+  end)
+
   it('checks its arguments', function()
     h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
