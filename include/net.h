@@ -415,7 +415,9 @@ NET_API int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count,
 NET_API int64_t net_sock_sendfd(int fd, int passfd, const void *buf,
                                 size_t len, int flags);
 /* Receives at most len bytes into buf and the descriptor they carry into
- * *passfd (close-on-exec), -1 when the message carried none. Descriptors
+ * *passfd (close-on-exec), -1 when the message carried none, -EMFILE when
+ * the system dropped what it carried (MSG_CTRUNC: this process had no free
+ * descriptor for it; the bytes are received all the same). Descriptors
  * beyond the first are closed; a socket of another family than unix is
  * -EAFNOSUPPORT and nothing is read, and so is MSG_TRUNC -EOPNOTSUPP, as
  * for every receive. Returns the bytes received. (1.1) */

@@ -362,6 +362,9 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
     got = net__cmsg_take_fd(control.bytes, (size_t)mh.msg_controllen, close);
     if (got >= 0 && !NET_RECV_CLOEXEC)
         fcntl(got, F_SETFD, FD_CLOEXEC);
+    else if (got < 0 && (mh.msg_flags & MSG_CTRUNC))
+        got = -EMFILE; /* the kernel dropped what it could not install (no
+                        * free descriptor, mostly): not "none was sent" */
     *passfd = got;
     return (size_t)n > len ? (int64_t)len : (int64_t)n;
 }

@@ -248,6 +248,29 @@ again[1]:close(); again[2]:close(); a:close(); c:close(); server:close()
 io.write('done\n')
 ]]
 
+-- A descriptor passed to a process that has no free number for it: the
+-- kernel drops it (MSG_CTRUNC); recvfd must say so, not "none was sent".
+local RECVFD_EMFILE = [[
+local stream = require('net.stream')
+local dgram_unix = require('net.dgram.unix') -- loaded while files can be opened
+local p = assert(stream.pair())
+local passed = assert(stream.pair())
+assert(p[1]:sendfd(passed[1], 'hello') == 5)
+assert(p[1]:sendfd(passed[1], 'again') == 5)
+local spare = assert(dgram_unix.new()) -- closed to free a number
+local held = {}
+while true do -- every number taken: pairs, then a single one left
+  local s = stream.pair() or dgram_unix.new()
+  if not s then break end
+  held[#held + 1] = s
+end
+local fd, err, again, str = p[2]:recvfd()
+io.write(('full: %s|%s|%s|%s\n'):format(tostring(fd), tostring(err), tostring(again), tostring(str)))
+spare:close()
+fd, err, again, str = p[2]:recvfd() -- with a number free again
+io.write(('free: %s|%s|%s|%s\n'):format(tostring(fd ~= nil), tostring(err), tostring(again), tostring(str)))
+]]
+
 describe('running out of descriptors', function()
   it('reports EMFILE from socket creation and accept, and recovers', function()
     local p = child(EMFILE, 'ulimit -n 64 &&')
@@ -255,6 +278,12 @@ describe('running out of descriptors', function()
     local emfile = net.strerror(-net.EMFILE)
     assert.are.equal(table.concat({
       'pairs-err=' .. emfile, 'accept-err=' .. emfile, 'recovered=true', 'done', ''}, '\n'), out)
+  end)
+
+  it('reports a descriptor recvfd had no number for, with the bytes it came with', function()
+    local out = bounded_transfer_done(child(RECVFD_EMFILE, 'ulimit -n 64 &&'))
+    local emfile = net.strerror(-net.EMFILE)
+    assert.are.equal('full: nil|' .. emfile .. '|nil|hello\nfree: true|nil|nil|again\n', out)
   end)
 end)
 

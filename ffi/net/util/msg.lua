@@ -84,8 +84,10 @@ end
 -- nil, err[, nil, str]. One message of at most size bytes (default 8192)
 -- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
 -- makes a socket of it; for any other file the caller closes it). A message
--- without a descriptor returns nil, msg.NO_FD, nil, str; the end of a stream
--- returns nil, nil, nil. receive_fd reads up to size bytes.
+-- without a descriptor returns nil, msg.NO_FD, nil, str; one whose
+-- descriptor the system dropped (no free fd) nil, err, nil, str; the end of
+-- a stream returns nil, nil, nil. receive_fd reads up to size bytes.
+local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
 local function receive_fd(self, size)
     local passfd, str = core.sock_recvfd(self[1], size, 0)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
@@ -97,6 +99,9 @@ local function receive_fd(self, size)
         str = last_str
     end
     if passfd >= 0 then return passfd, nil, nil, str end
+    if passfd ~= NONE then -- it carried one the system dropped (no free fd)
+        return nil, core.strerror(passfd), nil, str
+    end
     if str == '' and core.sock_type(self[1]) == K.SOCK_STREAM then
         return nil, nil, nil -- the peer closed the stream
     end
