@@ -131,6 +131,7 @@ end
 
 -- The timeout settimeout set, or nil.
 function Socket:gettimeout()
+    if self[1] < 0 then return nil, EBADF_MSG end
     return self._timeout
 end
 

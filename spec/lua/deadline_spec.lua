@@ -150,6 +150,29 @@ describe('sock:settimeout', function()
   end)
 end)
 
+describe('a deadline where poll says ready and the call says again', function()
+  -- An unconnected unix datagram socket whose destination's queue is full:
+  -- poll(2) reports POLLOUT (its own send buffer has room), sendto says
+  -- EAGAIN. The deadline must still end the call, not spin past it.
+  it('ends sendto at the deadline: 0, nil, true', function()
+    local dunix = require('net.dgram.unix')
+    local dir = h.tmpdir()
+    local rx = assert(dunix.new{path = dir .. '/rx'})
+    local to = rx:getsockname()
+    local tx = assert(dunix.new{nonblock = true})
+    local queued = 0
+    while tx:sendto('z', to) == 1 do queued = queued + 1 end
+    assert.is_true(queued > 0)
+    assert.is_true(tx:nonblock(false) == false)
+    assert.is_true(tx:settimeout(0.05))
+    local t, r = timed(tx.sendto, tx, 'z', to)
+    assert.same({ n = 3, 0, nil, true }, r)
+    assert.is_true(t >= 0.04 and t < 2, 'took ' .. t)
+    tx:close(); rx:close()
+    h.rmdir(dir)
+  end)
+end)
+
 describe('accept and connect with deadlines', function()
   it('accept on a server with a timeout: nil, nil, true when nobody comes', function()
     local srv = h.tcp_server('127.0.0.1')

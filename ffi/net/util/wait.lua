@@ -146,6 +146,13 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         local ready, err = w(sock, mode, deadline)
         if not ready then return M.gave_up(err) end
         r = attempt(sock[1], a, b, c, d)
+        -- Ready, yet "try again" once more past the deadline: poll can say
+        -- ready where the call cannot go on (an unconnected unix datagram
+        -- socket whose destination's queue is full reports POLLOUT), and a
+        -- waiter that looks once more at the deadline would say so forever.
+        if deadline and type(r) == 'number' and AGAIN[r] and now() >= deadline then
+            return M.gave_up()
+        end
     until type(r) ~= 'number' or not AGAIN[r]
     return r
 end
