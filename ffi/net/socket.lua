@@ -51,6 +51,12 @@ end
 
 function Socket:close()
     if self[1] < 0 then return EBADF_MSG end
+    -- a client's connect() waiting for a new connection: it ends now
+    local pending = self._connecting
+    if pending then
+        self._connecting = nil
+        pending:close()
+    end
     socket.before_close(self)
     self[1] = -1 -- never touch this number again: the kernel may reuse it
     return acted(core.guard_close(self._guard))

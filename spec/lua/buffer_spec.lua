@@ -175,6 +175,34 @@ describe('sock:recvinto', function()
     assert.are.equal('ef', buf:tostring())
   end)
 
+  it('a read after a wait takes the room left then, never the room before it', function()
+    -- the waiter appends to the same buffer while the call waits (a
+    -- waiter doing I/O, or another coroutine of net.loop): the retried read
+    -- must not write the size measured before the wait past the end
+    local x, y = assert(stream.pair { nonblock = true }), assert(stream.pair { nonblock = true })
+    local buf = buffer.new(16)
+    local fill_to
+    assert(x[1]:setwaiter(function(sock, mode, deadline)
+      assert.are.equal(fill_to, y[2]:send(('0123456789abcdef'):sub(1, fill_to)))
+      assert.are.equal(fill_to, y[1]:recvinto(buf))
+      assert.are.equal(16, x[2]:send(('X'):rep(16)))
+      return net.waiters.poll(sock, mode, deadline)
+    end))
+    fill_to = 10
+    assert.are.equal(6, x[1]:recvinto(buf))
+    assert.are.equal(16, buf:len())
+    assert.are.equal('0123456789XXXXXX', buf:tostring())
+    -- a buffer filled to the brim meanwhile: no room, no read
+    buf:clear()
+    assert.are.equal(('X'):rep(10), x[1]:recv(10)) -- the X left over
+    fill_to = 16
+    local r = h.pack(x[1]:recvinto(buf))
+    assert.are.same({ n = 2, nil, ENOBUFS }, r)
+    assert.are.equal('0123456789abcdef', buf:tostring())
+    assert.are.equal(16, #x[1]:recv(100)) -- the data waits in the socket
+    for _, s in ipairs { x[1], x[2], y[1], y[2] } do s:close() end
+  end)
+
   it('a size beyond the room, or below 1, is "Invalid argument"', function()
     local buf = buffer.new(8)
     assert.are.equal(3, a:send('xyz'))

@@ -48,6 +48,23 @@ describe('socket methods', function()
     assert(ok, err)
   end)
 
+  it('an error that is no string leaves the call as it was raised', function()
+    -- a waiter may raise any value (a scheduler's number or table); the
+    -- call handed to the Lua method raises that very value, on every backend
+    local p = assert(stream.pair { nonblock = true })
+    local t = {}
+    for _, value in ipairs { 42, t } do
+      assert(p[1]:setwaiter(function() error(value, 0) end))
+      local ok, err = pcall(p[1].recv, p[1], 10, 0) -- flags: the Lua method's call
+      assert.is_false(ok)
+      assert.are.equal(value, err)
+      ok, err = pcall(p[1].send, p[1], ('x'):rep(1024 * 1024), 0)
+      assert.is_false(ok)
+      assert.are.equal(value, err)
+    end
+    p[1]:close(); p[2]:close()
+  end)
+
   it('set options through the full method and read them back', function()
     assert.is_true(a:nonblock(true))
     assert.is_true(a:nonblock())

@@ -92,6 +92,33 @@ describe('net.loop', function()
   end)
 
 
+  it('a client closed while its connect() waits: the wait ends, the client stays closed', function()
+    -- a listener whose backlog is full drops the SYNs: the connect waits
+    local server = assert(inet.server.new { host = '127.0.0.1', port = 0 })
+    assert.is_nil(server:listen(0))
+    local port = server:getsockname():port()
+    local c = assert(inet.client.new { host = '127.0.0.1', port = port, nonblock = true, timeout = 3 })
+    local fill = {}
+    for i = 1, 4 do fill[i] = inet.client.new { host = '127.0.0.1', port = port, nonblock = true } end
+    local before = h.fd_count()
+    local err, closed
+    loop.spawn(function() err = c:connect() end)
+    loop.spawn(function()
+      loop.sleep(0.05)
+      closed = h.pack(c:close())
+    end)
+    local t0 = net.now()
+    loop.run()
+    assert.is_true(net.now() - t0 < 2)
+    assert.same({ n = 0 }, closed)
+    assert.are.equal('Bad file descriptor', err)
+    assert.are.equal('net.stream.inet.Client: closed', tostring(c))
+    assert.same({ n = 2, nil, 'Bad file descriptor' }, h.pack(c:fd()))
+    assert.are.equal(before - 1, h.fd_count()) -- the old connection and the new one closed
+    for _, f in pairs(fill) do f:close() end
+    server:close()
+  end)
+
   it('a reader woken in a round may close a socket reported later in the same round', function()
     -- both become readable before the loop waits, so one wait reports both,
     -- a[2] first; its reader runs at once and closes b[2], whose reader

@@ -107,7 +107,9 @@ static int delegated(lua_State *L) /* as 5.3's, above */
  */
 static int raise_as_caller(lua_State *L)
 {
-    const char *msg = lua_tostring(L, -1);
+    /* lua_tostring would turn a number raised as the error into a string
+     * in place: only a string can be an argument error */
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     if (msg != NULL && strncmp(msg, "bad argument", 12) == 0) {
         luaL_where(L, (int)lua_tointeger(L, lua_upvalueindex(UV_WHERE)));
         lua_insert(L, -2);

@@ -19,6 +19,7 @@ local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 local sock_sendv = core.sock_sendv
 
 local EAGAIN = -core.constants.EAGAIN
+local ENOBUFS = -core.constants.ENOBUFS
 local DEFAULT_RECV_SIZE = 8192
 
 local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
@@ -144,8 +145,17 @@ function M.define(cls, rules)
         return recv_rest(self, r, deadline_of(self), size, flags)
     end
 
+    -- A read after a wait: the room is measured again, as other code (another
+    -- coroutine, the waiter itself) may have appended to buf meanwhile; the
+    -- size the call measured before the wait would write past the buffer.
     local function recvinto_attempt(fd, buf, size, flags)
-        return sock_recvinto(fd, buf._mem, buf._len, size, flags)
+        local len = buf._len
+        local room = buf._cap - len
+        if size > room then
+            if room == 0 then return ENOBUFS end
+            size = room
+        end
+        return sock_recvinto(fd, buf._mem, len, size, flags)
     end
 
     -- The rest of a recvinto whose first try gave n, as recv_rest.

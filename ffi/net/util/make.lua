@@ -139,7 +139,7 @@ local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 -- wait ended otherwise (err nil: the deadline passed, or the waiter gave up
 -- early, as a false return means everywhere in the library).
 local QUIET_FIRST, QUIET_MAX = 0.001, 0.016
-local function retry_full_backlog(fd, addr, w, deadline)
+local function retry_full_backlog(sock, addr, w, deadline)
     -- the steps make one wait: a cap on one wait (net.openresty's in a
     -- phase that cannot yield) bounds them all, or they would go on for ever
     deadline = wait.capped(w, deadline)
@@ -155,7 +155,8 @@ local function retry_full_backlog(fd, addr, w, deadline)
         local ready
         ready, err = w(quiet, 'r', until_t)
         if ready == nil or (not ready and core.now() < until_t) then break end
-        local code = core.sock_connect(fd, addr)
+        if sock[1] < 0 then rc = -K.EBADF; break end -- closed meanwhile (the owner's close)
+        local code = core.sock_connect(sock[1], addr)
         if code ~= -K.EAGAIN then rc = code; break end
         step = step * 2 < QUIET_MAX and step * 2 or QUIET_MAX
     end
@@ -171,7 +172,7 @@ end
 -- timeout, or a waiter that applies (its own, net.loop, net.setwaiter), a
 -- connect that goes on is waited for until deadline and its outcome read
 -- (SO_ERROR). waiter: the socket's own (a client's connect()).
-local function connect_one(cls, ai, nonblock, timeout, waiter, deadline)
+local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
     local waits = timeout ~= nil or waiter ~= nil
     local fd = core.sock_open(ai._family, ai._socktype, ai._protocol,
                               creation_flags(nonblock or waits))
@@ -182,10 +183,14 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline)
     sock._timeout, sock._waiter = timeout, waiter
     sock._flipped = (waits and not nonblock and not sock._blocking) or nil
     local rc = core.sock_connect(fd, ai._addr)
+    -- the socket a client's connect() waits on: closing the client closes
+    -- it (net.Socket:close), which ends the wait (net.loop wakes its waiter)
+    if owner then owner._connecting = sock end
     local w = (rc == -K.EINPROGRESS or rc == -K.EAGAIN) and wait.waiter_for(sock)
     if w and rc == -K.EAGAIN and ai._family == K.AF_UNIX then
         local err
-        rc, err = retry_full_backlog(fd, ai._addr, w, deadline)
+        rc, err = retry_full_backlog(sock, ai._addr, w, deadline)
+        if sock[1] < 0 then return nil, result.EBADF, true end -- closed meanwhile
         if not rc then
             sock:close()
             return nil, err or ETIMEDOUT_MSG, true
@@ -193,6 +198,7 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline)
     end
     if w and rc == -K.EINPROGRESS then
         local ready, err = w(sock, 'w', deadline)
+        if sock[1] < 0 then return nil, result.EBADF, true end -- closed meanwhile
         if not ready then
             sock:close()
             return nil, err or ETIMEDOUT_MSG, true
@@ -212,12 +218,12 @@ end
 -- ended without the socket ready (the deadline passed) ends the tries. Any
 -- other failure, a kernel's ETIMEDOUT too (SYNs unanswered), moves on to
 -- the next address.
-local function connect_first(cls, ais, nonblock, timeout, waiter)
+local function connect_first(cls, ais, nonblock, timeout, waiter, owner)
     local deadline = timeout and core.now() + timeout
     local err = core.strerror(-K.EADDRNOTAVAIL) -- what an empty list reports
     for _, ai in ipairs(ais) do
         local sock, waited_out
-        sock, err, waited_out = connect_one(cls, ai, nonblock, timeout, waiter, deadline)
+        sock, err, waited_out = connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
         if sock then return sock end
         if waited_out then break end
     end
@@ -245,7 +251,13 @@ function M.reconnect(self)
     local fd = self[1]
     if fd < 0 then return result.EBADF end
     local nonblock = not (self._flipped or self._blocking) and core.sock_nonblock(fd, -1) == 1
-    local new, err = connect_first(getmetatable(self), self._ais, nonblock, self._timeout, self._waiter)
+    local new, err = connect_first(getmetatable(self), self._ais, nonblock, self._timeout,
+                                   self._waiter, self)
+    self._connecting = nil
+    if self[1] < 0 then -- closed while the connect waited: it stays closed
+        if new then new:close() end
+        return result.EBADF
+    end
     if not new then return err end
     local old = self._guard
     socket.before_close(self) -- the old fd leaves poll sets while it is open
