@@ -383,10 +383,12 @@ end
 local function get_poller()
     local pid = ngx.worker.pid()
     if poller and poller.pid == pid then return poller end
+    -- the guard first (as net.poll.new): storing into it allocates nothing
+    local box, hook = collect.guard(-1, core.poll_close)
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return nil, strerror(pfd) end
+    box[1] = pfd
     semaphore = semaphore or require('ngx.semaphore')
-    local box, hook = collect.guard(pfd, core.poll_close)
     poller = {pfd = pfd, box = box, hook = hook, pid = pid, reg = {}, count = 0, started = 0, swept = now()}
     return poller
 end

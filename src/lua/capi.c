@@ -121,21 +121,45 @@ static void push_constants(lua_State *L)
 
 /* ---- a socket's life -------------------------------------------------------- */
 
+/*
+ * The primitives that make a descriptor take guards made beforehand
+ * (optional arguments) and arm them before they return: a descriptor has an
+ * owner the collector closes from its birth, so a memory error raised by
+ * any allocation after it (PUC Lua raises them anywhere) cannot lose it.
+ * Arming and pushing an integer allocate nothing.
+ */
+static guard_t *opt_guard(lua_State *L, int idx)
+{
+    return lua_isnoneornil(L, idx) ? NULL : check_guard(L, idx);
+}
+
+/* fd, or the code when it is one; g (if any) owns the fd from now on. */
+static int push_made(lua_State *L, int fd, guard_t *g)
+{
+    if (fd >= 0 && g != NULL)
+        g->fd = fd;
+    return push_int(L, fd);
+}
+
 static int l_sock_open(lua_State *L)
 {
-    return push_int(L, net_sock_open(arg_int(L, 1), arg_int(L, 2),
-                                     arg_int(L, 3), arg_int(L, 4)));
+    int family = arg_int(L, 1), type = arg_int(L, 2), protocol = arg_int(L, 3);
+    int flags = arg_int(L, 4);
+    guard_t *g = opt_guard(L, 5);
+    return push_made(L, net_sock_open(family, type, protocol, flags), g);
 }
 
 static int l_sock_pair(lua_State *L)
 {
     int fds[2];
-    int rc = net_sock_pair(arg_int(L, 1), arg_int(L, 2), arg_int(L, 3),
-                           arg_int(L, 4), fds);
+    int family = arg_int(L, 1), type = arg_int(L, 2), protocol = arg_int(L, 3);
+    int flags = arg_int(L, 4);
+    guard_t *g1 = opt_guard(L, 5), *g2 = opt_guard(L, 6);
+    int rc = net_sock_pair(family, type, protocol, flags, fds);
     if (rc < 0)
         return push_int(L, rc);
-    lua_pushinteger(L, fds[0]);
-    lua_pushinteger(L, fds[1]);
+    push_made(L, fds[0], g1);
+    push_made(L, fds[1], g2);
     return 2;
 }
 
@@ -151,7 +175,9 @@ static int l_sock_connect(lua_State *L)
 
 static int l_sock_accept(lua_State *L)
 {
-    return push_int(L, net_sock_accept(arg_int(L, 1), arg_int(L, 2), NULL));
+    int fd = arg_int(L, 1), flags = arg_int(L, 2);
+    guard_t *g = opt_guard(L, 3);
+    return push_made(L, net_sock_accept(fd, flags, NULL), g);
 }
 
 /*

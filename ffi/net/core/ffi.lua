@@ -140,21 +140,32 @@ function M.guard_close(g)
 end
 
 -- ---- a socket's life ----------------------------------------------------
-function M.sock_open(family, socktype, protocol, flags)
-    return C.net_sock_open(family, socktype, protocol, flags)
+-- The primitives that make a descriptor arm the guards they are given
+-- (optional) before they return, as net.capi's do (src/lua/capi.c).
+function M.sock_open(family, socktype, protocol, flags, g)
+    local fd = C.net_sock_open(family, socktype, protocol, flags)
+    if g and fd >= 0 then g.fd = fd end
+    return fd
 end
 
-function M.sock_pair(family, socktype, protocol, flags)
+function M.sock_pair(family, socktype, protocol, flags, g1, g2)
     local fds = int2_t()
     local rc = C.net_sock_pair(family, socktype, protocol, flags, fds)
     if rc < 0 then return rc end
-    return fds[0], fds[1]
+    local fd1, fd2 = fds[0], fds[1]
+    if g1 then g1.fd = fd1 end
+    if g2 then g2.fd = fd2 end
+    return fd1, fd2
 end
 
 function M.sock_bind(fd, addr) return C.net_sock_bind(fd, addr) end
 function M.sock_connect(fd, addr) return C.net_sock_connect(fd, addr) end
 function M.sock_listen(fd, backlog) return C.net_sock_listen(fd, backlog) end
-function M.sock_accept(fd, flags) return C.net_sock_accept(fd, flags, nil) end
+function M.sock_accept(fd, flags, g)
+    local new = C.net_sock_accept(fd, flags, nil)
+    if g and new >= 0 then g.fd = new end
+    return new
+end
 function M.sock_shutdown(fd, how) return C.net_sock_shutdown(fd, how) end
 function M.sock_close(fd) return C.net_sock_close(fd) end
 

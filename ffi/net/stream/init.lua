@@ -52,14 +52,15 @@ end
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
     local flags = wait.creation_flags(false)
-    local fd = core.sock_accept(self[1], flags)
+    local g = core.guard(-1) -- the accepted fd's owner from its birth (socket.adopt)
+    local fd = core.sock_accept(self[1], flags, g)
     if fd < 0 then
         local err
-        fd, err = wait.retry(self, 'r', fd, core.sock_accept, flags)
+        fd, err = wait.retry(self, 'r', fd, core.sock_accept, flags, g)
         if fd == nil then return wait.gave_up(err) end
         if fd < 0 then return result.again_or_fail(fd) end
     end
-    return wait.made(adopt(Socket, fd), false)
+    return wait.made(adopt(Socket, fd, g), false)
 end
 
 -- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected stream sockets.

@@ -16,12 +16,16 @@ local fail, adopt = result.fail, socket.adopt
 local M = {}
 
 local creation_flags, made = wait.creation_flags, wait.made
+-- A guard owning nothing yet, for a primitive that makes a descriptor to arm
+-- (net.util.socket.adopt says why).
+local function new_guard() return core.guard(-1) end
 
 -- {sock1, sock2}: two connected unix sockets of socktype, of class cls.
 function M.pair(cls, socktype, nonblock)
-    local fd1, fd2 = core.sock_pair(K.AF_UNIX, socktype, 0, creation_flags(nonblock))
+    local g1, g2 = new_guard(), new_guard()
+    local fd1, fd2 = core.sock_pair(K.AF_UNIX, socktype, 0, creation_flags(nonblock), g1, g2)
     if fd1 < 0 then return fail(fd1) end
-    return {made(adopt(cls, fd1), nonblock), made(adopt(cls, fd2), nonblock)}
+    return {made(adopt(cls, fd1, g1), nonblock), made(adopt(cls, fd2, g2), nonblock)}
 end
 
 -- ---- resolving ---------------------------------------------------------------
@@ -75,26 +79,28 @@ end
 -- ---- opening, binding, connecting --------------------------------------------
 
 -- Opens a socket for ai (its family, type and protocol), lets prepare(fd)
--- set options, then runs step(fd, addr). Returns the fd, or the code (the
--- fd closed).
+-- set options, then runs step(fd, addr). Returns the fd and its guard, or
+-- the code (the fd closed).
 local function open_and(ai, flags, prepare, step)
-    local fd = core.sock_open(ai._family, ai._socktype, ai._protocol, flags)
+    local g = new_guard()
+    local fd = core.sock_open(ai._family, ai._socktype, ai._protocol, flags, g)
     if fd < 0 then return fd end
     local rc = prepare and prepare(fd) or 0
     if rc >= 0 then rc = step(fd, ai._addr) end
     if rc < 0 and rc ~= -K.EINPROGRESS then
-        core.sock_close(fd)
+        core.guard_close(g)
         return rc
     end
-    return fd
+    return fd, g
 end
 
 -- A new unbound socket of family and socktype, as an instance of cls (an
 -- unnamed unix datagram socket, for one).
 function M.open(cls, family, socktype, nonblock)
-    local fd = core.sock_open(family, socktype, 0, creation_flags(nonblock))
+    local g = new_guard()
+    local fd = core.sock_open(family, socktype, 0, creation_flags(nonblock), g)
     if fd < 0 then return fail(fd) end
-    return adopt(cls, fd)
+    return adopt(cls, fd, g)
 end
 
 -- The prepare(fd) of bind_first for the reuseaddr / reuseport options of a
@@ -115,8 +121,8 @@ end
 function M.bind_first(cls, ais, nonblock, prepare)
     local code = -K.EADDRNOTAVAIL -- what an empty list reports
     for _, ai in ipairs(ais) do
-        local fd = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
-        if fd >= 0 then return made(adopt(cls, fd), nonblock) end
+        local fd, g = open_and(ai, creation_flags(nonblock), prepare, core.sock_bind)
+        if fd >= 0 then return made(adopt(cls, fd, g), nonblock) end
         code = fd
     end
     return fail(code)
@@ -143,11 +149,12 @@ local function retry_full_backlog(sock, addr, w, deadline)
     -- the steps make one wait: a cap on one wait (net.openresty's in a
     -- phase that cannot yield) bounds them all, or they would go on for ever
     deadline = wait.capped(w, deadline)
-    local qfd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, creation_flags(true))
+    local qg = new_guard()
+    local qfd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, creation_flags(true), qg)
     if qfd < 0 then return fail(qfd) end
     -- a socket object of the base class: a waiter (net.loop's) registers it,
     -- and close() takes it out of poll sets again
-    local quiet = adopt(require('net.socket'), qfd)
+    local quiet = adopt(require('net.socket'), qfd, qg)
     local step, rc, err = QUIET_FIRST, nil, nil
     while not (deadline and core.now() >= deadline) do
         local until_t = core.now() + step
@@ -174,10 +181,11 @@ end
 -- (SO_ERROR). waiter: the socket's own (a client's connect()).
 local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
     local waits = timeout ~= nil or waiter ~= nil
+    local g = new_guard()
     local fd = core.sock_open(ai._family, ai._socktype, ai._protocol,
-                              creation_flags(nonblock or waits))
+                              creation_flags(nonblock or waits), g)
     if fd < 0 then return fail(fd) end
-    local sock = made(adopt(cls, fd), nonblock)
+    local sock = made(adopt(cls, fd, g), nonblock)
     -- non-blocking underneath for the deadline or the waiter only, as
     -- settimeout and setwaiter would have made it (net.util.wait.underneath)
     sock._timeout, sock._waiter = timeout, waiter

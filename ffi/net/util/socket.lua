@@ -51,8 +51,12 @@ function M.before_close(sock)
     for i = 1, #close_hooks do close_hooks[i](sock) end
 end
 
-function M.adopt(cls, fd)
-    local sock = {fd, _guard = guard(fd)}
+-- A new socket of class cls owning fd, through g, the collector guard the
+-- primitive that made fd armed (net.core's sock_open, sock_pair and
+-- sock_accept take one made beforehand: no memory error between the
+-- descriptor's birth and its owner can lose it), or a new guard of fd.
+function M.adopt(cls, fd, g)
+    local sock = {fd, _guard = g or guard(fd)}
     if carries_io then
         sock.send, sock.recv = cls.send, cls.recv
     end

@@ -1,0 +1,167 @@
+/*
+ * oom_host — runs spec/oom/ops.lua under an allocator that fails, and
+ * checks that lua-net loses no descriptor to a memory error (PUC Lua raises
+ * one from any allocation: after a descriptor was made and before an object
+ * owns it, it would be lost).
+ *
+ * For every operation the script names and every N from 0 up, a fresh Lua
+ * state runs the script with OP set; the script sets up, then calls arm()
+ * and runs the operation in pcall: from then on allocation N fails ("one"
+ * mode: that one only; "all" mode: it and every later one, which defeats
+ * 5.4's emergency collection). Once the operation runs through without a
+ * failed allocation, the next one follows. After lua_close (which runs
+ * every finalizer), the process must hold the descriptors it held before.
+ * Exit status 1 on any descriptor left over.
+ *
+ * Usage: oom_host ops.lua, with the package paths the busted suite has.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#define N_MAX 2000 /* allocations an operation may make before it is cut off */
+
+static long armed = -1; /* the failing allocation, -1 when unarmed */
+static long made;       /* allocations since arm() */
+static int fail_all;    /* "all" mode */
+static int failed;      /* an allocation failed since arm() */
+
+static void *allocate(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (armed >= 0 && (ptr == NULL || nsize > osize)) {
+        long i = made++;
+        if (i == armed || (fail_all && i > armed)) {
+            failed = 1;
+            return NULL;
+        }
+    }
+    return realloc(ptr, nsize);
+}
+
+static int l_arm(lua_State *L)
+{
+    (void)L;
+    made = 0;
+    failed = 0;
+    armed = (long)lua_tonumber(L, lua_upvalueindex(1));
+    return 0;
+}
+
+static int l_disarm(lua_State *L)
+{
+    armed = -1;
+    lua_pushboolean(L, failed);
+    return 1;
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory's own */
+}
+
+/* A new state that ran script with OP = op (NULL: nil), arm() arming
+ * allocation n; *ok tells whether the script ran through (its result, or
+ * its error, on the stack). The caller closes it. */
+static lua_State *run(const char *script, const char *op, long n, int *ok)
+{
+    lua_State *L;
+    failed = 0;
+    L = lua_newstate(allocate, NULL);
+    if (L == NULL)
+        return NULL;
+    luaL_openlibs(L);
+    lua_pushnumber(L, (lua_Number)n);
+    lua_pushcclosure(L, l_arm, 1);
+    lua_setglobal(L, "arm");
+    lua_pushcfunction(L, l_disarm);
+    lua_setglobal(L, "disarm");
+    if (op != NULL) {
+        lua_pushstring(L, op);
+        lua_setglobal(L, "OP");
+    }
+    *ok = luaL_dofile(L, script) == 0;
+    armed = -1;
+    return L;
+}
+
+int main(int argc, char **argv)
+{
+    int ok, leaks = 0, runs = 0;
+    lua_State *L;
+    char ops[32][32];
+    int nops = 0;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s ops.lua\n", argv[0]);
+        return 2;
+    }
+    /* the operations: what the script returns without OP */
+    L = run(argv[1], NULL, -1, &ok);
+    if (L == NULL || !ok || !lua_istable(L, -1)) {
+        fprintf(stderr, "%s: %s\n", argv[1], L && !ok ? lua_tostring(L, -1) : "no list of operations");
+        return 2;
+    }
+    for (int i = 1; nops < 32; i++) {
+        lua_rawgeti(L, -1, i);
+        if (!lua_isstring(L, -1))
+            break;
+        snprintf(ops[nops++], sizeof ops[0], "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_close(L);
+
+    for (int mode = 0; mode < 2; mode++) {
+        fail_all = mode;
+        for (int k = 0; k < nops; k++) {
+            long n;
+            for (n = 0; n < N_MAX; n++) {
+                int before = open_fds(), after, done;
+                L = run(argv[1], ops[k], n, &ok);
+                if (L == NULL)
+                    return 2;
+                done = ok && lua_toboolean(L, -1); /* true: ran through unfailed */
+                if (!ok && !failed) { /* an error of the script itself */
+                    fprintf(stderr, "%s %s: %s\n", ops[k], fail_all ? "all" : "one",
+                            lua_tostring(L, -1));
+                    return 2;
+                }
+                lua_close(L);
+                runs++;
+                after = open_fds();
+                if (after != before) {
+                    printf("LEAK %s, allocation %ld failing (%s): %d descriptors before, %d after\n",
+                           ops[k], n, fail_all ? "and all later" : "alone", before, after);
+                    leaks++;
+                }
+                if (done)
+                    break;
+            }
+            if (n == N_MAX) {
+                fprintf(stderr, "%s: not through after %d allocations\n", ops[k], N_MAX);
+                return 2;
+            }
+        }
+    }
+    printf("%d runs of %d operations, %d with a descriptor left over\n", runs, nops, leaks);
+    return leaks ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+-- The operations spec/oom/host.c runs with an allocation failing: each makes
+-- descriptors (or a poll set) and objects to own them. Run without OP, the
+-- script returns their names; with OP, it sets up (unarmed), then runs that
+-- operation with the allocator armed and returns true when it went through
+-- without a failed allocation.
+local stream = require('net.stream')
+local inet = require('net.stream.inet')
+local unix = require('net.stream.unix')
+local dgram = require('net.dgram')
+local dinet = require('net.dgram.inet')
+local poll = require('net.poll')
+local loop = require('net.loop')
+
+local ops = {
+  'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
+  'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
+}
+if OP == nil then return ops end
+
+-- a listener with one connection waiting, for the client and accept
+local srv = assert(inet.server.new { host = '127.0.0.1', port = 0 })
+assert(srv:listen() == nil)
+local port = assert(srv:getsockname()):port()
+-- a connection queued for accept (its client end may be collected: accept takes it still)
+assert(inet.client.new { host = '127.0.0.1', port = port })
+local name = os.tmpname() -- a name of its own, as an abstract one: no file
+os.remove(name)
+name = '\0' .. name
+local usrv = assert(unix.server.new { path = name })
+assert(usrv:listen() == nil)
+
+local run = {
+  ['stream.pair'] = function() return stream.pair() end,
+  ['dgram.pair'] = function() return dgram.pair() end,
+  ['inet.server'] = function() return inet.server.new { host = '127.0.0.1', port = 0 } end,
+  ['inet.client'] = function() return inet.client.new { host = '127.0.0.1', port = port } end,
+  ['unix.client'] = function() return unix.client.new { path = name } end,
+  ['dgram.inet'] = function() return dinet.new { host = '127.0.0.1', port = 0 } end,
+  ['dgram.unix'] = function() return require('net.dgram.unix').new() end,
+  accept = function() return srv:accept() end,
+  ['poll.new'] = function() return poll.new() end,
+  ['loop.run'] = function()
+    loop.spawn(function() loop.sleep(0) end)
+    loop.run()
+  end,
+}
+
+arm()
+pcall(run[OP])
+return not disarm()
