@@ -496,7 +496,9 @@ int64_t net_sock_sendfilepath(int fd, const char *path, int64_t offset,
     int filefd;
     if (path == NULL)
         return -EINVAL;
-    filefd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer, past
+     * any deadline (it changes nothing for a regular file) */
+    filefd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (filefd < 0)
         return NET_ERR();
     n = net_sock_sendfile(fd, filefd, offset < 0 ? 0 : offset, count);

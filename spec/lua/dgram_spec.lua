@@ -55,6 +55,26 @@ describe('net.dgram', function()
     close_all(np)
   end)
 
+  it('send of an empty datagram with a deadline or a waiter waits for room, never reads as sent', function()
+    local p = assert(dgram.pair { nonblock = true })
+    while p[1]:send('x') == 1 do end -- the peer's queue is full
+    assert.is_true(p[1]:settimeout(0.05))
+    assert.are.same(h.pack(0, nil, true), h.pack(p[1]:send('')), 'the deadline passed: nothing went')
+    assert.are.same(h.pack(0, nil, true), h.pack(p[1]:send({})))
+    assert.is_true(p[1]:settimeout(nil))
+    -- a waiter that makes room: the empty datagram goes, after the queued ones
+    local queued = 0
+    assert.is_true(p[1]:setwaiter(function()
+      while p[2]:recv() == 'x' do queued = queued + 1 end
+      return true
+    end))
+    assert.are.same(h.pack(0), h.pack(p[1]:send('')))
+    assert.is_true(queued > 0)
+    local str, err, again = p[2]:recv()
+    assert.are.same(h.pack('', nil, nil), h.pack(str, err, again), 'the empty datagram arrived')
+    close_all(p)
+  end)
+
   it('getaddrinfoin/getaddrinfoun resolve for SOCK_DGRAM', function()
     local ais = assert(dgram.getaddrinfoin { host = '127.0.0.1', port = 5353 })
     assert.are.equal(net.SOCK_DGRAM, ais[1]:socktype())

@@ -328,6 +328,24 @@ c:recv()
       close_all(p)
     end)
 
+    it('does not wait for a writer of a FIFO to open it (sendfile cannot read one)', function()
+      -- in a child under `timeout`: opening a FIFO for reading used to wait
+      -- for a writer, past any deadline
+      local fifo = dir .. '/fifo'
+      assert.are.equal('', shell('mkfifo ' .. fifo .. ' 2>&1'))
+      local script = ([[
+local p = assert(require('net.stream').pair())
+assert(p[1]:settimeout(0.5))
+local t0 = require('net').now()
+local n, err, again = p[1]:sendfile(%q, 5)
+io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
+         tostring(require('net').now() - t0 < 0.4))
+]]):format(fifo)
+      local out = shell('timeout 10 ' .. h.shell_quote(interpreter()) .. ' -e '
+        .. h.shell_quote(script) .. ' 2>&1')
+      assert.are.equal('nil|Illegal seek|nil|true', out)
+    end)
+
     it('has one deadline for the whole call, however many waits it takes', function()
       local size = 4 * 1024 * 1024 -- many times what a unix stream queues
       local path = dir .. '/deadline'

@@ -533,11 +533,24 @@ end
 function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
     local total = max * size
     local area, area_size = batch_buf, batch_size
+    local one_off
     batch_buf, batch_size = nil, 0
-    if total > area_size then area, area_size = buffer_t(total), total end
+    if total > RECV_KEEP_MAX then
+        -- a one-off area from malloc, as buffer_for's: ffi.new would zero
+        -- all of it (64 MiB for recvmany(1024)) on every call
+        one_off = libc_io.malloc(total)
+        if one_off == nil then
+            give_back(nil, 0, area, area_size)
+            return ENOMEM
+        end
+        one_off = C_gc(ffi.cast(char_p, one_off), libc_io.free)
+    elseif total > area_size then
+        area, area_size = buffer_t(total), total
+    end
     local msgs, room = take_records(max)
+    local into = one_off or area
     for i = 0, max - 1 do
-        msgs[i].buf, msgs[i].size = area + i * size, size
+        msgs[i].buf, msgs[i].size = into + i * size, size
     end
     local n = C.net_sock_recvmany(fd, msgs, max, flags)
     if n > max then n = max end -- never, by net.h's contract: trust nothing past max
@@ -550,6 +563,7 @@ function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
         datas[i + 1] = C_string(m.buf, len > size and size or len)
         addrs[i + 1], fulls[i + 1] = addr, tonumber(m.full)
     end
+    if one_off then libc_io.free(C_gc(one_off, nil)) end
     give_back(msgs, room, area, area_size)
     return n
 end

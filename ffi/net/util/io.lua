@@ -204,7 +204,11 @@ function M.define(cls, rules)
             local done = n > 0 and n or 0
             local deadline = wait.deadline_of(self) -- one for the whole string
             local err
-            while done < len do
+            -- nothing went: an empty message (a datagram of 0 bytes) is
+            -- tried again too, or it would read as sent
+            local pending = AGAIN[n]
+            while done < len or pending do
+                pending = false
                 n, err = retry_until(self, 'w', EAGAIN, deadline, send_rest, data, done, len, flags)
                 if n == nil then
                     if err then return nil, err end
