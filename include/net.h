@@ -47,6 +47,10 @@
 #define NET_API
 #endif /* NET_CDEF */
 
+#ifdef __cplusplus /* C linkage for C++ callers (the cdef's cpp defines none) */
+extern "C" {
+#endif
+
 /* Flags for net_sock_open, net_sock_pair and net_sock_accept. */
 enum {
     NET_NONBLOCK = 1, /* O_NONBLOCK on the new descriptor(s) */
@@ -156,8 +160,10 @@ NET_API int64_t net_sock_recv(int fd, void *buf, size_t len, int flags);
 NET_API int64_t net_sock_sendto(int fd, const void *buf, size_t len, int flags,
                                 const net_addr_t *to);
 /* The sender's address into *from unless from is NULL: family 0 when the
- * receive brought no sender's name (a stream socket, or a unix sender never
- * bound; net_sock_recvdgram tells the two apart). */
+ * receive brought no sender's name (a TCP socket, a unix stream whose peer
+ * is unnamed, or a unix sender never bound; net_sock_recvdgram tells them
+ * apart). A unix stream peer bound to a name brings it, as a datagram
+ * sender does. */
 NET_API int64_t net_sock_recvfrom(int fd, void *buf, size_t len, int flags,
                                   net_addr_t *from);
 
@@ -473,5 +479,9 @@ NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
  * were sent; a failure on the first is its code. (1.1) */
 NET_API int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* NET_H */

@@ -344,9 +344,9 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
 
     if (passfd == NULL)
         return -EINVAL;
+    *passfd = -1; /* on every failure too, as before any other check */
     if (flags & NET_RECV_REFUSED)
         return -EOPNOTSUPP;
-    *passfd = -1;
     if ((got = unix_socket(fd)) < 0)
         return got; /* nothing read: the data stays queued */
     iov.iov_base = buf;

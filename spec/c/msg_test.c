@@ -71,7 +71,9 @@ static void test_fds(void)
     net_sock_close(got);
     CHECK_EQ(5, net_sock_send(fds[0], "plain", 5, 0));
     /* MSG_TRUNC is refused as by every receive, before anything is read */
+    got = 12345;
     CHECK_EQ(-EOPNOTSUPP, net_sock_recvfd(fds[1], buf, sizeof buf, MSG_TRUNC, &got));
+    CHECK_EQ(-1, got); /* -1 on every failure, as for -EAFNOSUPPORT */
     CHECK_EQ(5, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
     CHECK_EQ(-1, got);
     CHECK_EQ(-EINVAL, net_sock_recvfd(fds[1], buf, sizeof buf, 0, NULL));
