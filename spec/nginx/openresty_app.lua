@@ -151,11 +151,69 @@ local function full_backlog_connect(name)
     os.remove(path)
 end
 
+-- A named (so blocking for its user) unix datagram socket's unconnected
+-- sendto to a queue that is full: poll says writable, each try says "try
+-- again" (reference.md, net.dgram.unix). The result of the first sendto
+-- that did not go ("<sent> <again> <seconds>") under name, or returned.
+local function full_queue_sendto(name, timeout)
+    local dunix = require('net.dgram.unix')
+    local rx_path, tx_path = backend_path .. '.rx', backend_path .. '.tx'
+    os.remove(rx_path); os.remove(tx_path)
+    local rx = assert(dunix.new { path = rx_path })
+    local tx = assert(dunix.new { path = tx_path })
+    if timeout then tx:settimeout(timeout) end
+    local to, out = rx:getsockname(), nil
+    for _ = 1, 64 do
+        local t0 = net.now()
+        local n, _, again = tx:sendto('x', to)
+        if n ~= 1 then
+            out = ('%s %s %.3f'):format(tostring(n), tostring(again), net.now() - t0)
+            break
+        end
+    end
+    rx:close(); tx:close(); os.remove(rx_path); os.remove(tx_path)
+    if name then ngx.shared.results:set(name, out) end
+    return out
+end
+
 -- log_by_lua: the non-yieldable waits of a request's log phase.
 function M.log_phase()
     stuck_wait('log_cap')
     stuck_wait('log_deadline', 0.05)
     full_backlog_connect('log_backlog')
+    full_queue_sendto('log_sendto')
+end
+
+-- GET /fullqueue?timeout=S: full_queue_sendto's result in a handler (the
+-- worker must go on serving others while it tries).
+function M.fullqueue()
+    ngx.say(full_queue_sendto(nil, tonumber(ngx.var.arg_timeout)))
+end
+
+-- GET /unnamed: an unnamed unix datagram socket, blocking for its user and
+-- connected to a queue a light thread drains after 0.2 s: the send that
+-- finds the queue full waits for room, as a named one's does. Says
+-- "<datagrams sent of 16> <seconds>".
+function M.unnamed()
+    local dunix = require('net.dgram.unix')
+    local rx_path = backend_path .. '.urx'
+    os.remove(rx_path)
+    local rx = assert(dunix.new { path = rx_path })
+    local tx = assert(dunix.new {})
+    assert(tx:connect(rx:getsockname()) == nil)
+    local drain = ngx.thread.spawn(function()
+        ngx.sleep(0.2)
+        rx:settimeout(0.05)
+        while rx:recv() do end
+    end)
+    local t0, sent = net.now(), 0
+    for _ = 1, 16 do
+        if tx:send('x') ~= 1 then break end
+        sent = sent + 1
+    end
+    ngx.say(('%d %.3f'):format(sent, net.now() - t0))
+    ngx.thread.wait(drain)
+    rx:close(); tx:close(); os.remove(rx_path)
 end
 
 -- ssl_client_hello_by_lua: a 0.1 s wait that nothing ends, recorded as

@@ -165,8 +165,31 @@ local function main_checks()
         local took = tonumber(backlog:match('^Connection timed out (%S+)$'))
         check(took and took >= 0.29 and took < 0.6,
               'log: a unix connect to a full queue, no deadline, timed out at the cap (%s)', backlog)
+        local sendto = r.log_sendto or ''
+        took = tonumber(sendto:match('^0 true (%S+)$'))
+        check(took and took >= 0.29 and took < 0.6,
+              'log: an unconnected unix datagram sendto a full queue, no deadline, gave up at the cap (%s)', sendto)
         local s2, b2 = get('/fast')
         check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
+    end)
+
+    -- 4b. Datagrams in a handler: an unconnected unix sendto to a full queue
+    -- (ready, yet "try again") tries until its 1 s deadline while the worker
+    -- serves others; an unnamed blocking sender waits for room as a named one.
+    run(function()
+        local body, took
+        loop.spawn(function() local _; _, body = get('/fullqueue?timeout=1', 5) end)
+        loop.sleep(0.3)
+        local s2, b2, t2 = get('/fast', 5)
+        check(s2 == 200 and b2 == 'fast\n' and t2 < 0.3,
+              'a request answered in %.3f s while a handler tried a full queue', t2 or -1)
+        while not body do loop.sleep(0.05) end
+        took = tonumber(body:match('^0 true (%S+)'))
+        check(took and took >= 0.99 and took < 1.3, 'full queue: the sendto gave up at its deadline (%s)', show(body))
+        local _, u = get('/unnamed', 5)
+        local sent, secs = (u or ''):match('^(%d+) (%S+)')
+        check(sent == '16' and tonumber(secs) >= 0.19,
+              'an unnamed blocking datagram sender waited for room (%s)', show(u))
     end)
 
     -- 5. Name resolution: a name (not a numeric address) resolves inside a

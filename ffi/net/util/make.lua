@@ -100,7 +100,7 @@ function M.open(cls, family, socktype, nonblock)
     local g = new_guard()
     local fd = core.sock_open(family, socktype, 0, creation_flags(nonblock), g)
     if fd < 0 then return fail(fd) end
-    return adopt(cls, fd, g)
+    return made(adopt(cls, fd, g), nonblock)
 end
 
 -- The prepare(fd) of bind_first for the reuseaddr / reuseport options of a

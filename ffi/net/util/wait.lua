@@ -142,6 +142,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
     local w = M.waiter_for(sock)
     if not w then return r end
+    local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     repeat
         local ready, err = w(sock, mode, deadline)
         if not ready then return M.gave_up(err) end
@@ -150,8 +151,11 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         -- ready where the call cannot go on (an unconnected unix datagram
         -- socket whose destination's queue is full reports POLLOUT), and a
         -- waiter that looks once more at the deadline would say so forever.
-        if deadline and type(r) == 'number' and AGAIN[r] and now() >= deadline then
-            return M.gave_up()
+        -- Such tries make one wait: a cap on one wait (net.openresty's in a
+        -- phase that cannot yield) bounds them all, as a deadline does.
+        if type(r) == 'number' and AGAIN[r] then
+            limit = limit or M.capped(w, deadline)
+            if limit and now() >= limit then return M.gave_up() end
         end
     until type(r) ~= 'number' or not AGAIN[r]
     return r
