@@ -20,7 +20,7 @@ local buffer = require('net.buffer')
 local stream = require('net.stream')
 
 local type, pairs, getmetatable, setmetatable, tostring = type, pairs, getmetatable, setmetatable, tostring
-local concat, min = table.concat, math.min
+local concat, min, floor = table.concat, math.min, math.floor
 local argerror, NOT_INTEGER = args.error, args.NOT_INTEGER
 local EINVAL_MSG = result.EINVAL
 local MSG_PEEK = core.constants.MSG_PEEK
@@ -64,7 +64,7 @@ local function whole_option(opts, key, default)
     elseif v % 1 ~= 0 then
         argerror('new', 2, ("option '%s': %s"):format(key, NOT_INTEGER), 1)
     end
-    return v
+    return floor(v)
 end
 
 -- new(sock[, {size = bytes, max = bytes}]): a reader of sock (a
@@ -187,6 +187,7 @@ end
 -- The first e unread bytes as a string, and the first upto (>= e) dropped.
 local function take(self, e, upto)
     local buf, pos, plen = self._buf, self._pos, self._plen
+    self._sdelim = nil
     local s
     if plen == 0 then
         s = e > 0 and buf:tostring(pos, pos + e - 1) or ''
@@ -240,7 +241,10 @@ end
 -- Up to and including the first delim; without it unless keep. crlf: the
 -- delimiter is "\n" and a "\r" before it belongs to the end of the line.
 local function delimited(self, delim, keep, crlf)
-    local from = 1
+    -- a call that returned without its item left where its search stopped:
+    -- the unread bytes before it hold no delim (take() forgets it), so a
+    -- retry does not scan (and join the pieces of) everything held again
+    local from = self._sdelim == delim and self._sfrom or 1
     while true do
         local at
         at, from = search(self, delim, from)
@@ -254,6 +258,7 @@ local function delimited(self, delim, keep, crlf)
             end
             return take(self, e, stop)
         end
+        self._sdelim, self._sfrom = delim, from
         local n, err, again, reason = fill(self)
         if not n then return ended(self, err, again, reason) end
     end
@@ -280,6 +285,7 @@ end
 function Reader:read(n)
     args.integer('read', 1, n)
     if n < 0 then return nil, EINVAL_MSG end
+    n = floor(n) -- an integer on 5.3+ even when given 2.0: buffered() stays one
     if n > self._max then return nil, TOO_LONG end
     while held(self) < n do
         local got, err, again, reason = fill(self)

@@ -89,6 +89,42 @@ describe('a reader on a unix pair', function()
     assert.is_false(r:dirty())
   end)
 
+  it('goes on where a call that returned again stopped: no byte is searched twice', function()
+    -- a long line trickling in to a non-blocking reader: each retry must
+    -- not scan (and join) everything held again, or a peer sending 1 MiB in
+    -- small pieces costs time quadratic in the line's length
+    assert.is_true(b:nonblock(true))
+    local r = reader.new(b, { size = 64 })
+    local inits = {}
+    local buf = r._buf
+    buf.find = function(self, delim, init)
+      inits[#inits + 1] = init
+      return buffer.Buffer.find(self, delim, init)
+    end
+    a:send('abcdef')
+    same({ n = 3, nil, nil, true }, pack(r:upto('--X')))
+    inits = {}
+    a:send('gh--X')
+    assert.equals('abcdefgh', r:upto('--X'))
+    -- the first search of the retry starts at the last two bytes that could
+    -- begin the delimiter, not at the first byte held
+    assert.is_true(#inits > 0)
+    for _, init in ipairs(inits) do assert.is_true(init > 1, 'searched from ' .. init) end
+    a:send('ijk')
+    same({ n = 3, nil, nil, true }, pack(r:line()))
+    assert.equals('ijk', r:read(3)) -- taking bytes forgets where the search was
+    a:send('lm\n')
+    assert.equals('lm', r:line())
+  end)
+
+  it('keeps buffered() an integer after read(2.0) on every runtime', function()
+    local r = reader.new(b, { size = 4.0, max = 16.0 })
+    a:send('abcdef')
+    assert.equals('ab', r:read(2.0))
+    assert.equals('2', tostring(r:buffered()))
+    assert.equals('net.reader: 2 buffered', tostring(r))
+  end)
+
   it('finds a delimiter split across reads', function()
     assert.is_true(b:nonblock(true))
     local r = reader.new(b)
