@@ -156,33 +156,21 @@ local function block_wait(sock, mode, deadline)
 end
 
 -- ---- yieldable phases without a pool: poll(fd, 0) + ngx.sleep backoff ----------
--- sock -> the step of its last wait, which found it ready without sleeping.
--- The call asking again for the same socket soon after means it was ready
--- yet said "try again" (an unconnected unix datagram sender to a full
--- queue): that wait sleeps first, or the call would spin without ever
--- yielding, freezing the worker until its deadline (for ever without one).
-local at_once = setmetatable({}, {__mode = 'k'})
+-- A socket that polls ready yet whose call says "try again" (an unconnected
+-- unix datagram sender to a full queue) does not come back here at once:
+-- net.util.wait's retry_until pauses through this waiter on a quiet socket
+-- between such tries, so they sleep too.
 local function sleep_wait(sock, mode, deadline)
     counts.sleep = counts.sleep + 1
     local events, step = EVENTS[mode], BACKOFF_MIN
-    local last = at_once[sock]
-    at_once[sock] = nil
-    local hot = last ~= nil and now() - last.at < settings.backoff_max + BACKOFF_MIN
-    local slept = false
-    if hot then step = last.step end
     while true do
-        -- hot: sleep before the first look
-        local rc = (slept or not hot) and poll_fd(sock[1], events, 0) or 0
-        if rc > 0 or rc == -K.EBADF then
-            if hot or not slept then at_once[sock] = {at = now(), step = step} end
-            return true
-        end
+        local rc = poll_fd(sock[1], events, 0)
+        if rc > 0 or rc == -K.EBADF then return true end
         if rc < 0 and not AGAIN[rc] then return nil, strerror(rc) end
         if ngx.worker.exiting() then return nil, EXITING end
         local left = deadline and deadline - now()
         if left and left <= 0 then return false end
         ngx_sleep(left and max(BACKOFF_MIN, min(step, left)) or step)
-        slept = true
         step = min(step * 2, settings.backoff_max)
     end
 end

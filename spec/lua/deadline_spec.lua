@@ -171,6 +171,34 @@ describe('a deadline where poll says ready and the call says again', function()
     tx:close(); rx:close()
     h.rmdir(dir)
   end)
+
+  it('tries again after pauses, not at once: the waiter is not asked to spin', function()
+    local dunix = require('net.dgram.unix')
+    local dir = h.tmpdir()
+    local rx = assert(dunix.new{path = dir .. '/rx'})
+    local to = rx:getsockname()
+    local tx = assert(dunix.new{nonblock = true})
+    finally(function() tx:close(); rx:close(); h.rmdir(dir) end)
+    while tx:sendto('z', to) == 1 do end
+    -- the default waiter, counted: on tx itself, and on anything else (the
+    -- pauses wait through the socket's waiter too)
+    local on_tx, other = 0, 0
+    assert.is_true(tx:setwaiter(function(s, mode, deadline)
+      if s == tx then on_tx = on_tx + 1 else other = other + 1 end
+      return net.waiters.poll(s, mode, deadline)
+    end))
+    assert.is_true(tx:settimeout(0.3))
+    local t, r = timed(tx.sendto, tx, 'z', to)
+    assert.same({ n = 3, 0, nil, true }, r)
+    assert.is_true(t >= 0.28 and t < 3, 'took ' .. t)
+    -- pauses of 1 ms doubling to 16 ms: about 23 in 0.3 s (thousands when
+    -- each try went back to the waiter, which found tx ready at once)
+    assert.is_true(on_tx <= 2, on_tx .. ' waits on the socket')
+    assert.is_true(other >= 5 and other <= 40, other .. ' pauses')
+    -- the pauses' quiet socket is closed: the next sendto goes on as before
+    assert.equals('z', rx:recv())
+    assert.equals(1, tx:sendto('z', to))
+  end)
 end)
 
 describe('accept and connect with deadlines', function()

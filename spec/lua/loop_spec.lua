@@ -217,6 +217,37 @@ describe('net.loop', function()
     p[1]:close(); p[2]:close()
   end)
 
+  it('a sendto that polls ready yet cannot go on waits in pauses, not in a spin', function()
+    -- an unconnected unix datagram sender to a full queue: the system says
+    -- writable, each sendto "try again"; another coroutine makes room later
+    local dunix = require('net.dgram.unix')
+    local dir = h.tmpdir()
+    local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
+    local to = rx:getsockname()
+    local tx = assert(dunix.new{nonblock = true})
+    finally(function() tx:close(); rx:close(); h.rmdir(dir) end)
+    while tx:sendto('z', to) == 1 do end
+    local sent, took
+    loop.spawn(function()
+      local t0 = net.now()
+      sent = h.pack(tx:sendto('y', to))
+      took = net.now() - t0
+    end)
+    loop.spawn(function()
+      loop.sleep(0.3)
+      assert.equals('z', rx:recv())
+    end)
+    local cpu0 = os.clock()
+    loop.run()
+    local cpu = os.clock() - cpu0
+    assert.equals(1, sent[1])
+    assert.is_nil(sent[2])
+    assert.is_nil(sent[3])
+    assert.is_true(took >= 0.28 and took < 3, 'took ' .. took)
+    -- a spin used the whole 0.3 s of processor time
+    assert.is_true(cpu < 0.15, ('%.3f s of processor time'):format(cpu))
+  end)
+
   -- A registration stays after its wait (the next wait of a connection
   -- finds it in place); one nobody waits on goes after two sweeps, so a
   -- socket dropped without close() is collected, and its fd closed, while

@@ -52,7 +52,7 @@ end
 -- The connection is a blocking net.stream.Socket with close-on-exec.
 function Server:accept()
     local flags = wait.creation_flags(false)
-    local g = core.guard(-1) -- the accepted fd's owner from its birth (socket.adopt)
+    local g = socket.new_guard() -- the accepted fd's owner from its birth
     local fd = core.sock_accept(self[1], flags, g)
     if fd < 0 then
         local err

@@ -16,9 +16,7 @@ local fail, adopt = result.fail, socket.adopt
 local M = {}
 
 local creation_flags, made = wait.creation_flags, wait.made
--- A guard owning nothing yet, for a primitive that makes a descriptor to arm
--- (net.util.socket.adopt says why).
-local function new_guard() return core.guard(-1) end
+local new_guard = socket.new_guard
 
 -- {sock1, sock2}: two connected unix sockets of socktype, of class cls.
 function M.pair(cls, socktype, nonblock)
@@ -135,41 +133,47 @@ local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 -- in the kernel until the listener accepts. Nothing on the connecting socket
 -- tells when to try again (unconnected, it even polls ready at once,
 -- POLLOUT|POLLHUP), so it cannot be waited for like TCP's EINPROGRESS: the
--- connect is retried after waits of 1, 2, 4, 8, then 16 ms, within the
--- deadline. Each wait goes through w, the waiter that applies to the
--- connecting socket (a yield inside net.loop or nginx, poll(2) otherwise),
--- on a quiet socket of its own until a short deadline: an unnamed unix
--- datagram socket, which nothing can make readable, so the wait ends only
--- when that deadline passes. A listener that accepts is joined within 16 ms,
--- and nothing spins. Returns the last connect's code, or nil, err when the
--- wait ended otherwise (err nil: the deadline passed, or the waiter gave up
--- early, as a false return means everywhere in the library).
-local QUIET_FIRST, QUIET_MAX = 0.001, 0.016
+-- connect is retried after pauses (net.util.wait.pauses) through w, the
+-- waiter that applies to the connecting socket, within the deadline. A
+-- listener that accepts is joined within 16 ms, and nothing spins. Returns
+-- the last connect's code, or nil, err when the tries ended otherwise (err
+-- nil: the deadline passed, or the waiter gave up early, as a false return
+-- means everywhere in the library).
 local function retry_full_backlog(sock, addr, w, deadline)
-    -- the steps make one wait: a cap on one wait (net.openresty's in a
+    -- the pauses make one wait: a cap on one wait (net.openresty's in a
     -- phase that cannot yield) bounds them all, or they would go on for ever
     deadline = wait.capped(w, deadline)
-    local qg = new_guard()
-    local qfd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, creation_flags(true), qg)
-    if qfd < 0 then return fail(qfd) end
-    -- a socket object of the base class: a waiter (net.loop's) registers it,
-    -- and close() takes it out of poll sets again
-    local quiet = adopt(require('net.socket'), qfd, qg)
-    local step, rc, err = QUIET_FIRST, nil, nil
-    while not (deadline and core.now() >= deadline) do
-        local until_t = core.now() + step
-        if deadline and until_t > deadline then until_t = deadline end
-        local ready
-        ready, err = w(quiet, 'r', until_t)
-        if ready == nil or (not ready and core.now() < until_t) then break end
+    local pauses, err = wait.pauses(w)
+    if not pauses then return nil, err end
+    local rc, ready
+    repeat
+        ready, err = pauses:pause(deadline)
+        if not ready then break end
         if sock[1] < 0 then rc = -K.EBADF; break end -- closed meanwhile (the owner's close)
         local code = core.sock_connect(sock[1], addr)
-        if code ~= -K.EAGAIN then rc = code; break end
-        step = step * 2 < QUIET_MAX and step * 2 or QUIET_MAX
-    end
-    quiet:close()
+        if code ~= -K.EAGAIN then rc = code end
+    until rc
+    pauses:close()
     if rc then return rc end
     return nil, err
+end
+
+-- Waits through w for sock's connect to ai that goes on (rc: its code so
+-- far): the code it ends with, still EINPROGRESS when the socket became
+-- writable (SO_ERROR then tells the outcome), or nil, err when a wait ended
+-- without it. The caller checks once after it whether its socket was closed
+-- meanwhile.
+local function wait_connect(sock, ai, w, rc, deadline)
+    if rc == -K.EAGAIN and ai._family == K.AF_UNIX then
+        local err
+        rc, err = retry_full_backlog(sock, ai._addr, w, deadline)
+        if not rc then return nil, err end
+    end
+    if rc == -K.EINPROGRESS then
+        local ready, err = w(sock, 'w', deadline)
+        if not ready then return nil, err end
+    end
+    return rc
 end
 
 -- A socket of class cls connected to ai, or (non-blocking, without a
@@ -195,23 +199,17 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
     -- it (net.Socket:close), which ends the wait (net.loop wakes its waiter)
     if owner then owner._connecting = sock end
     local w = (rc == -K.EINPROGRESS or rc == -K.EAGAIN) and wait.waiter_for(sock)
-    if w and rc == -K.EAGAIN and ai._family == K.AF_UNIX then
+    if w then
         local err
-        rc, err = retry_full_backlog(sock, ai._addr, w, deadline)
+        rc, err = wait_connect(sock, ai, w, rc, deadline)
         if sock[1] < 0 then return nil, result.EBADF, true end -- closed meanwhile
         if not rc then
             sock:close()
             return nil, err or ETIMEDOUT_MSG, true
         end
-    end
-    if w and rc == -K.EINPROGRESS then
-        local ready, err = w(sock, 'w', deadline)
-        if sock[1] < 0 then return nil, result.EBADF, true end -- closed meanwhile
-        if not ready then
-            sock:close()
-            return nil, err or ETIMEDOUT_MSG, true
+        if rc == -K.EINPROGRESS then
+            rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
         end
-        rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
     end
     if rc < 0 and rc ~= -K.EINPROGRESS then
         sock:close()

@@ -51,10 +51,14 @@ function M.before_close(sock)
     for i = 1, #close_hooks do close_hooks[i](sock) end
 end
 
--- A new socket of class cls owning fd, through g, the collector guard the
--- primitive that made fd armed (net.core's sock_open, sock_pair and
--- sock_accept take one made beforehand: no memory error between the
--- descriptor's birth and its owner can lose it), or a new guard of fd.
+-- A collector guard owning nothing yet, for a primitive that makes a
+-- descriptor to arm: net.core's sock_open, sock_pair and sock_accept take
+-- one made beforehand, so no memory error between the descriptor's birth
+-- and its owner can lose it. adopt() then gives it to the socket.
+function M.new_guard() return guard(-1) end
+
+-- A new socket of class cls owning fd, through g, the guard (new_guard)
+-- the primitive that made fd armed, or a new guard of fd.
 function M.adopt(cls, fd, g)
     local sock = {fd, _guard = g or guard(fd)}
     if carries_io then

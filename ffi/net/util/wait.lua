@@ -133,6 +133,52 @@ function M.gave_up(err)
     return nil, nil, true
 end
 
+-- ---- pauses: for a call whose socket cannot tell when to try again ---------
+-- A unix connect to a full backlog, a sendto from an unconnected unix
+-- datagram socket to a full queue: nothing on the socket says when the call
+-- can go on (it even polls ready at once). Such a call is tried again after
+-- pauses of 1, 2, 4, 8, then 16 ms. Each pause is a wait through w, the
+-- waiter that applies to the call's socket, on a quiet socket of its own
+-- (an unnamed unix datagram socket, which nothing can make readable) until
+-- the pause's end: it yields where w yields (net.loop, nginx) and blocks
+-- where w blocks, and nothing spins.
+local PAUSE_FIRST, PAUSE_MAX = 0.001, 0.016
+local Pauses = {}
+Pauses.__index = Pauses
+
+-- The pauses of one call waiting through w, or nil, err.
+function M.pauses(w)
+    local socket = require('net.util.socket')
+    local g = socket.new_guard()
+    local fd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, M.creation_flags(true), g)
+    if fd < 0 then return nil, strerror(fd) end
+    -- of the base class: a waiter (net.loop's) registers it, and close()
+    -- takes it out of poll sets again
+    local quiet = socket.adopt(require('net.socket'), fd, g)
+    return setmetatable({w = w, quiet = quiet, step = PAUSE_FIRST}, Pauses)
+end
+
+-- Pauses for the next step, ending by deadline (nil: none): true when it
+-- paused (a try follows, the last one at the deadline); false when the
+-- deadline had passed, or the waiter gave up early; nil, err when the
+-- waiter failed.
+function Pauses:pause(deadline)
+    local t = now()
+    if deadline and t >= deadline then return false end
+    local step = self.step
+    self.step = step * 2 < PAUSE_MAX and step * 2 or PAUSE_MAX
+    local until_t = t + step
+    if deadline and until_t > deadline then until_t = deadline end
+    local ready, err = self.w(self.quiet, 'r', until_t)
+    if ready == nil then return nil, err end
+    if not ready and now() < until_t then return false end -- gave up early
+    return true
+end
+
+function Pauses:close()
+    self.quiet:close()
+end
+
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
 -- primitive call, is a "try again" code and a waiter applies to sock: waits
 -- for mode until deadline, then calls again. Returns the last raw result;
@@ -143,21 +189,34 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     local w = M.waiter_for(sock)
     if not w then return r end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
+    local stuck, pauses = false, nil -- polls ready, yet "try again" (M.pauses)
+    local ready, err
     repeat
-        local ready, err = w(sock, mode, deadline)
-        if not ready then return M.gave_up(err) end
+        if stuck then
+            ready, err = pauses:pause(limit)
+        else
+            ready, err = w(sock, mode, deadline)
+        end
+        if not ready then break end
         r = attempt(sock[1], a, b, c, d)
-        -- Ready, yet "try again" once more past the deadline: poll can say
-        -- ready where the call cannot go on (an unconnected unix datagram
-        -- socket whose destination's queue is full reports POLLOUT), and a
-        -- waiter that looks once more at the deadline would say so forever.
-        -- Such tries make one wait: a cap on one wait (net.openresty's in a
-        -- phase that cannot yield) bounds them all, as a deadline does.
+        -- Ready, yet "try again": another caller may have taken what was
+        -- ready (then the socket polls not ready, and the next wait is w's),
+        -- or poll says ready where the call cannot go on, and would say so
+        -- at once each time (then the next try comes after a pause). Such
+        -- tries make one wait: a cap on one wait (net.openresty's in a phase
+        -- that cannot yield) bounds them all, as a deadline does.
         if type(r) == 'number' and AGAIN[r] then
             limit = limit or M.capped(w, deadline)
-            if limit and now() >= limit then return M.gave_up() end
+            if limit and now() >= limit then ready = false; break end
+            stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
+            if stuck and not pauses then
+                pauses, err = M.pauses(w)
+                if not pauses then ready = nil; break end
+            end
         end
     until type(r) ~= 'number' or not AGAIN[r]
+    if pauses then pauses:close() end
+    if not ready then return M.gave_up(err) end
     return r
 end
 M.retry_until = retry_until
