@@ -34,6 +34,16 @@ function net.wrap(fd)
     return socket.adopt(socket.class_for(fd, socktype, Socket), fd)
 end
 
+-- close(fd): closes a descriptor number the program owns and no socket
+-- object holds (recvfd's descriptor when it is no socket: net.wrap refuses
+-- it). nil, or err. Through a guard, the one closing primitive of both
+-- backends.
+function net.close(fd)
+    args.integer('close', 1, fd)
+    if fd < 0 or fd > INT_MAX then return result.EBADF end
+    return result.acted(core.guard_close(core.guard(floor(fd))))
+end
+
 -- The monotonic clock deadlines are measured on, in seconds.
 net.now = core.now
 

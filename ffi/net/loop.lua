@@ -22,6 +22,7 @@ local create, resume, yield, running =
     coroutine.create, coroutine.resume, coroutine.yield, coroutine.running
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local now, floor = core.now, math.floor
+local traceback = debug.traceback
 
 local M = {}
 
@@ -249,6 +250,12 @@ local function loop_waiter(sock, mode, deadline)
     return yield(WAIT, sock, mode, deadline)
 end
 wait.waits_first[loop_waiter] = true
+-- A pause (net.util.wait.pauses) is a sleep of the coroutine: no socket.
+wait.pausers[loop_waiter] = function(until_t)
+    local left = until_t - now()
+    yield(SLEEP, left > 0 and left or 0)
+    return true
+end
 
 -- ---- public ----------------------------------------------------------------------
 
@@ -308,7 +315,8 @@ local function step(rec, a, b)
         ok, what, sock, mode, deadline = resume(co, a, b)
     end
     if not ok then -- run() drops the loop's state and raises it
-        error('net.loop: a coroutine failed: ' .. tostring(what), 0)
+        -- with the failed coroutine's stack, which the error left in place
+        error(traceback(co, 'net.loop: a coroutine failed: ' .. tostring(what)), 0)
     end
     if what == WAIT then
         -- watch(sock, mode, rec), its common case inline: the socket's

@@ -158,8 +158,8 @@ end
 -- ---- yieldable phases without a pool: poll(fd, 0) + ngx.sleep backoff ----------
 -- A socket that polls ready yet whose call says "try again" (an unconnected
 -- unix datagram sender to a full queue) does not come back here at once:
--- net.util.wait's retry_until pauses through this waiter on a quiet socket
--- between such tries, so they sleep too.
+-- net.util.wait's retry_until pauses between such tries (an ngx.sleep, see
+-- the waiter's pauser below).
 local function sleep_wait(sock, mode, deadline)
     counts.sleep = counts.sleep + 1
     local events, step = EVENTS[mode], BACKOFF_MIN
@@ -513,6 +513,16 @@ end
 -- most, also a wait made of short steps (net.util.wait.capped).
 wait.wait_caps[M.waiter] = function()
     if not YIELDABLE[get_phase()] then return settings.block_cap end
+end
+
+-- A pause (net.util.wait.pauses) in a yieldable phase is an ngx.sleep, no
+-- descriptor; in a phase that cannot yield, a blocking wait on a quiet
+-- socket (false: the caller makes one).
+wait.pausers[M.waiter] = function(until_t)
+    if not YIELDABLE[get_phase()] then return false end
+    if ngx.worker.exiting() then return nil, EXITING end
+    ngx_sleep(max(BACKOFF_MIN, until_t - now()))
+    return true
 end
 
 -- ---- name resolution in the pool ---------------------------------------------------

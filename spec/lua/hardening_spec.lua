@@ -158,6 +158,37 @@ describe('with every descriptor in use (defects 8 and 5)', function()
       lines[4]:match('^localhost=[%x:.]+$') and lines[4] or 'localhost=an address',
     }, lines)
   end)
+
+  it('a sendto that must pause still keeps its deadline (no "Too many open files")', function()
+    -- an unconnected unix datagram sender to a full queue polls ready yet
+    -- cannot send: the tries pause between them, and a pause of the default
+    -- waiter wants a quiet descriptor, of which none is left
+    local dir = h.tmpdir()
+    finally(function() h.rmdir(dir) end)
+    local out = run_limited(16, ([[
+      local stream = require('net.stream')
+      local dunix = require('net.dgram.unix')
+      local rx = assert(dunix.new{path = %q})
+      local to = rx:getsockname()
+      local tx = assert(dunix.new{nonblock = true})
+      while tx:sendto('z', to) == 1 do end
+      local held, files = {}, {}
+      while true do
+        local s = stream.pair()
+        if not s then break end
+        held[#held + 1] = s
+      end
+      while true do
+        local f = io.open('/dev/null', 'r')
+        if not f then break end
+        files[#files + 1] = f
+      end
+      assert(tx:nonblock(false) == false and tx:settimeout(0.1))
+      local n, err, again = tx:sendto('z', to)
+      io.write(tostring(n), ' ', tostring(err), ' ', tostring(again), '\n')
+    ]]):format(dir .. '/rx'))
+    assert.are.equal('0 nil true\n', out)
+  end)
 end)
 
 describe('IPv6 zones (defect 9)', function()

@@ -186,10 +186,18 @@ describe('net.loop', function()
   end)
 
   it('raises the error of a coroutine that failed, and can run again after', function()
-    loop.spawn(function() error('boom') end)
+    local function fails() error('boom') end
+    loop.spawn(function() fails() end)
     local ok, err = pcall(loop.run)
     assert.is_false(ok)
-    assert.matches('a coroutine failed: .*boom', err)
+    assert.matches('^net.loop: a coroutine failed: .*boom\nstack traceback:\n', err)
+    -- the failed coroutine's stack, from where it failed
+    assert.matches("in %a* ?%a* ?'?fails'?", err)
+    -- a value that is no string: its tostring
+    loop.spawn(function() error(setmetatable({}, {__tostring = function() return 'an object' end})) end)
+    ok, err = pcall(loop.run)
+    assert.is_false(ok)
+    assert.matches('^net.loop: a coroutine failed: an object\n', err)
     local ran = false
     loop.spawn(function() ran = true end)
     loop.run()
@@ -233,8 +241,11 @@ describe('net.loop', function()
       sent = h.pack(tx:sendto('y', to))
       took = net.now() - t0
     end)
+    local sockets_before, sockets_during = h.fd_count(), nil
     loop.spawn(function()
-      loop.sleep(0.3)
+      loop.sleep(0.15)
+      sockets_during = h.fd_count() -- a pause in the loop is a sleep: no socket
+      loop.sleep(0.15)
       assert.equals('z', rx:recv())
     end)
     local cpu0 = os.clock()
@@ -246,6 +257,7 @@ describe('net.loop', function()
     assert.is_true(took >= 0.28 and took < 3, 'took ' .. took)
     -- a spin used the whole 0.3 s of processor time
     assert.is_true(cpu < 0.15, ('%.3f s of processor time'):format(cpu))
+    assert.equals(sockets_before, sockets_during)
   end)
 
   -- A registration stays after its wait (the next wait of a connection

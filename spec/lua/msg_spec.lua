@@ -176,6 +176,42 @@ print('done')
     end)
   end)
 
+  describe('a received descriptor that is no socket', function()
+    it('net.wrap refuses it, net.close closes it', function()
+      -- a child started with /dev/null as its descriptor 3 passes that
+      local child = dir .. '/child.lua'
+      write_file(child, ([[
+local unix = require('net.dgram.unix')
+local dgram = require('net.dgram')
+local me = assert(unix.new {})
+local parent = assert(dgram.getaddrinfoun { path = %q })[1]
+assert(me:connect(parent) == nil)
+assert(me:sendfd(3, 'file') == 4)
+print('done')
+]]):format(dir .. '/parent.sock'))
+      local me = assert(dunix.new { path = dir .. '/parent.sock' })
+      assert.is_true(me:settimeout(5))
+      local proc = assert(io.popen(interpreter() .. ' ' .. child .. ' 3</dev/null'))
+      local fd, err, _, str = me:recvfd()
+      assert.are.equal('file', str, err)
+      assert.are.equal('done\n', proc:read('*a'))
+      proc:close()
+      assert.is_true(h.fd_is_open(fd))
+      assert.are.same({nil, 'Socket operation on non-socket'}, {net.wrap(fd)})
+      assert.is_nil(net.close(fd))
+      assert.is_false(h.fd_is_open(fd))
+      assert.are.equal(h.EBADF_MSG, net.close(fd))
+      me:close()
+    end)
+
+    it('net.close checks its argument', function()
+      assert.are.equal(h.EBADF_MSG, net.close(-1))
+      assert.are.equal(h.EBADF_MSG, net.close(2 ^ 31))
+      h.raises("bad argument #1 to 'close' (number expected, got string)", net.close, '3')
+      h.raises("bad argument #1 to 'close' (number has no integer representation)", net.close, 1.5)
+    end)
+  end)
+
   describe('peercred', function()
     local function id(flag) return assert(tonumber(shell('id ' .. flag))) end
 

@@ -68,6 +68,30 @@ describe('recv with the largest bufsize', function()
     for _, s in ipairs({a, b, d[1], d[2]}) do s:close() end
   end)
 
+  it('a huge receive gives its buffer back when it returns, not to the collector', function()
+    -- Lua 5.1's collector does a fixed amount of work per step, whatever an
+    -- allocation's size: buffers left to it piled up by gigabytes
+    local function vm_kib()
+      local f = assert(io.open('/proc/self/status', 'r'))
+      local kib = tonumber(f:read('*a'):match('VmSize:%s*(%d+)'))
+      f:close()
+      return kib
+    end
+    local a, b = h.pair()
+    collectgarbage('stop')
+    local before = vm_kib()
+    for _ = 1, 6 do
+      assert.are.equal(3, a:send('big'))
+      assert(h.readable(b, 5))
+      assert.are.equal('big', b:recv(INT_MAX))
+    end
+    local grown = vm_kib() - before
+    collectgarbage('restart')
+    a:close()
+    b:close()
+    assert.is_true(grown < 1024 * 1024, ('%d KiB more address space'):format(grown))
+  end)
+
   it('above 2^31-1 is still nil, "Invalid argument"', function()
     local a, b = h.pair()
     local r = h.pack(b:recv(INT_MAX + 1))

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capi.h"
@@ -339,8 +340,13 @@ static int l_sock_sendto(lua_State *L)
  *    never shared) and cannot free the caller's (held on the stack). A call
  *    that raises before its release leaves the mark: the next large
  *    receive replaces that buffer;
- *  - above RECV_KEEP_MAX a one-off userdata is used and left to the
- *    collector, so one huge read does not pin its buffer forever.
+ *  - above RECV_KEEP_MAX a one-off buffer is used, so one huge read does
+ *    not pin its buffer forever: malloc'd memory, freed by the call's
+ *    release. Not a userdata left to the collector: Lua 5.1's collector
+ *    does a fixed amount of work per step whatever an allocation's size, so
+ *    a few huge reads in a row could hold many gigabytes until its cycle
+ *    ends. A small userdata on the stack owns the memory until then: a
+ *    call that raises before its release leaves it to the collector.
  * luaL_Buffer would not do better: on 5.2+ luaL_buffinitsize allocates a
  * box for any size over LUAL_BUFFERSIZE (1 KiB on 64-bit 5.4) on every
  * call, and 5.1 has no way to ask for more than LUAL_BUFFERSIZE at once.
@@ -356,16 +362,51 @@ typedef union {
     void *align_pointer;
 } scratch_head_t;
 
+/* A one-off buffer's owner (a userdata), and the head of its memory, which
+ * points back at the owner; the bytes follow, aligned as malloc's. */
+typedef struct {
+    void *mem;
+} oneoff_owner_t;
+typedef union {
+    oneoff_owner_t *owner;
+    int64_t align_int;
+    double align_double;
+    void *align_pointer;
+} oneoff_head_t;
+
+#define ONEOFF_MT "net.recv_oneoff"
+
+static int oneoff_gc(lua_State *L)
+{
+    oneoff_owner_t *owner = (oneoff_owner_t *)lua_touserdata(L, 1);
+    free(owner->mem);
+    owner->mem = NULL;
+    return 0;
+}
+
+/* Never shared, so never busy; its owner stays on the stack until return. */
+static char *oneoff_buffer(lua_State *L, size_t size)
+{
+    oneoff_owner_t *owner = (oneoff_owner_t *)new_userdata(L, sizeof *owner);
+    oneoff_head_t *head;
+    owner->mem = NULL;
+    luaL_setmetatable(L, ONEOFF_MT);
+    head = (oneoff_head_t *)malloc(sizeof *head + size);
+    if (head == NULL)
+        luaL_error(L, "not enough memory");
+    head->owner = owner;
+    owner->mem = head;
+    return (char *)(head + 1);
+}
+
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size)
 {
     scratch_head_t *head;
     if (size <= RECV_STACK_SIZE)
         return stack_buf;
-    /* a one-off: no head (RECV_MAX bytes are the largest userdata LuaJIT
-     * makes), never shared, so never busy; stays on the stack until return */
     if (size > RECV_KEEP_MAX)
-        return (char *)new_userdata(L, size);
+        return oneoff_buffer(L, size);
     if (lua_rawlen(L, scratch) >= sizeof *head + size) {
         head = (scratch_head_t *)lua_touserdata(L, scratch);
         if (!head->busy) {
@@ -384,8 +425,13 @@ char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
 /* size: the size the buffer was asked for, which tells its kind. */
 void net__capi_recv_release(char *buf, size_t size)
 {
-    if (size > RECV_STACK_SIZE && size <= RECV_KEEP_MAX)
+    if (size > RECV_KEEP_MAX) {
+        oneoff_head_t *head = (oneoff_head_t *)(void *)buf - 1;
+        head->owner->mem = NULL;
+        free(head);
+    } else if (size > RECV_STACK_SIZE) {
         ((scratch_head_t *)(void *)buf - 1)->busy = 0;
+    }
 }
 
 static size_t arg_recv_size(lua_State *L)
@@ -572,6 +618,10 @@ static void register_metatables(lua_State *L)
     lua_pop(L, 1);
     luaL_newmetatable(L, GUARD_MT);
     lua_pushcfunction(L, guard_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, ONEOFF_MT);
+    lua_pushcfunction(L, oneoff_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 }

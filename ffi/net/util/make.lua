@@ -133,8 +133,8 @@ local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 -- in the kernel until the listener accepts. Nothing on the connecting socket
 -- tells when to try again (unconnected, it even polls ready at once,
 -- POLLOUT|POLLHUP), so it cannot be waited for like TCP's EINPROGRESS: the
--- connect is retried after pauses (net.util.wait.pauses) through w, the
--- waiter that applies to the connecting socket, within the deadline. A
+-- connect is retried after pauses (net.util.wait.pauses) in the manner of
+-- w, the waiter that applies to the connecting socket, within the deadline. A
 -- listener that accepts is joined within 16 ms, and nothing spins. Returns
 -- the last connect's code, or nil, err when the tries ended otherwise (err
 -- nil: the deadline passed, or the waiter gave up early, as a false return
@@ -143,9 +143,8 @@ local function retry_full_backlog(sock, addr, w, deadline)
     -- the pauses make one wait: a cap on one wait (net.openresty's in a
     -- phase that cannot yield) bounds them all, or they would go on for ever
     deadline = wait.capped(w, deadline)
-    local pauses, err = wait.pauses(w)
-    if not pauses then return nil, err end
-    local rc, ready
+    local pauses = wait.pauses(w, sock, 'w')
+    local rc, ready, err
     repeat
         ready, err = pauses:pause(deadline)
         if not ready then break end

@@ -137,25 +137,41 @@ end
 -- A unix connect to a full backlog, a sendto from an unconnected unix
 -- datagram socket to a full queue: nothing on the socket says when the call
 -- can go on (it even polls ready at once). Such a call is tried again after
--- pauses of 1, 2, 4, 8, then 16 ms. Each pause is a wait through w, the
--- waiter that applies to the call's socket, on a quiet socket of its own
--- (an unnamed unix datagram socket, which nothing can make readable) until
--- the pause's end: it yields where w yields (net.loop, nginx) and blocks
--- where w blocks, and nothing spins.
+-- pauses of 1, 2, 4, 8, then 16 ms, each in the manner of w, the waiter that
+-- applies to the call's socket: it yields where w yields (net.loop, nginx)
+-- and blocks where w blocks, and nothing spins.
+--   A waiter that can sleep without a descriptor has a pauser: pausers[w] =
+-- fn(until_t) that sleeps until then and returns true, nil, err when it
+-- failed, or false when it cannot sleep now (net.openresty in a phase that
+-- cannot yield). Otherwise a pause is a wait through w on a quiet socket of
+-- the call's own (an unnamed unix datagram socket, which nothing can make
+-- readable) until the pause's end; when no descriptor is left for it, w is
+-- asked about the call's socket, which says ready at once (the tries then
+-- go on without a pause, as far as the deadline). Weak keys.
+M.pausers = setmetatable({}, {__mode = 'k'})
 local PAUSE_FIRST, PAUSE_MAX = 0.001, 0.016
 local Pauses = {}
 Pauses.__index = Pauses
 
--- The pauses of one call waiting through w, or nil, err.
-function M.pauses(w)
+-- The pauses of one call of sock waiting for mode through w.
+function M.pauses(w, sock, mode)
+    return setmetatable({w = w, sock = sock, mode = mode, step = PAUSE_FIRST}, Pauses)
+end
+
+-- The quiet socket of these pauses, made at the first need, or nil when no
+-- descriptor can be made now.
+function Pauses:quiet_socket()
+    local quiet = self.quiet
+    if quiet then return quiet end
     local socket = require('net.util.socket')
     local g = socket.new_guard()
     local fd = core.sock_open(K.AF_UNIX, K.SOCK_DGRAM, 0, M.creation_flags(true), g)
-    if fd < 0 then return nil, strerror(fd) end
+    if fd < 0 then return nil end
     -- of the base class: a waiter (net.loop's) registers it, and close()
     -- takes it out of poll sets again
-    local quiet = socket.adopt(require('net.socket'), fd, g)
-    return setmetatable({w = w, quiet = quiet, step = PAUSE_FIRST}, Pauses)
+    quiet = socket.adopt(require('net.socket'), fd, g)
+    self.quiet = quiet
+    return quiet
 end
 
 -- Pauses for the next step, ending by deadline (nil: none): true when it
@@ -169,14 +185,25 @@ function Pauses:pause(deadline)
     self.step = step * 2 < PAUSE_MAX and step * 2 or PAUSE_MAX
     local until_t = t + step
     if deadline and until_t > deadline then until_t = deadline end
-    local ready, err = self.w(self.quiet, 'r', until_t)
+    local w, pauser = self.w, M.pausers[self.w]
+    local ready, err
+    if pauser then ready, err = pauser(until_t) end
+    if ready == false or not pauser then
+        local quiet = self:quiet_socket()
+        if quiet then
+            ready, err = w(quiet, 'r', until_t)
+        else
+            ready, err = w(self.sock, self.mode, until_t)
+        end
+        if not ready and ready ~= nil and now() < until_t then return false end -- gave up early
+    end
     if ready == nil then return nil, err end
-    if not ready and now() < until_t then return false end -- gave up early
     return true
 end
 
+-- Closes the quiet socket, if one was made.
 function Pauses:close()
-    self.quiet:close()
+    if self.quiet then self.quiet:close() end
 end
 
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
@@ -209,10 +236,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
             stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
-            if stuck and not pauses then
-                pauses, err = M.pauses(w)
-                if not pauses then ready = nil; break end
-            end
+            if stuck and not pauses then pauses = M.pauses(w, sock, mode) end
         end
     until type(r) ~= 'number' or not AGAIN[r]
     if pauses then pauses:close() end
