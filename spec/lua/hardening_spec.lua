@@ -95,17 +95,9 @@ describe('numeric services (defect 3)', function()
   end)
 end)
 
--- The pid of this process, and the interpreter running it: a child process
--- runs a snippet under limits this one must never take on.
-local function self_exe()
-  local f = assert(io.open('/proc/self/stat', 'r'))
-  local pid = f:read('*l'):match('^(%d+)')
-  f:close()
-  local p = assert(io.popen('readlink /proc/' .. pid .. '/exe'))
-  local exe = p:read('*l')
-  p:close()
-  return exe
-end
+-- The interpreter running this process: a child process runs a snippet
+-- under limits this one must never take on.
+local self_exe = h.interpreter
 
 -- Runs code in a child interpreter (same backend and paths, from the
 -- environment) with RLIMIT_NOFILE lowered to limit; returns its output.

@@ -92,6 +92,47 @@ describe('recv with the largest bufsize', function()
     assert.is_true(grown < 1024 * 1024, ('%d KiB more address space'):format(grown))
   end)
 
+  it('without the memory for a huge receive: nil, "Cannot allocate memory", nothing lost', function()
+    if (os.getenv('LD_PRELOAD') or ''):find('libasan', 1, true) then
+      return pending('AddressSanitizer needs an address space of its own: not limited here')
+    end
+    -- a child whose address space (ulimit -v, 1.5 GiB) has no room for 2 GiB
+    local file = os.tmpname()
+    local f = assert(io.open(file, 'w'))
+    f:write([[
+      local h = require('spec.lua.helper')
+      local dgram = require('net.dgram')
+      local BIG = 2^31 - 1
+      local function show(...)
+        local t = {}
+        for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end
+        io.write(table.concat(t, ','), '\n')
+      end
+      local a, b = h.pair()
+      a:send('x')
+      show(b:recv(BIG))
+      show(b:recv(BIG, 0))
+      show(b:recv(10))
+      local d = assert(dgram.pair())
+      d[1]:send('y')
+      show(d[2]:recv(BIG))
+      show(d[2]:recvfrom(BIG))
+      show(d[2]:recvfd(BIG))
+      show(d[2]:recv())
+    ]])
+    f:close()
+    local p = assert(io.popen('ulimit -v 1500000 && exec ' .. h.interpreter() .. ' ' .. file .. ' 2>&1'))
+    local out = p:read('*a')
+    p:close()
+    os.remove(file)
+    local ENOMEM = net.strerror(-K.ENOMEM)
+    assert.are.equal(table.concat({
+      'nil,' .. ENOMEM, 'nil,' .. ENOMEM, 'x', -- the byte is still there
+      'nil,' .. ENOMEM .. ',nil', 'nil,' .. ENOMEM .. ',nil', 'nil,' .. ENOMEM,
+      'y,nil,nil,nil', -- and so is the datagram
+    }, '\n') .. '\n', out)
+  end)
+
   it('above 2^31-1 is still nil, "Invalid argument"', function()
     local a, b = h.pair()
     local r = h.pack(b:recv(INT_MAX + 1))

@@ -384,7 +384,8 @@ static int oneoff_gc(lua_State *L)
     return 0;
 }
 
-/* Never shared, so never busy; its owner stays on the stack until return. */
+/* Never shared, so never busy; its owner stays on the stack until return.
+ * NULL when there is no memory for it. */
 static char *oneoff_buffer(lua_State *L, size_t size)
 {
     oneoff_owner_t *owner = (oneoff_owner_t *)new_userdata(L, sizeof *owner);
@@ -393,7 +394,7 @@ static char *oneoff_buffer(lua_State *L, size_t size)
     luaL_setmetatable(L, ONEOFF_MT);
     head = (oneoff_head_t *)malloc(sizeof *head + size);
     if (head == NULL)
-        luaL_error(L, "not enough memory");
+        return NULL; /* the call says -ENOMEM, as the FFI backend's */
     head->owner = owner;
     owner->mem = head;
     return (char *)(head + 1);
@@ -425,6 +426,8 @@ char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
 /* size: the size the buffer was asked for, which tells its kind. */
 void net__capi_recv_release(char *buf, size_t size)
 {
+    if (buf == NULL)
+        return;
     if (size > RECV_KEEP_MAX) {
         oneoff_head_t *head = (oneoff_head_t *)(void *)buf - 1;
         head->owner->mem = NULL;
@@ -448,7 +451,7 @@ static int l_sock_recv(lua_State *L)
     size_t size = arg_recv_size(L);
     int flags = arg_int(L, 3);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack_buf, size);
-    int64_t n = recv_count(net_sock_recv(fd, buf, size, flags), size);
+    int64_t n = buf == NULL ? -ENOMEM : recv_count(net_sock_recv(fd, buf, size, flags), size);
     if (n >= 0)
         lua_pushlstring(L, buf, (size_t)n);
     net__capi_recv_release(buf, size);

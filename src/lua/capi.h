@@ -113,9 +113,10 @@ enum { RECV_STACK_SIZE = 8192 };
 /* A buffer of size bytes for one receive: stack_buf (RECV_STACK_SIZE bytes)
  * when it is large enough, else the scratch userdata at the stack index
  * scratch (an upvalue), replaced there by a larger one when needed; above
- * 4 MiB a one-off buffer of its own. Either is the call's until
- * net__capi_recv_release: release it once the bytes are copied out (see
- * capi.c). */
+ * 4 MiB a one-off buffer of its own, or NULL when no memory is left for it
+ * (the call then says -ENOMEM, as the FFI backend's). Each is the call's
+ * until net__capi_recv_release: release it once the bytes are copied out
+ * (see capi.c). */
 char *net__capi_recv_buffer(lua_State *L, int scratch, char *stack_buf,
                            size_t size);
 void net__capi_recv_release(char *buf, size_t size);

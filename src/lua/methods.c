@@ -268,7 +268,7 @@ static int fast_recv(lua_State *L)
         size = RECV_MAX; /* as the primitive: a read may return fewer bytes */
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
-    n = recv_count(net_sock_recv(fd, buf, (size_t)size, 0), (size_t)size);
+    n = buf == NULL ? -ENOMEM : recv_count(net_sock_recv(fd, buf, (size_t)size, 0), (size_t)size);
     if (n > 0)
         lua_pushlstring(L, buf, (size_t)n);
     net__capi_recv_release(buf, (size_t)size);
@@ -346,8 +346,9 @@ static int fast_recvfrom(lua_State *L)
         size = RECV_MAX; /* as the primitive */
     buf = net__capi_recv_buffer(L, lua_upvalueindex(UV_SCRATCH), stack_buf,
                                (size_t)size);
-    n = recv_count(net_sock_recvdgram(fd, buf, (size_t)size, 0, &from, &full),
-                   (size_t)size);
+    n = buf == NULL ? -ENOMEM
+                    : recv_count(net_sock_recvdgram(fd, buf, (size_t)size, 0, &from, &full),
+                                 (size_t)size);
     if (n < 0) {
         net__capi_recv_release(buf, (size_t)size);
         return recv_other(L, &n, size);

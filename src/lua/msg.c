@@ -85,7 +85,8 @@ static int l_sock_recvdgram(lua_State *L)
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     net_addr_t from;
     int64_t full = 0;
-    int64_t n = recv_count(net_sock_recvdgram(fd, buf, size, flags, &from, &full), size);
+    int64_t n = buf == NULL ? -ENOMEM
+                            : recv_count(net_sock_recvdgram(fd, buf, size, flags, &from, &full), size);
     if (n >= 0)
         lua_pushlstring(L, buf, (size_t)n);
     net__capi_recv_release(buf, size);
@@ -105,7 +106,8 @@ static int l_sock_recvfd(lua_State *L)
     int flags = arg_int(L, 3);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     int passfd = -1;
-    int64_t n = recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
+    int64_t n = buf == NULL ? -ENOMEM
+                            : recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
     if (n < 0) {
         net__capi_recv_release(buf, size);
         return push_int(L, (lua_Integer)n);
@@ -170,6 +172,8 @@ static int l_sock_recvmany(lua_State *L)
     total = head + (size_t)max * size;
     msgs = (net_msg_t *)(void *)net__capi_recv_buffer(L, lua_upvalueindex(1),
                                                       stack.bytes, total);
+    if (msgs == NULL)
+        return push_int(L, -ENOMEM);
     area = (char *)msgs + head;
     for (i = 0; i < max; i++) {
         msgs[i].buf = area + (size_t)i * size;
