@@ -28,7 +28,7 @@ local M = {}
 
 -- What a coroutine of the loop yields to it (anything else it yields is a
 -- plain "let the others run"), and what its body returns when it ends.
-local WAIT, SLEEP, DONE = {}, {}, {}
+local WAIT, SLEEP, PAUSE, DONE = {}, {}, {}, {}
 
 -- The loop's per-echo path (a coroutine waits, its socket is reported, it
 -- is resumed) is what W5 measures (bench/RESULTS.md). So nothing on it
@@ -154,7 +154,7 @@ local SWEEP_ROUNDS = 1024
 local function sweep()
     local kept = 0
     for sock, w in pairs(waiting) do
-        if w.r or w.w then
+        if w.r or w.w or w.c then
             w.idle = nil
             kept = kept + 1
         elseif w.idle then
@@ -198,7 +198,8 @@ end
 local function trim(sock, w)
     local ev = events_of(w)
     if ev == '' then
-        waiting[sock] = nil
+        -- a pause on sock keeps the entry (its close ends the pause), out of the set
+        if w.c then w.ev = nil else waiting[sock] = nil end
         set:del(sock) -- cleans up after a closed socket too
     elseif ev ~= w.ev then
         if set:mod(sock, ev) then w.ev = ev end
@@ -242,6 +243,7 @@ require('net.util.socket').on_close(function(sock)
     waiting[sock] = nil
     if w.r then wake(w.r, true) end
     if w.w then wake(w.w, true) end
+    if w.c then wake(w.c, true) end
 end)
 
 -- The loop's waiter: yields to the loop, which resumes with true when sock
@@ -250,10 +252,11 @@ local function loop_waiter(sock, mode, deadline)
     return yield(WAIT, sock, mode, deadline)
 end
 wait.waits_first[loop_waiter] = true
--- A pause (net.util.wait.pauses) is a sleep of the coroutine: no socket.
-wait.pausers[loop_waiter] = function(until_t)
-    local left = until_t - now()
-    yield(SLEEP, left > 0 and left or 0)
+-- A pause (net.util.wait.pauses) of a call of sock: a sleep of the
+-- coroutine until until_t that sock's close ends at once, as it ends a wait
+-- (no descriptor; sock is not added to the set).
+wait.pausers[loop_waiter] = function(until_t, sock)
+    yield(PAUSE, sock, until_t)
     return true
 end
 
@@ -337,6 +340,18 @@ local function step(rec, a, b)
     elseif what == SLEEP then
         rec.sleeping = true
         add_timer(now() + sock, rec, true)
+    elseif what == PAUSE then -- until mode (the pause's end), or sock's close
+        local w = waiting[sock]
+        if not w then
+            w = {}
+            waiting[sock] = w
+        end
+        if w.c then -- another coroutine pauses on sock: a plain sleep
+            rec.sleeping = true
+        else
+            w.c, rec.sock, rec.mode = rec, sock, 'c'
+        end
+        add_timer(mode, rec, true)
     else -- a plain yield: the others run first
         push(rec)
     end

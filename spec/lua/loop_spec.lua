@@ -5,6 +5,20 @@ local inet = require('net.stream.inet')
 local loop = require('net.loop')
 local h = require('spec.lua.helper')
 
+-- An unconnected unix datagram sender to a full queue (non-blocking), its
+-- receiver and the receiver's address: the system says the sender is
+-- writable, each sendto "try again". Both closed when the test ends.
+local function stuck_sender()
+  local dunix = require('net.dgram.unix')
+  local dir = h.tmpdir()
+  local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
+  local to = rx:getsockname()
+  local tx = assert(dunix.new{nonblock = true})
+  finally(function() tx:close(); rx:close(); h.rmdir(dir) end)
+  while tx:sendto('z', to) == 1 do end
+  return tx, rx, to
+end
+
 describe('net.loop', function()
   it('runs spawned coroutines with their arguments until none is left', function()
     local got = {}
@@ -226,15 +240,8 @@ describe('net.loop', function()
   end)
 
   it('a sendto that polls ready yet cannot go on waits in pauses, not in a spin', function()
-    -- an unconnected unix datagram sender to a full queue: the system says
-    -- writable, each sendto "try again"; another coroutine makes room later
-    local dunix = require('net.dgram.unix')
-    local dir = h.tmpdir()
-    local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
-    local to = rx:getsockname()
-    local tx = assert(dunix.new{nonblock = true})
-    finally(function() tx:close(); rx:close(); h.rmdir(dir) end)
-    while tx:sendto('z', to) == 1 do end
+    -- another coroutine makes room later
+    local tx, rx, to = stuck_sender()
     local sent, took
     loop.spawn(function()
       local t0 = net.now()
@@ -258,6 +265,20 @@ describe('net.loop', function()
     -- a spin used the whole 0.3 s of processor time
     assert.is_true(cpu < 0.15, ('%.3f s of processor time'):format(cpu))
     assert.equals(sockets_before, sockets_during)
+  end)
+
+  it('a socket closed during a pause ends the paused call at once', function()
+    local tx, _, to = stuck_sender()
+    local sent, seen
+    loop.spawn(function() sent = h.pack(tx:sendto('y', to)) end)
+    loop.spawn(function()
+      loop.sleep(0.05) -- the sendto pauses between its tries by now
+      tx:close()
+      coroutine.yield() -- one round: the paused call has run meanwhile
+      seen = sent
+    end)
+    loop.run()
+    assert.are.same(h.pack(nil, h.EBADF_MSG), seen)
   end)
 
   -- A registration stays after its wait (the next wait of a connection

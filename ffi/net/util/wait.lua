@@ -141,11 +141,12 @@ end
 -- applies to the call's socket: it yields where w yields (net.loop, nginx)
 -- and blocks where w blocks, and nothing spins.
 --   A waiter that can sleep without a descriptor has a pauser: pausers[w] =
--- fn(until_t) that sleeps until then and returns true, nil, err when it
--- failed, or false when it cannot sleep now (net.openresty in a phase that
--- cannot yield). Otherwise a pause is a wait through w on a quiet socket of
--- the call's own (an unnamed unix datagram socket, which nothing can make
--- readable) until the pause's end; when no descriptor is left for it, w is
+-- fn(until_t, sock) that sleeps until then (or until sock, the call's
+-- socket, is closed) and returns true, nil, err when it failed, or false
+-- when it cannot sleep now (net.openresty in a phase that cannot yield).
+-- Otherwise a pause is a wait through w on a quiet socket of the call's
+-- own (an unnamed unix datagram socket, which nothing can make readable)
+-- until the pause's end; when no descriptor is left for it, w is
 -- asked about the call's socket, which says ready at once (the tries then
 -- go on without a pause, as far as the deadline). Weak keys.
 M.pausers = setmetatable({}, {__mode = 'k'})
@@ -187,7 +188,7 @@ function Pauses:pause(deadline)
     if deadline and until_t > deadline then until_t = deadline end
     local w, pauser = self.w, M.pausers[self.w]
     local ready, err
-    if pauser then ready, err = pauser(until_t) end
+    if pauser then ready, err = pauser(until_t, self.sock) end
     if ready == false or not pauser then
         local quiet = self:quiet_socket()
         if quiet then
