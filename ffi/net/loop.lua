@@ -252,7 +252,7 @@ local function loop_waiter(sock, mode, deadline)
     return yield(WAIT, sock, mode, deadline)
 end
 wait.waits_first[loop_waiter] = true
--- A pause (net.util.wait.pauses) of a call of sock: a sleep of the
+-- A pause (net.util.wait's pauses) of a call of sock: a sleep of the
 -- coroutine until until_t that sock's close ends at once, as it ends a wait
 -- (no descriptor; sock is not added to the set).
 wait.pausers[loop_waiter] = function(until_t, sock)

@@ -515,7 +515,7 @@ wait.wait_caps[M.waiter] = function()
     if not YIELDABLE[get_phase()] then return settings.block_cap end
 end
 
--- A pause (net.util.wait.pauses) in a yieldable phase is an ngx.sleep, no
+-- A pause (net.util.wait's pauses) in a yieldable phase is an ngx.sleep, no
 -- descriptor; in a phase that cannot yield, a blocking wait on a quiet
 -- socket (false: the caller makes one).
 wait.pausers[M.waiter] = function(until_t)

@@ -128,44 +128,22 @@ end
 
 local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 
--- A unix stream connect to a listener whose backlog is full fails at once
--- with EAGAIN on a non-blocking socket (Linux), where a blocking one sleeps
--- in the kernel until the listener accepts. Nothing on the connecting socket
--- tells when to try again (unconnected, it even polls ready at once,
--- POLLOUT|POLLHUP), so it cannot be waited for like TCP's EINPROGRESS: the
--- connect is retried after pauses (net.util.wait.pauses) in the manner of
--- w, the waiter that applies to the connecting socket, within the deadline. A
--- listener that accepts is joined within 16 ms, and nothing spins. Returns
--- the last connect's code, or nil, err when the tries ended otherwise (err
--- nil: the deadline passed, or the waiter gave up early, as a false return
--- means everywhere in the library).
-local function retry_full_backlog(sock, addr, w, deadline)
-    -- the pauses make one wait: a cap on one wait (net.openresty's in a
-    -- phase that cannot yield) bounds them all, or they would go on for ever
-    deadline = wait.capped(w, deadline)
-    local pauses = wait.pauses(w, sock, 'w')
-    local rc, ready, err
-    repeat
-        ready, err = pauses:pause(deadline)
-        if not ready then break end
-        if sock[1] < 0 then rc = -K.EBADF; break end -- closed meanwhile (the owner's close)
-        local code = core.sock_connect(sock[1], addr)
-        if code ~= -K.EAGAIN then rc = code end
-    until rc
-    pauses:close()
-    if rc then return rc end
-    return nil, err
-end
-
 -- Waits through w for sock's connect to ai that goes on (rc: its code so
 -- far): the code it ends with, still EINPROGRESS when the socket became
 -- writable (SO_ERROR then tells the outcome), or nil, err when a wait ended
--- without it. The caller checks once after it whether its socket was closed
--- meanwhile.
+-- without it (err nil: the deadline passed, or the waiter gave up early).
+-- The caller checks once after it whether its socket was closed meanwhile.
+--   A unix stream connect to a listener whose backlog is full fails at once
+-- with EAGAIN on a non-blocking socket (Linux), where a blocking one sleeps
+-- in the kernel until the listener accepts. Nothing on the connecting
+-- socket tells when to try again (unconnected, it polls ready at once,
+-- POLLOUT|POLLHUP): it is a call that polls ready yet says "try again", which
+-- net.util.wait's retry_until tries again after pauses, within the
+-- deadline; a listener that accepts is joined within 16 ms.
 local function wait_connect(sock, ai, w, rc, deadline)
     if rc == -K.EAGAIN and ai._family == K.AF_UNIX then
         local err
-        rc, err = retry_full_backlog(sock, ai._addr, w, deadline)
+        rc, err = wait.retry_until(sock, 'w', rc, deadline, core.sock_connect, ai._addr)
         if not rc then return nil, err end
     end
     if rc == -K.EINPROGRESS then

@@ -136,7 +136,7 @@ end
 -- ---- pauses: for a call whose socket cannot tell when to try again ---------
 -- A unix connect to a full backlog, a sendto from an unconnected unix
 -- datagram socket to a full queue: nothing on the socket says when the call
--- can go on (it even polls ready at once). Such a call is tried again after
+-- can go on (it even polls ready at once). retry_until tries such a call again after
 -- pauses of 1, 2, 4, 8, then 16 ms, each in the manner of w, the waiter that
 -- applies to the call's socket: it yields where w yields (net.loop, nginx)
 -- and blocks where w blocks, and nothing spins.
@@ -155,7 +155,7 @@ local Pauses = {}
 Pauses.__index = Pauses
 
 -- The pauses of one call of sock waiting for mode through w.
-function M.pauses(w, sock, mode)
+local function new_pauses(w, sock, mode)
     return setmetatable({w = w, sock = sock, mode = mode, step = PAUSE_FIRST}, Pauses)
 end
 
@@ -196,7 +196,7 @@ function Pauses:pause(deadline)
         else
             ready, err = w(self.sock, self.mode, until_t)
         end
-        if not ready and ready ~= nil and now() < until_t then return false end -- gave up early
+        if ready == false and now() < until_t then return false end -- gave up early
     end
     if ready == nil then return nil, err end
     return true
@@ -217,7 +217,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     local w = M.waiter_for(sock)
     if not w then return r end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
-    local stuck, pauses = false, nil -- polls ready, yet "try again" (M.pauses)
+    local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
     repeat
         if stuck then
@@ -237,7 +237,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
             stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
-            if stuck and not pauses then pauses = M.pauses(w, sock, mode) end
+            if stuck and not pauses then pauses = new_pauses(w, sock, mode) end
         end
     until type(r) ~= 'number' or not AGAIN[r]
     if pauses then pauses:close() end
