@@ -12,9 +12,10 @@ local tonumber = tonumber
 -- a libnet.so. In order:
 --   1. NET_LIBRARY, when set: that file and nothing else (a wrong value is an
 --      error, never a silent fallback to another library);
---   2. the path `meson install` recorded in net/core/libpath.lua beside this
+--   2. the paths `meson install` recorded in net/core/libpath.lua beside this
 --      file (only an installed tree has one), so installed Lua files load the
---      library installed with them, from its own folder (<libdir>/lua-net);
+--      library installed with them, from its own folder (<libdir>/lua-net):
+--      first relative to this file's folder (a moved tree), then absolute;
 --   3. net/libnet.so.1 under a package.cpath root (an entry ending in ?.so):
 --      where the rock puts it, beside net/capi.so (or a copy where
 --      OpenResty's lua_package_cpath points): before the loader's search, so
@@ -60,7 +61,11 @@ local function load_library()
     local candidates = {}
     local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])')
     local record = here and loadfile(here .. 'libpath.lua')
-    if record then candidates[#candidates + 1] = record() end
+    if record then
+        local absolute, relative = record()
+        if relative and relative ~= '' then candidates[#candidates + 1] = here .. relative end
+        candidates[#candidates + 1] = absolute
+    end
     for root in (package.cpath .. ';'):gmatch('([^;]*)%?%.so;') do
         local file = root .. 'net/libnet.so.1'
         local f = io.open(file, 'rb')
