@@ -67,6 +67,15 @@ local YIELDABLE = M.YIELDABLE
 
 local EXITING = 'nginx worker is exiting'
 
+-- Once the worker is exiting (a reload, `nginx -s quit`), waits in timers
+-- fail with EXITING, so a loop there (an accept loop, say) ends and the
+-- worker can go; waits of requests go on (by ngx.sleep: the poller is a
+-- timer, and its loop ends), so a request in flight finishes, as one on a
+-- cosocket does. nginx waits for it (up to worker_shutdown_timeout).
+local function must_end()
+    return ngx.worker.exiting() and get_phase() == 'timer'
+end
+
 -- configure{}'s settings; the thread pool may also come from the
 -- environment (nginx.conf: `env NET_OPENRESTY_THREAD_POOL=name;`).
 local settings = {
@@ -167,7 +176,7 @@ local function sleep_wait(sock, mode, deadline)
         local rc = poll_fd(sock[1], events, 0)
         if rc > 0 or rc == -K.EBADF then return true end
         if rc < 0 and not AGAIN[rc] then return nil, strerror(rc) end
-        if ngx.worker.exiting() then return nil, EXITING end
+        if must_end() then return nil, EXITING end
         local left = deadline and deadline - now()
         if left and left <= 0 then return false end
         ngx_sleep(left and max(BACKOFF_MIN, min(step, left)) or step)
@@ -312,7 +321,8 @@ local look = require(THREAD).wait
 
 -- The rounds of the loop token over p: one ngx.run_worker_thread call at a
 -- time in pool, for as long as anything waits. They stop when nothing does,
--- when the worker is exiting (the waits fail), when a newer loop took over,
+-- when the worker is exiting (each wait goes on by sleeping, or fails in a
+-- timer: must_end), when a newer loop took over,
 -- when the pool setting changed (each wait's retry waits again as the
 -- settings now say, with no pool failure reported) and when a call fails
 -- (the waits go on by sleeping); a busy pool makes them pause, with the
@@ -320,7 +330,8 @@ local look = require(THREAD).wait
 local function rounds(p, token, pool)
     local pause = nil -- while the pool is busy: the next pause
     while true do
-        if ngx.worker.exiting() then return end_all(p, nil, EXITING) end
+        -- each wait goes on by sleeping, or fails there if in a timer
+        if ngx.worker.exiting() then return end_all(p, nil, nil) end
         if poller ~= p or p.loop ~= token then return end
         if now() - p.swept >= settings.poll_interval then sweep(p) end
         if p.count == 0 then return end
@@ -501,8 +512,8 @@ end
 -- passed, nil, err when waiting failed.
 function M.waiter(sock, mode, deadline)
     if not YIELDABLE[get_phase()] then return block_wait(sock, mode, deadline) end
-    if ngx.worker.exiting() then return nil, EXITING end
-    if settings.thread_pool and not pool_error then
+    if must_end() then return nil, EXITING end
+    if settings.thread_pool and not pool_error and not ngx.worker.exiting() then
         local ready, err, other = pool_wait(sock, mode, deadline)
         if not other then return ready, err end
     end
@@ -520,7 +531,7 @@ end
 -- socket (false: the caller makes one).
 wait.pausers[M.waiter] = function(until_t)
     if not YIELDABLE[get_phase()] then return false end
-    if ngx.worker.exiting() then return nil, EXITING end
+    if must_end() then return nil, EXITING end
     ngx_sleep(max(BACKOFF_MIN, until_t - now()))
     return true
 end
