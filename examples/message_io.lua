@@ -1,0 +1,75 @@
+-- Message I/O: a gather write (a list of strings in one system call, no
+-- concatenation in Lua), sendfile (a file's bytes straight from the kernel
+-- to the socket, never through Lua), the peer's credentials on a unix
+-- socket, and datagrams in batches (sendmany, recvmany: one system call for
+-- many). Bounded, in one process: a unix stream pair, a temporary file and
+-- two UDP sockets on 127.0.0.1. (Descriptor passing: examples/fd_passing.lua.)
+--
+-- Run from the checkout (LuaJIT uses the FFI, Lua 5.1-5.4 the C module):
+--   meson devenv -C build -w . luajit examples/message_io.lua
+--   meson devenv -C build -w . lua5.4 examples/message_io.lua
+local stream = require('net.stream')
+local dgram = require('net.dgram')
+local udp = require('net.dgram.inet')
+
+local pair = assert(stream.pair())
+local a, b = pair[1], pair[2]
+
+-- Reads exactly n bytes from sock.
+local function read_exactly(sock, n)
+    local parts, got = {}, 0
+    while got < n do
+        local s = assert(sock:recv(n - got))
+        parts[#parts + 1] = s
+        got = got + #s
+    end
+    return table.concat(parts)
+end
+
+-- 1. A gather write: the pieces go out in order, in one writev.
+local pieces = { 'HTTP/1.0 200 OK\r\n', 'Content-Length: 5\r\n', '\r\n', 'hello' }
+local n = assert(a:send(pieces))
+print(('gather write: %d pieces, %d bytes'):format(#pieces, n))
+assert(read_exactly(b, n) == table.concat(pieces))
+
+-- 2. sendfile: a file by its path (opened and closed by the library), all of
+-- it, then 4 bytes of it from offset 6.
+local path = os.tmpname()
+local f = assert(io.open(path, 'wb'))
+f:write('lua-net sendfile example\n')
+f:close()
+local sent = assert(a:sendfile(path))
+print('sendfile sent', sent, 'bytes:', (read_exactly(b, sent):gsub('\n', '')))
+sent = assert(a:sendfile(path, 4, 8))
+print('sendfile of 4 bytes from offset 8:', read_exactly(b, sent))
+os.remove(path)
+
+-- 3. Who is at the other end of a unix socket: here, this very process.
+local pid, uid, gid = b:peercred()
+print('peer credentials: pid', pid, 'uid', uid, 'gid', gid)
+assert(pid, uid)
+
+a:close()
+b:close()
+
+-- 4. Datagrams in batches: ten datagrams in one sendmmsg, then at most 32 in
+-- one recvmmsg, each with its sender's address.
+local receiver = assert(udp.new { host = '127.0.0.1' })
+local sender = assert(udp.new { host = '127.0.0.1' })
+local to = assert(receiver:getsockname())
+local list = {}
+for i = 1, 10 do list[i] = { 'datagram ' .. i, to } end
+print('sendmany sent', assert(sender:sendmany(list)), 'datagrams')
+
+assert(receiver:settimeout(1)) -- recvmany waits for the first, then takes what is queued
+local got = {}
+while #got < #list do
+    local batch = assert(receiver:recvmany(32))
+    for _, entry in ipairs(batch) do got[#got + 1] = entry end
+end
+print(('recvmany: %d datagrams, the first "%s" from %s'):format(#got, got[1][1], tostring(got[1][2])))
+for i = 1, #list do assert(got[i][1] == list[i][1]) end
+print('max per batch:', dgram.BATCH_MAX)
+sender:close()
+receiver:close()
+print('done')
