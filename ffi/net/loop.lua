@@ -40,9 +40,9 @@ local WAIT, SLEEP, PAUSE, DONE = {}, {}, {}, {}
 -- path is measured against: the same server with no loop at all.
 
 -- A coroutine's record: {co = the coroutine, start = {n, args...} until it
--- first runs, sock/mode = what it waits for (nil: not waiting on a socket),
--- sleeping = true while in a sleep, timer = the timer of its deadline or
--- sleep while it waits}.
+-- first runs, sock/mode = what it waits for (nil: not waiting on a socket;
+-- mode 'c': a pause that sock's close ends), sleeping = true while in a
+-- sleep, timer = the timer of its deadline or sleep while it waits}.
 
 -- ---- the loop's state --------------------------------------------------------
 -- The queue of records to resume with a value (one or two: true, false, or
@@ -52,9 +52,10 @@ local q_rec, q_a, q_b, q_n = {}, {}, {}, 0
 local spare_rec, spare_a, spare_b = {}, {}, {}
 local live = 0            -- coroutines spawned and not finished
 local set                 -- the net.poll set, made by run()
--- sock -> {r = record, w = record, ev = registered events}: who waits for
--- what. Weak keys: a socket's entry outlives its waits (see "Registrations
--- stay" below) but must not keep a closed socket alive.
+-- sock -> {r = record, w = record, c = {record = true} of the coroutines
+-- pausing on sock (mode 'c'), ev = registered events}: who waits for what.
+-- Weak keys: a socket's entry outlives its waits (see "Registrations stay"
+-- below) but must not keep a closed socket alive.
 local WEAK_KEYS = {__mode = 'k'}
 local waiting = setmetatable({}, WEAK_KEYS)
 local timers = {}         -- a binary heap of {at =, rec =, value =}, earliest first
@@ -224,7 +225,16 @@ local function wake(rec, value)
     if sock then
         rec.sock = nil
         local w = waiting[sock]
-        if w then w[rec.mode] = nil end
+        if w then
+            local mode = rec.mode
+            if mode ~= 'c' then
+                w[mode] = nil
+            else -- one of the coroutines pausing on sock
+                local c = w.c
+                c[rec] = nil
+                if next(c) == nil then w.c = nil end
+            end
+        end
     elseif rec.sleeping then
         rec.sleeping = nil
     else
@@ -243,7 +253,10 @@ require('net.util.socket').on_close(function(sock)
     waiting[sock] = nil
     if w.r then wake(w.r, true) end
     if w.w then wake(w.w, true) end
-    if w.c then wake(w.c, true) end
+    local c = w.c
+    if c then
+        for rec in pairs(c) do wake(rec, true) end
+    end
 end)
 
 -- The loop's waiter: yields to the loop, which resumes with true when sock
@@ -346,11 +359,13 @@ local function step(rec, a, b)
             w = {}
             waiting[sock] = w
         end
-        if w.c then -- another coroutine pauses on sock: a plain sleep
-            rec.sleeping = true
-        else
-            w.c, rec.sock, rec.mode = rec, sock, 'c'
+        local c = w.c -- the coroutines pausing on sock (a set)
+        if not c then
+            c = {}
+            w.c = c
         end
+        c[rec] = true
+        rec.sock, rec.mode = sock, 'c'
         add_timer(mode, rec, true)
     else -- a plain yield: the others run first
         push(rec)

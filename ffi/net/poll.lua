@@ -85,6 +85,11 @@ local generation = 0
 -- ways: neither the sockets nor the sets are kept alive by it.
 local registry = setmetatable({}, {__mode = 'k'})
 local WEAK_KEYS = {__mode = 'k'}
+-- The sockets of a round (its list is read by ready() and net.loop): weak,
+-- so a socket deleted (del) after the wait that reported it is not held
+-- until the next wait. One still registered is held by _obj; an entry
+-- that went is skipped as the registration it was (current()).
+local WEAK_VALUES = {__mode = 'v'}
 
 -- The fd of a socket object or raw fd argument; -1 when closed or not a
 -- valid number. Raises for anything else.
@@ -346,7 +351,7 @@ function M.new()
         _box = box,
         _hook = hook,
         _obj = {}, _gen = {}, _mask = {}, _fd = {}, _count = 0,
-        _rsock = {}, _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
+        _rsock = setmetatable({}, WEAK_VALUES), _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
     }, Poll)
     return set
 end

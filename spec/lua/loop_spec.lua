@@ -267,18 +267,27 @@ describe('net.loop', function()
     assert.equals(sockets_before, sockets_during)
   end)
 
-  it('a socket closed during a pause ends the paused call at once', function()
+  it('a socket closed during a pause ends every paused call on it at once', function()
     local tx, _, to = stuck_sender()
-    local sent, seen
-    loop.spawn(function() sent = h.pack(tx:sendto('y', to)) end)
+    local PAUSERS = 3
+    local sent, seen = {}, nil
+    for i = 1, PAUSERS do
+      loop.spawn(function()
+        -- one after the other: a second wait to write on a socket is an
+        -- error in the loop, a second pause is not
+        loop.sleep(0.02 * i)
+        sent[i] = h.pack(tx:sendto('y', to))
+      end)
+    end
     loop.spawn(function()
-      loop.sleep(0.05) -- the sendto pauses between its tries by now
+      loop.sleep(0.15) -- the sendtos pause between their tries by now
       tx:close()
-      coroutine.yield() -- one round: the paused call has run meanwhile
-      seen = sent
+      coroutine.yield() -- one round: the paused calls have run meanwhile
+      seen = {}
+      for i = 1, PAUSERS do seen[i] = sent[i] or 'still paused' end
     end)
     loop.run()
-    assert.are.same(h.pack(nil, h.EBADF_MSG), seen)
+    for i = 1, PAUSERS do assert.are.same(h.pack(nil, h.EBADF_MSG), seen[i]) end
   end)
 
   -- A registration stays after its wait (the next wait of a connection
