@@ -12,7 +12,10 @@
  *  - A call interrupted by a signal returns -EINTR, never restarted with a
  *    fresh timeout: accept, send, recv, sendto, recvfrom, a unix connect.
  *    Exceptions: a blocking inet connect (see net_sock_connect), net_poll_fd
- *    and net_sock_close.
+ *    and net_sock_close. (libnet never restarts a call; the kernel itself
+ *    does for a handler installed with SA_RESTART, as glibc's signal(3)
+ *    installs them, on a socket without SO_RCVTIMEO/SO_SNDTIMEO: a caller
+ *    that wants -EINTR installs its handlers without SA_RESTART.)
  *  - Constants that are the platform's own (AF_*, SOCK_*, IPPROTO_*, MSG_*,
  *    SHUT_*, POLL*, E*) are passed through unchanged; net_constants() lists
  *    them by name for bindings that cannot read C headers.
@@ -260,7 +263,9 @@ NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
  * not a literal address (or names no interface) or port is out of range. */
 NET_API int net_addr_inet(net_addr_t *out, const char *host, int port);
 /* A unix address of len bytes. A leading NUL makes a Linux abstract name. A
- * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG. */
+ * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG, and so is
+ * an abstract name of more than sizeof sun_path - 1 bytes (107 on Linux)
+ * with its leading NUL, though Linux takes one byte more. */
 NET_API int net_addr_unix(net_addr_t *out, const char *path, size_t len);
 /* The text form of an inet/inet6 address into buf (NUL-terminated); returns
  * its length. An IPv6 zone is kept ("fe80::1%eth0"; the number when no

@@ -9,6 +9,8 @@
 #include "net.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -77,6 +79,21 @@ int net__addr_set_port(net_addr_t *addr, int port);
 /* An address handed in by a caller is trusted for family and len only after
  * this check. */
 int net__addr_validate(const net_addr_t *addr);
+
+/* Milliseconds left until deadline (a net_now() time), rounded up so a
+ * wait never ends early, and capped at INT_MAX (about 24.8 days), what
+ * poll(2) and epoll_wait take: a wait that returns 0 before its deadline
+ * has passed must wait again (src/poll.c, src/pollset.c). Inline: the
+ * test of pollset.c's poll(2) backend builds that file alone. */
+static inline int net__remaining_ms(double deadline)
+{
+    double left = deadline - net_now();
+    double ms;
+    if (left <= 0)
+        return 0;
+    ms = ceil(left * 1000.0);
+    return ms > (double)INT_MAX ? INT_MAX : (int)ms;
+}
 
 /* 1 when host is an inet or inet6 address literal ("127.0.0.1", "::1",
  * "fe80::1%eth0"), 0 for anything else: a name only a resolver can read. */

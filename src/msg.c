@@ -510,8 +510,9 @@ int64_t net_sock_sendfilepath(int fd, const char *path, int64_t offset,
 
 enum { BATCH = 64 }; /* datagrams per system call */
 
-/* Every destination is checked before the first datagram goes: bad input
- * sends nothing. */
+/* Every destination record is checked before the first datagram goes: a
+ * malformed one (net__addr_validate) sends nothing. A well-formed address
+ * the kernel refuses (another family) fails at its datagram, as sendto. */
 static int check_destinations(const net_msg_t *msgs, int count)
 {
     int i;

@@ -12,15 +12,6 @@ double net_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Milliseconds left until deadline, rounded up so we never wake early. */
-static int remaining_ms(double deadline)
-{
-    double left = deadline - net_now();
-    if (left <= 0)
-        return 0;
-    double ms = ceil(left * 1000.0);
-    return ms > 2147483647.0 ? 2147483647 : (int)ms;
-}
 
 int net_poll_fd(int fd, int events, double timeout)
 {
@@ -31,12 +22,13 @@ int net_poll_fd(int fd, int events, double timeout)
     if (isnan(timeout) || fd < 0)
         return fd < 0 ? -EBADF : -EINVAL;
     for (;;) {
-        int rc = poll(&p, 1, forever ? -1 : remaining_ms(deadline));
+        int rc = poll(&p, 1, forever ? -1 : net__remaining_ms(deadline));
         if (rc > 0)
             return (p.revents & POLLNVAL) ? -EBADF : p.revents;
-        if (rc == 0)
+        /* 0 before the deadline: a timeout longer than poll's cap */
+        if (rc == 0 && net_now() >= deadline)
             return 0;
-        if (errno != EINTR) /* a signal: wait out the rest of the time */
+        if (rc < 0 && errno != EINTR) /* a signal: wait out the rest of the time */
             return NET_ERR();
     }
 }

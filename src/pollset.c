@@ -208,19 +208,6 @@ static uint32_t new_seq(set_t *s)
 #define ASKABLE (POLLIN | POLLOUT | POLLPRI)
 #define ALWAYS (POLLERR | POLLHUP)
 
-/* ---- time ------------------------------------------------------------------ */
-
-/* Milliseconds left until deadline, rounded up so a wait never ends early. */
-static int remaining_ms(double deadline)
-{
-    double left = deadline - net_now();
-    double ms;
-    if (left <= 0)
-        return 0;
-    ms = ceil(left * 1000.0);
-    return ms > (double)INT_MAX ? INT_MAX : (int)ms;
-}
-
 #ifdef USE_EPOLL
 /* ======================= epoll ============================================ */
 
@@ -539,10 +526,11 @@ int net_poll_wait(int pfd, net_poll_event_t *out, int max, double timeout)
     if (s == NULL)
         return -EBADF;
     deadline = forever ? 0 : net_now() + timeout;
-    /* Once more only when every event was dropped (a stale registration):
-     * with the time that is left, never a fresh timeout. */
+    /* Once more when every event was dropped (a stale registration), or
+     * the wait returned at net__remaining_ms's cap: with the time that is
+     * left, never a fresh timeout. */
     for (;;) {
-        n = backend_wait(pfd, s, out, max, forever ? -1 : remaining_ms(deadline));
+        n = backend_wait(pfd, s, out, max, forever ? -1 : net__remaining_ms(deadline));
         if (n != 0 || (!forever && net_now() >= deadline))
             break;
     }

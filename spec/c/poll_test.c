@@ -1,6 +1,9 @@
 /* poll_test.c — net_poll_fd: readiness of streams and listeners, timeouts
- * that last their full time even across a signal, and bad descriptors. */
+ * that last their full time even across a signal or past poll(2)'s cap,
+ * and bad descriptors. */
 #define _GNU_SOURCE 1
+#include <dlfcn.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -88,6 +91,46 @@ static void test_signal(void)
     sigaction(SIGALRM, &old, NULL);
 }
 
+/* poll(2) as libnet calls it (this program's definition comes first): while
+ * capped_left > 0, a wait of INT_MAX ms (the cap: about 24.8 days) returns 0
+ * at once, as the kernel's would when those days are over; the last such
+ * wait makes capped_peer's socket readable first. Other waits are the real
+ * poll's. */
+static int capped_left, capped_seen, capped_peer = -1;
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    static int (*real)(struct pollfd *, nfds_t, int);
+    if (real == NULL)
+        real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+    if (timeout == INT_MAX && capped_left > 0) {
+        capped_seen++;
+        if (--capped_left == 0)
+            net_sock_send(capped_peer, "x", 1, 0);
+        return 0;
+    }
+    return real(fds, n, timeout);
+}
+
+/* A timeout longer than poll's cap (100 days, or none as infinity) is not
+ * cut short at the cap: the wait goes on until the data comes. */
+static void test_past_cap(void)
+{
+    const double timeouts[] = {100.0 * 86400, INFINITY};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        int fds[2];
+        char c;
+        SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, 0, fds));
+        capped_left = 2, capped_seen = 0, capped_peer = fds[0];
+        CHECK_EQ(POLLIN, net_poll_fd(fds[1], POLLIN, timeouts[i]));
+        CHECK_EQ(2, capped_seen);
+        capped_left = 0;
+        CHECK_EQ(1, net_sock_recv(fds[1], &c, 1, MSG_DONTWAIT)); /* the data came */
+        net_sock_close(fds[0]);
+        net_sock_close(fds[1]);
+    }
+}
+
 static void test_bad(void)
 {
     int fds[2];
@@ -106,6 +149,7 @@ int main(void)
     test_listener("127.0.0.1");
     test_listener("::1");
     test_signal();
+    test_past_cap();
     test_bad();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("poll");
