@@ -548,7 +548,20 @@ local NUMERIC_BOTH = K.AI_NUMERICHOST + K.AI_NUMERICSERV
 
 local function in_pool(host, flags)
     return host ~= nil and not has(flags, NUMERIC) and settings.thread_pool ~= nil
-        and not pool_error and YIELDABLE[get_phase()] and not ngx.worker.exiting()
+        and not pool_error and YIELDABLE[get_phase()]
+end
+
+-- ngx.run_worker_thread sets no nginx timer: a worker that begins to exit
+-- while a request has nothing pending but a pool call finds nothing to wait
+-- for and goes, aborting the request ("open socket ... left in connection"
+-- alerts). A light thread asleep meanwhile keeps the worker (nginx waits for
+-- an ngx.sleep); killed once the call returned. nil where the phase has no
+-- light threads.
+local KEEPER_SECONDS = 3600
+local function sleep_long() ngx_sleep(KEEPER_SECONDS) end -- spawn takes a Lua function
+local function keep_worker()
+    local ok, keeper = pcall(ngx.thread.spawn, sleep_long)
+    return ok and keeper or nil
 end
 
 local function resolve(host, service, family, socktype, protocol, flags)
@@ -557,8 +570,13 @@ local function resolve(host, service, family, socktype, protocol, flags)
     end
     local records = getaddrinfo(host, service, family, socktype, protocol, flags + NUMERIC)
     if records ~= EAI_NONAME then return records end
-    local ok, code, list = ngx.run_worker_thread(settings.thread_pool, THREAD, 'getaddrinfo',
-                                                 host, service, family, socktype, protocol, flags)
+    local keeper = keep_worker()
+    -- protected: the keeper must go whatever happens (a light thread left
+    -- asleep would hold its request for KEEPER_SECONDS)
+    local done, ok, code, list = pcall(ngx.run_worker_thread, settings.thread_pool, THREAD, 'getaddrinfo',
+                                       host, service, family, socktype, protocol, flags)
+    if keeper then ngx.thread.kill(keeper) end
+    if not done then error(ok, 0) end
     if not ok then
         -- the pool refused the call (no such pool, no Lua VM free): resolve
         -- here, blocking the worker as without a pool, and say so
