@@ -435,7 +435,7 @@ end
 -- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected unix datagram
 -- sockets (net.dgram.unix.Socket).
 function dgram.pair(opts)
-    opts = args.options('pair', opts, {nonblock = 'boolean'}, true)
+    opts = args.options('pair', opts, args.PAIR, true)
     -- a pair is always unix: its class has the unix methods (sendfd, ...);
     -- required here, as net.dgram.unix requires this module first
     return make.pair(require('net.dgram.unix').Socket, SOCK_DGRAM, opts.nonblock)

@@ -15,10 +15,12 @@ local unix = {}
 unix.Socket = class('net.dgram.unix.Socket', dgram.Socket)
 msg.unix(unix.Socket, true)
 
+local SCHEMA = {path = 'string', nonblock = 'boolean'}
+
 -- new{path, nonblock}: bound to path; without one, unnamed (it can send,
 -- and receive on a connected pair or once bound).
 function unix.new(opts)
-    opts = args.options('new', opts, {path = 'string', nonblock = 'boolean'}, true)
+    opts = args.options('new', opts, SCHEMA, true)
     if opts.path == nil then
         return make.open(unix.Socket, K.AF_UNIX, K.SOCK_DGRAM, opts.nonblock)
     end

@@ -65,7 +65,7 @@ end
 
 -- pair([{nonblock = bool}]) -> {sock1, sock2}: two connected stream sockets.
 function stream.pair(opts)
-    opts = args.options('pair', opts, {nonblock = 'boolean'}, true)
+    opts = args.options('pair', opts, args.PAIR, true)
     return make.pair(Socket, K.SOCK_STREAM, opts.nonblock)
 end
 

@@ -84,6 +84,22 @@ local function complaint(key, value, spec)
     return spec.check and spec.check(value)
 end
 
+-- schema -> its keys, sorted (weak keys: schemas are module constants).
+local sorted_keys = setmetatable({}, {__mode = 'k'})
+local function keys_of(schema)
+    local keys = sorted_keys[schema]
+    if not keys then
+        keys = {}
+        for key in pairs(schema) do keys[#keys + 1] = key end
+        table.sort(keys)
+        sorted_keys[schema] = keys
+    end
+    return keys
+end
+
+-- A table with several faults raises for the same one on every runtime and
+-- every run, whatever order pairs() visits it in: an unknown key first (the
+-- least by name), then the known keys in the order of their names.
 function M.options(fname, opts, schema, optional_table)
     if opts == nil and optional_table then
         return {}
@@ -91,13 +107,22 @@ function M.options(fname, opts, schema, optional_table)
     if type(opts) ~= 'table' then
         argerror(fname, 1, 'table expected, got ' .. type(opts))
     end
-    for key, value in pairs(opts) do
-        local spec = schema[key]
-        if spec == nil then
-            argerror(fname, 1, ("unknown option '%s'"):format(tostring(key)))
+    local unknown
+    for key in pairs(opts) do
+        if schema[key] == nil then
+            local name = tostring(key)
+            if unknown == nil or name < unknown then unknown = name end
         end
-        local msg = complaint(key, value, spec)
-        if msg then argerror(fname, 1, msg) end
+    end
+    if unknown then argerror(fname, 1, ("unknown option '%s'"):format(unknown)) end
+    local keys = keys_of(schema)
+    for i = 1, #keys do
+        local key = keys[i]
+        local value = opts[key]
+        if value ~= nil then
+            local msg = complaint(key, value, schema[key])
+            if msg then argerror(fname, 1, msg) end
+        end
     end
     return opts
 end
@@ -128,6 +153,9 @@ M.PORT = {'number', 'string', check = function(port)
         return PORT_RANGE
     end
 end}
+
+-- The schema of stream.pair's and dgram.pair's options.
+M.PAIR = {nonblock = 'boolean'}
 
 -- The spec of a duration option (timeout =): a number of seconds, 0 or more.
 M.SECONDS = {'number', check = function(sec)
