@@ -231,8 +231,10 @@ local function wake(rec, value)
                 w[mode] = nil
             else -- one of the coroutines pausing on sock
                 local c = w.c
-                c[rec] = nil
-                if next(c) == nil then w.c = nil end
+                if c then
+                    c[rec] = nil
+                    if next(c) == nil then w.c = nil end
+                end
             end
         end
     elseif rec.sleeping then
