@@ -33,9 +33,14 @@ end
 -- trace", "loop unroll limit reached"); the loop's trace, which inlines the
 -- same code, compiles (checked below). They came and went with the order
 -- the JIT met the functions in, before this spec and after (the seed's tree
--- showed them too). Anything else (NYI, a blacklisted function, a failed
--- guard that cannot be handled) is a real abort and fails.
-local SELECTION = { ['loop unroll limit reached'] = true, ['leaving loop in root trace'] = true }
+-- showed them too). So is "symbol not in cache": a trace that meets a C
+-- function of libnet not looked up yet (ffi.clib's __index) stops, the
+-- interpreter looks it up, and the next trace compiles the call (it came
+-- and went with which function grew hot first, in 1 run of 6 of the tree
+-- before this line too). Anything else (NYI, a blacklisted function, a
+-- failed guard that cannot be handled) is a real abort and fails.
+local SELECTION = { ['loop unroll limit reached'] = true, ['leaving loop in root trace'] = true,
+                    ['symbol not in cache'] = true }
 
 describe('under the LuaJIT JIT with the FFI backend', function()
   it('W1\'s loop, recvinto, send(buf) and option getters compile without aborts in ffi/net', function()

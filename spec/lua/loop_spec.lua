@@ -314,8 +314,14 @@ describe('net.loop', function()
       -- a constant until it is flushed (reference.md); the loop's sweep is
       -- what this checks, not that
       if jit then jit.flush() end
-      collectgarbage(); collectgarbage()
-      during = h.fd_count()
+      -- a stale slot of the loop's own frames (LuaJIT) may still reach the
+      -- last socket it handled until a round overwrites it: a few rounds
+      for _ = 1, 10 do
+        collectgarbage(); collectgarbage()
+        during = h.fd_count()
+        if during == before + DROPPED then break end
+        coroutine.yield()
+      end
     end)
     loop.run()
     assert.are.equal(before + DROPPED, during, 'only the kept peers are open')
