@@ -10,6 +10,7 @@ local Socket = require('net.socket')
 -- Loaded for their classes: each registers its socket type for net.wrap.
 require('net.stream')
 require('net.dgram')
+require('net.dgram.unix')
 
 local pairs, type, floor = pairs, type, math.floor
 local strerror = core.strerror
@@ -24,7 +25,8 @@ net.Socket = Socket
 
 -- A socket object that owns fd from now on (close() or the collector closes
 -- it), of the class registered for its type (net.stream.Socket for a stream
--- socket, net.stream.Server for one that listens), net.Socket for any other.
+-- socket, net.stream.Server for one that listens, net.dgram.unix.Socket for
+-- a unix datagram socket), net.Socket for any other.
 function net.wrap(fd)
     args.integer('wrap', 1, fd)
     if fd < 0 or fd > INT_MAX then return nil, result.EBADF end

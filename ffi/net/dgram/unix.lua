@@ -14,6 +14,9 @@ local unix = {}
 
 unix.Socket = class('net.dgram.unix.Socket', dgram.Socket)
 msg.unix(unix.Socket, true)
+-- net.wrap of a unix datagram fd (one recvfd received, systemd's
+-- ListenDatagram=) gives this class, with its message I/O
+require('net.util.socket').register_family(K.SOCK_DGRAM, K.AF_UNIX, unix.Socket)
 
 local SCHEMA = {path = 'string', nonblock = 'boolean'}
 

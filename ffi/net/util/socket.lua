@@ -24,18 +24,30 @@ local M = {}
 -- socket that listens (a stream server handed over, e.g. by systemd's
 -- socket activation): the type's module registers them when loaded.
 local classes, listening_classes = {}, {}
+-- socktype -> {family -> class}: a class for one family of a type, before
+-- the type's (a unix datagram socket has the message I/O methods).
+local family_classes = {}
 
 function M.register(socktype, cls, listening_cls)
     classes[socktype], listening_classes[socktype] = cls, listening_cls
 end
 
+function M.register_family(socktype, family, cls)
+    local by_family = family_classes[socktype] or {}
+    by_family[family] = cls
+    family_classes[socktype] = by_family
+end
+
 -- The class for fd, a socket of type socktype: the listening class of its
--- type when it has one and fd listens (SO_ACCEPTCONN), else the type's
--- class; default when none is registered.
+-- type when it has one and fd listens (SO_ACCEPTCONN), else the class of
+-- its type and family, else the type's class; default when none is
+-- registered.
 function M.class_for(fd, socktype, default)
     local listening = listening_classes[socktype]
     if listening and core.sock_acceptconn(fd, -1) == 1 then return listening end
-    return classes[socktype] or default
+    local by_family = family_classes[socktype]
+    local cls = by_family and by_family[core.sock_family(fd)]
+    return cls or classes[socktype] or default
 end
 
 -- What must happen before any socket's fd is closed, while the number is
