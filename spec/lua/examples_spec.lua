@@ -9,15 +9,7 @@ local helper = require('spec.lua.helper')
 local ROOT = os.getenv('NET_SOURCE_ROOT') or '.'
 local q = helper.shell_quote
 
--- Runs a shell command line; returns its output (stdout and stderr) and
--- its exit status, the same way on every Lua version.
-local function run(cmd)
-  local p = assert(io.popen('( ' .. cmd .. ' ) 2>&1; echo "exit=$?"'))
-  local out = p:read('*a')
-  p:close()
-  local body, status = out:match('^(.*)exit=(%d+)\n$')
-  return body, tonumber(status)
-end
+local run = helper.sh
 
 local function example(name, args)
   return ('timeout 60 %s %s %s'):format(q(helper.interpreter()), q(ROOT .. '/examples/' .. name .. '.lua'),

@@ -46,6 +46,17 @@ local function pid()
 end
 M.pid = pid
 
+-- Runs a shell command line (grouped, so `a & b; wait` works): its output,
+-- stdout and stderr together, and its exit status, the same way on every
+-- Lua version (os.execute's results differ between 5.1 and 5.2+).
+function M.sh(cmd)
+  local p = assert(io.popen('( ' .. cmd .. ' ) 2>&1; echo "rc=$?"'))
+  local out = p:read('*a')
+  p:close()
+  local body, rc = out:match('^(.*)rc=(%d+)\n?$')
+  return body, tonumber(rc)
+end
+
 -- The interpreter running this spec, so that a child process runs the same
 -- runtime and backend (NET_BACKEND, LUA_PATH and LUA_CPATH are inherited).
 function M.interpreter()

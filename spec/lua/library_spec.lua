@@ -7,22 +7,9 @@
 -- nothing of lua-net's (LD_LIBRARY_PATH comes before net/capi.so's runpath;
 -- NET_LIBRARY names the FFI backend's file).
 local h = require('spec.lua.helper')
+local sh = h.sh
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. ' 2>&1; echo "rc=$?"'))
-  local out = p:read('*a')
-  p:close()
-  local rc = tonumber(out:match('rc=(%d+)\n?$'))
-  return out:gsub('rc=%d+\n?$', ''), rc
-end
-
-local function self_exe()
-  local f = assert(io.open('/proc/self/stat'))
-  local pid = f:read('*l'):match('^(%d+)')
-  f:close()
-  local out = sh('readlink /proc/' .. pid .. '/exe')
-  return (out:gsub('\n$', ''))
-end
+local self_exe = h.interpreter
 
 if not h.LINUX then
   pending('the child finds its interpreter through /proc (Linux)')
