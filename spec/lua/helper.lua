@@ -337,6 +337,22 @@ function M.rmdir(dir)
   os.execute('rm -rf ' .. shell_quote(dir))
 end
 
+-- An unconnected unix datagram sender (non-blocking) to a full queue, its
+-- receiver, the receiver's address and how many datagrams filled it: the
+-- system says the sender is writable, each sendto "try again". All closed
+-- and removed when the test ends: pass the test's busted `finally`.
+function M.stuck_sender(finally)
+  local dunix = require('net.dgram.unix')
+  local dir = M.tmpdir()
+  local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
+  local to = rx:getsockname()
+  local tx = assert(dunix.new{nonblock = true})
+  finally(function() tx:close(); rx:close(); M.rmdir(dir) end)
+  local queued = 0
+  while tx:sendto('z', to) == 1 do queued = queued + 1 end
+  return tx, rx, to, queued
+end
+
 function M.exists(path)
   local p = assert(io.popen('test -e ' .. shell_quote(path) .. ' && echo yes'))
   local out = p:read('*l')

@@ -5,20 +5,6 @@ local inet = require('net.stream.inet')
 local loop = require('net.loop')
 local h = require('spec.lua.helper')
 
--- An unconnected unix datagram sender to a full queue (non-blocking), its
--- receiver and the receiver's address: the system says the sender is
--- writable, each sendto "try again". Both closed when the test ends.
-local function stuck_sender()
-  local dunix = require('net.dgram.unix')
-  local dir = h.tmpdir()
-  local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
-  local to = rx:getsockname()
-  local tx = assert(dunix.new{nonblock = true})
-  finally(function() tx:close(); rx:close(); h.rmdir(dir) end)
-  while tx:sendto('z', to) == 1 do end
-  return tx, rx, to
-end
-
 describe('net.loop', function()
   it('runs spawned coroutines with their arguments until none is left', function()
     local got = {}
@@ -241,7 +227,7 @@ describe('net.loop', function()
 
   it('a sendto that polls ready yet cannot go on waits in pauses, not in a spin', function()
     -- another coroutine makes room later
-    local tx, rx, to = stuck_sender()
+    local tx, rx, to = h.stuck_sender(finally)
     local sent, took
     loop.spawn(function()
       local t0 = net.now()
@@ -268,7 +254,7 @@ describe('net.loop', function()
   end)
 
   it('a socket closed during a pause ends every paused call on it at once', function()
-    local tx, _, to = stuck_sender()
+    local tx, _, to = h.stuck_sender(finally)
     local PAUSERS = 3
     local sent, seen = {}, nil
     for i = 1, PAUSERS do
