@@ -290,6 +290,37 @@ describe('net.core guards', function()
     assert.are.equal(-K.EPIPE, core.sock_send(b, 'x', 0))
   end)
 
+  it('guard_release hands the fd over: the guard closes nothing after it', function()
+    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
+    track(a); track(b)
+    local g = core.guard(a)
+    assert.are.equal(a, core.guard_release(g))
+    assert.are.equal(-1, core.guard_release(g))
+    assert.are.equal(-K.EBADF, core.guard_close(g))
+    g = nil -- luacheck: ignore 311
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(1, core.sock_send(b, 'x', 0)) -- a still open
+    assert.are.equal('x', core.sock_recv(a, 10, 0))
+  end)
+
+  it('sock_recvfd arms the guard it is given with the descriptor that came', function()
+    local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
+    local c, d = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.NONBLOCK)
+    track(a); track(b); track(c); track(d)
+    assert.are.equal(1, core.sock_sendfd(a, c, 'm', 0))
+    local g = core.guard(-1)
+    local passfd, str = core.sock_recvfd(b, 10, 0, g)
+    assert.are.equal('m', str)
+    assert.is_true(passfd >= 0 and passfd ~= c)
+    assert.are.equal(0, core.guard_close(g)) -- the guard owned it
+    assert.is_false(h.fd_is_open(passfd))
+    -- nothing came: the guard stays empty
+    g = core.guard(-1)
+    assert.are.equal(-K.EAGAIN, core.sock_recvfd(b, 10, 0, g))
+    assert.are.equal(-1, core.guard_release(g))
+  end)
+
   it('200 collected guards close all their fds', function()
     local peers = {}
     for i = 1, 200 do

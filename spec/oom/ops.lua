@@ -1,8 +1,8 @@
 -- The operations spec/oom/host.c runs with an allocation failing: each makes
--- descriptors (or a poll set) and objects to own them. Run without OP, the
--- script returns their names; with OP, it sets up (unarmed), then runs that
--- operation with the allocator armed and returns true when it went through
--- without a failed allocation.
+-- descriptors (or a poll set, or receives one) and objects to own them. Run
+-- without OP, the script returns their names; with OP, it sets up
+-- (unarmed), then runs that operation with the allocator armed and returns
+-- true when it went through without a failed allocation.
 local stream = require('net.stream')
 local inet = require('net.stream.inet')
 local unix = require('net.stream.unix')
@@ -14,6 +14,7 @@ local loop = require('net.loop')
 local ops = {
   'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
   'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
+  'stream.recvfd', 'dgram.recvfd',
 }
 if OP == nil then return ops end
 
@@ -29,6 +30,17 @@ name = '\0' .. name
 local usrv = assert(unix.server.new { path = name })
 assert(usrv:listen() == nil)
 
+-- a message carrying a descriptor, waiting on a unix pair of each type, for
+-- recvfd (the datagram's is cut: recvfd reads less than it)
+local function carrying_fd(pair)
+  local p = assert(pair())
+  local q = assert(stream.pair())
+  assert(p[1]:sendfd(q[1], string.rep('m', 100)) == 100)
+  q[1]:close(); q[2]:close()
+  return p
+end
+local spair, dpair = carrying_fd(stream.pair), carrying_fd(dgram.pair)
+
 local run = {
   ['stream.pair'] = function() return stream.pair() end,
   ['dgram.pair'] = function() return dgram.pair() end,
@@ -39,6 +51,9 @@ local run = {
   ['dgram.unix'] = function() return require('net.dgram.unix').new() end,
   accept = function() return srv:accept() end,
   ['poll.new'] = function() return poll.new() end,
+  -- a descriptor received is a plain number, the caller's to close
+  ['stream.recvfd'] = function() return spair[2]:recvfd(200) end,
+  ['dgram.recvfd'] = function() return dpair[2]:recvfd(50) end,
   ['loop.run'] = function()
     loop.spawn(function() loop.sleep(0) end)
     loop.run()
@@ -46,5 +61,7 @@ local run = {
 }
 
 arm()
-pcall(run[OP])
-return not disarm()
+local _, received = pcall(run[OP])
+local failed = disarm()
+if type(received) == 'number' then require('net').close(received) end
+return not failed

@@ -42,9 +42,7 @@ static int push_addr_or_code(lua_State *L, int rc, const net_addr_t *addr)
 }
 
 /* A guard owns one fd until closed or released; -1 once it owns none. */
-typedef struct guard {
-    int fd;
-} guard_t;
+typedef net_capi_guard_t guard_t;
 
 static guard_t *check_guard(lua_State *L, int idx)
 {
@@ -71,6 +69,16 @@ static int l_guard_close(lua_State *L)
         return push_int(L, -EBADF);
     g->fd = -1;
     return push_int(L, net_sock_close(fd));
+}
+
+/* The fd the guard owned (-1: none), now the caller's: the collector will
+ * not close it. */
+static int l_guard_release(lua_State *L)
+{
+    guard_t *g = check_guard(L, 1);
+    int fd = g->fd;
+    g->fd = -1;
+    return push_int(L, fd);
 }
 
 static int guard_gc(lua_State *L)
@@ -129,10 +137,11 @@ static void push_constants(lua_State *L)
  * any allocation after it (PUC Lua raises them anywhere) cannot lose it.
  * Arming and pushing an integer allocate nothing.
  */
-static guard_t *opt_guard(lua_State *L, int idx)
+guard_t *net__capi_opt_guard(lua_State *L, int idx)
 {
     return lua_isnoneornil(L, idx) ? NULL : check_guard(L, idx);
 }
+#define opt_guard net__capi_opt_guard
 
 /* fd, or the code when it is one; g (if any) owns the fd from now on. */
 static int push_made(lua_State *L, int fd, guard_t *g)
@@ -585,6 +594,7 @@ static const luaL_Reg functions[] = {
     {"strerror", l_strerror},
     {"guard", l_guard},
     {"guard_close", l_guard_close},
+    {"guard_release", l_guard_release},
     {"sock_open", l_sock_open},
     {"sock_pair", l_sock_pair},
     {"sock_bind", l_sock_bind},

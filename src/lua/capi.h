@@ -47,6 +47,17 @@ static inline void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 #define new_userdata(L, size) lua_newuserdata(L, size)
 #endif
 
+/* A guard (net.core's guard(fd)): owns one fd for the collector, -1 once it
+ * owns none (capi.c). */
+typedef struct net_capi_guard {
+    int fd;
+} net_capi_guard_t;
+
+/* The guard at idx, or NULL when the argument is none or nil; raises for
+ * anything else. Check it before the call that makes the descriptor: a
+ * raise after it would lose the descriptor. */
+net_capi_guard_t *net__capi_opt_guard(lua_State *L, int idx);
+
 /* An int argument (fd, flag, option value), clamped to int's range so that a
  * huge number can never wrap around to a valid fd or a different value.
  * 5.3+ has integers (and raises for 1.5, like every 5.3 library function);

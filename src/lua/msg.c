@@ -97,17 +97,21 @@ static int l_sock_recvdgram(lua_State *L)
     return 3;
 }
 
-/* passfd (-1: none), str | code */
+/* (fd, size, flags[, guard]): passfd (-1: none), str | code. The guard
+ * owns passfd from its arrival: the string's allocation may raise. */
 static int l_sock_recvfd(lua_State *L)
 {
     stack_buf_t stack;
     int fd = arg_int(L, 1);
     size_t size = arg_size(L, 2);
     int flags = arg_int(L, 3);
+    net_capi_guard_t *g = net__capi_opt_guard(L, 4);
     char *buf = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, size);
     int passfd = -1;
     int64_t n = buf == NULL ? -ENOMEM
                             : recv_count(net_sock_recvfd(fd, buf, size, flags, &passfd), size);
+    if (passfd >= 0 && g != NULL)
+        g->fd = passfd;
     if (n < 0) {
         net__capi_recv_release(buf, size);
         return push_int(L, (lua_Integer)n);

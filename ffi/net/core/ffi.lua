@@ -144,6 +144,14 @@ function M.guard_close(g)
     return C.net_sock_close(fd)
 end
 
+-- The fd the guard owned (-1: none), now the caller's: the collector will
+-- not close it.
+function M.guard_release(g)
+    local fd = g.fd
+    g.fd = -1
+    return fd
+end
+
 -- ---- a socket's life ----------------------------------------------------
 -- The primitives that make a descriptor arm the guards they are given
 -- (optional) before they return, as net.capi's do (src/lua/capi.c).
@@ -481,12 +489,13 @@ end
 
 local passfd_box = int_1_t()
 -- passfd (-1: the message carried none), str; or a code.
-function M.sock_recvfd(fd, size, flags)
+function M.sock_recvfd(fd, size, flags, g)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
     if buf == nil then return ENOMEM end
     local n = tonumber(C.net_sock_recvfd(fd, buf, size, flags, passfd_box))
     local passfd = passfd_box[0] -- before the string's allocation (see sock_recvdgram)
+    if g and passfd >= 0 then g.fd = passfd end -- g owns it from its arrival
     local str = received(buf, size, n)
     if type(str) ~= 'string' then return str end
     return passfd, str

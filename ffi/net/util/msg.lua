@@ -16,6 +16,7 @@ local argerror = args.error
 local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
 local retry_until, deadline_of = wait.retry_until, wait.deadline_of
 local again_or_fail = result.again_or_fail
+local new_guard, release = require('net.util.socket').new_guard, core.guard_release
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
     result.EINVAL, result.EBADF
 
@@ -66,8 +67,8 @@ end
 -- The descriptor of the last attempt of a retried recvfd (retry passes on
 -- one result).
 local last_str
-local function recvfd_attempt(fd, size, flags)
-    local passfd, str = core.sock_recvfd(fd, size, flags)
+local function recvfd_attempt(fd, size, flags, g)
+    local passfd, str = core.sock_recvfd(fd, size, flags, g)
     last_str = str
     return passfd
 end
@@ -86,14 +87,16 @@ end
 -- makes a socket of it; for any other file the caller closes it). A message
 -- without a descriptor returns nil, msg.NO_FD, nil, str; one whose
 -- descriptor the system dropped (no free fd) nil, err, nil, str; the end of
--- a stream returns nil, nil, nil. receive_fd reads up to size bytes.
+-- a stream returns nil, nil, nil. receive_fd reads up to size bytes; g, a
+-- guard, owns the descriptor from its arrival (handed_over gives it to the
+-- caller once the results are made).
 local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
-local function receive_fd(self, size)
-    local passfd, str = core.sock_recvfd(self[1], size, 0)
+local function receive_fd(self, size, g)
+    local passfd, str = core.sock_recvfd(self[1], size, 0, g)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
         local err, timed_out
         last_str = nil
-        passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0)
+        passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
         if passfd == nil then return nil, err, timed_out end
         if last_str == nil then return again_or_fail(passfd) end
         str = last_str
@@ -108,10 +111,21 @@ local function receive_fd(self, size)
     return nil, M.NO_FD, nil, str
 end
 
+-- The results of a receive (as many as it gave), once g, the guard that
+-- owned the descriptor received while they were made, has handed it over:
+-- from here on it is the caller's. Every allocation between the descriptor's
+-- arrival and here (the string, a cut, the waits of a retry) may raise a
+-- memory error on PUC Lua; the guard then closes the descriptor.
+local function handed_over(g, ...)
+    release(g)
+    return ...
+end
+
 local function recvfd(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
-    return receive_fd(self, size)
+    local g = new_guard()
+    return handed_over(g, receive_fd(self, size, g))
 end
 
 -- receive_fd's results (as many as it gave), a message longer than size
@@ -133,7 +147,8 @@ end
 local function recvfd_message(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
-    return cut_message(size, receive_fd(self, size < INT_MAX and size + 1 or size))
+    local g = new_guard()
+    return handed_over(g, cut_message(size, receive_fd(self, size < INT_MAX and size + 1 or size, g)))
 end
 
 -- peercred(): pid, uid, gid of the peer as of connect/socketpair
