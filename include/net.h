@@ -479,7 +479,8 @@ typedef struct net_msg {
  * waits, as flags and the socket's mode say, for the first only; a loop of
  * recvmsg where recvmmsg is missing). Returns how many were received. The
  * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP); MSG_TRUNC is
- * -EOPNOTSUPP, nothing read, as for every receive. (1.1) */
+ * -EOPNOTSUPP, nothing read, as for every receive. MSG_PEEK peeks at one
+ * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
  * were sent; a failure on the first is its code. (1.1) */

@@ -524,6 +524,18 @@ static int check_destinations(const net_msg_t *msgs, int count)
     return 0;
 }
 
+/* How many datagrams a recvmany of count may take, or a code: a peek
+ * (MSG_PEEK) takes one at most, as each slot would peek the same datagram,
+ * the one at the head of the queue. */
+static int recvmany_count(const net_msg_t *msgs, int count, int flags)
+{
+    if (count < 0 || (count > 0 && msgs == NULL))
+        return -EINVAL;
+    if (flags & NET_RECV_REFUSED)
+        return -EOPNOTSUPP;
+    return (flags & MSG_PEEK) && count > 1 ? 1 : count;
+}
+
 #ifdef NET_HAVE_MMSG
 int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
 {
@@ -531,10 +543,8 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
     struct iovec iov[BATCH];
     int done = 0, rc;
 
-    if (count < 0 || (count > 0 && msgs == NULL))
-        return -EINVAL;
-    if (flags & NET_RECV_REFUSED)
-        return -EOPNOTSUPP;
+    if ((count = recvmany_count(msgs, count, flags)) < 0)
+        return count;
     while (done < count) {
         int k = count - done > BATCH ? BATCH : count - done, i, n;
         /* the first datagram waits as the socket and flags say; once one
@@ -607,10 +617,8 @@ int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
 int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
 {
     int done = 0;
-    if (count < 0 || (count > 0 && msgs == NULL))
-        return -EINVAL;
-    if (flags & NET_RECV_REFUSED)
-        return -EOPNOTSUPP;
+    if ((count = recvmany_count(msgs, count, flags)) < 0)
+        return count;
     while (done < count) {
         net_msg_t *m = &msgs[done];
         int64_t full;

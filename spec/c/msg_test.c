@@ -422,6 +422,9 @@ static void test_batches(void)
         in[i].size = i == 31 ? 4 : 64; /* the last is cut */
     }
     CHECK_EQ(-EOPNOTSUPP, net_sock_recvmany(rx, in, 32, MSG_TRUNC)); /* nothing read */
+    /* a peek sees the head of the queue once, and leaves it there */
+    CHECK_EQ(1, net_sock_recvmany(rx, in, 32, MSG_PEEK));
+    CHECK(in[0].len == strlen(text[0]) && memcmp(area[0], text[0], in[0].len) == 0);
     CHECK_EQ(32, net_sock_recvmany(rx, in, 32, 0));
     for (i = 0; i < 31; i++) {
         ok &= in[i].len == strlen(text[i]) && in[i].full == (int64_t)in[i].len &&
