@@ -10,5 +10,5 @@ files['spec'] = {std = '+busted'}
 files['spec/nginx'] = {std = 'max+ngx_lua'}
 files['examples/openresty'] = {std = 'max+ngx_lua'}
 files['bench/openresty'] = {std = 'max+ngx_lua'}
--- The operations spec/oom/host.c runs: the host sets OP, arm and disarm.
-files['spec/oom'] = {read_globals = {'OP', 'arm', 'disarm'}}
+-- The operations spec/oom/host.c runs: the host sets OP, arm, disarm and broken.
+files['spec/oom'] = {read_globals = {'OP', 'arm', 'disarm', 'broken'}}

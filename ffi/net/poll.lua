@@ -175,19 +175,35 @@ function Poll:add(sock, events)
         unregister(self, old)
     end
     generation = generation + 1
-    local rc = poll_ctl(pfd, POLL_ADD, fd, mask, generation)
-    if rc < 0 then return fail(rc) end
+    -- The records first, the kernel's registration last: PUC Lua raises a
+    -- memory error from any allocation, and a registration the records do
+    -- not know could be neither deleted nor added again (and a wait would
+    -- spin on its events). A failed ADD puts back what was there, which
+    -- allocates nothing.
+    local obj, gen, msk, was_fd = self._obj[fd], self._gen[fd], self._mask[fd], self._fd[sock]
     self._obj[fd], self._gen[fd], self._mask[fd] = sock, generation, mask
     self._fd[sock] = fd
-    self._count = self._count + 1
+    local sets, was_in
     if type(sock) == 'table' then
-        local sets = registry[sock]
+        sets = registry[sock]
         if not sets then
             sets = setmetatable({}, WEAK_KEYS)
             registry[sock] = sets
         end
+        was_in = sets[self]
         sets[self] = true
     end
+    local rc = poll_ctl(pfd, POLL_ADD, fd, mask, generation)
+    if rc < 0 then
+        self._obj[fd], self._gen[fd], self._mask[fd] = obj, gen, msk
+        self._fd[sock] = was_fd
+        if sets then
+            sets[self] = was_in
+            if next(sets) == nil then registry[sock] = nil end
+        end
+        return fail(rc)
+    end
+    self._count = self._count + 1
     return true
 end
 

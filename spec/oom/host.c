@@ -11,7 +11,9 @@
  * 5.4's emergency collection). Once the operation runs through without a
  * failed allocation, the next one follows. After lua_close (which runs
  * every finalizer), the process must hold the descriptors it held before.
- * Exit status 1 on any descriptor left over.
+ * The script may also check, disarmed, that what the failed operation left
+ * is whole, and call broken(message) when it is not. Exit status 1 on any
+ * descriptor left over or anything broken.
  *
  * Usage: oom_host ops.lua, with the package paths the busted suite has.
  */
@@ -65,6 +67,15 @@ static int l_disarm(lua_State *L)
     return 1;
 }
 
+static int broken; /* broken() calls: objects a memory error left unusable */
+
+static int l_broken(lua_State *L)
+{
+    printf("BROKEN %s\n", luaL_checkstring(L, 1));
+    broken++;
+    return 0;
+}
+
 static int open_fds(void)
 {
     int n = 0;
@@ -95,6 +106,8 @@ static lua_State *run(const char *script, const char *op, long n, int *ok)
     lua_setglobal(L, "arm");
     lua_pushcfunction(L, l_disarm);
     lua_setglobal(L, "disarm");
+    lua_pushcfunction(L, l_broken);
+    lua_setglobal(L, "broken");
     if (op != NULL) {
         lua_pushstring(L, op);
         lua_setglobal(L, "OP");
@@ -162,6 +175,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("%d runs of %d operations, %d with a descriptor left over\n", runs, nops, leaks);
-    return leaks ? 1 : 0;
+    printf("%d runs of %d operations, %d with a descriptor left over, %d broken\n", runs, nops,
+           leaks, broken);
+    return leaks || broken ? 1 : 0;
 }

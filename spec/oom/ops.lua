@@ -14,7 +14,7 @@ local loop = require('net.loop')
 local ops = {
   'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
   'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
-  'stream.recvfd', 'dgram.recvfd',
+  'stream.recvfd', 'dgram.recvfd', 'poll.add',
 }
 if OP == nil then return ops end
 
@@ -41,6 +41,9 @@ local function carrying_fd(pair)
 end
 local spair, dpair = carrying_fd(stream.pair), carrying_fd(dgram.pair)
 
+-- a set and a socket for it to take (a peer makes it readable)
+local set, member = assert(poll.new()), assert(stream.pair())
+
 local run = {
   ['stream.pair'] = function() return stream.pair() end,
   ['dgram.pair'] = function() return dgram.pair() end,
@@ -54,6 +57,7 @@ local run = {
   -- a descriptor received is a plain number, the caller's to close
   ['stream.recvfd'] = function() return spair[2]:recvfd(200) end,
   ['dgram.recvfd'] = function() return dpair[2]:recvfd(50) end,
+  ['poll.add'] = function() return set:add(member[1], 'r') end,
   ['loop.run'] = function()
     loop.spawn(function() loop.sleep(0) end)
     loop.run()
@@ -64,4 +68,15 @@ arm()
 local _, received = pcall(run[OP])
 local failed = disarm()
 if type(received) == 'number' then require('net').close(received) end
+
+-- What the failed operation left must be whole: the socket in the set or
+-- not, never half (the kernel's registration without the set's records).
+if OP == 'poll.add' then
+  local ok, err = set:del(member[1])
+  if not ok and err ~= 'No such file or directory' then broken('poll.add: del ' .. tostring(err)) end
+  ok, err = set:add(member[1], 'r')
+  if not ok then broken('poll.add: add again ' .. tostring(err)) end
+  member[2]:send('x')
+  if set:wait(0) ~= 1 or set:ready()(set) ~= member[1] then broken('poll.add: not reported') end
+end
 return not failed
