@@ -371,6 +371,40 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  it("raises its own system failures: no set at the descriptor limit, a failed wait", function()
+    -- a child under `ulimit -n 32` takes every descriptor, then runs the loop
+    local script = [[
+      local loop, dunix = require('net.loop'), require('net.dgram.unix')
+      local held = {}
+      while true do
+        local s = dunix.new()
+        if not s then break end
+        held[#held + 1] = s
+      end
+      local ran = false
+      loop.spawn(function() ran = true end)
+      print(pcall(loop.run))
+      for _, s in ipairs(held) do s:close() end
+      loop.run() -- the coroutine waited for this run
+      print(ran)
+    ]]
+    local out, rc = h.sh('ulimit -n 32 && ' .. h.shell_quote(h.interpreter()) .. ' -e ' .. h.shell_quote(script))
+    assert.equal(0, rc, out)
+    assert.equal('false\tnet.loop.run: Too many open files\ntrue\n', out)
+    -- its set's wait fails once: raised, and the loop is free again
+    local Poll = require('net.poll').Poll
+    local wait = Poll.wait
+    Poll.wait = function() Poll.wait = wait; return nil, 'Bad file descriptor' end
+    loop.spawn(function() loop.sleep(0.01) end)
+    local ok, err = pcall(loop.run)
+    Poll.wait = wait
+    assert.same({ false, 'net.loop.run: Bad file descriptor' }, { ok, err })
+    local ran = false
+    loop.spawn(function() ran = true end)
+    loop.run()
+    assert.is_true(ran)
+  end)
+
   it('checks its arguments', function()
     h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
