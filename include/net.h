@@ -319,7 +319,10 @@ NET_API double net_now(void);
  * waits again (a busy loop while the dup lives); once that file is back
  * under the number (dup2), an ADD after the DEL replaces epoll's old entry.
  * poll(2) reports a new descriptor that took the number under the old
- * registration. */
+ * registration. A set belongs to the process that made it: in a child of
+ * fork(), a set made before the fork is -EBADF for net_poll_ctl and
+ * net_poll_wait (an epoll set is shared with the parent, which a child's
+ * DEL or ADD would change); net_poll_close closes the child's copy. */
 
 /* One ready descriptor, as net_poll_wait reports it. */
 typedef struct net_poll_event {

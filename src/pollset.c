@@ -25,6 +25,15 @@
  * Sets are found by their handle in a process-wide registry; each set has its
  * own lock, never held while waiting, and a reference count so a set closed
  * by one thread while another still uses it is freed by the last user.
+ *
+ * A set belongs to the process that made it. An epoll set is a kernel
+ * object that fork() shares: a child's DEL (a child closing its copy of a
+ * registered socket, as a fork-per-connection server does with its
+ * listener) would remove the parent's registration, and a child's ADD would
+ * wake the parent's waits. So in a child a set made before the fork is no
+ * set (-EBADF) for ctl and wait; net_poll_close closes the child's copy of
+ * its handle. The poll(2) backend, whose sets fork copies, does the same:
+ * nothing depends on the platform.
  */
 #include "internal.h"
 
@@ -56,6 +65,7 @@ typedef struct slot {
 typedef struct set {
     pthread_mutex_t lock; /* guards everything below */
     int refs;             /* the registry's reference + one per call in progress */
+    unsigned born;        /* the value of forks when it was made */
     slot_t *slots;        /* indexed by fd */
     int nslots;
     uint32_t next_seq;
@@ -87,6 +97,30 @@ static void set_free(set_t *s)
     free(s);
 }
 
+/* ---- fork: a set is its maker's ---------------------------------------- */
+
+/* How many fork()s made this process from the one that loaded libnet: each
+ * child's is one more than its parent's. Written only by fork's child
+ * handler, while the child has one thread. */
+static unsigned forks;
+
+/* The registry's lock is taken across fork(), so that the child never
+ * inherits it held by a thread that is not there. */
+static void fork_prepare(void) { pthread_mutex_lock(&registry_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&registry_lock); }
+static void fork_child(void)
+{
+    forks++;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static int fork_handlers_rc; /* pthread_atfork's result, for every create */
+static void install_fork_handlers(void)
+{
+    fork_handlers_rc = pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 static void release(set_t *s)
 {
     int last;
@@ -98,12 +132,13 @@ static void release(set_t *s)
 }
 
 /* The set whose handle is pfd, with a reference the caller releases; NULL
- * when pfd is no set of this library. */
+ * when pfd is no set of this library, or one made before a fork. */
 static set_t *acquire(int pfd)
 {
     set_t *s = NULL;
     pthread_mutex_lock(&registry_lock);
-    if (pfd >= 0 && pfd < registry_size && registry[pfd] != NULL) {
+    if (pfd >= 0 && pfd < registry_size && registry[pfd] != NULL &&
+        registry[pfd]->born == forks) {
         s = registry[pfd];
         s->refs++;
     }
@@ -438,9 +473,12 @@ int net_poll_create(int flags)
     int pfd, rc;
     if (flags & ~NET_CLOEXEC)
         return -EINVAL;
+    if (pthread_once(&fork_handlers_once, install_fork_handlers) != 0 || fork_handlers_rc != 0)
+        return -ENOMEM; /* without its handlers a child could act on the parent's sets */
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return -ENOMEM;
+    s->born = forks;
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
         free(s);
         return -ENOMEM;

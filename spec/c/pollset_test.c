@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "check.h"
@@ -387,6 +388,46 @@ static void test_high(void)
     }
 }
 
+/* A set belongs to the process that made it: in a child of fork() it is
+ * -EBADF for ctl and wait, so a child's DEL or ADD never changes the
+ * parent's set (epoll's is one kernel object for both). */
+static void test_fork(void)
+{
+    int fds[2], mine[2], pfd, child, status = -1;
+    net_poll_event_t ev[4];
+    pid_t pid;
+    pair(fds);
+    pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN, 7));
+    pid = fork();
+    SETUP(pid);
+    if (pid == 0) {
+        pair(mine);
+        CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_DEL, fds[0], 0, 0));
+        CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, mine[0], POLLIN, 8));
+        CHECK_EQ(-EBADF, net_poll_wait(pfd, ev, 4, 0));
+        CHECK_EQ(0, net_poll_close(pfd)); /* the child's copy */
+        /* a set of its own works */
+        child = net_poll_create(NET_CLOEXEC);
+        CHECK(child >= 0);
+        CHECK_EQ(0, net_poll_ctl(child, NET_POLL_ADD, mine[0], POLLIN, 9));
+        CHECK_EQ(1, net_sock_send(mine[1], "c", 1, 0));
+        CHECK_EQ(1, net_poll_wait(child, ev, 4, 1));
+        CHECK_EQ(9, ev[0].data);
+        _exit(check_failed ? 1 : 0);
+    }
+    CHECK_EQ(pid, waitpid(pid, &status, 0));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* the parent's registration is whole */
+    CHECK_EQ(1, net_sock_send(fds[1], "p", 1, 0));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK_EQ(7, ev[0].data);
+    CHECK_EQ(0, net_poll_close(pfd));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
@@ -400,6 +441,7 @@ int main(void)
     test_closed();
     test_same_file_again();
     test_high();
+    test_fork();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("pollset (" BACKEND ")");
 }

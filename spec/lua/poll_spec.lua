@@ -382,6 +382,41 @@ local function run_many(count, need, expect_high)
   return top
 end
 
+describe('net.poll across fork()', function()
+  it("leaves the parent's set alone: a child's add, wait and close do not reach it", function()
+    if type(jit) ~= 'table' then
+      -- libnet's own check, on every build: spec/c/pollset_test.c (test_fork)
+      return pending('fork() from Lua: LuaJIT FFI only (PUC Lua has no fork)')
+    end
+    local ffi = require('ffi')
+    pcall(ffi.cdef, 'int fork(void); void _exit(int); int waitpid(int, int *, int);')
+    local p = assert(poll.new())
+    local a, b = h.pair()
+    assert.is_true(p:add(a, 'r'))
+    local pid = ffi.C.fork()
+    if pid == 0 then -- the child: nothing here may raise, it must reach _exit
+      local ok = pcall(function()
+        local c = h.pair()
+        local r1 = h.pack(p:add(c, 'r'))
+        local r2 = h.pack(p:wait(0))
+        a:close() -- a fork-per-connection server's child closes the listener
+        assert(r1[1] == nil and r1[2] == EBADF_MSG and r2[1] == nil and r2[2] == EBADF_MSG)
+        assert(p:close())
+      end)
+      ffi.C._exit(ok and 0 or 1)
+    end
+    assert.is_true(pid > 0)
+    local status = ffi.new('int[1]')
+    assert.equal(pid, ffi.C.waitpid(pid, status, 0))
+    assert.equal(0, status[0])
+    assert.equal(1, b:send('x'))
+    local got, n = wait_round(p, 2)
+    assert.equal(1, n)
+    assert.equal('r', got[a])
+    p:close(); a:close(); b:close()
+  end)
+end)
+
 describe('net.poll with many sockets', function()
   if not h.LINUX then
     pending('the descriptor limits are read from /proc: Linux only')
