@@ -141,7 +141,6 @@ guard_t *net__capi_opt_guard(lua_State *L, int idx)
 {
     return lua_isnoneornil(L, idx) ? NULL : check_guard(L, idx);
 }
-#define opt_guard net__capi_opt_guard
 
 /* fd, or the code when it is one; g (if any) owns the fd from now on. */
 static int push_made(lua_State *L, int fd, guard_t *g)
@@ -155,7 +154,7 @@ static int l_sock_open(lua_State *L)
 {
     int family = arg_int(L, 1), type = arg_int(L, 2), protocol = arg_int(L, 3);
     int flags = arg_int(L, 4);
-    guard_t *g = opt_guard(L, 5);
+    guard_t *g = net__capi_opt_guard(L, 5);
     return push_made(L, net_sock_open(family, type, protocol, flags), g);
 }
 
@@ -164,7 +163,7 @@ static int l_sock_pair(lua_State *L)
     int fds[2];
     int family = arg_int(L, 1), type = arg_int(L, 2), protocol = arg_int(L, 3);
     int flags = arg_int(L, 4);
-    guard_t *g1 = opt_guard(L, 5), *g2 = opt_guard(L, 6);
+    guard_t *g1 = net__capi_opt_guard(L, 5), *g2 = net__capi_opt_guard(L, 6);
     int rc = net_sock_pair(family, type, protocol, flags, fds);
     if (rc < 0)
         return push_int(L, rc);
@@ -186,7 +185,7 @@ static int l_sock_connect(lua_State *L)
 static int l_sock_accept(lua_State *L)
 {
     int fd = arg_int(L, 1), flags = arg_int(L, 2);
-    guard_t *g = opt_guard(L, 3);
+    guard_t *g = net__capi_opt_guard(L, 3);
     return push_made(L, net_sock_accept(fd, flags, NULL), g);
 }
 
