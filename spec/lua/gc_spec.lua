@@ -150,4 +150,48 @@ describe('garbage collection', function()
     assert.is_false(old == c:fd())
     for _, sock in ipairs { srv, c, s1, s2, fresh[1], fresh[2] } do sock:close() end
   end)
+
+  -- An object with a finalizer (made first, so finalized after the socket's
+  -- guard where the collector goes newest first) says goodbye on its
+  -- socket; a finalizer run between the two opens sockets, which may take
+  -- the number the guard gave back. The goodbye must reach its own peer or
+  -- find the socket closed: never another socket.
+  local finalizable = require('net.util.collect').on_collect
+
+  it("a finalizer reaching a socket the collector closed finds it closed, never another's", function()
+    for _, reconnected in ipairs { false, true } do
+      local said, fresh, peer
+      local function conn()
+        local c = {}
+        c.hook = finalizable(function() said = h.pack(c.sock:send('bye')) end)
+        c.other = finalizable(function() fresh = { assert(stream.pair()), assert(stream.pair()) } end)
+        if reconnected then -- the guard came from connect(): the client's new fd
+          local srv, client, s1 = h.tcp_trio('127.0.0.1')
+          assert.is_nil(client:connect())
+          peer = assert(srv:accept())
+          srv:close(); s1:close()
+          c.sock = client
+        else
+          local pair = assert(stream.pair())
+          c.sock, peer = pair[1], pair[2]
+        end
+      end
+      conn()
+      collect()
+      assert.is_table(fresh)
+      for _, pair in ipairs(fresh) do
+        for _, sock in ipairs(pair) do
+          assert.is_true(sock:settimeout(0))
+          assert.same({ n = 3, nil, nil, true }, h.pack(sock:recv(10)), 'a goodbye on a new socket')
+        end
+      end
+      if said[1] == 3 then -- still open (LuaJIT's FFI finalizes the guard later)
+        assert.equal('bye', peer:recv(10))
+      else
+        assert.same({ n = 2, nil, h.EBADF_MSG }, said)
+      end
+      peer:close()
+      for _, pair in ipairs(fresh) do pair[1]:close(); pair[2]:close() end
+    end
+  end)
 end)

@@ -52,10 +52,27 @@ static guard_t *check_guard(lua_State *L, int idx)
 static int l_guard(lua_State *L)
 {
     int fd = arg_int(L, 1);
-    guard_t *g = (guard_t *)new_userdata(L, sizeof *g);
+    guard_t *g = (guard_t *)new_guard_userdata(L, sizeof *g);
     g->fd = fd;
+    g->owned = 0;
     luaL_setmetatable(L, GUARD_MT);
     return 1;
+}
+
+/* Makes the socket object owner the guard's owner: when the collector closes
+ * the guard's fd, it marks the owner closed first ([1] = -1). Another
+ * finalizer of the same collection, or an object it brings back, may still
+ * reach the owner (the guard's userdata is finalized along with the objects
+ * that hold it, in an order of the collector's); it then finds a closed
+ * socket, never a number the kernel may have given to another one. */
+static int l_guard_own(lua_State *L)
+{
+    guard_t *g = check_guard(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    set_owner(L, 1);
+    g->owned = 1;
+    return 0;
 }
 
 /* Disarms the guard first: whatever close reports, the fd is not the
@@ -85,6 +102,12 @@ static int guard_gc(lua_State *L)
 {
     guard_t *g = check_guard(L, 1);
     if (g->fd >= 0) {
+        if (g->owned) { /* the owner is closed first: its [1] exists, so this allocates nothing */
+            push_owner(L, 1);
+            lua_pushinteger(L, -1);
+            lua_rawseti(L, -2, 1);
+            lua_pop(L, 1);
+        }
         net_sock_close(g->fd);
         g->fd = -1;
     }
@@ -594,6 +617,7 @@ static const luaL_Reg functions[] = {
     {"guard", l_guard},
     {"guard_close", l_guard_close},
     {"guard_release", l_guard_release},
+    {"guard_own", l_guard_own},
     {"sock_open", l_sock_open},
     {"sock_pair", l_sock_pair},
     {"sock_bind", l_sock_bind},

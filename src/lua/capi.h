@@ -48,10 +48,28 @@ static inline void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 #endif
 
 /* A guard (net.core's guard(fd)): owns one fd for the collector, -1 once it
- * owns none (capi.c). */
+ * owns none; owned: it has an owner, the socket object whose [1] is the fd,
+ * held as its user value (capi.c). */
 typedef struct net_capi_guard {
     int fd;
+    int owned;
 } net_capi_guard_t;
+
+/* A guard's owner, its one user value (5.1 and LuaJIT: its environment,
+ * which is some table from its birth: hence `owned`). */
+#if LUA_VERSION_NUM >= 504
+#define new_guard_userdata(L, size) lua_newuserdatauv(L, size, 1)
+#define set_owner(L, idx) lua_setiuservalue(L, idx, 1)
+#define push_owner(L, idx) lua_getiuservalue(L, idx, 1)
+#elif LUA_VERSION_NUM >= 502
+#define new_guard_userdata(L, size) lua_newuserdata(L, size)
+#define set_owner(L, idx) lua_setuservalue(L, idx)
+#define push_owner(L, idx) lua_getuservalue(L, idx)
+#else
+#define new_guard_userdata(L, size) lua_newuserdata(L, size)
+#define set_owner(L, idx) lua_setfenv(L, idx)
+#define push_owner(L, idx) lua_getfenv(L, idx)
+#endif
 
 /* The guard at idx, or NULL when the argument is none or nil; raises for
  * anything else. Check it before the call that makes the descriptor: a

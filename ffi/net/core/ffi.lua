@@ -152,6 +152,14 @@ function M.guard_release(g)
     return fd
 end
 
+-- The socket object owning g (net.capi's marks it closed when the collector
+-- closes g's fd). Nothing to do here: a guard that is cdata is never
+-- finalized in the collection that finalizes an object reaching its owner
+-- (LuaJIT marks what a userdata to be finalized reaches, then sweeps the
+-- cdata), so no finalizer can find the owner with its fd closed under it.
+function M.guard_own(g, owner) -- luacheck: ignore 212
+end
+
 -- ---- a socket's life ----------------------------------------------------
 -- The primitives that make a descriptor arm the guards they are given
 -- (optional) before they return, as net.capi's do (src/lua/capi.c).

@@ -16,6 +16,7 @@ local function on_collect(fn)
     end
     return setmetatable({}, {__gc = fn})
 end
+M.on_collect = on_collect
 
 -- box, guard: box = {fd}; when guard is collected (its owner holds it),
 -- close(box[1]) runs unless box[1] < 0: the fd was closed by M.close, and

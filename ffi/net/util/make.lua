@@ -249,6 +249,7 @@ function M.reconnect(self)
     socket.before_close(new)
     self[1], self._guard, self._flipped, self._blocking = new[1], new._guard, new._flipped, new._blocking
     new[1] = -1 -- its fd and guard are self's now
+    core.guard_own(self._guard, self)
     core.guard_close(old)
 end
 

@@ -10,7 +10,7 @@
 -- instructions per W1 round trip on Lua 5.4.
 local core = require('net.core')
 
-local setmetatable, guard = setmetatable, core.guard
+local setmetatable, guard, guard_own = setmetatable, core.guard, core.guard_own
 
 -- On PUC Lua a socket also carries its class's send and recv itself: a
 -- method found in the object skips the __index step through the class,
@@ -72,7 +72,9 @@ function M.new_guard() return guard(-1) end
 -- A new socket of class cls owning fd, through g, the guard (new_guard)
 -- the primitive that made fd armed, or a new guard of fd.
 function M.adopt(cls, fd, g)
-    local sock = {fd, _guard = g or guard(fd)}
+    g = g or guard(fd)
+    local sock = {fd, _guard = g}
+    guard_own(g, sock) -- closed by the collector, it reads as closed
     if carries_io then
         sock.send, sock.recv = cls.send, cls.recv
     end
