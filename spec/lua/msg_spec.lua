@@ -115,6 +115,26 @@ collectgarbage('setstepmul', 400)
       check(dgram.pair, 3, true)
     end)
 
+    it('passes what the socket holds when it goes: not a number its close gave to another', function()
+      local p = assert(stream.pair())
+      assert.is_true(p[1]:nonblock(true))
+      assert.is_true(p[2]:nonblock(true))
+      repeat local n, _, again = p[1]:send(('x'):rep(65536)) until again and n == 0 -- sendfd must wait
+      local x = assert(dinet.new { host = '127.0.0.1', port = 0 })
+      local reused
+      -- another task closes x while sendfd waits, and its number is taken
+      assert.is_true(p[1]:setwaiter(function()
+        x:close()
+        reused = assert(stream.pair())
+        repeat until not p[2]:recv(65536) -- room again (p[2] is non-blocking)
+        return true
+      end))
+      assert.same({ n = 2, nil, h.EBADF_MSG }, h.pack(p[1]:sendfd(x)))
+      assert.is_table(reused)
+      close_all(p)
+      close_all(reused)
+    end)
+
     it('never cuts a datagram silently: a fifth value says it was longer than size', function()
       local p = assert(dgram.pair())
       local q = assert(dgram.pair())

@@ -38,6 +38,25 @@ local function descriptor(fname, n, v)
     if v >= 0 and v <= INT_MAX then return v end
 end
 
+-- The descriptor that v, a descriptor argument, stands for now (fd: what
+-- descriptor() made of it): a socket object's is read again at each attempt
+-- of a call, since a call that waits can outlive the object's close, and by
+-- then its old number may be another socket's (-1 once closed: -EBADF).
+local EBADF = -K.EBADF
+local function current(v, fd)
+    if type(v) == 'table' then
+        fd = v[1]
+        if fd < 0 then return nil end
+    end
+    return fd
+end
+
+local function sendfd_attempt(fd, v, passfd, str)
+    passfd = current(v, passfd)
+    if not passfd then return EBADF end
+    return core.sock_sendfd(fd, passfd, str, 0)
+end
+
 -- sendfd(fd_or_socket[, str]): len | len, nil, true (try again) | nil, err.
 -- Passes a descriptor (a number, or a socket's) with the bytes of str,
 -- by default one NUL byte: a stream carries a descriptor only with at least
@@ -55,7 +74,7 @@ local function sendfd(self, fd, str)
     if n == #str then return n end
     if AGAIN[n] then
         local err, timed_out
-        n, err, timed_out = retry(self, 'w', n, core.sock_sendfd, passfd, str, 0)
+        n, err, timed_out = retry(self, 'w', n, sendfd_attempt, fd, passfd, str)
         if n == nil then
             if timed_out then return 0, nil, true end
             return nil, err
@@ -204,7 +223,9 @@ local function sendfile(self, file, count, offset)
     -- one sendfile(2) call of want bytes (-1: to the end) from done on
     local function attempt(fd, want)
         if by_path then return core.sock_sendfilepath(fd, file, (offset or 0) + done, want) end
-        return core.sock_sendfile(fd, filefd, offset and offset + done or -1, want)
+        local from = current(file, filefd)
+        if not from then return EBADF end
+        return core.sock_sendfile(fd, from, offset and offset + done or -1, want)
     end
     -- one deadline for the whole call, as send's for the whole string
     local deadline = deadline_of(self)
