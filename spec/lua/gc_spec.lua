@@ -158,6 +158,30 @@ describe('garbage collection', function()
   -- find the socket closed: never another socket.
   local finalizable = require('net.util.collect').on_collect
 
+  it('a finalizer made before require("net") may close its socket at exit: no crash', function()
+    -- at exit the collector goes newest first on 5.1 and LuaJIT: the
+    -- handles of net.capi and libnet come before such a finalizer (which
+    -- jumped into an unloaded library before they stayed loaded)
+    local script = [[
+      local holder = {}
+      holder.hook = require('net.util.collect').on_collect(function()
+        local pair = holder.stream.pair() -- lua-net's code, called at exit
+        io.write('closing: ', tostring((holder.sock:close())), ' ', tostring((pair[1]:close())), '\n')
+      end)
+      holder.stream = require('net.stream')
+      holder.sock = assert(require('net.stream.inet').server.new { host = '127.0.0.1', port = 0 })
+      KEEP = holder
+    ]]
+    -- the end of the script; an exit that closes the state (5.1's os.exit never does)
+    local endings = { '' }
+    if _VERSION ~= 'Lua 5.1' or type(jit) == 'table' then endings[2] = 'os.exit(0, true)' end
+    for _, ending in ipairs(endings) do
+      local out, rc = h.sh(h.shell_quote(h.interpreter()) .. ' -e ' .. h.shell_quote(script .. ending))
+      assert.equal(0, rc, out)
+      assert.matches('^closing: [%a ]+ nil\n$', out)
+    end
+  end)
+
   it("a finalizer reaching a socket the collector closed finds it closed, never another's", function()
     for _, reconnected in ipairs { false, true } do
       local said, fresh, peer

@@ -667,6 +667,7 @@ __attribute__((visibility("default")))
 #endif
 int luaopen_net_capi(lua_State *L)
 {
+    net__capi_stay_loaded();
     register_metatables(L);
     luaL_newlib(L, functions);
     new_userdata(L, 0); /* the empty first scratch buffer */

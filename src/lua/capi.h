@@ -161,6 +161,7 @@ static inline int64_t recv_count(int64_t n, size_t size)
 /* ---- the parts of the module ----------------------------------------------- */
 
 /* Each adds its functions to the module table on the stack top. */
+void net__capi_stay_loaded(void);          /* resident.c: never unloaded */
 void net__capi_open_buffer(lua_State *L);  /* buffer.c: net.buffer's memory */
 void net__capi_open_methods(lua_State *L); /* methods.c: C fast paths */
 void net__capi_open_poll(lua_State *L);    /* poll.c: poll sets */

@@ -87,6 +87,46 @@ local function load_library()
 end
 
 local C = load_library()
+
+-- libnet stays loaded for the life of the process. The FFI unloads a
+-- library when its handle is collected, and at exit (lua_close) LuaJIT
+-- collects that handle before any object made earlier than require('net'),
+-- whose finalizer may still close a socket through it: the call would jump
+-- into unmapped memory. One more reference of the dynamic loader's, never
+-- dropped, keeps it mapped (as net.capi does for itself, src/lua/resident.c),
+-- and every function of the cdef is looked up now: an unloaded handle finds
+-- no new symbol, but keeps those it found. Where the loader's calls are
+-- missing, the library is merely not pinned.
+local function resolve_all(lib)
+    local path = package.searchpath and package.searchpath('net.cdef', package.path)
+    local f = path and io.open(path, 'rb')
+    if not f then return end
+    local text = f:read('*a')
+    f:close()
+    for name in text:gmatch('[%w_%*]%s*%**(net_[%w_]+)%(') do
+        pcall(function() return lib[name] end)
+    end
+end
+
+local function stay_loaded(lib)
+    for _, decl in ipairs {
+        'struct net_dl_info { const char *fname; void *fbase; const char *sname; void *saddr; };',
+        'int dladdr(const void *addr, struct net_dl_info *info);',
+        'void *dlopen(const char *file, int mode);',
+    } do
+        pcall(ffi.cdef, decl) -- declared already (by a program of its own): that one
+    end
+    local RTLD_NOW = 2 -- the same on Linux, the BSDs and macOS
+    local info = ffi.new('struct net_dl_info')
+    pcall(function()
+        if ffi.C.dladdr(ffi.cast('const void *', lib.net_version), info) ~= 0 and info.fname ~= nil then
+            ffi.C.dlopen(info.fname, RTLD_NOW)
+        end
+    end)
+end
+stay_loaded(C)
+resolve_all(C)
+
 local M = {backend = 'ffi'}
 
 -- Raw FFI access for LuaJIT programs (doc/reference.md, "Raw FFI"): the
