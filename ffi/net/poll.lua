@@ -329,6 +329,9 @@ function Poll:ready()
     return ready_next, self
 end
 
+-- Lua 5.4's to-be-closed variables: `local p <close> = poll.new()`.
+function Poll:__close() self:close() end
+
 -- Closes the set (the sockets stay open, and leave it). true, or nil, err.
 function Poll:close()
     check_self('close', self, Poll)

@@ -61,6 +61,9 @@ function Socket:close()
     self[1] = -1 -- never touch this number again: the kernel may reuse it
     return acted(core.guard_close(self._guard))
 end
+-- Lua 5.4's to-be-closed variables: `local s <close> = sock` closes it when
+-- s goes out of scope (the error, if any, is not close's business).
+function Socket:__close() self:close() end
 
 function Socket:closer() return acted(core.sock_shutdown(self[1], K.SHUT_RD)) end
 function Socket:closew() return acted(core.sock_shutdown(self[1], K.SHUT_WR)) end

@@ -481,3 +481,31 @@ describe('net.wrap', function()
     assert.are.equal(EBADF, err)
   end)
 end)
+
+describe('to-be-closed values (Lua 5.4)', function()
+  it('a socket and a poll set are closed at the end of their scope, an error included', function()
+    if _VERSION ~= 'Lua 5.4' then
+      return pending('to-be-closed variables are Lua 5.4\'s')
+    end
+    local scope = assert(load([[
+      local stream, poll, fail = ...
+      local pair = assert(stream.pair())
+      local a <close> = pair[1]
+      local b <close> = pair[2]
+      local p <close> = assert(poll.new())
+      assert(p:add(a, 'r'))
+      _G.TBC = { a = a, b = b, p = p }
+      if fail then error('in the scope', 0) end
+    ]]))
+    local stream, poll = require('net.stream'), require('net.poll')
+    for _, fail in ipairs { false, true } do
+      local ok, err = pcall(scope, stream, poll, fail)
+      assert.same(fail and { false, 'in the scope' } or { true }, fail and { ok, err } or { ok })
+      local t = _G.TBC
+      _G.TBC = nil
+      assert.equal('net.stream.Socket: closed', tostring(t.a))
+      assert.equal('net.stream.Socket: closed', tostring(t.b))
+      assert.equal('net.poll: closed', tostring(t.p))
+    end
+  end)
+end)
