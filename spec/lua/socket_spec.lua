@@ -497,7 +497,7 @@ describe('to-be-closed values (Lua 5.4)', function()
       _G.TBC = { a = a, b = b, p = p }
       if fail then error('in the scope', 0) end
     ]]))
-    local stream, poll = require('net.stream'), require('net.poll')
+    local poll = require('net.poll')
     for _, fail in ipairs { false, true } do
       local ok, err = pcall(scope, stream, poll, fail)
       assert.same(fail and { false, 'in the scope' } or { true }, fail and { ok, err } or { ok })
