@@ -109,17 +109,23 @@ local function resolve_all(lib)
 end
 
 local function stay_loaded(lib)
+    -- libc's functions, declared in the one C namespace every program
+    -- shares: where a program declared them first, its declarations stand
+    -- (LuaJIT keeps the first), so the arguments given here are void
+    -- pointers, which convert to its types, and the types declared here
+    -- are void pointers, to which a program declaring later converts its own.
     for _, decl in ipairs {
         'struct net_dl_info { const char *fname; void *fbase; const char *sname; void *saddr; };',
-        'int dladdr(const void *addr, struct net_dl_info *info);',
+        'int dladdr(const void *addr, void *info);',
         'void *dlopen(const char *file, int mode);',
     } do
-        pcall(ffi.cdef, decl) -- declared already (by a program of its own): that one
+        pcall(ffi.cdef, decl)
     end
     local RTLD_NOW = 2 -- the same on Linux, the BSDs and macOS
     local info = ffi.new('struct net_dl_info')
     pcall(function()
-        if ffi.C.dladdr(ffi.cast('const void *', lib.net_version), info) ~= 0 and info.fname ~= nil then
+        local addr = ffi.cast('void *', lib.net_version)
+        if ffi.C.dladdr(addr, ffi.cast('void *', info)) ~= 0 and info.fname ~= nil then
             ffi.C.dlopen(info.fname, RTLD_NOW)
         end
     end)
