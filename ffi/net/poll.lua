@@ -27,6 +27,8 @@ local class = require('net.util.class')
 local args = require('net.util.args')
 local result = require('net.util.result')
 local collector = require('net.util.collect')
+local wait = require('net.util.wait')
+local socket = require('net.util.socket')
 
 local type, setmetatable, pairs, next = type, setmetatable, pairs, next
 local K = core.constants
@@ -285,19 +287,32 @@ function Poll:wait(timeout)
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
     local deadline = t > 0 and core.now() + t
+    -- Where the thread must never block (inside nginx: net.openresty set
+    -- wait.always_nonblocking), the set waits as a socket does, through the
+    -- host's waiter, for its handle to be readable (an epoll set's is while
+    -- one of its registrations is ready), then looks without waiting.
+    local host = t ~= 0 and wait.always_nonblocking and wait.default
     while true do
         local count = self._count
-        local n = poll_wait(pfd, count > 0 and count or 1, t)
+        local n = poll_wait(pfd, count > 0 and count or 1, host and 0 or t)
         if n < 0 then
             clear_round(self, 0)
             return fail(n)
         end
         local kept = collect(self, n)
-        if kept > 0 or n == 0 or t == 0 then
+        if kept > 0 or t == 0 or (n == 0 and not host) then
             clear_round(self, kept)
             return kept
         end
-        if deadline then
+        if host and n == 0 then
+            local ready, err = host(self, 'r', deadline or nil)
+            if ready == nil then
+                clear_round(self, 0)
+                return nil, err
+            end
+            pfd = self[1] -- closed meanwhile: the next look says so
+            if not ready then t = 0 end -- the deadline: one last look
+        elseif deadline then
             t = deadline - core.now()
             if t <= 0 then t = 0 end
         end
@@ -337,6 +352,7 @@ function Poll:close()
     check_self('close', self, Poll)
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
+    socket.before_close(self) -- a wait on the set through the host's waiter ends now
     self[1] = -1
     for obj in pairs(self._fd) do
         local sets = registry[obj]

@@ -241,6 +241,39 @@ function M.resolve()
     ngx.say('resolved_in_pool ', openresty.stats().resolved_in_pool)
 end
 
+-- GET /loopwait?timeout=S&delay=S: a net.loop in the handler, whose one
+-- coroutine receives on a stream pair with timeout (or none) as its
+-- deadline while a timer writes "x" after delay seconds (or nothing does);
+-- then a net.poll set waiting on that pair: "<loop result> <seconds>
+-- <poll count> <seconds>". The loop's and the set's waits go through the
+-- OpenResty waiter: the worker serves others meanwhile.
+function M.loopwait()
+    local loop, poll = require('net.loop'), require('net.poll')
+    local timeout, delay = tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)
+    local pair = assert(stream.pair())
+    pair[2]:nonblock(true)
+    if timeout then pair[2]:settimeout(timeout) end
+    if delay then assert(ngx.timer.at(delay, function() pair[1]:send('x') end)) end
+    local what, took
+    loop.spawn(function()
+        local t0 = net.now()
+        local data, err, again = pair[2]:recv()
+        took = net.now() - t0
+        what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
+    end)
+    loop.run()
+    local set = assert(poll.new())
+    assert(set:add(pair[2], 'r'))
+    if delay then assert(ngx.timer.at(delay, function() pair[1]:send('y') end)) end
+    local t0 = net.now()
+    local n = set:wait(timeout)
+    local set_took = net.now() - t0
+    set:close()
+    pair[1]:close()
+    pair[2]:close()
+    ngx.say(('%s %.3f %s %.3f'):format(what, took, tostring(n), set_took))
+end
+
 -- ---- openresty_edge.conf.in: the poller's own troubles ----------------------
 
 -- GET /pairwait?timeout=S&delay=S: pair_wait's result.

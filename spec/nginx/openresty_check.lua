@@ -127,6 +127,30 @@ local function main_checks()
         check(took < 3, '%d concurrent 0.3 s waits took %.3f s together (< 3 s)', N, took)
     end)
 
+    -- 2b. net.loop and net.poll inside a handler wait through the OpenResty
+    -- waiter too: while request A's loop (then its set) waits 0.5 s for a
+    -- timer's byte, request B is answered in well under 100 ms; a deadline
+    -- (0.2 s) ends both waits with the timeout results.
+    run(function()
+        local a_body
+        loop.spawn(function() a_body = select(2, get('/loopwait?delay=0.5', 5)) end)
+        loop.sleep(0.1)
+        local b_status, b_body, b_took = get('/fast')
+        check(b_status == 200 and b_body == 'fast\n' and b_took < 0.1,
+              'B (/fast) took %.1f ms while a net.loop waited (< 100 ms)', (b_took or -1) * 1000)
+        while a_body == nil do loop.sleep(0.01) end
+        local what, took, n, set_took = a_body:match('^(%S+) (%S+) (%S+) (%S+)')
+        check(what == 'data:x' and tonumber(took) >= 0.45 and tonumber(took) < 1,
+              'net.loop in a handler: %s after %s s (0.5 s)', tostring(what), tostring(took))
+        check(n == '1' and tonumber(set_took) >= 0.45 and tonumber(set_took) < 1,
+              'net.poll wait in a handler: %s after %s s (0.5 s)', tostring(n), tostring(set_took))
+        local _, body = get('/loopwait?timeout=0.2', 5)
+        what, took, n, set_took = (body or ''):match('^(%S+) (%S+) (%S+) (%S+)')
+        check(what == 'timeout' and tonumber(took) >= 0.19 and tonumber(took) < 0.5
+              and n == '0' and tonumber(set_took) >= 0.19 and tonumber(set_took) < 0.5,
+              'net.loop and net.poll deadlines in a handler: %s', show(body))
+    end)
+
     -- 3. A deadline inside a handler: the socket's timeout (0.2 s) passes
     -- before the backend's 1 s delay, and the handler gets the timeout result.
     run(function()
