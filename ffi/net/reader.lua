@@ -241,11 +241,13 @@ end
 -- Up to and including the first delim; without it unless keep. crlf: the
 -- delimiter is "\n" and a "\r" before it belongs to the end of the line.
 local function delimited(self, delim, keep, crlf)
-    -- a call that returned without its item left where its search stopped:
-    -- the unread bytes before it hold no delim (take() forgets it), so a
-    -- retry does not scan (and join the pieces of) everything held again
-    local from = self._sdelim == delim and self._sfrom or 1
     while true do
+        -- where the last search for delim stopped: the unread bytes before
+        -- it hold no delim, so a retry (or this call once more bytes came)
+        -- does not scan, and join the pieces of, everything held again.
+        -- take() forgets it: bytes taken since (by another call of the
+        -- reader while this one waited, too) move every position.
+        local from = self._sdelim == delim and self._sfrom or 1
         local at
         at, from = search(self, delim, from)
         if at then
