@@ -435,7 +435,8 @@ end
 
 local value
 
--- This process's id: peercred() reports it, and it differs from run to run.
+-- This process's id: peercred() reports it (its first result, which value()
+-- is told of: any other number may equal it), and it differs from run to run.
 local PID = (function()
     local f = assert(io.open('/proc/self/stat'))
     local pid = tonumber(f:read('*l'):match('^(%d+)'))
@@ -459,12 +460,12 @@ local function addrinfo_text(ai, fx, exact)
         number(ai:protocol()), addr, port)
 end
 
-function value(v, fx, exact, partial)
+function value(v, fx, exact, partial, a_pid)
     local t = type(v)
     if t == 'number' then
         if fx and fx.fds[v] and v >= 100 then return '<fd of ' .. fx.fds[v] .. '>' end
         if partial and v > 0 and v < partial then return '<partial>' end
-        if v == PID then return '<pid>' end
+        if a_pid and v == PID then return '<pid>' end
         return number(v, exact)
     elseif t == 'string' then
         return M.message(quote(v))
@@ -505,7 +506,8 @@ function M.call(method, self, a, fx, exact, partial)
     local out
     if r[1] then
         local parts, res = {}, r[2]
-        for i = 1, res.n do parts[i] = value(res[i], fx, exact, partial) end
+        local pid_first = type(self) == 'table' and method == self.peercred -- pid, uid, gid
+        for i = 1, res.n do parts[i] = value(res[i], fx, exact, partial, pid_first and i == 1) end
         out = 'returns ' .. res.n .. ': ' .. table.concat(parts, ', ')
     elseif not fx then
         -- A self that is not a socket is a programming error: it raises on
