@@ -95,23 +95,8 @@ describe('numeric services (defect 3)', function()
   end)
 end)
 
--- The interpreter running this process: a child process runs a snippet
--- under limits this one must never take on.
-local self_exe = h.interpreter
-
--- Runs code in a child interpreter (same backend and paths, from the
--- environment) with RLIMIT_NOFILE lowered to limit; returns its output.
-local function run_limited(limit, code)
-  local file = os.tmpname()
-  local f = assert(io.open(file, 'w'))
-  f:write(code)
-  f:close()
-  local p = assert(io.popen(('ulimit -n %d && exec %s %s 2>&1'):format(limit, self_exe(), file)))
-  local out = p:read('*a')
-  p:close()
-  os.remove(file)
-  return out
-end
+-- A snippet in a child under a lowered descriptor limit (helper.lua).
+local run_limited = h.run_limited
 
 describe('with every descriptor in use (defects 8 and 5)', function()
   it('a name is "Too many open files", a literal still resolves', function()

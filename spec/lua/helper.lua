@@ -66,6 +66,19 @@ function M.interpreter()
   return assert(exe, 'no interpreter path')
 end
 
+-- Runs code in a child interpreter (this one: same backend and paths, from
+-- the environment) with RLIMIT_NOFILE lowered to limit, a limit this
+-- process must never take on: its output (stdout and stderr) and exit status.
+function M.run_limited(limit, code)
+  local file = os.tmpname()
+  local f = assert(io.open(file, 'w'))
+  f:write(code)
+  f:close()
+  local out, rc = M.sh(('ulimit -n %d && exec %s %s'):format(limit, M.interpreter(), file))
+  os.remove(file)
+  return out, rc
+end
+
 -- How many sockets this process has open. `ls -l` runs in a child and lists
 -- /proc/<our pid>/fd; only socket entries are counted, because the popen
 -- pipe's own descriptors are there or not depending on timing.

@@ -388,7 +388,7 @@ describe('net.loop', function()
       loop.run() -- the coroutine waited for this run
       print(ran)
     ]]
-    local out, rc = h.sh('ulimit -n 32 && ' .. h.shell_quote(h.interpreter()) .. ' -e ' .. h.shell_quote(script))
+    local out, rc = h.run_limited(32, script)
     assert.equal(0, rc, out)
     assert.equal('false\tnet.loop.run: Too many open files\ntrue\n', out)
     -- its set's wait fails once: raised, and the loop is free again
