@@ -139,6 +139,16 @@ local function current(set, obj, fd, gen)
     return set._gen[fd] == gen and holds(obj, fd)
 end
 
+-- Records whether obj is in set (in_set: true, or nil for no) in the
+-- registry, dropping obj's entry once no set is left in it.
+local function set_membership(obj, set, in_set)
+    local sets = registry[obj]
+    if sets then
+        sets[set] = in_set
+        if next(sets) == nil then registry[obj] = nil end
+    end
+end
+
 -- Drops obj's registration in set (the kernel's too, while the set is open
 -- and obj's number is still obj's registration there).
 local function unregister(set, obj)
@@ -150,11 +160,7 @@ local function unregister(set, obj)
         set._obj[fd], set._gen[fd], set._mask[fd] = nil, nil, nil
         set._count = set._count - 1
     end
-    local sets = registry[obj]
-    if sets then
-        sets[set] = nil
-        if next(sets) == nil then registry[obj] = nil end
-    end
+    set_membership(obj, set, nil)
 end
 
 -- Every method checks its self first (net.util.args): p.wait() for
@@ -199,10 +205,7 @@ function Poll:add(sock, events)
     if rc < 0 then
         self._obj[fd], self._gen[fd], self._mask[fd] = obj, gen, msk
         self._fd[sock] = was_fd
-        if sets then
-            sets[self] = was_in
-            if next(sets) == nil then registry[sock] = nil end
-        end
+        if sets then set_membership(sock, self, was_in) end
         return fail(rc)
     end
     self._count = self._count + 1
@@ -354,13 +357,7 @@ function Poll:close()
     if pfd < 0 then return fail(EBADF) end
     socket.before_close(self) -- a wait on the set through the host's waiter ends now
     self[1] = -1
-    for obj in pairs(self._fd) do
-        local sets = registry[obj]
-        if sets then
-            sets[self] = nil
-            if next(sets) == nil then registry[obj] = nil end
-        end
-    end
+    for obj in pairs(self._fd) do set_membership(obj, self, nil) end
     self._obj, self._gen, self._mask, self._fd = {}, {}, {}, {}
     self._count = 0
     clear_round(self, 0)
