@@ -282,7 +282,9 @@ NET_API int net_addr_path(const net_addr_t *addr, char *buf, size_t size);
  * name; NULL: port 0). A literal host never reaches a resolver (it is passed
  * with AI_NUMERICHOST); a name blocks while the C library resolves it. A
  * service getaddrinfo would read as a number must be a plain decimal 0..65535,
- * else the EAI_SERVICE code (never the C library's wrap to 16 bits). A lookup
+ * else the EAI_SERVICE code (never the C library's wrap to 16 bits); so is an
+ * empty one (never port 0). A literal's IPv6 zone is read as net_addr_inet
+ * reads it (an interface name for every scope). A lookup
  * that failed for want of a descriptor is -EMFILE / -ENFILE. family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
  * protocol 0 mean any; flags are NET_AI_*. Writes at most max records to out
  * and returns how many the resolver found (call again with more room when the

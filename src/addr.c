@@ -17,8 +17,14 @@ void net__addr_filled(net_addr_t *out, socklen_t len)
 {
     if (len > NET_ADDR_STORAGE)
         len = NET_ADDR_STORAGE; /* a name cut to the room it had */
-    memset(out->storage.bytes + len, 0, NET_ADDR_STORAGE - len);
     out->family = len >= sizeof(sa_family_t) ? NET_CSA(out)->sa_family : 0;
+    /* Linux reports a unix name filling all of sun_path (no NUL) one byte
+     * longer than struct sockaddr_un (unix(7), BUGS), a length connect and
+     * sendto refuse: it is counted without that byte, so a sender's name
+     * can be answered. */
+    if (out->family == AF_UNIX && len > sizeof(struct sockaddr_un))
+        len = sizeof(struct sockaddr_un);
+    memset(out->storage.bytes + len, 0, NET_ADDR_STORAGE - len);
     out->len = len;
 }
 
@@ -75,6 +81,18 @@ static int parse_inet6(const char *host, struct in6_addr *in6, uint32_t *scope,
         return *scope != 0; /* no such interface: not an address */
     }
     return 1;
+}
+
+const char *net__addr_numeric_zone(const char *host, char *buf, size_t size)
+{
+    struct in6_addr in6;
+    uint32_t scope;
+    const char *pct = strchr(host, '%');
+    if (pct == NULL || !parse_inet6(host, &in6, &scope, 1))
+        return host;
+    int n = snprintf(buf, size, "%.*s%%%lu", (int)(pct - host), host,
+                     (unsigned long)scope);
+    return n > 0 && (size_t)n < size ? buf : host;
 }
 
 int net__addr_is_literal(const char *host)

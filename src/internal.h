@@ -99,6 +99,12 @@ static inline int net__remaining_ms(double deadline)
  * "fe80::1%eth0"), 0 for anything else: a name only a resolver can read. */
 int net__addr_is_literal(const char *host);
 
+/* host, an address literal, with an IPv6 zone that names an interface
+ * written as its index ("::1%lo" -> "::1%1") into buf; host itself when it
+ * has no such zone. getaddrinfo reads a zone name only for link-local and
+ * multicast addresses, net_addr_inet and net_addr_host for every scope. */
+const char *net__addr_numeric_zone(const char *host, char *buf, size_t size);
+
 /* The control data of a received message (msg_control as recvmsg left it,
  * len its msg_controllen): returns the first descriptor an SCM_RIGHTS
  * message brought, or -1 when none did, and passes every other descriptor

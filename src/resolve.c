@@ -15,7 +15,8 @@ static int ai_flags(int flags)
            ((flags & NET_AI_NUMERICSERV) ? AI_NUMERICSERV : 0);
 }
 
-/* 0, or the code for a numeric service that is no port. getaddrinfo reads
+/* 0, or the code for a numeric service that is no port (or an empty one,
+ * which would silently be port 0: an unset setting). getaddrinfo reads
  * a service strtoul takes whole as a number and keeps its low 16 bits
  * ("65537" is port 1, "-1" port 65535), so such a service must be a plain
  * decimal number from 0 to 65535; it fails like a service the resolver does
@@ -23,8 +24,10 @@ static int ai_flags(int flags)
 static int check_service(const char *service)
 {
     char *end;
-    if (service == NULL || service[0] == '\0')
+    if (service == NULL)
         return 0;
+    if (service[0] == '\0')
+        return net__code_from_eai(EAI_SERVICE); /* getaddrinfo reads port 0 */
     errno = 0;
     unsigned long port = strtoul(service, &end, 10);
     if (*end != '\0')
@@ -55,6 +58,7 @@ int net_getaddrinfo(const char *host, const char *service, int family,
     const int known = NET_AI_PASSIVE | NET_AI_CANONNAME | NET_AI_NUMERICHOST |
                       NET_AI_NUMERICSERV;
     struct addrinfo hints, *res = NULL;
+    char numeric_zone[INET6_ADDRSTRLEN + 16];
     int count = 0;
 
     if ((flags & ~known) || max < 0 || (max > 0 && out == NULL))
@@ -70,9 +74,12 @@ int net_getaddrinfo(const char *host, const char *service, int family,
     hints.ai_protocol = protocol;
     hints.ai_flags = ai_flags(flags);
     /* An address literal never goes near a resolver (DNS, NSS modules), so
-     * reading one cannot block, whatever the C library would otherwise do. */
-    if (net__addr_is_literal(host))
+     * reading one cannot block, whatever the C library would otherwise do;
+     * its zone is read as net_addr_inet reads it. */
+    if (net__addr_is_literal(host)) {
         hints.ai_flags |= AI_NUMERICHOST;
+        host = net__addr_numeric_zone(host, numeric_zone, sizeof numeric_zone);
+    }
 
     errno = 0;
     rc = getaddrinfo(host, service, &hints, &res);

@@ -5,6 +5,8 @@
 #include "check.h"
 #include "util.h"
 
+#include <sys/un.h>
+
 /* A datagram socket bound to host, any port; its address into *addr. */
 static int udp_bound(const char *host, net_addr_t *addr)
 {
@@ -232,6 +234,53 @@ static void test_unnamed_sender(void)
     net_sock_close(fds[1]);
 }
 
+/* A sender bound to all 108 bytes of sun_path, no NUL (Linux takes it), is
+ * reported one byte longer than struct sockaddr_un (unix(7), BUGS): the
+ * name recvdgram, recvfrom and getsockname give must be one that sendto and
+ * connect take back. */
+static void test_full_length_sender(void)
+{
+    char dir[32], path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1], in[8];
+    net_addr_t raddr, from, own;
+    temp_dir_make(dir);
+    snprintf(path, sizeof path, "%s/r", dir);
+    SETUP(net_addr_unix(&raddr, path, strlen(path)));
+    int r = net_sock_open(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(r);
+    SETUP(net_sock_bind(r, &raddr));
+
+    struct sockaddr_un full = {.sun_family = AF_UNIX};
+    const size_t room = sizeof full.sun_path;
+    int n = snprintf(path, sizeof path, "%s/", dir);
+    memset(path + n, 'q', room - (size_t)n);
+    path[room] = '\0';
+    memcpy(full.sun_path, path, room); /* no NUL */
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    SETUP(s);
+    SETUP(bind(s, (struct sockaddr *)&full, sizeof full));
+
+    CHECK_EQ(2, net_sock_sendto(s, "hi", 2, 0, &raddr));
+    CHECK_EQ(2, net_sock_recvdgram(r, in, sizeof in, 0, &from, NULL));
+    char name[sizeof path];
+    CHECK_EQ((int)room, net_addr_path(&from, name, sizeof name));
+    CHECK_STR(path, name);
+    CHECK_EQ(4, net_sock_sendto(r, "back", 4, 0, &from));
+    CHECK_EQ(2, net_sock_sendto(s, "hi", 2, 0, &raddr));
+    CHECK_EQ(2, net_sock_recvfrom(r, in, sizeof in, 0, &from));
+    CHECK_EQ(4, net_sock_sendto(r, "more", 4, 0, &from));
+    CHECK_EQ(0, net_sock_getsockname(s, &own));
+    CHECK_EQ(0, net_sock_connect(r, &own));
+    CHECK_EQ(3, net_sock_send(r, "end", 3, 0));
+    /* a unix datagram is queued by the send itself: nothing to wait for */
+    CHECK_EQ(4, net_sock_recv(s, in, sizeof in, MSG_DONTWAIT));
+    CHECK_EQ(4, net_sock_recv(s, in, sizeof in, MSG_DONTWAIT));
+    CHECK_EQ(3, net_sock_recv(s, in, sizeof in, MSG_DONTWAIT));
+    net_sock_close(s);
+    net_sock_close(r);
+    unlink(path);
+    CHECK_EQ(0, temp_dir_remove(dir, "r"));
+}
+
 static void test_mcast_options(const char *host)
 {
     net_addr_t addr;
@@ -305,6 +354,7 @@ int main(void)
     }
     test_stream_refused();
     test_unnamed_sender();
+    test_full_length_sender();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("dgram");
 }

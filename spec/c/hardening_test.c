@@ -71,7 +71,8 @@ static void test_numeric_services(void)
     net_addrinfo_t out[4];
     static const char *const wrapping[] = {"65536", "65537", "99999", "4294967296",
                                            "4294967376", "18446744073709551696",
-                                           "-1", "+80", " 80", "000000065536"};
+                                           "-1", "+80", " 80", "000000065536",
+                                           "" /* no port at all: never port 0 */};
     for (size_t i = 0; i < sizeof wrapping / sizeof *wrapping; i++) {
         seen_calls = 0;
         int rc = net_getaddrinfo("127.0.0.1", wrapping[i], AF_INET, SOCK_STREAM, 0, 0, out, 4);
@@ -154,6 +155,17 @@ static void test_zones(void)
     /* The room check counts the zone: "fe80::1%lo" needs 11 bytes. */
     CHECK_EQ(-ENOSPC, net_addr_host(&out[0].addr, text, 10));
     CHECK_EQ(10, net_addr_host(&out[0].addr, text, 11));
+    /* getaddrinfo itself reads a zone name for link-local addresses only;
+     * libnet writes one for every scope, and reads back what it wrote. */
+    static const char *const zoned[] = {"::1%lo", "::ffff:127.0.0.1%lo", "2001:db8::1%lo"};
+    for (size_t i = 0; i < sizeof zoned / sizeof *zoned; i++) {
+        int rc = net_getaddrinfo(zoned[i], "80", AF_INET6, SOCK_STREAM, 0, 0, out, 4);
+        CHECK_(rc == 1, "%s: %d (%s)", zoned[i], rc, net_strerror(rc));
+        CHECK(net_addr_host(&out[0].addr, text, sizeof text) > 0);
+        CHECK_STR(zoned[i], text);
+    }
+    CHECK_EQ(EAI_RESULT(EAI_NONAME),
+             net_getaddrinfo("::1%no-such-if0", "80", AF_INET6, SOCK_STREAM, 0, 0, out, 4));
     /* Not addresses: an empty zone, an unknown interface, a zone beyond 32
      * bits, a zone on IPv4. */
     CHECK_EQ(-EINVAL, net_addr_inet(&a, "fe80::1%", 1));

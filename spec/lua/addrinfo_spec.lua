@@ -41,6 +41,19 @@ describe('stream.getaddrinfoin', function()
     assert.are.equal(0, ais[1]:port())
   end)
 
+  it('an empty port is no port: the resolver would read it as 0', function()
+    -- an unset setting must not bind a random port without a word
+    local ais, err = stream.getaddrinfoin { host = '127.0.0.1', port = '' }
+    assert.is_nil(ais)
+    assert.are.equal(net.strerror(net.EAI_SERVICE), err)
+    local srv, serr = require('net.stream.inet').server.new { host = '127.0.0.1', port = '' }
+    assert.is_nil(srv)
+    assert.are.equal(net.strerror(net.EAI_SERVICE), serr)
+    local sock, derr = require('net.dgram.inet').new { host = '127.0.0.1', port = '' }
+    assert.is_nil(sock)
+    assert.are.equal(net.strerror(net.EAI_SERVICE), derr)
+  end)
+
   it('passive without host gives the any addresses', function()
     local ais = assert(stream.getaddrinfoin { passive = true, port = 9 })
     assert.is_true(#ais >= 1)
