@@ -186,6 +186,35 @@ describe('a deadline where poll says ready and the call says again', function()
     assert.equals('z', rx:recv())
     assert.equals(1, tx:sendto('z', to))
   end)
+
+  it("takes a pause's end from a coarse timer as its end, and giving up at once as giving up", function()
+    local tx, _, to = h.stuck_sender(finally)
+    -- a waiter whose timer fires half a millisecond early (as libuv's loop
+    -- clock, whole milliseconds, does), then one that gives up at once
+    local waits = 0
+    local function early(s, mode, deadline)
+      waits = waits + 1
+      -- poll(2) counts whole milliseconds: it sleeps to 3 ms before, then
+      -- the clock is watched to half a millisecond before
+      if deadline - net.now() > 0.003 and net.waiters.poll(s, mode, deadline - 0.003) then
+        return true
+      end
+      repeat until net.now() >= deadline - 0.0005
+      return false
+    end
+    assert.is_true(tx:setwaiter(early))
+    assert.is_true(tx:settimeout(0.3))
+    local t, r = timed(tx.sendto, tx, 'z', to)
+    assert.same({ n = 3, 0, nil, true }, r)
+    assert.is_true(t >= 0.28 and t < 3, 'took ' .. t) -- ended by the first pause before
+    assert.is_true(waits >= 5, waits .. ' waits')
+    waits = 0
+    assert.is_true(tx:setwaiter(function() waits = waits + 1; return false end))
+    t, r = timed(tx.sendto, tx, 'z', to)
+    assert.same({ n = 3, 0, nil, true }, r)
+    assert.is_true(t < 0.25, 'took ' .. t)
+    assert.is_true(waits <= 3, waits .. ' waits')
+  end)
 end)
 
 describe('accept and connect with deadlines', function()

@@ -109,6 +109,59 @@ describe('a signal during a blocking call', function()
     assert.are.equal(1, caught)
   end)
 
+  it('ends a blocking sendfile at the signal once bytes went, as send', function()
+    local dir = h.tmpdir()
+    finally(function() h.rmdir(dir) end)
+    local path = dir .. '/file'
+    local f = assert(io.open(path, 'wb'))
+    assert(f:write(h.blob(65536):rep(256))) -- 16 MiB: far more than a pair holds
+    f:close()
+    -- a safety net: a call that slept on past the signal ends after 3 s
+    assert.is_true(math.abs(pair[1]:sndtimeo(3) - 3) < 0.01)
+    arm(0.3)
+    local r, took = timed(pair[1].sendfile, pair[1], path)
+    settle()
+    assert.are.equal(3, r.n)
+    assert.is_true(r[1] > 0 and r[1] < 16 * MiB, 'sent ' .. tostring(r[1]))
+    assert.is_nil(r[2])
+    assert.is_true(r[3])
+    assert.is_true(took >= 0.2 and took < 2, 'took ' .. took)
+    assert.are.equal(1, caught)
+  end)
+
+  it('tries a blocking unix connect again after a signal when a waiter applies', function()
+    local unix = require('net.stream.unix')
+    local dir = h.tmpdir()
+    local path = dir .. '/listener'
+    local srv = assert(unix.server.new { path = path })
+    assert.is_nil(srv:listen(0))
+    local queued = {} -- clients until the backlog is full (Linux queues one)
+    repeat
+      local c = unix.client.new { path = path, nonblock = true }
+      queued[#queued + 1] = c
+    until not c or #queued > 16
+    local asked = 0
+    net.setwaiter(function(sock, mode, deadline)
+      asked = asked + 1
+      queued[#queued + 1] = assert(srv:accept()) -- room for the next try
+      return net.waiters.poll(sock, mode, deadline)
+    end)
+    finally(function()
+      net.setwaiter(nil)
+      srv:close()
+      for _, c in ipairs(queued) do c:close() end
+      h.rmdir(dir)
+    end)
+    arm(0.3)
+    local r, took = timed(unix.client.new, { path = path })
+    settle()
+    assert.is_truthy(r[1], tostring(r[2]))
+    queued[#queued + 1] = r[1]
+    assert.are.equal(1, asked)
+    assert.are.equal(1, caught)
+    assert.is_true(took >= 0.2 and took < 3, 'took ' .. took)
+  end)
+
   it('does not stop net.loop: the wait goes on, its coroutines finish', function()
     local loop = require('net.loop')
     local p = assert(stream.pair { nonblock = true })

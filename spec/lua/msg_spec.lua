@@ -456,6 +456,35 @@ io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
       close_all(p)
     end)
 
+    -- A blocking call that SO_SNDTIMEO ended after some bytes returns them,
+    -- as send does: calling sendfile(2) again would wait a timeout afresh.
+    it('on a blocking socket ends at the first SO_SNDTIMEO expiry, as send', function()
+      local size = 4 * 1024 * 1024
+      local path = dir .. '/sndtimeo'
+      write_file(path, h.blob(65536):rep(size / 65536))
+      local p = assert(stream.pair())
+      assert.is_true(math.abs(p[1]:sndtimeo(1) - 1) < 0.01)
+      local t0 = net.now()
+      local r = h.pack(p[1]:sendfile(path))
+      local took = net.now() - t0
+      assert.are.equal(3, r.n)
+      assert.is_true(r[1] > 0 and r[1] < size, 'sent ' .. tostring(r[1]))
+      assert.is_nil(r[2])
+      assert.is_true(r[3])
+      assert.is_true(took >= 0.9 and took < 1.8, 'took ' .. took) -- twice the timeout before
+      -- the peer holds what was reported, nothing more
+      assert.are.equal(r[1], #receive_all(p[2], r[1]))
+      assert.are.same(h.pack(nil, nil, true), h.pack(p[2]:recv(1, net.MSG_DONTWAIT)))
+      -- and a file that ends as the socket fills is the whole file, not "again"
+      local q = assert(stream.pair())
+      local fits = r[1] -- what the pair took before it was full
+      write_file(path, h.blob(65536):rep(math.ceil(fits / 65536)):sub(1, fits))
+      assert.are.same(h.pack(fits), h.pack(q[1]:sendfile(path)))
+      assert.are.equal(fits, #receive_all(q[2], fits))
+      close_all(p)
+      close_all(q)
+    end)
+
     -- Some bytes went, then the call failed: it reports the failure, as
     -- send does, never the count alone (which reads as the whole file sent).
     it('reports a peer gone, or its socket closed, after some bytes went', function()

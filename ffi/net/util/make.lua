@@ -11,7 +11,7 @@ local wait = require('net.util.wait')
 
 local type, ipairs, getmetatable = type, ipairs, getmetatable
 local K = core.constants
-local fail, adopt = result.fail, socket.adopt
+local fail, adopt, AGAIN = result.fail, socket.adopt, result.AGAIN
 
 local M = {}
 
@@ -139,9 +139,10 @@ local ETIMEDOUT_MSG = core.strerror(-K.ETIMEDOUT)
 -- socket tells when to try again (unconnected, it polls ready at once,
 -- POLLOUT|POLLHUP): it is a call that polls ready yet says "try again", which
 -- net.util.wait's retry_until tries again after pauses, within the
--- deadline; a listener that accepts is joined within 16 ms.
+-- deadline; a listener that accepts is joined within 16 ms. A blocking
+-- one that a signal ended (EINTR) is tried again alike.
 local function wait_connect(sock, ai, w, rc, deadline)
-    if rc == -K.EAGAIN and ai._family == K.AF_UNIX then
+    if AGAIN[rc] and ai._family == K.AF_UNIX then
         local err
         rc, err = wait.retry_until(sock, 'w', rc, deadline, core.sock_connect, ai._addr)
         if not rc then return nil, err end
@@ -175,7 +176,9 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
     -- the socket a client's connect() waits on: closing the client closes
     -- it (net.Socket:close), which ends the wait (net.loop wakes its waiter)
     if owner then owner._connecting = sock end
-    local w = (rc == -K.EINPROGRESS or rc == -K.EAGAIN) and wait.waiter_for(sock)
+    -- a unix connect is tried again (a signal, EINTR, ended a blocking one
+    -- before its listener took it); an inet one goes on in the kernel
+    local w = (rc == -K.EINPROGRESS or AGAIN[rc]) and wait.waiter_for(sock)
     if w then
         local err
         rc, err = wait_connect(sock, ai, w, rc, deadline)

@@ -198,6 +198,22 @@ local function count_arg(n, v)
     return v >= 0 and v < 2 ^ 53
 end
 
+-- The next sendfile(2) call of want bytes after a short one on a blocking
+-- socket (attempt: one call). The kernel came back short because the file
+-- ended (calling again returns 0 at once) or because a signal or SO_SNDTIMEO
+-- ended its wait for room: calling again would then wait afresh, the
+-- signal's handler kept waiting and the timeout started over. A socket with
+-- room now goes on; a full one is tried once without waiting (O_NONBLOCK
+-- for that call): 0 is the file's end, "try again" the stop.
+local POLLOUT = K.POLLOUT
+local function next_after_short(fd, attempt, want)
+    if core.poll_fd(fd, POLLOUT, 0) > 0 then return attempt(fd, want) end
+    core.sock_nonblock(fd, 1)
+    local n = attempt(fd, want)
+    core.sock_nonblock(fd, 0)
+    return n
+end
+
 -- sendfile(fd_or_path, [count[, offset]]): sent | sent, nil, true (try
 -- again, or the deadline passed, after sent bytes) | nil, err | nil, nil,
 -- nil (the peer closed). Sends count bytes (nil: up to the end of the file)
@@ -231,7 +247,13 @@ local function sendfile(self, file, count, offset)
     local deadline = deadline_of(self)
     while count == nil or done < count do
         local want = count and count - done or -1
-        local n = attempt(self[1], want)
+        local fd = self[1]
+        local n
+        if done > 0 and core.sock_nonblock(fd, -1) == 0 then
+            n = next_after_short(fd, attempt, want)
+        else
+            n = attempt(fd, want)
+        end
         if AGAIN[n] then
             local err, timed_out
             n, err, timed_out = retry_until(self, 'w', n, deadline, attempt, want)

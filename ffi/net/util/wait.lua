@@ -16,9 +16,9 @@ local EVENTS = {r = K.POLLIN, w = K.POLLOUT}
 
 local M = {}
 
--- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) only
--- interrupts the poll: Lua code gets the chance to run, and the wait goes on
--- with the time left.
+-- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) does
+-- not end the wait: net_poll_fd waits on with the time left, in C, so a Lua
+-- signal handler runs once the call returns (reference.md says so).
 -- The arguments of a waiter called by a program (the library passes them
 -- right): a socket object, 'r' or 'w', a number or nil. Raises at the
 -- program's line.
@@ -151,6 +151,11 @@ end
 -- go on without a pause, as far as the deadline). Weak keys.
 M.pausers = setmetatable({}, {__mode = 'k'})
 local PAUSE_FIRST, PAUSE_MAX = 0.001, 0.016
+-- A waiter's false this close to a pause's end is that end, not the waiter
+-- giving up: the timers of other loops are coarse to the millisecond
+-- (libuv's loop clock), and a pause is only milliseconds long, so such a
+-- timer comes back a little before it, where giving up ends the whole call.
+local TIMER_SLACK = 0.001
 local Pauses = {}
 Pauses.__index = Pauses
 
@@ -196,7 +201,7 @@ function Pauses:pause(deadline)
         else
             ready, err = w(self.sock, self.mode, until_t)
         end
-        if ready == false and now() < until_t then return false end -- gave up early
+        if ready == false and now() < until_t - TIMER_SLACK then return false end -- gave up early
     end
     if ready == nil then return nil, err end
     return true
