@@ -249,15 +249,20 @@ static void test_full_length_sender(void)
     SETUP(r);
     SETUP(net_sock_bind(r, &raddr));
 
-    struct sockaddr_un full = {.sun_family = AF_UNIX};
-    const size_t room = sizeof full.sun_path;
+    /* a zero byte after the name: checkers that read sun_path as a C
+     * string (valgrind) stop there, the kernel is given sizeof full.un */
+    struct {
+        struct sockaddr_un un;
+        char nul;
+    } full = {.un = {.sun_family = AF_UNIX}, .nul = 0};
+    const size_t room = sizeof full.un.sun_path;
     int n = snprintf(path, sizeof path, "%s/", dir);
     memset(path + n, 'q', room - (size_t)n);
     path[room] = '\0';
-    memcpy(full.sun_path, path, room); /* no NUL */
+    memcpy(full.un.sun_path, path, room); /* no NUL */
     int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     SETUP(s);
-    SETUP(bind(s, (struct sockaddr *)&full, sizeof full));
+    SETUP(bind(s, (struct sockaddr *)&full.un, sizeof full.un));
 
     CHECK_EQ(2, net_sock_sendto(s, "hi", 2, 0, &raddr));
     CHECK_EQ(2, net_sock_recvdgram(r, in, sizeof in, 0, &from, NULL));
