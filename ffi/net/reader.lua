@@ -21,7 +21,7 @@ local stream = require('net.stream')
 
 local type, pairs, getmetatable, setmetatable, tostring = type, pairs, getmetatable, setmetatable, tostring
 local concat, min, floor = table.concat, math.min, math.floor
-local argerror, NOT_INTEGER = args.error, args.NOT_INTEGER
+local argerror, NOT_INTEGER, check_self = args.error, args.NOT_INTEGER, args.self
 local EINVAL_MSG = result.EINVAL
 local MSG_PEEK = core.constants.MSG_PEEK
 local StreamSocket = stream.Socket
@@ -269,12 +269,14 @@ end
 -- r:line([keep]): a line ended by LF or CRLF, without its end (with it
 -- when keep is true).
 function Reader:line(keep)
+    check_self('line', self, Reader)
     return delimited(self, '\n', keep_flag('line', 1, keep), true)
 end
 
 -- r:upto(delim[, keep]): the bytes up to the first delim (a non-empty
 -- string), without it (with it when keep is true).
 function Reader:upto(delim, keep)
+    check_self('upto', self, Reader)
     if type(delim) ~= 'string' then
         argerror('upto', 1, 'string expected, got ' .. type(delim))
     end
@@ -285,6 +287,7 @@ end
 
 -- r:read(n): exactly n bytes (0 .. max).
 function Reader:read(n)
+    check_self('read', self, Reader)
     args.integer('read', 1, n)
     if n < 0 then return nil, EINVAL_MSG end
     n = floor(n) -- an integer on 5.3+ even when given 2.0: buffered() stays one
@@ -299,6 +302,7 @@ end
 -- r:all(): every byte until the stream ends ("" when it has ended and
 -- nothing is left). A stream cut off is not an end: its bytes are partial.
 function Reader:all()
+    check_self('all', self, Reader)
     while true do
         local got, err, again, reason = fill(self)
         if not got then
@@ -311,18 +315,21 @@ end
 
 -- The count of bytes read from the socket and not taken yet.
 function Reader:buffered()
+    check_self('buffered', self, Reader)
     return held(self)
 end
 
 -- LuaSocket's dirty(): true when bytes wait in the reader, which a
 -- readiness check on the fd (socket.select, poll) would not see.
 function Reader:dirty()
+    check_self('dirty', self, Reader)
     return held(self) > 0
 end
 
 -- LuaSocket's getfd(): the socket's fd, -1 once it is closed; with dirty()
 -- it lets socket.select take the reader itself.
 function Reader:getfd()
+    check_self('getfd', self, Reader)
     return self._sock:getfd()
 end
 

@@ -185,7 +185,7 @@ describe('the bad-input matrix', function()
   end)
 
   -- The classes whose every method checks its self first (net.util.args).
-  for _, cname in ipairs({ 'net.addrinfo', 'net.buffer', 'net.poll' }) do
+  for _, cname in ipairs({ 'net.addrinfo', 'net.buffer', 'net.poll', 'net.reader', 'net.dgram.Batch' }) do
     it(cname .. "'s methods name a wrong self as a bad argument", function()
       local cls = CLASSES[cname]
       for _, name in ipairs(matrix.methods_of(cls)) do

@@ -112,6 +112,7 @@ local function tmp()
     end
     return tmpdir
 end
+M.tmp = tmp
 
 -- fd() returns a number that differs from run to run; it is shown as
 -- "<fd of sock>". So that no other result (an option value, a count) can be

@@ -235,6 +235,17 @@ end
 -- then whether self is a closed socket, and whether the results vary from
 -- call to call.
 
+-- A 'path' option's value as the call gets it: a file name goes into the
+-- fixtures' temporary folder, never the working directory (a bound unix
+-- socket leaves its file, which the next runtime would find taken); a
+-- value that names no file (empty, with a NUL, not a string) as it is.
+local function in_tmp(key, v)
+  if key == 'path' and type(v) == 'string' and v ~= '' and not v:find('\0', 1, true) then
+    return cases.tmp() .. '/' .. v
+  end
+  return v
+end
+
 -- A function whose plain call gives another number or string each time
 -- (net.now) is volatile: report is told, so its values are not compared.
 function M.functions(funcs, report)
@@ -249,7 +260,9 @@ function M.functions(funcs, report)
     for _, key in ipairs(M.OPTION_KEYS) do
       for _, v in ipairs(M.VALUES) do
         if v[2] ~= nil then
-          lists[#lists + 1] = {label = ('{%s=%s}'):format(key, v[1]), args = {n = 1, {[key] = v[2]}}}
+          local value = in_tmp(key, v[2])
+          lists[#lists + 1] = {label = ('{%s=%s}'):format(key, v[1]), args = {n = 1, {[key] = value}},
+                               file = value ~= v[2] and value or nil}
         end
       end
     end
@@ -257,6 +270,7 @@ function M.functions(funcs, report)
       local ok, r = M.call(f.fn, unpack(l.args, 1, l.args.n))
       report(f.name, l.label, ok, r, base_ok and base or nil, false, volatile)
       if ok then M.close_results(r) end
+      if l.file then os.remove(l.file) end
     end
     collectgarbage('collect')
   end

@@ -336,7 +336,8 @@ end
 -- sender(i): the sender of datagram i, a new net.addrinfo on each call
 -- (of a copy: the next recvmany overwrites the batch's addresses).
 function Batch:sender(i)
-    return sender(addr_copy(self._addrs[entry(self, 'sender', i)]))
+    i = entry(self, 'sender', i) -- self checked before it is indexed
+    return sender(addr_copy(self._addrs[i]))
 end
 
 -- cut(i): nil when datagram i is whole, else its full length (as recvfrom).
