@@ -119,6 +119,7 @@ end
 -- full | nil, err, again (the MESSAGE rules; with a deadline or a waiter,
 -- waited for). like: as sock_recvdgram's.
 local function receive_rest(self, r, size, flags, like)
+    if wait.dontwait(flags) then return received(r) end
     local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
     if str == nil then return nil, err, timed_out end
     if type(str) ~= 'string' then return received(str) end
@@ -177,7 +178,7 @@ end
 -- (flags nil: the fast path's call, none).
 local function sendto_other(self, n, str, ai, flags)
     flags = flags or 0
-    if AGAIN[n] then
+    if AGAIN[n] and not wait.dontwait(flags) then
         local err, timed_out
         n, err, timed_out = retry(self, 'w', n, sock_sendto, str, flags, ai._addr)
         if n == nil then

@@ -26,6 +26,7 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
+local dontwait = wait.dontwait
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -101,13 +102,14 @@ function M.define(cls, rules)
     local drains = rules.drains
 
     -- For a socket marked _drained: clears the mark, and waits for it to be
-    -- readable when its waiter waits cheaply. true, the deadline of the
-    -- call (or nil): read now; false, err | false, nil (deadline passed).
-    local function wait_first(self)
+    -- readable when its waiter waits cheaply (not for a call that must not
+    -- wait: MSG_DONTWAIT). true, the deadline of the call (or nil): read
+    -- now; false, err | false, nil (deadline passed).
+    local function wait_first(self, flags)
         self._drained = nil
         local deadline = deadline_of(self)
         local w = waiter_for(self)
-        if w and waits_first[w] then
+        if w and waits_first[w] and not dontwait(flags) then
             local ready, err = w(self, 'r', deadline)
             if not ready then return false, err end
         end
@@ -120,9 +122,11 @@ function M.define(cls, rules)
     -- wait): it skips retry_until and its type() check.
     local function recv_rest(self, r, deadline, size, flags)
         if type(r) ~= 'string' then
-            local err
-            r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
-            if r == nil then return gave_up(err) end
+            if not dontwait(flags) then
+                local err
+                r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
+                if r == nil then return gave_up(err) end
+            end
             if type(r) ~= 'string' then return received(r) end
         end
         if r == '' then return received(0) end
@@ -131,7 +135,7 @@ function M.define(cls, rules)
     end
 
     local function recv_drained(self, size, flags)
-        local ok, deadline = wait_first(self)
+        local ok, deadline = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         return recv_rest(self, sock_recv(self[1], size, flags), deadline, size, flags)
     end
@@ -160,7 +164,7 @@ function M.define(cls, rules)
 
     -- The rest of a recvinto whose first try gave n, as recv_rest.
     local function recvinto_rest(self, n, deadline, buf, size, flags)
-        if AGAIN[n] then
+        if AGAIN[n] and not dontwait(flags) then
             local err
             n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
             if n == nil then return gave_up(err) end
@@ -174,7 +178,7 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local ok, deadline = wait_first(self)
+        local ok, deadline = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         return recvinto_rest(self, recvinto_attempt(self[1], buf, size, flags), deadline, buf, size, flags)
     end
@@ -200,7 +204,7 @@ function M.define(cls, rules)
     local function send_other(self, n, data, flags)
         flags = flags or 0
         local len = length_of(data)
-        if (n >= 0 or AGAIN[n]) and wait.waiter_for(self) then
+        if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self) then
             local done = n > 0 and n or 0
             local deadline = wait.deadline_of(self) -- one for the whole string
             local err

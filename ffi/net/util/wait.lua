@@ -120,6 +120,14 @@ function M.waiter_for(sock)
     if sock._timeout or sock._blocking then return M.default end
 end
 
+-- Whether flags (a call's MSG_* flags, a whole number) hold MSG_DONTWAIT:
+-- that one call does not wait, deadline and waiter or not; its "try again"
+-- is returned at once, as on a non-blocking socket without either.
+local DONTWAIT = K.MSG_DONTWAIT
+function M.dontwait(flags)
+    return flags >= DONTWAIT and flags % (DONTWAIT + DONTWAIT) >= DONTWAIT
+end
+
 -- The absolute deadline of a call of sock starting now, or nil.
 function M.deadline_of(sock)
     local timeout = sock._timeout
