@@ -321,6 +321,25 @@ local function reset()
     if old then old:close() end
 end
 
+-- Lua 5.4: closes the coroutines a failed run leaves (the one that failed,
+-- and those queued, waiting or sleeping), so that their to-be-closed
+-- variables close (`local s <close> = sock`), as an error out of a plain
+-- call closes them. The other runtimes have no such variables. A loop
+-- coroutine is suspended or dead here (run() is never inside one).
+local close_coroutine = coroutine.close
+local function close_abandoned()
+    if not close_coroutine then return end
+    local loop_waiters, abandoned = wait.loop_waiters, {}
+    for co, w in pairs(loop_waiters) do
+        if w == loop_waiter then abandoned[#abandoned + 1] = co end
+    end
+    for i = 1, #abandoned do
+        local co = abandoned[i]
+        loop_waiters[co] = nil
+        close_coroutine(co) -- an error of a __close is the coroutine's: dropped
+    end
+end
+
 -- Resumes rec's coroutine with a, b (or its arguments, the first time) and
 -- handles what it yields next.
 local function step(rec, a, b)
@@ -479,6 +498,7 @@ function M.run()
     active = true
     local ok, werr = pcall(rounds_until_done)
     reset()
+    if not ok or werr then close_abandoned() end
     if not ok then error(werr, 0) end
     if werr then error('net.loop.run: ' .. tostring(werr), 2) end
 end

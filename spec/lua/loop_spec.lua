@@ -204,6 +204,33 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  it("closes the to-be-closed variables of the coroutines a failed run leaves (Lua 5.4)", function()
+    if not coroutine.close then return pending('Lua 5.4: to-be-closed variables') end
+    -- the chunk is compiled on 5.4 only: `<close>` is no syntax before it
+    local run_failing = assert(load([[
+      local loop, pairs = ...
+      loop.spawn(function() local s <close> = pairs[1][1]; loop.sleep(0.01); error('boom') end)
+      loop.spawn(function() local s <close> = pairs[2][1]; s:recv() end) -- waiting
+      loop.spawn(function() local s <close> = pairs[3][1]; loop.sleep(60) end) -- sleeping
+      loop.spawn(function() local s <close> = pairs[4][1]; while true do coroutine.yield() end end)
+      return pcall(loop.run)
+    ]]))
+    local pairs_ = {}
+    for i = 1, 4 do pairs_[i] = assert(stream.pair { nonblock = true }) end
+    local ok, err = run_failing(loop, pairs_)
+    assert.is_false(ok)
+    assert.matches('boom', err)
+    for i = 1, 4 do
+      assert.equals(-1, pairs_[i][1]:getfd(), 'socket of coroutine ' .. i)
+      pairs_[i][2]:close()
+    end
+    -- the next run starts afresh
+    local ran = false
+    loop.spawn(function() ran = true end)
+    loop.run()
+    assert.is_true(ran)
+  end)
+
   it('a coroutine that keeps yielding does not hold off the readiness of sockets', function()
     local p = assert(stream.pair { nonblock = true })
     assert.is_true(p[2]:settimeout(0.5))
