@@ -109,7 +109,8 @@ function M.define(cls, rules)
         self._drained = nil
         local deadline = deadline_of(self)
         local w = waiter_for(self)
-        if w and waits_first[w] and not dontwait(flags) then
+        -- (flags 0, every wait of a server's echo, skips the call)
+        if w and waits_first[w] and (flags == 0 or not dontwait(flags)) then
             local ready, err = w(self, 'r', deadline)
             if not ready then return false, err end
         end
