@@ -69,6 +69,7 @@ describe('a signal during a blocking call', function()
   before_each(function() pair = assert(stream.pair()) end)
   after_each(function()
     disarm()
+    net.setwaiter(nil) -- a test's waiter
     pair[1]:close(); pair[2]:close()
   end)
 
@@ -131,26 +132,12 @@ describe('a signal during a blocking call', function()
 
   it('tries a blocking unix connect again after a signal when a waiter applies', function()
     local unix = require('net.stream.unix')
-    local dir = h.tmpdir()
-    local path = dir .. '/listener'
-    local srv = assert(unix.server.new { path = path })
-    assert.is_nil(srv:listen(0))
-    local queued = {} -- clients until the backlog is full (Linux queues one)
-    repeat
-      local c = unix.client.new { path = path, nonblock = true }
-      queued[#queued + 1] = c
-    until not c or #queued > 16
+    local srv, queued, path = h.full_unix_backlog(finally)
     local asked = 0
     net.setwaiter(function(sock, mode, deadline)
       asked = asked + 1
       queued[#queued + 1] = assert(srv:accept()) -- room for the next try
       return net.waiters.poll(sock, mode, deadline)
-    end)
-    finally(function()
-      net.setwaiter(nil)
-      srv:close()
-      for _, c in ipairs(queued) do c:close() end
-      h.rmdir(dir)
     end)
     arm(0.3)
     local r, took = timed(unix.client.new, { path = path })

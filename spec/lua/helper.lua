@@ -366,6 +366,35 @@ function M.stuck_sender(finally)
   return tx, rx, to, queued
 end
 
+-- A unix listener on path whose backlog is full: listen(0), and
+-- non-blocking clients queued until the kernel refuses one with EAGAIN
+-- (Linux queues one; a blocking connect would sleep until the listener
+-- accepts). path: the listener's (nil: one in a temporary folder of its
+-- own). Returns the server, the list of queued clients and the path; all
+-- closed (and the folder removed) when the test ends: pass the test's
+-- busted `finally`, which holds one function. Add to the list what the
+-- test accepts, to be closed with them.
+function M.full_unix_backlog(finally, path)
+  local unix = require('net.stream.unix')
+  local dir = not path and M.tmpdir()
+  path = path or dir .. '/listener'
+  local srv = assert(unix.server.new { path = path })
+  assert(srv:listen(0) == nil)
+  local queued = {}
+  local c, err
+  repeat
+    c, err = unix.client.new { path = path, nonblock = true }
+    queued[#queued + 1] = c
+  until not c or #queued > 16
+  finally(function()
+    srv:close()
+    for _, s in pairs(queued) do s:close() end
+    if dir then M.rmdir(dir) end
+  end)
+  assert(err == net.strerror(-net.EAGAIN), 'the backlog did not fill: ' .. tostring(err))
+  return srv, queued, path
+end
+
 function M.exists(path)
   local p = assert(io.popen('test -e ' .. shell_quote(path) .. ' && echo yes'))
   local out = p:read('*l')

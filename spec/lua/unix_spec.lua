@@ -5,7 +5,6 @@ local stream = require('net.stream')
 local unix = require('net.stream.unix')
 local h = require('spec.lua.helper')
 
-local unpack_ = table.unpack or unpack -- luacheck: ignore 143
 
 local function close_all(...)
   for i = 1, select('#', ...) do
@@ -138,23 +137,7 @@ describe('unix stream sockets', function()
     close_all(srv, c, s)
   end)
 
-  -- A listener whose backlog is full: listen(0), and non-blocking clients
-  -- queued until the kernel refuses one with EAGAIN (Linux queues one; a
-  -- blocking connect would sleep until the listener accepts). Returns the
-  -- server and the list of queued clients, all closed when the test ends.
-  local function full_backlog()
-    local srv = assert(unix.server.new { path = path })
-    assert.is_nil(srv:listen(0))
-    local queued = {}
-    local c, err
-    repeat
-      c, err = unix.client.new { path = path, nonblock = true }
-      queued[#queued + 1] = c
-    until not c or #queued > 16
-    finally(function() close_all(srv, unpack_(queued)) end)
-    assert.are.equal(net.strerror(-net.EAGAIN), err)
-    return srv, queued
-  end
+  local function full_backlog() return h.full_unix_backlog(finally, path) end
 
   it('client.new{timeout} on a full backlog waits, then gives up with ETIMEDOUT', function()
     full_backlog()
