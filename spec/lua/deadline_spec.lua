@@ -660,3 +660,149 @@ describe('MSG_DONTWAIT', function()
     assert.equals('late', p[2]:recv(16))
   end)
 end)
+
+-- A blocking fd says "try again" only when its SO_RCVTIMEO or SO_SNDTIMEO
+-- ran out: a result, which a waiter that applies (the global one, net.loop's)
+-- must not wait past (it would wait for the peer, maybe for good).
+describe("a blocking socket's kernel timeouts under a waiter that applies", function()
+  local AGAIN = { n = 3, nil, nil, true }
+  local asked
+  before_each(function()
+    asked = 0
+    assert.is_true(net.setwaiter(function()
+      asked = asked + 1
+      return false -- (a waiter that waited would wait for the peer)
+    end))
+  end)
+  after_each(function() net.setwaiter(nil) end)
+
+  local function bounded(t, what)
+    assert.is_true(t >= 0.15 and t < 1.5, what .. ' took ' .. t)
+  end
+
+  it('end recv, recvinto and accept as without the waiter', function()
+    local p = assert(stream.pair())
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:rcvtimeo(0.2) > 0)
+    local t, r = timed(p[1].recv, p[1], 16)
+    assert.same(AGAIN, r)
+    bounded(t, 'recv')
+    t, r = timed(p[1].recvinto, p[1], require('net.buffer').new(16))
+    assert.same(AGAIN, r)
+    bounded(t, 'recvinto')
+    local srv = assert(inet.server.new { host = '127.0.0.1', port = 0 })
+    assert.is_nil(srv:listen())
+    assert.is_true(srv:rcvtimeo(0.2) > 0)
+    t, r = timed(srv.accept, srv)
+    srv:close()
+    assert.same(AGAIN, r)
+    bounded(t, 'accept')
+    assert.equals(0, asked)
+    -- the socket is still blocking, and reads what comes
+    assert.equals(1, p[2]:send('x'))
+    assert.equals('x', p[1]:recv(16))
+    assert.is_false(p[1]:nonblock())
+  end)
+
+  it('end send and sendfile with the count that went out', function()
+    local p = assert(stream.pair())
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:sndtimeo(0.2) > 0)
+    local t, r = timed(p[1].send, p[1], ('x'):rep(4 * 1024 * 1024))
+    bounded(t, 'send')
+    assert.is_true(r[1] > 0 and r[1] < 4 * 1024 * 1024, 'sent ' .. tostring(r[1]))
+    assert.same({ n = 3, r[1], nil, true }, r)
+    t, r = timed(p[1].sendfile, p[1], '/dev/zero', 4 * 1024 * 1024)
+    bounded(t, 'sendfile')
+    assert.same({ n = 3, 0, nil, true }, r)
+    assert.equals(0, asked)
+  end)
+
+  it('end a recv of a blocking socket inside net.loop', function()
+    local loop = require('net.loop')
+    local p = assert(stream.pair())
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:rcvtimeo(0.2) > 0)
+    local t, r
+    loop.spawn(function() t, r = timed(p[1].recv, p[1], 16) end)
+    loop.spawn(function() -- (what a wait past the timeout would read)
+      loop.sleep(1.2)
+      p[2]:send('late')
+    end)
+    loop.run()
+    assert.same(AGAIN, r)
+    bounded(t, 'recv')
+  end)
+end)
+
+-- A program may take a socket's deadline or waiter away while one of its
+-- calls waits (another coroutine, the scheduler): the call then ends at its
+-- next wait, with what it did, and never blocks its thread.
+describe('a deadline or waiter taken away while a call waits', function()
+  local function drain(s) -- (never waits, in a loop coroutine too)
+    local n = 0
+    while true do
+      local got = s:recv(65536, net.MSG_DONTWAIT)
+      if not got then return n end
+      n = n + #got
+    end
+  end
+
+  it('settimeout(nil): a send or sendfile in a loop ends with the count the peer got', function()
+    local loop = require('net.loop')
+    for _, call in ipairs { 'send', 'sendfile' } do
+      local p = assert(stream.pair()) -- blocking for its user
+      assert.is_true(p[2]:nonblock(true))
+      assert.is_true(p[1]:settimeout(1))
+      assert.is_true(p[1]:sndtimeo(2) > 0) -- (bounds a send that blocked the thread)
+      local r, t, got, done = nil, nil, 0, false
+      loop.spawn(function()
+        local t0 = now()
+        if call == 'send' then
+          r = h.pack(p[1]:send(('x'):rep(8 * 1024 * 1024)))
+        else
+          r = h.pack(p[1]:sendfile('/dev/zero', 8 * 1024 * 1024))
+        end
+        t, done = now() - t0, true
+      end)
+      loop.spawn(function()
+        loop.sleep(0.05)
+        assert.is_true(p[1]:settimeout(nil)) -- the fd blocks again
+      end)
+      loop.spawn(function() -- a slow reader (a send that blocked would stop it)
+        local t0 = now()
+        while not done and now() - t0 < 3 do
+          got = got + drain(p[2])
+          loop.sleep(0.01)
+        end
+      end)
+      loop.run()
+      got = got + drain(p[2])
+      p[1]:close(); p[2]:close()
+      assert.is_true(t < 1, call .. ' took ' .. tostring(t))
+      assert.same({ n = 3, got, nil, true }, r)
+      assert.is_true(got > 0 and got < 8 * 1024 * 1024, call .. ': ' .. got)
+    end
+  end)
+
+  it('setwaiter(nil): a send reports the bytes that went before it', function()
+    local p = assert(stream.pair { nonblock = true })
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:setwaiter(net.waiters.coroutine))
+    local co = coroutine.create(function() return p[1]:send(('x'):rep(4 * 1024 * 1024)) end)
+    local ok, s, mode = coroutine.resume(co)
+    assert.is_true(ok)
+    assert.equals(p[1], s)
+    assert.equals('w', mode)
+    local got = drain(p[2]) -- room: the send goes on, and waits again
+    ok, s = coroutine.resume(co, true)
+    assert.is_true(ok)
+    assert.equals(p[1], s)
+    got = got + drain(p[2])
+    assert.is_true(p[1]:setwaiter(nil))
+    local r = h.pack(coroutine.resume(co, true))
+    got = got + drain(p[2])
+    assert.same({ n = 4, true, got, nil, true }, r)
+    assert.is_true(got > 0)
+  end)
+end)

@@ -19,6 +19,7 @@ local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 local sock_sendv = core.sock_sendv
 
 local EAGAIN = -core.constants.EAGAIN
+local EINTR = -core.constants.EINTR
 local ENOBUFS = -core.constants.ENOBUFS
 local DEFAULT_RECV_SIZE = 8192
 
@@ -202,23 +203,29 @@ function M.define(cls, rules)
     -- n: a count below #data, or a code, from send(self, data, flags). With
     -- a deadline or a waiter, the whole of data is sent, or the count of
     -- what went out is reported with again = true when the deadline passes.
+    -- A blocking fd's short count is a signal's or its SO_SNDTIMEO's: what
+    -- it sent is reported, as without a waiter (wait.blocks_in_kernel).
     local function send_other(self, n, data, flags)
         flags = flags or 0
         local len = length_of(data)
-        if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self) then
+        if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self)
+                and (n == EINTR or not wait.blocks_in_kernel(self)) then
             local done = n > 0 and n or 0
             local deadline = wait.deadline_of(self) -- one for the whole string
             local err
             -- nothing went: an empty message (a datagram of 0 bytes) is
             -- tried again too, or it would read as sent
             local pending = AGAIN[n]
+            local code = n < 0 and n or EAGAIN -- what the last try said
             while done < len or pending do
                 pending = false
-                n, err = retry_until(self, 'w', EAGAIN, deadline, send_rest, data, done, len, flags)
+                n, err = retry_until(self, 'w', code, deadline, send_rest, data, done, len, flags)
+                code = EAGAIN
                 if n == nil then
                     if err then return nil, err end
                     return done, nil, true -- the deadline passed
                 end
+                if AGAIN[n] then return done, nil, true end -- a blocking fd's SO_SNDTIMEO
                 if n < 0 then return sent(n, len) end
                 done = done + n
             end

@@ -250,7 +250,8 @@ function M.reconnect(self)
     -- and so does the new one's registration under new, the object the
     -- waiter waited for its connect on (net.loop's stays): it is self's now
     socket.before_close(new)
-    self[1], self._guard, self._flipped, self._blocking = new[1], new._guard, new._flipped, new._blocking
+    self[1], self._guard, self._flipped, self._blocking, self._nonblock =
+        new[1], new._guard, new._flipped, new._blocking, new._nonblock
     new[1] = -1 -- its fd and guard are self's now
     core.guard_own(self._guard, self)
     core.guard_close(old)

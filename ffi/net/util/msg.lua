@@ -208,10 +208,7 @@ end
 local POLLOUT = K.POLLOUT
 local function next_after_short(fd, attempt, want)
     if core.poll_fd(fd, POLLOUT, 0) > 0 then return attempt(fd, want) end
-    core.sock_nonblock(fd, 1)
-    local n = attempt(fd, want)
-    core.sock_nonblock(fd, 0)
-    return n
+    return wait.without_blocking(fd, attempt, want)
 end
 
 -- sendfile(fd_or_path, [count[, offset]]): sent | sent, nil, true (try
@@ -245,12 +242,19 @@ local function sendfile(self, file, count, offset)
     end
     -- one deadline for the whole call, as send's for the whole string
     local deadline = deadline_of(self)
+    -- a call begun with a deadline or a waiter never waits in the kernel,
+    -- also when another coroutine makes the fd blocking meanwhile
+    local waits = deadline or wait.waiter_for(self)
     while count == nil or done < count do
         local want = count and count - done or -1
         local fd = self[1]
         local n
         if done > 0 and core.sock_nonblock(fd, -1) == 0 then
-            n = next_after_short(fd, attempt, want)
+            if waits then
+                n = wait.without_blocking(fd, attempt, want)
+            else
+                n = next_after_short(fd, attempt, want)
+            end
         else
             n = attempt(fd, want)
         end

@@ -13,6 +13,7 @@ local now, poll_fd, strerror = core.now, core.poll_fd, core.strerror
 local AGAIN = result.AGAIN
 local K = core.constants
 local EVENTS = {r = K.POLLIN, w = K.POLLOUT}
+local EINTR = -K.EINTR
 
 local M = {}
 
@@ -128,6 +129,28 @@ function M.dontwait(flags)
     return flags >= DONTWAIT and flags % (DONTWAIT + DONTWAIT) >= DONTWAIT
 end
 
+-- Whether sock's fd blocks in the kernel, which then says "try again"
+-- (EAGAIN) only when the socket's SO_RCVTIMEO or SO_SNDTIMEO ran out: a
+-- result, which no waiter (net.loop's, the global one) waits past. A signal
+-- (EINTR) is waited out through them. A deadline or a waiter of the socket's
+-- own makes its fd non-blocking underneath, and so does nginx (_blocking);
+-- _nonblock is the program's own non-blocking setting (made, own_nonblock).
+-- So the fd is asked (one fcntl) only after a "try again" of a socket the
+-- library did not make non-blocking: a wrapped or accepted one.
+function M.blocks_in_kernel(sock)
+    if sock._nonblock or sock._timeout or sock._waiter or sock._blocking then return false end
+    return core.sock_nonblock(sock[1], -1) == 0
+end
+
+-- attempt(fd, a, b, c, d), one call, on an fd that blocks made to not
+-- wait in the kernel (O_NONBLOCK for that call only).
+function M.without_blocking(fd, attempt, a, b, c, d)
+    core.sock_nonblock(fd, 1)
+    local r = attempt(fd, a, b, c, d)
+    core.sock_nonblock(fd, 0)
+    return r
+end
+
 -- The absolute deadline of a call of sock starting now, or nil.
 function M.deadline_of(sock)
     local timeout = sock._timeout
@@ -229,6 +252,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
     local w = M.waiter_for(sock)
     if not w then return r end
+    if r ~= EINTR and M.blocks_in_kernel(sock) then return r end -- its SO_*TIMEO ran out
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
@@ -239,7 +263,13 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
             ready, err = w(sock, mode, deadline)
         end
         if not ready then break end
-        r = attempt(sock[1], a, b, c, d)
+        -- a try after a wait never waits in the kernel, also when the fd
+        -- blocks now (another coroutine's settimeout(nil) during the wait)
+        if M.blocks_in_kernel(sock) then
+            r = M.without_blocking(sock[1], attempt, a, b, c, d)
+        else
+            r = attempt(sock[1], a, b, c, d)
+        end
         -- Ready, yet "try again": another caller may have taken what was
         -- ready (then the socket polls not ready, and the next wait is w's),
         -- or poll says ready where the call cannot go on, and would say so
@@ -277,7 +307,11 @@ end
 -- Marks a socket made with creation_flags(nonblock): blocking for its user
 -- but not underneath, it waits through the default waiter. Returns sock.
 function M.made(sock, nonblock)
-    if M.always_nonblocking and not nonblock then sock._blocking = true end
+    if nonblock then
+        sock._nonblock = true
+    elseif M.always_nonblocking then
+        sock._blocking = true
+    end
     return sock
 end
 
@@ -309,7 +343,7 @@ end
 -- nonblock(true) (what net.loop's docs ask of accepted connections), and a
 -- deadline set after a nonblock(false) flips the fd again.
 function M.own_nonblock(sock, on)
-    sock._flipped = nil
+    sock._flipped, sock._nonblock = nil, on or nil
     if M.always_nonblocking then
         -- inside nginx no fd blocks: nonblock(false) makes the socket
         -- blocking for its user only, waiting through the host's waiter
