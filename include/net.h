@@ -194,13 +194,15 @@ NET_API int net_sock_error(int fd);
  *        readonly_bool  the same, and setting it is -EINVAL
  *        int            int net_sock_<name>(int fd, int val), a whole number
  *        seconds        double net_sock_<name>(int fd, double val), fractional
- *                       seconds, 0 means no timeout;
+ *                       seconds, 0 means no timeout, at most 1e9 (more, or
+ *                       NaN, is -EINVAL);
  * scope  socket: every socket has it; stream: stream sockets (Lua's classes
  *        net.Socket and net.stream.Socket follow this column);
  * alias  another name for the same option ("" for none), as Lua methods.
  *
  * val < 0 reads; val >= 0 sets. The result is the value in effect afterwards,
- * read back from the kernel (Linux doubles a SO_RCVBUF/SO_SNDBUF request).
+ * read back from the kernel (Linux caps a SO_RCVBUF/SO_SNDBUF request at
+ * rmem_max/wmem_max, then doubles it).
  * An option the platform lacks is -ENOPROTOOPT. net_options() lists the same
  * rows at run time, for bindings (the Lua layer builds its methods from it).
  * Adding an option: one row here, its platform row in src/options.c.
@@ -449,7 +451,8 @@ typedef struct net_cred {
 } net_cred_t;
 /* SO_PEERCRED on Linux; getpeereid (and LOCAL_PEERPID) on the BSDs and
  * macOS; -ENOPROTOOPT elsewhere. -ENOTCONN when the kernel recorded none (a
- * unix datagram socket that is not one of a pair). (1.1) */
+ * unix datagram socket that is not one of a pair); -EAFNOSUPPORT for a socket
+ * of another family. (1.1) */
 NET_API int net_sock_peercred(int fd, net_cred_t *out);
 
 /* sendfile(2): count bytes (count < 0: up to the end of the file) of the
@@ -487,8 +490,10 @@ typedef struct net_msg {
  * -EOPNOTSUPP, nothing read, as for every receive. MSG_PEEK peeks at one
  * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
-/* Sends the count datagrams of msgs (sendmmsg, or a loop). Returns how many
- * were sent; a failure on the first is its code. (1.1) */
+/* Sends the count datagrams of msgs (sendmmsg, or a loop), waiting, as flags
+ * and the socket's mode say, for room for the first only; the rest go while
+ * there is room. Returns how many were sent; a failure on the first is its
+ * code. (1.1) */
 NET_API int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags);
 
 #ifdef __cplusplus

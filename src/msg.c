@@ -371,8 +371,12 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
 
 int net_sock_peercred(int fd, net_cred_t *out)
 {
+    int rc;
     if (out == NULL)
         return -EINVAL;
+    /* other families: Linux reports no error, only ids of -1 (no one's) */
+    if ((rc = unix_socket(fd)) < 0)
+        return rc;
 #if defined(SO_PEERCRED) && defined(__linux__)
     struct ucred uc;
     socklen_t len = sizeof uc;
@@ -603,11 +607,22 @@ int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
                 mm[i].msg_hdr.msg_namelen = m->addr.len;
             }
         }
-        n = sendmmsg(fd, mm, (unsigned)k, flags | NET_MSG_NOSIGPIPE);
+        /* Only the first datagram may wait for room, as the socket says: the
+         * rest go while there is room (flags apply to every datagram of a
+         * sendmmsg, so a blocking socket would wait for each). A first try
+         * without waiting sends what fits; finding no room, the first alone
+         * is sent as the socket says. */
+        int alone = 0; /* the first datagram, sent by itself */
+        n = sendmmsg(fd, mm, (unsigned)k, flags | NET_MSG_NOSIGPIPE | MSG_DONTWAIT);
+        if (n < 0 && done == 0 && !(flags & MSG_DONTWAIT) &&
+            (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            n = sendmmsg(fd, mm, 1, flags | NET_MSG_NOSIGPIPE);
+            alone = 1;
+        }
         if (n < 0)
             return done > 0 ? done : NET_ERR();
         done += n;
-        if (n < k)
+        if (n < k && !alone)
             break;
     }
     return done;
@@ -641,7 +656,10 @@ int net_sock_sendmany(int fd, net_msg_t *msgs, int count, int flags)
         return rc;
     while (done < count) {
         const net_msg_t *m = &msgs[done];
-        int64_t n = net_sock_sendto(fd, m->buf, (size_t)m->len, flags,
+        /* the first datagram waits for room as the socket says, the rest
+         * go while there is room */
+        int64_t n = net_sock_sendto(fd, m->buf, (size_t)m->len,
+                                    flags | (done ? MSG_DONTWAIT : 0),
                                     m->addr.family ? &m->addr : NULL);
         if (n < 0)
             return done > 0 ? done : (int)n;

@@ -104,6 +104,10 @@ static void test_fds_not_unix(void)
     CHECK_EQ(2, net_sock_send(fds[0], "ab", 2, 0));
     CHECK_EQ(-EAFNOSUPPORT, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
     CHECK_EQ(-1, got);
+    {
+        net_cred_t cred;
+        CHECK_EQ(-EAFNOSUPPORT, net_sock_peercred(fds[1], &cred));
+    }
     CHECK_EQ(2, net_sock_recv(fds[1], buf, sizeof buf, 0));
     CHECK(memcmp(buf, "ab", 2) == 0);
     net_sock_close(fds[0]);
@@ -441,6 +445,48 @@ static void test_batches(void)
     net_sock_close(tx);
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A blocking socket waits for room for the first datagram of a batch only:
+ * the rest go while there is room (sendmmsg's flags apply to each). */
+static void test_sendmany_waits_for_the_first(void)
+{
+    int sv[2], queued = 0, i;
+    char byte = 'q';
+    net_msg_t out[5];
+    struct timeval limit = {2, 0}; /* bounds a wait for the second */
+    double t0;
+    SETUP(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+    while (send(sv[0], &byte, 1, MSG_DONTWAIT) == 1)
+        queued++; /* the receiver's queue is full */
+    CHECK(queued >= 3);
+    for (i = 0; i < 3; i++)
+        SETUP(recv(sv[1], &byte, 1, 0)); /* room for three */
+    SETUP(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit));
+    memset(out, 0, sizeof out);
+    for (i = 0; i < 5; i++) {
+        out[i].buf = &byte;
+        out[i].len = 1;
+    }
+    t0 = seconds_now();
+    CHECK_EQ(3, net_sock_sendmany(sv[0], out, 5, 0));
+    CHECK(seconds_now() - t0 < 1);
+    /* full: the first waits as the socket says (SO_SNDTIMEO here) */
+    limit.tv_sec = 0;
+    limit.tv_usec = 200000;
+    SETUP(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit));
+    t0 = seconds_now();
+    CHECK_EQ(-EAGAIN, net_sock_sendmany(sv[0], out, 5, 0));
+    CHECK(seconds_now() - t0 >= 0.15);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
@@ -454,6 +500,7 @@ int main(void)
     test_sendfile_sigpipe();
     test_sendfile_sigpipe_midway();
     test_batches();
+    test_sendmany_waits_for_the_first();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("msg");
 }
