@@ -33,7 +33,7 @@ function net.wrap(fd)
     fd = floor(fd) -- an integer on 5.3+ even when given 5.0 (sock:fd() is an int)
     local socktype = core.sock_type(fd)
     if socktype < 0 then return result.fail(socktype) end
-    return socket.adopt(socket.class_for(fd, socktype, Socket), fd)
+    return wait.adopted(socket.adopt(socket.class_for(fd, socktype, Socket), fd))
 end
 
 -- close(fd): closes a descriptor number the program owns and no socket

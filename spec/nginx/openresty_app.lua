@@ -128,6 +128,45 @@ function M.deadline()
     ngx.say(tostring(line or err), (' %.3f'):format(took))
 end
 
+-- A socket pair made outside lua-net (socketpair(2) through the FFI):
+-- blocking descriptors, as another library or a parent process hands over.
+local function foreign_pair()
+    local ffi = require('ffi')
+    pcall(ffi.cdef, 'int socketpair(int domain, int type, int protocol, int sv[2]);')
+    local sv = ffi.new('int[2]')
+    assert(ffi.C.socketpair(net.AF_UNIX, net.SOCK_STREAM, 0, sv) == 0)
+    return assert(net.wrap(sv[0])), assert(net.wrap(sv[1]))
+end
+
+-- GET /kerneltimeo?kind=rcv|snd|wrap: "<result> <seconds>". rcv and snd: a
+-- socket blocking for its user with a SO_RCVTIMEO / SO_SNDTIMEO of 0.2 s and
+-- no deadline of its own, reading what nothing writes, or writing 8 MiB to
+-- a peer that does not read (the kernel would end both at 0.2 s; inside
+-- nginx the fd is non-blocking, and the library ends them). wrap: a recv on
+-- a blocking descriptor made elsewhere and wrapped, which a timer of this
+-- worker answers after 0.1 s (its rcvtimeo of 2 s bounds a frozen worker).
+function M.kerneltimeo()
+    local kind = ngx.var.arg_kind
+    local a, b
+    if kind == 'wrap' then a, b = foreign_pair() else a, b = unpack(assert(stream.pair())) end
+    local t0 = net.now()
+    local what
+    if kind == 'snd' then
+        assert(a:sndtimeo(0.2) > 0)
+        local sent, err, again = a:send(('x'):rep(8 * 1024 * 1024))
+        what = again and ('timeout sent=' .. sent) or ('sent=' .. tostring(sent) .. ' ' .. tostring(err))
+    else
+        assert(a:rcvtimeo(kind == 'wrap' and 2 or 0.2) > 0)
+        if kind == 'wrap' then assert(ngx.timer.at(0.1, function() b:send('x') end)) end
+        local data, err, again = a:recv()
+        what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
+    end
+    local took = net.now() - t0
+    a:close()
+    b:close()
+    ngx.say(('%s %.3f'):format(what, took))
+end
+
 -- A unix connect, with no deadline, to a listener whose queue is full and
 -- which nobody drains: the result ("<result> <seconds>") under name. The
 -- connect waits in short steps of its own (net.util.make): in a phase that

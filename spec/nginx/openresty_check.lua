@@ -163,6 +163,24 @@ local function main_checks()
         check(s2 == 200 and (b2 or ''):match('^late '), 'deadline: a reply within the deadline arrives (%s)', show(b2))
     end)
 
+    -- 3b. SO_RCVTIMEO / SO_SNDTIMEO of a socket blocking for its user, which
+    -- inside nginx is non-blocking underneath: the library ends its calls
+    -- at them, as the kernel would (a send with its count); and a blocking
+    -- descriptor made elsewhere and wrapped waits without freezing the
+    -- worker (a timer of the worker answers it).
+    run(function()
+        for _, kind in ipairs { 'rcv', 'snd' } do
+            local status, body = get('/kerneltimeo?kind=' .. kind, 5)
+            local took = tonumber((body or ''):match('^timeout.- ([%d.]+)%s*$'))
+            check(status == 200 and took and took >= 0.19 and took < 0.6,
+                  '%stimeo of 0.2 s ended the call at it (%s)', kind, show(body))
+        end
+        local status, body = get('/kerneltimeo?kind=wrap', 5)
+        local took = tonumber((body or ''):match('^data:x ([%d.]+)%s*$'))
+        check(status == 200 and took and took < 0.6,
+              'a wrapped blocking descriptor waited without freezing the worker (%s)', show(body))
+    end)
+
     -- 4. Phases that cannot yield: init_worker (at start) and log (now) each
     -- waited on a socket nothing writes to, with no deadline (bounded by
     -- block_cap = 0.3 s) and with a 0.05 s deadline: the timeout result, after

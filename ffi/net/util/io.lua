@@ -108,7 +108,7 @@ function M.define(cls, rules)
     -- now; false, err | false, nil (deadline passed).
     local function wait_first(self, flags)
         self._drained = nil
-        local deadline = deadline_of(self)
+        local deadline = deadline_of(self, 'r')
         local w = waiter_for(self)
         -- (flags 0, every wait of a server's echo, skips the call)
         if w and waits_first[w] and (flags == 0 or not dontwait(flags)) then
@@ -148,7 +148,7 @@ function M.define(cls, rules)
         flags = flags or 0
         if r == nil then return recv_drained(self, size, flags) end
         if type(r) ~= 'number' or not AGAIN[r] then return recv_rest(self, r, nil, size, flags) end
-        return recv_rest(self, r, deadline_of(self), size, flags)
+        return recv_rest(self, r, deadline_of(self, 'r'), size, flags)
     end
 
     -- A read after a wait: the room is measured again, as other code (another
@@ -187,7 +187,7 @@ function M.define(cls, rules)
 
     -- n: 0 or a code, from recvinto(self, buf, size, flags).
     local function recvinto_other(self, n, buf, size, flags)
-        return recvinto_rest(self, n, AGAIN[n] and deadline_of(self) or nil, buf, size, flags)
+        return recvinto_rest(self, n, AGAIN[n] and deadline_of(self, 'r') or nil, buf, size, flags)
     end
 
     -- Sends the bytes from+1 .. len of data (a string, a buffer or a list).
@@ -211,7 +211,7 @@ function M.define(cls, rules)
         if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self)
                 and (n == EINTR or not wait.blocks_in_kernel(self)) then
             local done = n > 0 and n or 0
-            local deadline = wait.deadline_of(self) -- one for the whole string
+            local deadline = deadline_of(self, 'w') -- one for the whole string
             local err
             -- nothing went: an empty message (a datagram of 0 bytes) is
             -- tried again too, or it would read as sent

@@ -241,7 +241,7 @@ local function sendfile(self, file, count, offset)
         return core.sock_sendfile(fd, from, offset and offset + done or -1, want)
     end
     -- one deadline for the whole call, as send's for the whole string
-    local deadline = deadline_of(self)
+    local deadline = deadline_of(self, 'w')
     -- a call begun with a deadline or a waiter never waits in the kernel,
     -- also when another coroutine makes the fd blocking meanwhile
     local waits = deadline or wait.waiter_for(self)

@@ -151,10 +151,20 @@ function M.without_blocking(fd, attempt, a, b, c, d)
     return r
 end
 
--- The absolute deadline of a call of sock starting now, or nil.
-function M.deadline_of(sock)
+-- The absolute deadline of a call of sock starting now that waits for mode
+-- ('r' or 'w'), or nil: its settimeout's. A socket blocking for its user
+-- only (_blocking: inside nginx) is non-blocking underneath, where the
+-- kernel never applies its SO_RCVTIMEO or SO_SNDTIMEO: without a timeout of
+-- its own, the one of mode is its deadline, as the kernel would have ended
+-- the call then (one getsockopt, on a call that has to wait only).
+local KERNEL_TIMEOUT = {r = core.sock_rcvtimeo, w = core.sock_sndtimeo}
+function M.deadline_of(sock, mode)
     local timeout = sock._timeout
-    return timeout and now() + timeout
+    if timeout then return now() + timeout end
+    if sock._blocking then
+        local kernel = KERNEL_TIMEOUT[mode](sock[1], -1)
+        if kernel > 0 then return now() + kernel end
+    end
 end
 
 -- What a call reports when its wait ended without the socket ready: nil,
@@ -293,7 +303,7 @@ M.retry_until = retry_until
 -- call that makes one system call at a time uses.
 function M.retry(sock, mode, r, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
-    return retry_until(sock, mode, r, M.deadline_of(sock), attempt, a, b, c, d)
+    return retry_until(sock, mode, r, M.deadline_of(sock, mode), attempt, a, b, c, d)
 end
 
 -- The NET_* creation flags of a new socket: close-on-exec always,
@@ -313,6 +323,19 @@ function M.made(sock, nonblock)
         sock._blocking = true
     end
     return sock
+end
+
+-- Marks a socket adopted from a descriptor made elsewhere (net.wrap): where
+-- the host must never block, a blocking one becomes blocking for its user
+-- only, non-blocking underneath as every socket made there (the flag is the
+-- open file's: a process that passed the descriptor sees it too). Returns
+-- sock.
+function M.adopted(sock)
+    if not M.always_nonblocking then return sock end
+    local fd = sock[1]
+    local nonblock = core.sock_nonblock(fd, -1) == 1
+    if not nonblock then core.sock_nonblock(fd, 1) end
+    return M.made(sock, nonblock)
 end
 
 -- Makes sock's fd non-blocking underneath while it may wait (a deadline or
