@@ -17,6 +17,7 @@ local type, pairs = type, pairs
 local K = core.constants
 local fail, acted = result.fail, result.acted
 local EBADF_MSG, EINVAL_MSG = result.EBADF, result.EINVAL
+local connecting = socket.connecting
 local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
 local argerror = args.error
 
@@ -52,9 +53,9 @@ end
 function Socket:close()
     if self[1] < 0 then return EBADF_MSG end
     -- a client's connect() waiting for a new connection: it ends now
-    local pending = self._connecting
+    local pending = connecting[self]
     if pending then
-        self._connecting = nil
+        connecting[self] = nil
         pending:close()
     end
     socket.before_close(self)

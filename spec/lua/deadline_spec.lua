@@ -538,6 +538,27 @@ describe('client:connect() with a waiter, a deadline or a mode of the client', f
     assert.is_false(c:nonblock())
   end)
 
+  it('leaves its pending connection to the collector when the waiter raises', function()
+    c = assert(inet.client.new { host = '127.0.0.1', port = port })
+    local first = assert(srv:accept())
+    ends[#ends + 1] = first
+    assert.is_true(c:setwaiter(function() error('cancelled') end))
+    local ok, err = pcall(c.connect, c)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find('cancelled', 1, true))
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(srv:settimeout(1))
+    local second = assert(srv:accept())
+    ends[#ends + 1] = second
+    assert.is_true(second:settimeout(1))
+    -- the half-made connection was closed by the collector: its end of stream
+    assert.same({ n = 3, nil, nil, nil }, h.pack(second:recv(16)))
+    -- and the client kept its first connection
+    assert.equals(1, c:send('k'))
+    assert.equals('k', first:recv(16))
+  end)
+
   it('keeps the deadline: non-blocking underneath for it only', function()
     c = assert(inet.client.new { host = '127.0.0.1', port = port, timeout = 2 })
     assert(srv:accept()):close()
@@ -783,6 +804,59 @@ describe('a deadline or waiter taken away while a call waits', function()
       assert.same({ n = 3, got, nil, true }, r)
       assert.is_true(got > 0 and got < 8 * 1024 * 1024, call .. ': ' .. got)
     end
+  end)
+
+  it('settimeout(nil): a drained recv whose bytes another reader took does not block the loop', function()
+    local loop = require('net.loop')
+    local p = assert(stream.pair()) -- p[1] blocking for its user
+    local q = assert(stream.pair { nonblock = true })
+    finally(function() p[1]:close(); p[2]:close(); q[1]:close(); q[2]:close() end)
+    local a = p[1]
+    assert.is_true(a:settimeout(5))
+    assert.is_true(a:rcvtimeo(1.5) > 0) -- (bounds a read that blocked the thread)
+    local r, t
+    local ticks = {}
+    loop.spawn(function()
+      assert.equals('x', a:recv(16)) -- waited, then short: drained
+      local t0 = now()
+      r = h.pack(a:recv(16)) -- waits first, through the loop
+      t = now() - t0
+    end)
+    loop.spawn(function() -- reported first in the round, takes a's bytes
+      assert.equals('ping', q[1]:recv(16))
+      assert.equals('y', a:recv(16, net.MSG_DONTWAIT))
+    end)
+    loop.spawn(function()
+      loop.sleep(0.05)
+      p[2]:send('x')
+      loop.sleep(0.05)
+      assert.is_true(a:settimeout(nil)) -- the fd blocks again
+      q[2]:send('ping')
+      p[2]:send('y')
+    end)
+    loop.spawn(function() -- shows whether the loop ran meanwhile
+      local t0 = now()
+      repeat loop.sleep(0.01); ticks[#ticks + 1] = now() until now() - t0 > 0.5
+    end)
+    loop.run()
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t < 1, 'recv took ' .. t)
+    local gap = 0
+    for i = 2, #ticks do gap = math.max(gap, ticks[i] - ticks[i - 1]) end
+    assert.is_true(gap < 0.5, 'the loop stood still for ' .. gap .. ' s')
+  end)
+
+  it('setwaiter(nil): a recv ends at its next wait, not waiting through the old waiter', function()
+    local p = assert(stream.pair { nonblock = true })
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:setwaiter(net.waiters.coroutine))
+    local co = coroutine.create(function() return p[1]:recv(16) end)
+    local ok, s, mode = coroutine.resume(co)
+    assert.is_true(ok and s == p[1] and mode == 'r')
+    assert.is_true(p[1]:setwaiter(nil))
+    -- said ready, yet nothing came: the socket no longer waits
+    assert.same({ n = 4, true, nil, nil, true }, h.pack(coroutine.resume(co, true)))
+    assert.equals('dead', coroutine.status(co))
   end)
 
   it('setwaiter(nil): a send reports the bytes that went before it', function()

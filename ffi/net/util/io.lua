@@ -27,7 +27,7 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
-local dontwait = wait.dontwait
+local dontwait, try_after_wait = wait.dontwait, wait.try_after_wait
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -139,7 +139,7 @@ function M.define(cls, rules)
     local function recv_drained(self, size, flags)
         local ok, deadline = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
-        return recv_rest(self, sock_recv(self[1], size, flags), deadline, size, flags)
+        return recv_rest(self, try_after_wait(self, sock_recv, size, flags), deadline, size, flags)
     end
 
     -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
@@ -182,7 +182,8 @@ function M.define(cls, rules)
     local function recvinto_drained(self, buf, size, flags)
         local ok, deadline = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
-        return recvinto_rest(self, recvinto_attempt(self[1], buf, size, flags), deadline, buf, size, flags)
+        return recvinto_rest(self, try_after_wait(self, recvinto_attempt, buf, size, flags), deadline,
+                             buf, size, flags)
     end
 
     -- n: 0 or a code, from recvinto(self, buf, size, flags).

@@ -175,7 +175,7 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
     local rc = core.sock_connect(fd, ai._addr)
     -- the socket a client's connect() waits on: closing the client closes
     -- it (net.Socket:close), which ends the wait (net.loop wakes its waiter)
-    if owner then owner._connecting = sock end
+    if owner then socket.connecting[owner] = sock end
     -- a unix connect is tried again (a signal, EINTR, ended a blocking one
     -- before its listener took it); an inet one goes on in the kernel
     local w = (rc == -K.EINPROGRESS or AGAIN[rc]) and wait.waiter_for(sock)
@@ -239,7 +239,7 @@ function M.reconnect(self)
     local nonblock = not (self._flipped or self._blocking) and core.sock_nonblock(fd, -1) == 1
     local new, err = connect_first(getmetatable(self), self._ais, nonblock, self._timeout,
                                    self._waiter, self)
-    self._connecting = nil
+    socket.connecting[self] = nil
     if self[1] < 0 then -- closed while the connect waited: it stays closed
         if new then new:close() end
         return result.EBADF

@@ -63,6 +63,12 @@ function M.before_close(sock)
     for i = 1, #close_hooks do close_hooks[i](sock) end
 end
 
+-- client -> the socket of its connect() under way (net.util.make): closing
+-- the client closes it, which ends that connect's wait. Weak both ways: a
+-- connect that a raising waiter left behind leaves its socket to the
+-- collector, as every socket a program drops.
+M.connecting = setmetatable({}, {__mode = 'kv'})
+
 -- A collector guard owning nothing yet, for a primitive that makes a
 -- descriptor to arm: net.core's sock_open, sock_pair and sock_accept take
 -- one made beforehand, so no memory error between the descriptor's birth

@@ -151,6 +151,14 @@ function M.without_blocking(fd, attempt, a, b, c, d)
     return r
 end
 
+-- attempt(sock[1], a, b, c, d) after a wait: never waiting in the kernel,
+-- also when the fd blocks now (another coroutine's settimeout(nil) during
+-- the wait).
+function M.try_after_wait(sock, attempt, a, b, c, d)
+    if M.blocks_in_kernel(sock) then return M.without_blocking(sock[1], attempt, a, b, c, d) end
+    return attempt(sock[1], a, b, c, d)
+end
+
 -- The absolute deadline of a call of sock starting now that waits for mode
 -- ('r' or 'w'), or nil: its settimeout's. A socket blocking for its user
 -- only (_blocking: inside nginx) is non-blocking underneath, where the
@@ -266,20 +274,20 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
+    local waited = false
     repeat
+        -- A socket that no longer waits (its waiter taken away, or its fd
+        -- blocking again: settimeout(nil) or setwaiter(nil) meanwhile) ends
+        -- the call at its next wait, "try again" as without a waiter.
+        if waited and (M.waiter_for(sock) ~= w or M.blocks_in_kernel(sock)) then break end
+        waited = true
         if stuck then
             ready, err = pauses:pause(limit)
         else
             ready, err = w(sock, mode, deadline)
         end
         if not ready then break end
-        -- a try after a wait never waits in the kernel, also when the fd
-        -- blocks now (another coroutine's settimeout(nil) during the wait)
-        if M.blocks_in_kernel(sock) then
-            r = M.without_blocking(sock[1], attempt, a, b, c, d)
-        else
-            r = attempt(sock[1], a, b, c, d)
-        end
+        r = M.try_after_wait(sock, attempt, a, b, c, d)
         -- Ready, yet "try again": another caller may have taken what was
         -- ready (then the socket polls not ready, and the next wait is w's),
         -- or poll says ready where the call cannot go on, and would say so
