@@ -260,6 +260,11 @@ NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
 
 /* ---- addresses ---------------------------------------------------------- */
 
+/* An interface named or numbered here (an IPv6 zone, a multicast interface)
+ * is looked up through a socket the C library opens to ask: with no
+ * descriptor free, a call that needs the lookup is -EMFILE (or -ENFILE),
+ * never "no such interface". */
+
 /* An inet or inet6 address from a literal ("127.0.0.1", "::1", with a zone
  * "fe80::1%eth0" or "fe80::1%2") and a port (0..65535). -EINVAL when host is
  * not a literal address (or names no interface) or port is out of range. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(struct sockaddr_storage) <= NET_ADDR_STORAGE,
                "net_addr_t cannot hold the platform's sockaddr_storage");
@@ -44,10 +45,50 @@ int net__addr_validate(const net_addr_t *addr)
     return 0;
 }
 
+/* Why an interface lookup (if_nametoindex, if_indextoname) found nothing:
+ * 0 when no interface matched, else the code that kept it from asking. It
+ * opens a socket of its own to ask, and its errno after failing to is no
+ * guide (ENOENT with glibc when no descriptor is free): opening one tells. */
+static int lookup_failure(void)
+{
+    int fd;
+    if (errno == ENODEV || errno == ENXIO)
+        return 0;
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NET_ERR();
+    close(fd);
+    return 0;
+}
+
+int net__if_index(const char *name)
+{
+    unsigned index;
+    int rc;
+    errno = 0;
+    index = if_nametoindex(name);
+    if (index != 0)
+        return index > INT_MAX ? -EOVERFLOW : (int)index;
+    rc = lookup_failure();
+    return rc < 0 ? rc : -ENODEV;
+}
+
+int net__if_name(unsigned index, char *name)
+{
+    int rc;
+    errno = 0;
+    if (if_indextoname(index, name) != NULL)
+        return 0;
+    rc = lookup_failure();
+    return rc < 0 ? rc : -ENXIO;
+}
+
 /* The IPv6 literal of host into *in6 and its zone (the part after '%': an
  * interface name or a number, as getaddrinfo reads "fe80::1%eth0") into
  * *scope; resolve_zone 0 leaves a named zone unresolved (*scope 0), which is
- * enough to tell a literal from a name. 1 when host is such a literal. */
+ * enough to tell a literal from a name. 1 when host is such a literal, 0
+ * when it is not (a zone that names no interface too), or the code of a
+ * failed lookup of the zone's name (net__if_index: -EMFILE, say). */
 static int parse_inet6(const char *host, struct in6_addr *in6, uint32_t *scope,
                        int resolve_zone)
 {
@@ -77,22 +118,31 @@ static int parse_inet6(const char *host, struct in6_addr *in6, uint32_t *scope,
     if (strlen(zone) >= IF_NAMESIZE)
         return 0;
     if (resolve_zone) {
-        *scope = if_nametoindex(zone);
-        return *scope != 0; /* no such interface: not an address */
+        int index = net__if_index(zone);
+        if (index == -ENODEV)
+            return 0; /* no such interface: not an address */
+        if (index < 0)
+            return index;
+        *scope = (uint32_t)index;
     }
     return 1;
 }
 
-const char *net__addr_numeric_zone(const char *host, char *buf, size_t size)
+int net__addr_numeric_zone(const char **host, char *buf, size_t size)
 {
     struct in6_addr in6;
     uint32_t scope;
-    const char *pct = strchr(host, '%');
-    if (pct == NULL || !parse_inet6(host, &in6, &scope, 1))
-        return host;
-    int n = snprintf(buf, size, "%.*s%%%lu", (int)(pct - host), host,
+    const char *pct = strchr(*host, '%');
+    int rc;
+    if (pct == NULL || (rc = parse_inet6(*host, &in6, &scope, 1)) == 0)
+        return 0;
+    if (rc < 0)
+        return rc;
+    int n = snprintf(buf, size, "%.*s%%%lu", (int)(pct - *host), *host,
                      (unsigned long)scope);
-    return n > 0 && (size_t)n < size ? buf : host;
+    if (n > 0 && (size_t)n < size)
+        *host = buf;
+    return 0;
 }
 
 int net__addr_is_literal(const char *host)
@@ -101,7 +151,7 @@ int net__addr_is_literal(const char *host)
     struct in6_addr in6;
     uint32_t scope;
     return host != NULL && (inet_pton(AF_INET, host, &in4) == 1 ||
-                            parse_inet6(host, &in6, &scope, 0));
+                            parse_inet6(host, &in6, &scope, 0) > 0);
 }
 
 int net_addr_inet(net_addr_t *out, const char *host, int port)
@@ -121,7 +171,8 @@ int net_addr_inet(net_addr_t *out, const char *host, int port)
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)out->storage.bytes;
     memset(out, 0, sizeof *out);
     uint32_t scope;
-    if (parse_inet6(host, &in6->sin6_addr, &scope, 1)) {
+    int rc = parse_inet6(host, &in6->sin6_addr, &scope, 1);
+    if (rc > 0) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)port);
         in6->sin6_scope_id = scope;
@@ -130,7 +181,7 @@ int net_addr_inet(net_addr_t *out, const char *host, int port)
         return 0;
     }
     memset(out, 0, sizeof *out);
-    return -EINVAL;
+    return rc < 0 ? rc : -EINVAL;
 }
 
 int net_addr_unix(net_addr_t *out, const char *path, size_t len)
@@ -179,10 +230,13 @@ int net_addr_host(const net_addr_t *addr, char *buf, size_t size)
     if (scope != 0) {
         size_t n = strlen(text);
         char name[IF_NAMESIZE];
-        if (if_indextoname(scope, name) != NULL)
+        int rc = net__if_name(scope, name);
+        if (rc == 0)
             snprintf(text + n, sizeof text - n, "%%%s", name);
-        else
+        else if (rc == -ENXIO)
             snprintf(text + n, sizeof text - n, "%%%lu", (unsigned long)scope);
+        else
+            return rc; /* the lookup's own failure: EMFILE, say */
     }
     size_t len = strlen(text);
     if (len + 1 > size)

@@ -99,11 +99,20 @@ static inline int net__remaining_ms(double deadline)
  * "fe80::1%eth0"), 0 for anything else: a name only a resolver can read. */
 int net__addr_is_literal(const char *host);
 
-/* host, an address literal, with an IPv6 zone that names an interface
- * written as its index ("::1%lo" -> "::1%1") into buf; host itself when it
- * has no such zone. getaddrinfo reads a zone name only for link-local and
- * multicast addresses, net_addr_inet and net_addr_host for every scope. */
-const char *net__addr_numeric_zone(const char *host, char *buf, size_t size);
+/* *host, an address literal, with an IPv6 zone that names an interface
+ * written as its index ("::1%lo" -> "::1%1") into buf, and *host set to buf;
+ * *host unchanged when it has no such zone. getaddrinfo reads a zone name
+ * only for link-local and multicast addresses, net_addr_inet and
+ * net_addr_host for every scope. 0, or the code of a failed lookup of the
+ * zone's name (-EMFILE when no descriptor is free for it). */
+int net__addr_numeric_zone(const char **host, char *buf, size_t size);
+
+/* The index of the interface named name (if_nametoindex), or -ENODEV when
+ * there is none, or the lookup's own failure (it opens a socket: -EMFILE). */
+int net__if_index(const char *name);
+/* The name of the interface of index into name (if_indextoname): 0, -ENXIO
+ * when there is none, or the lookup's own failure (-EMFILE). */
+int net__if_name(unsigned index, char *name); /* name: IF_NAMESIZE bytes */
 
 /* The control data of a received message (msg_control as recvmsg left it,
  * len its msg_controllen): returns the first descriptor an SCM_RIGHTS

@@ -121,8 +121,12 @@ int net_sock_mcastif(int fd, const char *ifname, char *out, size_t size)
      * changes nothing, so a short out is -ENOSPC after it, as before. */
     if (ifname && *ifname && size < IF_NAMESIZE)
         return -ENOSPC;
-    if (ifname && *ifname && (index = if_nametoindex(ifname)) == 0)
-        return -ENODEV;
+    if (ifname && *ifname) {
+        int found = net__if_index(ifname);
+        if (found < 0)
+            return found;
+        index = (unsigned)found;
+    }
     if (family == AF_INET) {
         struct in_addr a;
         socklen_t len = sizeof a;
@@ -161,8 +165,8 @@ int net_sock_mcastif(int fd, const char *ifname, char *out, size_t size)
             return NET_ERR();
         if (v == 0)
             return put_name(out, size, "");
-        if (!if_indextoname((unsigned)v, name))
-            return NET_ERR();
+        if ((v = net__if_name((unsigned)v, name)) < 0)
+            return v;
         return put_name(out, size, name);
     }
 }
@@ -198,8 +202,12 @@ int net_sock_mcastgroup(int fd, int op, const char *group, const char *source,
         return family;
     if (op < NET_MCAST_JOIN || op > NET_MCAST_UNBLOCKSRC)
         return -EINVAL;
-    if (ifname && *ifname && (index = if_nametoindex(ifname)) == 0)
-        return -ENODEV;
+    if (ifname && *ifname) {
+        int found = net__if_index(ifname);
+        if (found < 0)
+            return found;
+        index = (unsigned)found;
+    }
     level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
     if (op <= NET_MCAST_LEAVE) {
         struct group_req gr;

@@ -470,15 +470,11 @@ int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
 #ifdef __linux__
     off_t off = (off_t)offset;
     int64_t total = 0;
-    if (count < 0) {
-        struct stat st;
-        off_t at = offset >= 0 ? off : lseek(filefd, 0, SEEK_CUR);
-        if (at < 0 || fstat(filefd, &st) < 0)
-            return NET_ERR();
-        count = st.st_size > at ? (int64_t)(st.st_size - at) : 0;
-    }
-    while (total < count) {
-        size_t chunk = count - total > 0x7ffff000 ? 0x7ffff000 : (size_t)(count - total);
+    /* count < 0, to the end: chunks until one comes back short. The file's
+     * size is not asked: files of /proc and /sys say 0 and have bytes. */
+    while (count < 0 || total < count) {
+        size_t chunk = count < 0 || count - total > 0x7ffff000 ? 0x7ffff000
+                                                               : (size_t)(count - total);
         ssize_t n = sendfile_nosigpipe(fd, filefd, offset >= 0 ? &off : NULL, chunk);
         if (n < 0)
             return total > 0 ? total : NET_ERR();

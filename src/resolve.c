@@ -78,7 +78,8 @@ int net_getaddrinfo(const char *host, const char *service, int family,
      * its zone is read as net_addr_inet reads it. */
     if (net__addr_is_literal(host)) {
         hints.ai_flags |= AI_NUMERICHOST;
-        host = net__addr_numeric_zone(host, numeric_zone, sizeof numeric_zone);
+        if ((rc = net__addr_numeric_zone(&host, numeric_zone, sizeof numeric_zone)) < 0)
+            return rc;
     }
 
     errno = 0;

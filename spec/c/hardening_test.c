@@ -96,8 +96,10 @@ static void test_numeric_services(void)
 }
 
 /* In a child with every descriptor taken: a name fails with EMFILE, a
- * literal still resolves. The child's exit status carries the verdict; the
- * test runner's own limit is never lowered. */
+ * literal still resolves, and an interface looked up by name or number (a
+ * zone, a multicast interface: the C library opens a socket to ask) is
+ * EMFILE, not "no such interface". The child's exit status carries the
+ * verdict; the test runner's own limit is never lowered. */
 static void test_no_descriptor_left(void)
 {
     pid_t pid = fork();
@@ -105,10 +107,23 @@ static void test_no_descriptor_left(void)
         struct rlimit rl = {16, 16};
         net_addrinfo_t out[4];
         int bad = 0;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        net_addr_t scoped, a;
+        char text[NET_HOST_MAX];
+        int udp = net_sock_open(AF_INET6, SOCK_DGRAM, 0, 0);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || udp < 0 ||
+            net_addr_inet(&scoped, "fe80::1%1", 80) != 0)
             _exit(2);
         while (net_sock_open(AF_INET, SOCK_STREAM, 0, 0) >= 0) {
         }
+        if (net_addr_inet(&a, "fe80::1%lo", 80) != -EMFILE)
+            bad |= 16;
+        if (net_getaddrinfo("fe80::1%lo", "80", AF_INET6, SOCK_STREAM, 0, 0, out, 4) != -EMFILE)
+            bad |= 32;
+        if (net_addr_host(&scoped, text, sizeof text) != -EMFILE)
+            bad |= 64;
+        if (net_sock_mcastif(udp, "lo", text, sizeof text) != -EMFILE ||
+            net_sock_mcastgroup(udp, NET_MCAST_JOIN, "ff02::1:3", NULL, "lo") != -EMFILE)
+            bad |= 128;
         int rc = net_getaddrinfo("localhost", "80", AF_UNSPEC, SOCK_STREAM, 0, 0, out, 4);
         if (rc != -EMFILE) {
             fprintf(stderr, "localhost with no fd left: %d (%s)\n", rc, net_strerror(rc));

@@ -273,6 +273,10 @@ static void test_sendfile(void)
     CHECK_EQ(10, net_sock_sendfilepath(fds[0], path, -1, 100)); /* short file */
     CHECK_EQ(10, net_sock_recv(fds[1], in, 10, MSG_WAITALL));
     CHECK_EQ(-ENOENT, net_sock_sendfilepath(fds[0], "/nonexistent/x", 0, 1));
+    /* to the end of a file whose size the system reports as 0 (/proc) */
+    CHECK_EQ(6, net_sock_sendfilepath(fds[0], "/proc/sys/kernel/ostype", 0, -1));
+    CHECK_EQ(6, net_sock_recv(fds[1], in, sizeof in, MSG_DONTWAIT));
+    CHECK(memcmp(in, "Linux\n", 6) == 0);
     close(f);
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);

@@ -416,6 +416,19 @@ c:recv()
       close_all(p)
     end)
 
+    it('sends a file whose size the system reports as 0 to its end (/proc)', function()
+      local f = assert(io.open('/proc/self/mountinfo'))
+      local before = #f:read('*a') -- (its size: the text, read as any program reads it)
+      f:close()
+      assert.is_true(before > 0)
+      local p = assert(stream.pair())
+      local n = p[1]:sendfile('/proc/self/mountinfo')
+      -- the text is this process's mounts, which a test does not change
+      assert.are.equal(before, n)
+      assert.are.equal(n, #h.recv_exact(p[2], n))
+      close_all(p)
+    end)
+
     it('does not wait for a writer of a FIFO to open it (sendfile cannot read one)', function()
       -- in a child under `timeout`: opening a FIFO for reading used to wait
       -- for a writer, past any deadline

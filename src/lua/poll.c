@@ -137,13 +137,15 @@ void net__capi_open_poll(lua_State *L)
     luaL_setfuncs(L, plain, 0);
     a = (area_t *)new_userdata(L, sizeof *a);
     memset(a, 0, sizeof *a);
-    a->events = malloc(POLL_ROOM * sizeof *a->events);
-    a->room = a->events ? POLL_ROOM : 0;
+    /* its __gc first: a memory error of the metatable's making (the module's
+     * require fails) then leaves nothing malloc'd behind */
     if (luaL_newmetatable(L, AREA_MT)) {
         lua_pushcfunction(L, area_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
+    a->events = malloc(POLL_ROOM * sizeof *a->events);
+    a->room = a->events ? POLL_ROOM : 0;
     luaL_setfuncs(L, with_area, 1);
     /* net.h's operations, beside its other flags in the constants table */
     lua_getfield(L, -1, "constants");
