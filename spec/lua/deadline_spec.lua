@@ -859,6 +859,34 @@ describe('a deadline or waiter taken away while a call waits', function()
     assert.equals('dead', coroutine.status(co))
   end)
 
+  it('setwaiter(nil): a blocking socket a short read drained blocks again, as the seed', function()
+    local p = assert(stream.pair()) -- blocking
+    finally(function() p[1]:close(); p[2]:close() end)
+    -- a wait that the peer's bytes end, then a short read: drained
+    assert.is_true(p[1]:setwaiter(function() p[2]:send('x'); return true end))
+    assert.equals('x', p[1]:recv(16))
+    assert.is_true(p[1]:setwaiter(nil))
+    assert.is_false(p[1]:nonblock())
+    assert.is_true(p[1]:rcvtimeo(0.3) > 0)
+    for _, call in ipairs { 'recv', 'recvinto' } do
+      if call == 'recvinto' then -- drained again
+        assert.is_true(p[1]:setwaiter(function() p[2]:send('y'); return true end))
+        assert.equals(1, p[1]:recv(16) and 1)
+        assert.is_true(p[1]:setwaiter(nil))
+      end
+      local t0 = now()
+      local r
+      if call == 'recv' then
+        r = h.pack(p[1]:recv(16))
+      else
+        r = h.pack(p[1]:recvinto(require('net.buffer').new(16)))
+      end
+      local t = now() - t0
+      assert.same({ n = 3, nil, nil, true }, r)
+      assert.is_true(t >= 0.25, call .. ' returned after ' .. t .. ' s, not blocking')
+    end
+  end)
+
   it('setwaiter(nil): a send reports the bytes that went before it', function()
     local p = assert(stream.pair { nonblock = true })
     finally(function() p[1]:close(); p[2]:close() end)

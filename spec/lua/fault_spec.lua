@@ -149,6 +149,26 @@ describe('a signal during a blocking call', function()
     assert.is_true(took >= 0.2 and took < 3, 'took ' .. took)
   end)
 
+  it('tries it again after pauses while the backlog stays full after the wait', function()
+    local unix = require('net.stream.unix')
+    local srv, queued, path = h.full_unix_backlog(finally)
+    local asked = 0
+    net.setwaiter(function(sock, mode, deadline)
+      asked = asked + 1
+      -- room only at the second call (the first pause)
+      if asked == 2 then queued[#queued + 1] = assert(srv:accept()) end
+      return net.waiters.poll(sock, mode, deadline)
+    end)
+    arm(0.3)
+    local r, took = timed(unix.client.new, { path = path })
+    settle()
+    assert.is_truthy(r[1], tostring(r[2]))
+    queued[#queued + 1] = r[1]
+    assert.is_true(asked >= 2, 'asked ' .. asked)
+    assert.are.equal(1, caught)
+    assert.is_true(took >= 0.2 and took < 3, 'took ' .. took)
+  end)
+
   it('does not stop net.loop: the wait goes on, its coroutines finish', function()
     local loop = require('net.loop')
     local p = assert(stream.pair { nonblock = true })

@@ -104,8 +104,8 @@ function M.define(cls, rules)
 
     -- For a socket marked _drained: clears the mark, and waits for it to be
     -- readable when its waiter waits cheaply (not for a call that must not
-    -- wait: MSG_DONTWAIT). true, the deadline of the call (or nil): read
-    -- now; false, err | false, nil (deadline passed).
+    -- wait: MSG_DONTWAIT). true, the deadline of the call (or nil), and
+    -- whether it waited: read now; false, err | false, nil (deadline passed).
     local function wait_first(self, flags)
         self._drained = nil
         local deadline = deadline_of(self, 'r')
@@ -114,8 +114,9 @@ function M.define(cls, rules)
         if w and waits_first[w] and (flags == 0 or not dontwait(flags)) then
             local ready, err = w(self, 'r', deadline)
             if not ready then return false, err end
+            return true, deadline, true
         end
-        return true, deadline
+        return true, deadline, false
     end
 
     -- The rest of a recv whose first try gave r: waits and retries until
@@ -136,10 +137,18 @@ function M.define(cls, rules)
         return r
     end
 
+    -- (A read after that wait never waits in the kernel; one without it is
+    -- the plain read, which a blocking socket waits in.)
     local function recv_drained(self, size, flags)
-        local ok, deadline = wait_first(self, flags)
+        local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
-        return recv_rest(self, try_after_wait(self, sock_recv, size, flags), deadline, size, flags)
+        local r
+        if waited then
+            r = try_after_wait(self, sock_recv, size, flags)
+        else
+            r = sock_recv(self[1], size, flags)
+        end
+        return recv_rest(self, r, deadline, size, flags)
     end
 
     -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
@@ -180,10 +189,15 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local ok, deadline = wait_first(self, flags)
+        local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
-        return recvinto_rest(self, try_after_wait(self, recvinto_attempt, buf, size, flags), deadline,
-                             buf, size, flags)
+        local n
+        if waited then
+            n = try_after_wait(self, recvinto_attempt, buf, size, flags)
+        else
+            n = recvinto_attempt(self[1], buf, size, flags)
+        end
+        return recvinto_rest(self, n, deadline, buf, size, flags)
     end
 
     -- n: 0 or a code, from recvinto(self, buf, size, flags).

@@ -270,7 +270,8 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
     local w = M.waiter_for(sock)
     if not w then return r end
-    if r ~= EINTR and M.blocks_in_kernel(sock) then return r end -- its SO_*TIMEO ran out
+    local blocking = M.blocks_in_kernel(sock)
+    if blocking and r ~= EINTR then return r end -- its SO_*TIMEO ran out
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
@@ -278,8 +279,11 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     repeat
         -- A socket that no longer waits (its waiter taken away, or its fd
         -- blocking again: settimeout(nil) or setwaiter(nil) meanwhile) ends
-        -- the call at its next wait, "try again" as without a waiter.
-        if waited and (M.waiter_for(sock) ~= w or M.blocks_in_kernel(sock)) then break end
+        -- the call at its next wait, "try again" as without a waiter. (A
+        -- blocking one from the start, retried after a signal, goes on.)
+        if waited and (M.waiter_for(sock) ~= w or not blocking and M.blocks_in_kernel(sock)) then
+            break
+        end
         waited = true
         if stuck then
             ready, err = pauses:pause(limit)
