@@ -887,6 +887,31 @@ describe('a deadline or waiter taken away while a call waits', function()
     end
   end)
 
+  it('settimeout(nil): a drained blocking socket in a loop ends its recv at its rcvtimeo', function()
+    local loop = require('net.loop')
+    local p = assert(stream.pair()) -- blocking
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:rcvtimeo(0.3) > 0)
+    local r, t
+    loop.spawn(function()
+      assert.is_true(p[1]:settimeout(5))
+      assert.equals('x', p[1]:recv(16)) -- waited, then short: drained
+      assert.is_true(p[1]:settimeout(nil)) -- blocking again
+      local t0 = now()
+      r = h.pack(p[1]:recv(16))
+      t = now() - t0
+    end)
+    loop.spawn(function()
+      loop.sleep(0.05)
+      p[2]:send('x')
+      loop.sleep(2) -- (what a wait past the rcvtimeo would read)
+      p[2]:send('late')
+    end)
+    loop.run()
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.is_true(t >= 0.25 and t < 1.5, 'recv took ' .. t)
+  end)
+
   it('setwaiter(nil): a send reports the bytes that went before it', function()
     local p = assert(stream.pair { nonblock = true })
     finally(function() p[1]:close(); p[2]:close() end)

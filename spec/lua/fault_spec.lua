@@ -162,6 +162,23 @@ describe('a signal during a blocking call', function()
     assert.is_true(asked >= 2, 'asked ' .. asked)
   end)
 
+  it('keeps a blocking socket\'s rcvtimeo when a waiter applies: its tries end by it', function()
+    assert.is_true(pair[1]:rcvtimeo(0.5) > 0)
+    local deadlines = {}
+    net.setwaiter(function(sock, mode, deadline)
+      deadlines[#deadlines + 1] = deadline or false
+      -- (3 s bounds a wait that had no deadline)
+      return net.waiters.poll(sock, mode, deadline or core.now() + 3)
+    end)
+    arm(0.1)
+    local r, took = timed(pair[1].recv, pair[1], 16)
+    settle()
+    assert.are.same(h.pack(nil, nil, true), r)
+    assert.are.equal(1, caught)
+    assert.is_true(deadlines[1] ~= false, 'the waiter was given no deadline')
+    assert.is_true(took >= 0.4 and took < 1.5, 'took ' .. took)
+  end)
+
   it('does not stop net.loop: the wait goes on, its coroutines finish', function()
     local loop = require('net.loop')
     local p = assert(stream.pair { nonblock = true })

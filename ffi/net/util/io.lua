@@ -27,7 +27,7 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
-local dontwait, try_after_wait = wait.dontwait, wait.try_after_wait
+local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -110,8 +110,10 @@ function M.define(cls, rules)
         self._drained = nil
         local deadline = deadline_of(self, 'r')
         local w = waiter_for(self)
-        -- (flags 0, every wait of a server's echo, skips the call)
-        if w and waits_first[w] and (flags == 0 or not dontwait(flags)) then
+        -- (flags 0, every wait of a server's echo, skips the call; a fd
+        -- that blocks now reads as it blocks, up to its SO_RCVTIMEO)
+        if w and waits_first[w] and (flags == 0 or not dontwait(flags))
+                and not blocks_in_kernel(self) then
             local ready, err = w(self, 'r', deadline)
             if not ready then return false, err end
             return true, deadline, true

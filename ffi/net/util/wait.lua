@@ -159,20 +159,24 @@ function M.try_after_wait(sock, attempt, a, b, c, d)
     return attempt(sock[1], a, b, c, d)
 end
 
+-- now + sock's SO_RCVTIMEO (mode 'r') or SO_SNDTIMEO ('w'), or nil when it
+-- has none: the deadline of a call the kernel would have ended then, where
+-- the library waits instead (one getsockopt, on a call that has to wait).
+local KERNEL_TIMEOUT = {r = core.sock_rcvtimeo, w = core.sock_sndtimeo}
+local function kernel_deadline(sock, mode)
+    local t = KERNEL_TIMEOUT[mode](sock[1], -1)
+    if t > 0 then return now() + t end
+end
+
 -- The absolute deadline of a call of sock starting now that waits for mode
 -- ('r' or 'w'), or nil: its settimeout's. A socket blocking for its user
 -- only (_blocking: inside nginx) is non-blocking underneath, where the
 -- kernel never applies its SO_RCVTIMEO or SO_SNDTIMEO: without a timeout of
--- its own, the one of mode is its deadline, as the kernel would have ended
--- the call then (one getsockopt, on a call that has to wait only).
-local KERNEL_TIMEOUT = {r = core.sock_rcvtimeo, w = core.sock_sndtimeo}
+-- its own, the one of mode is its deadline.
 function M.deadline_of(sock, mode)
     local timeout = sock._timeout
     if timeout then return now() + timeout end
-    if sock._blocking then
-        local kernel = KERNEL_TIMEOUT[mode](sock[1], -1)
-        if kernel > 0 then return now() + kernel end
-    end
+    if sock._blocking then return kernel_deadline(sock, mode) end
 end
 
 -- What a call reports when its wait ended without the socket ready: nil,
@@ -271,7 +275,12 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     local w = M.waiter_for(sock)
     if not w then return r end
     local blocking = M.blocks_in_kernel(sock)
-    if blocking and r ~= EINTR then return r end -- its SO_*TIMEO ran out
+    if blocking then
+        if r ~= EINTR then return r end -- its SO_*TIMEO ran out
+        -- a signal: the tries after it wait through w, not in the kernel,
+        -- so the socket's SO_*TIMEO bounds them (from the signal on)
+        deadline = deadline or kernel_deadline(sock, mode)
+    end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
