@@ -65,6 +65,8 @@ int net__if_index(const char *name)
 {
     unsigned index;
     int rc;
+    if (name == NULL || *name == '\0')
+        return 0;
     errno = 0;
     index = if_nametoindex(name);
     if (index != 0)

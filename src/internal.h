@@ -108,7 +108,8 @@ int net__addr_is_literal(const char *host);
 int net__addr_numeric_zone(const char **host, char *buf, size_t size);
 
 /* The index of the interface named name (if_nametoindex), or -ENODEV when
- * there is none, or the lookup's own failure (it opens a socket: -EMFILE). */
+ * there is none, or the lookup's own failure (it opens a socket: -EMFILE);
+ * 0 for NULL or "" (no interface named). */
 int net__if_index(const char *name);
 /* The name of the interface of index into name (if_indextoname): 0, -ENXIO
  * when there is none, or the lookup's own failure (-EMFILE). */

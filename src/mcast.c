@@ -121,12 +121,10 @@ int net_sock_mcastif(int fd, const char *ifname, char *out, size_t size)
      * changes nothing, so a short out is -ENOSPC after it, as before. */
     if (ifname && *ifname && size < IF_NAMESIZE)
         return -ENOSPC;
-    if (ifname && *ifname) {
-        int found = net__if_index(ifname);
-        if (found < 0)
-            return found;
-        index = (unsigned)found;
-    }
+    int found = net__if_index(ifname); /* 0: none named */
+    if (found < 0)
+        return found;
+    index = (unsigned)found;
     if (family == AF_INET) {
         struct in_addr a;
         socklen_t len = sizeof a;
@@ -202,12 +200,10 @@ int net_sock_mcastgroup(int fd, int op, const char *group, const char *source,
         return family;
     if (op < NET_MCAST_JOIN || op > NET_MCAST_UNBLOCKSRC)
         return -EINVAL;
-    if (ifname && *ifname) {
-        int found = net__if_index(ifname);
-        if (found < 0)
-            return found;
-        index = (unsigned)found;
-    }
+    int found = net__if_index(ifname); /* 0: none named */
+    if (found < 0)
+        return found;
+    index = (unsigned)found;
     level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
     if (op <= NET_MCAST_LEAVE) {
         struct group_req gr;

@@ -19,7 +19,6 @@ local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 local sock_sendv = core.sock_sendv
 
 local EAGAIN = -core.constants.EAGAIN
-local EINTR = -core.constants.EINTR
 local ENOBUFS = -core.constants.ENOBUFS
 local DEFAULT_RECV_SIZE = 8192
 
@@ -220,13 +219,12 @@ function M.define(cls, rules)
     -- n: a count below #data, or a code, from send(self, data, flags). With
     -- a deadline or a waiter, the whole of data is sent, or the count of
     -- what went out is reported with again = true when the deadline passes.
-    -- A blocking fd's short count is a signal's or its SO_SNDTIMEO's: what
-    -- it sent is reported, as without a waiter (wait.blocks_in_kernel).
+    -- (A blocking fd's short count, a signal's or its SO_SNDTIMEO's, is
+    -- reported as without a waiter: retry_until returns its "try again".)
     local function send_other(self, n, data, flags)
         flags = flags or 0
         local len = length_of(data)
-        if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self)
-                and (n == EINTR or not wait.blocks_in_kernel(self)) then
+        if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self) then
             local done = n > 0 and n or 0
             local deadline = deadline_of(self, 'w') -- one for the whole string
             local err
@@ -242,7 +240,7 @@ function M.define(cls, rules)
                     if err then return nil, err end
                     return done, nil, true -- the deadline passed
                 end
-                if AGAIN[n] then return done, nil, true end -- a blocking fd's SO_SNDTIMEO
+                if AGAIN[n] then return done, nil, true end -- a blocking fd's (retry_until)
                 if n < 0 then return sent(n, len) end
                 done = done + n
             end

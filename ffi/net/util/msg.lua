@@ -249,7 +249,7 @@ local function sendfile(self, file, count, offset)
         local want = count and count - done or -1
         local fd = self[1]
         local n
-        if done > 0 and core.sock_nonblock(fd, -1) == 0 then
+        if done > 0 and wait.blocks_in_kernel(self) then
             if waits then
                 n = wait.without_blocking(fd, attempt, want)
             else
