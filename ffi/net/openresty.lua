@@ -311,7 +311,8 @@ end
 
 -- What ngx.run_worker_thread says when the pool is busy for now, not broken:
 -- each of its Lua VMs runs a call (lua_worker_thread_vm_pool_size), or its
--- queue is full (thread_pool max_queue). One busy moment must not send the
+-- queue is full (thread_pool max_queue; before 0.10.32 the module crashes
+-- the worker there instead: doc/openresty.md). One busy moment must not send the
 -- worker's waits to ngx.sleep for its whole life: meanwhile the poller
 -- looks at the set itself, without waiting (what the thread runs, with no
 -- time to wait), between pauses of the sleeping waiter's backoff, and tries
@@ -555,12 +556,18 @@ end
 -- while a request has nothing pending but a pool call finds nothing to wait
 -- for and goes, aborting the request ("open socket ... left in connection"
 -- alerts). A light thread asleep meanwhile keeps the worker (nginx waits for
--- an ngx.sleep); killed once the call returned. nil where the phase has no
--- light threads.
-local KEEPER_SECONDS = 3600
-local function sleep_long() ngx_sleep(KEEPER_SECONDS) end -- spawn takes a Lua function
+-- an ngx.sleep); killed once the call returned. It sleeps in steps and ends
+-- by itself once the resolving coroutine is dead: ngx.thread.kill of that
+-- one leaves its children, and a keeper asleep on would hold the request
+-- (and an exiting worker) for as long. nil where the phase has no light
+-- threads.
+local KEEPER_STEP = 0.5
+local coroutine_status = coroutine.status
+local function keep_while(co)
+    while coroutine_status(co) ~= 'dead' do ngx_sleep(KEEPER_STEP) end
+end
 local function keep_worker()
-    local ok, keeper = pcall(ngx.thread.spawn, sleep_long)
+    local ok, keeper = pcall(ngx.thread.spawn, keep_while, coroutine.running())
     return ok and keeper or nil
 end
 
@@ -572,7 +579,7 @@ local function resolve(host, service, family, socktype, protocol, flags)
     if records ~= EAI_NONAME then return records end
     local keeper = keep_worker()
     -- protected: the keeper must go whatever happens (a light thread left
-    -- asleep would hold its request for KEEPER_SECONDS)
+    -- asleep would hold its request until the next step)
     local done, ok, code, list = pcall(ngx.run_worker_thread, settings.thread_pool, THREAD, 'getaddrinfo',
                                        host, service, family, socktype, protocol, flags)
     if keeper then ngx.thread.kill(keeper) end

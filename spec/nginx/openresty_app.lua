@@ -280,6 +280,17 @@ function M.resolve()
     ngx.say('resolved_in_pool ', openresty.stats().resolved_in_pool)
 end
 
+-- GET /killres?host=NAME: a light thread resolving NAME (in the pool) is
+-- killed 0.3 s on: "killed", answered at once (the request must not wait
+-- for the resolution's keeper, net.openresty's light thread).
+function M.killres()
+    local th = ngx.thread.spawn(function()
+        return stream.getaddrinfoin { host = ngx.var.arg_host, port = 80 }
+    end)
+    ngx.sleep(0.3)
+    ngx.say('killed ', tostring(ngx.thread.kill(th)))
+end
+
 -- GET /loopwait?timeout=S&delay=S: a net.loop in the handler, whose one
 -- coroutine receives on a stream pair with timeout (or none) as its
 -- deadline while a timer writes "x" after delay seconds (or nothing does);
