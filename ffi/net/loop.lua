@@ -180,18 +180,20 @@ local function watch(sock, mode, rec)
         return nil, 'another coroutine already waits to ' .. (mode == 'r' and 'read' or 'write')
             .. ' on ' .. tostring(sock)
     end
-    w[mode] = rec
     local ev = w.ev
-    if ev == mode or ev == 'rw' then return true end -- registered already
-    local ok, err
-    if ev == nil then
-        ok, err = set:add(sock, mode)
-    else
-        mode = 'rw'
-        ok, err = set:mod(sock, mode)
+    if ev ~= mode and ev ~= 'rw' then -- not registered for mode yet
+        local ok, err
+        if ev == nil then
+            ok, err = set:add(sock, mode)
+            if ok then w.ev = mode end
+        else
+            ok, err = set:mod(sock, 'rw')
+            if ok then w.ev = 'rw' end
+        end
+        if not ok then return nil, err end -- rec does not wait: nothing recorded
     end
-    if ok then w.ev = mode end
-    return ok, err
+    w[mode] = rec
+    return true
 end
 
 -- An event on sock that no coroutine waits for (a registration left by a

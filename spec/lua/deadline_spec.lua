@@ -932,4 +932,21 @@ describe('a deadline or waiter taken away while a call waits', function()
     assert.same({ n = 4, true, got, nil, true }, r)
     assert.is_true(got > 0)
   end)
+
+  it('a try after a wait that raises leaves a blocking fd blocking', function()
+    -- (wait.without_blocking: O_NONBLOCK for one try of an fd that blocks
+    -- again, as after another coroutine's settimeout(nil); the raise stands
+    -- for a memory error on PUC Lua)
+    local wait = require('net.util.wait')
+    local p = assert(stream.pair())
+    local during
+    local ok, err = pcall(wait.without_blocking, p[1]:getfd(), function()
+      during = p[1]:nonblock()
+      error('not enough memory', 0)
+    end)
+    assert.are.same({ false, 'not enough memory' }, { ok, err })
+    assert.is_true(during)
+    assert.is_false(p[1]:nonblock()) -- blocking again
+    p[1]:close(); p[2]:close()
+  end)
 end)

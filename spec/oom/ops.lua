@@ -1,8 +1,22 @@
 -- The operations spec/oom/host.c runs with an allocation failing: each makes
--- descriptors (or a poll set, or receives one) and objects to own them. Run
--- without OP, the script returns their names; with OP, it sets up
--- (unarmed), then runs that operation with the allocator armed and returns
--- true when it went through without a failed allocation.
+-- descriptors (or a poll set, or receives one) and objects to own them, or
+-- (require) loads the library, whose C module mallocs. Run without OP, the
+-- script returns their names; with OP, it sets up (unarmed), then runs that
+-- operation with the allocator armed and returns true when it went through
+-- without a failed allocation.
+local ops = {
+  'require', 'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
+  'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
+  'stream.recvfd', 'dgram.recvfd', 'poll.add',
+}
+if OP == nil then return ops end
+
+if OP == 'require' then -- the backend, in a state that has loaded none
+  arm()
+  pcall(require, 'net.core')
+  return not disarm()
+end
+
 local stream = require('net.stream')
 local inet = require('net.stream.inet')
 local unix = require('net.stream.unix')
@@ -10,13 +24,6 @@ local dgram = require('net.dgram')
 local dinet = require('net.dgram.inet')
 local poll = require('net.poll')
 local loop = require('net.loop')
-
-local ops = {
-  'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
-  'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
-  'stream.recvfd', 'dgram.recvfd', 'poll.add',
-}
-if OP == nil then return ops end
 
 -- a listener with one connection waiting, for the client and accept
 local srv = assert(inet.server.new { host = '127.0.0.1', port = 0 })

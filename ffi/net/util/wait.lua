@@ -143,11 +143,13 @@ function M.blocks_in_kernel(sock)
 end
 
 -- attempt(fd, a, b, c, d), one call, on an fd that blocks made to not
--- wait in the kernel (O_NONBLOCK for that call only).
+-- wait in the kernel (O_NONBLOCK for that call only, taken back also when
+-- the call raises: a memory error on PUC Lua, which the caller then gets).
 function M.without_blocking(fd, attempt, a, b, c, d)
     core.sock_nonblock(fd, 1)
-    local r = attempt(fd, a, b, c, d)
+    local ok, r = pcall(attempt, fd, a, b, c, d)
     core.sock_nonblock(fd, 0)
+    if not ok then error(r, 0) end
     return r
 end
 
