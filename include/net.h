@@ -292,7 +292,10 @@ NET_API int net_addr_path(const net_addr_t *addr, char *buf, size_t size);
  * else the EAI_SERVICE code (never the C library's wrap to 16 bits); so is an
  * empty one (never port 0). A literal's IPv6 zone is read as net_addr_inet
  * reads it (an interface name for every scope). A lookup
- * that failed for want of a descriptor is -EMFILE / -ENFILE. family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
+ * that failed for want of a descriptor is -EMFILE / -ENFILE. With
+ * NET_AI_CANONNAME, a literal's canonical name is host as given, and one
+ * longer than NET_CANONNAME_MAX - 1 bytes fails the call with -ENAMETOOLONG
+ * (never cut). family is AF_INET, AF_INET6 or AF_UNSPEC; socktype and
  * protocol 0 mean any; flags are NET_AI_*. Writes at most max records to out
  * and returns how many the resolver found (call again with more room when the
  * result exceeds max). Failures are getaddrinfo codes (net_strerror names

@@ -38,17 +38,17 @@ static int check_service(const char *service)
     return 0;
 }
 
-static void copy_record(net_addrinfo_t *out, const struct addrinfo *ai)
+/* canon: the canonical name for out (NULL: none), shorter than
+ * NET_CANONNAME_MAX (the caller checked). */
+static void copy_record(net_addrinfo_t *out, const struct addrinfo *ai, const char *canon)
 {
     memset(out, 0, sizeof *out);
     out->family = ai->ai_family;
     out->socktype = ai->ai_socktype;
     out->protocol = ai->ai_protocol;
     net__addr_from_sockaddr(&out->addr, ai->ai_addr, ai->ai_addrlen);
-    if (ai->ai_canonname) {
-        strncpy(out->canonname, ai->ai_canonname, NET_CANONNAME_MAX - 1);
-        out->canonname[NET_CANONNAME_MAX - 1] = '\0';
-    }
+    if (canon)
+        memcpy(out->canonname, canon, strlen(canon) + 1);
 }
 
 int net_getaddrinfo(const char *host, const char *service, int family,
@@ -59,6 +59,7 @@ int net_getaddrinfo(const char *host, const char *service, int family,
                       NET_AI_NUMERICSERV;
     struct addrinfo hints, *res = NULL;
     char numeric_zone[INET6_ADDRSTRLEN + 16];
+    const char *asked = host; /* before a zone's rewriting */
     int count = 0;
 
     if ((flags & ~known) || max < 0 || (max > 0 && out == NULL))
@@ -93,9 +94,16 @@ int net_getaddrinfo(const char *host, const char *service, int family,
         return NET_ERR();
     if (rc != 0)
         return net__code_from_eai(rc);
+    /* The canonical name (in the first record only): a literal's is what the
+     * caller gave (the C library would say the zone's rewritten form) */
+    const char *canon = res->ai_canonname && host != asked ? asked : res->ai_canonname;
+    if (canon && strlen(canon) >= NET_CANONNAME_MAX) {
+        freeaddrinfo(res);
+        return -ENAMETOOLONG;
+    }
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next, count++) {
         if (count < max)
-            copy_record(&out[count], ai);
+            copy_record(&out[count], ai, ai == res ? canon : NULL);
     }
     freeaddrinfo(res);
     return count;

@@ -7,6 +7,7 @@ local args = require('net.util.args')
 
 local setmetatable, type = setmetatable, type
 local AF_UNIX = core.constants.AF_UNIX
+local AF_INET = core.constants.AF_INET
 local AF_INET6 = core.constants.AF_INET6
 
 local AddrInfo = class('net.addrinfo')
@@ -98,9 +99,13 @@ end
 
 function AddrInfo:__tostring()
     check_self('__tostring', self, AddrInfo)
+    local family = self._family
+    if family ~= AF_INET and family ~= AF_INET6 and family ~= AF_UNIX then
+        return ('<family %d>'):format(family) -- (no text for its address)
+    end
     local host = self:addr() or '?'
-    if self._family == AF_UNIX then return host end
-    if self._family == AF_INET6 then host = '[' .. host .. ']' end
+    if family == AF_UNIX then return host end
+    if family == AF_INET6 then host = '[' .. host .. ']' end
     return host .. ':' .. tostring(self:port())
 end
 

@@ -80,6 +80,14 @@ describe('stream.getaddrinfoin', function()
     for i = 2, #ais do assert.is_nil(ais[i]:canonname()) end
   end)
 
+  it("a literal's canonical name is the literal as given, its zone's name too", function()
+    if not h.has_ipv6() then return pending('no ::1 here') end
+    for _, host in ipairs { '127.0.0.1', '::1', 'fe80::1%lo' } do
+      local ais = assert(stream.getaddrinfoin { host = host, port = 80, canonname = true })
+      assert.are.equal(host, ais[1]:canonname())
+    end
+  end)
+
   it('resolves "localhost" to loopback addresses only', function()
     local ais = assert(stream.getaddrinfoin { host = 'localhost', port = 80 })
     assert.is_true(#ais >= 1)
@@ -164,5 +172,20 @@ describe('addresses from sockets', function()
     assert.are.equal(tostring(ref), tostring(mine))
     assert.are.equal('127.0.0.1:' .. port, tostring(mine))
     srv:close()
+  end)
+end)
+
+describe('an address of another family', function()
+  it('has its family number, no host or port, and says so in tostring', function()
+    -- a netlink socket (Linux's AF_NETLINK 16, NETLINK_ROUTE; nothing is sent)
+    local fd = require('net.core').sock_open(16, net.SOCK_RAW, 0, 0)
+    if fd < 0 then return pending('no netlink socket here: ' .. net.strerror(fd)) end
+    local sock = assert(net.wrap(fd))
+    local ai = assert(sock:getsockname())
+    local EAFNOSUPPORT = net.strerror(-net.EAFNOSUPPORT)
+    assert.are.same({ 16, nil, EAFNOSUPPORT, nil, EAFNOSUPPORT, '<family 16>' },
+      { ai:family(), select(1, ai:addr()), select(2, ai:addr()), select(1, ai:port()),
+        select(2, ai:port()), tostring(ai) })
+    sock:close()
   end)
 end)

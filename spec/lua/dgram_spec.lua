@@ -310,6 +310,20 @@ describe('net.dgram', function()
     close_all({a, b})
   end)
 
+  it('new{ipv6only} sets IPV6_V6ONLY before bind: off takes IPv4 senders', function()
+    if not HAS_IPV6 then return pending('no ::1 here') end
+    local a = assert(inet.new { host = '::ffff:127.0.0.1', ipv6only = false })
+    assert.is_false(a:ipv6only())
+    local b = assert(inet.new { host = '127.0.0.1' })
+    assert.are.equal(5, b:sendto('hello', assert(dgram.getaddrinfoin {
+      host = '127.0.0.1', port = a:getsockname():port() })[1]))
+    local data, _, _, from = a:recvfrom()
+    assert.are.same({ 'hello', '::ffff:127.0.0.1' }, { data, from:addr() })
+    assert.are.same(h.pack(nil, 'Invalid argument'), -- on: no IPv4 address
+      h.pack(inet.new { host = '::ffff:127.0.0.1', ipv6only = true }))
+    close_all({ a, b })
+  end)
+
   it('a non-blocking socket says again; a deadline expires as again', function()
     local s = assert(inet.new { host = '127.0.0.1', nonblock = true })
     assert.are.same(h.pack(nil, nil, true), h.pack(s:recvfrom()))

@@ -115,6 +115,25 @@ describe('inet.server.new options', function()
     srv:close()
   end)
 
+  it('ipv6only is set before bind, either way; an IPv4 address ignores it', function()
+    if not h.has_ipv6() then return pending('no ::1 here') end
+    -- off: an IPv6 socket bound to an IPv4 address (v4-mapped) takes an IPv4
+    -- client; on, Linux refuses that bind. (A bind to ::1 turns it on by
+    -- itself: such a socket can have no IPv4 peer.)
+    local srv = assert(inet.server.new { host = '::ffff:127.0.0.1', port = 0, ipv6only = false })
+    assert.is_false(srv:ipv6only())
+    assert.is_nil(srv:listen())
+    local c = assert(inet.client.new { host = '127.0.0.1', port = srv:getsockname():port() })
+    local conn = assert(srv:accept())
+    assert.are.equal('::ffff:127.0.0.1', conn:getpeername():addr())
+    for _, s in ipairs { c, conn, srv } do s:close() end
+    assert.are.same(h.pack(nil, net.strerror(-net.EINVAL)),
+      h.pack(inet.server.new { host = '::ffff:127.0.0.1', port = 0, ipv6only = true }))
+    local v4 = assert(inet.server.new { host = '127.0.0.1', port = 0, ipv6only = true })
+    v4:close()
+    assert.has_error(function() inet.server.new { host = '::1', ipv6only = 1 } end)
+  end)
+
   it('nonblock = true: accept with nothing pending says again', function()
     local srv = assert(inet.server.new { host = '127.0.0.1', port = 0, nonblock = true })
     assert.is_true(srv:nonblock())

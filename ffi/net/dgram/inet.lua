@@ -12,12 +12,9 @@ local inet = {}
 inet.Socket = class('net.dgram.inet.Socket', dgram.Socket)
 
 
-local SCHEMA = {
-    host = args.HOST, port = args.PORT, nonblock = 'boolean',
-    reuseaddr = 'boolean', reuseport = 'boolean',
-}
+local SCHEMA = make.with_bind_options {host = args.HOST, port = args.PORT, nonblock = 'boolean'}
 
--- new{host, port, nonblock, reuseaddr, reuseport}: bound to the first
+-- new{host, port, nonblock, reuseaddr, reuseport, ipv6only}: bound to the first
 -- passive address of host:port that binds (no host: any address; no port:
 -- a free one).
 function inet.new(opts)
@@ -25,7 +22,7 @@ function inet.new(opts)
     local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
                                        SOCK_DGRAM)
     if not ais then return nil, err end
-    return make.bind_first(inet.Socket, ais, opts.nonblock, make.reuse_options(opts))
+    return make.bind_first(inet.Socket, ais, opts.nonblock, make.bind_options(opts))
 end
 
 return inet

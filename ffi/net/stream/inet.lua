@@ -14,14 +14,11 @@ inet.Client = class('net.stream.inet.Client', stream.Socket)
 inet.Client.connect = make.reconnect
 
 
-local SERVER_SCHEMA = {
-    host = args.HOST, port = args.PORT, nonblock = 'boolean',
-    reuseaddr = 'boolean', reuseport = 'boolean',
-}
+local SERVER_SCHEMA = make.with_bind_options {host = args.HOST, port = args.PORT, nonblock = 'boolean'}
 local CLIENT_SCHEMA = {host = args.HOST, port = args.PORT, nonblock = 'boolean',
                        timeout = args.SECONDS}
 
--- server.new{host, port, nonblock, reuseaddr, reuseport}: bound to the
+-- server.new{host, port, nonblock, reuseaddr, reuseport, ipv6only}: bound to the
 -- first passive address that binds (no host: any address; no port: any free
 -- one), not listening.
 inet.server = {}
@@ -30,7 +27,7 @@ function inet.server.new(opts)
     local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0, passive = true},
                                        SOCK_STREAM)
     if not ais then return nil, err end
-    return make.bind_first(inet.Server, ais, opts.nonblock, make.reuse_options(opts))
+    return make.bind_first(inet.Server, ais, opts.nonblock, make.bind_options(opts))
 end
 
 -- client.new{host, port, nonblock}: connected to the first address that

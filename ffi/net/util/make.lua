@@ -83,7 +83,7 @@ local function open_and(ai, flags, prepare, step)
     local g = new_guard()
     local fd = core.sock_open(ai._family, ai._socktype, ai._protocol, flags, g)
     if fd < 0 then return fd end
-    local rc = prepare and prepare(fd) or 0
+    local rc = prepare and prepare(fd, ai._family) or 0
     if rc >= 0 then rc = step(fd, ai._addr) end
     if rc < 0 and rc ~= -K.EINPROGRESS then
         core.guard_close(g)
@@ -101,16 +101,39 @@ function M.open(cls, family, socktype, nonblock)
     return made(adopt(cls, fd, g), nonblock)
 end
 
--- The prepare(fd) of bind_first for the reuseaddr / reuseport options of a
--- server's opts: sets them on the new fd before bind (0 or a code); nil
--- when neither is asked for.
-function M.reuse_options(opts)
-    if not (opts.reuseaddr or opts.reuseport) then return nil end
-    return function(fd)
-        local rc = 0
-        if opts.reuseaddr then rc = core.sock_reuseaddr(fd, 1) end
-        if rc >= 0 and opts.reuseport then rc = core.sock_reuseport(fd, 1) end
-        return rc
+-- The options an inet server or datagram socket sets on its new fd before
+-- bind, each a boolean: the schema's entries (with_bind_options) and
+-- bind_options' prepare come from this one list. ipv6only applies to an
+-- IPv6 address only (IPV6_V6ONLY, which Linux fixes at bind).
+local BIND_OPTIONS = {
+    {name = 'reuseaddr', set = core.sock_reuseaddr},
+    {name = 'reuseport', set = core.sock_reuseport},
+    {name = 'ipv6only', set = core.sock_ipv6only, family = K.AF_INET6},
+}
+
+-- schema (an args.options schema) with the options of BIND_OPTIONS added.
+function M.with_bind_options(schema)
+    for _, o in ipairs(BIND_OPTIONS) do schema[o.name] = 'boolean' end
+    return schema
+end
+
+-- The prepare(fd, family) of bind_first for the BIND_OPTIONS of opts:
+-- sets each one given (true or false) on the new fd before bind (0 or a
+-- code); nil when none is given.
+function M.bind_options(opts)
+    local given = {}
+    for _, o in ipairs(BIND_OPTIONS) do
+        if opts[o.name] ~= nil then given[#given + 1] = o end
+    end
+    if #given == 0 then return nil end
+    return function(fd, family)
+        for _, o in ipairs(given) do
+            if not o.family or o.family == family then
+                local rc = o.set(fd, opts[o.name] and 1 or 0)
+                if rc < 0 then return rc end
+            end
+        end
+        return 0
     end
 end
 
