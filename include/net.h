@@ -19,6 +19,9 @@
  *  - Constants that are the platform's own (AF_*, SOCK_*, IPPROTO_*, MSG_*,
  *    SHUT_*, POLL*, E*) are passed through unchanged; net_constants() lists
  *    them by name for bindings that cannot read C headers.
+ *  - An out-parameter holds a result only when the call succeeded; after a
+ *    failure it may be unwritten or partly written, unless the function says
+ *    otherwise (net_sock_recvfd's passfd).
  *
  * This header is also the source of the LuaJIT cdef (tools/gencdef): when
  * NET_CDEF is defined it includes nothing and defines no macro the FFI needs.
@@ -119,7 +122,9 @@ NET_API int net_version(void);
  * is static: do not free it. */
 NET_API const char *net_strerror(int code);
 /* The platform constants, ending with {NULL, 0}. Names are the C names
- * (AF_INET, SOCK_STREAM, MSG_PEEK, EAGAIN, EAI_NONAME as a result code, ...). */
+ * (AF_INET, SOCK_STREAM, MSG_PEEK, EAGAIN, EAI_NONAME as a result code, ...):
+ * the errno and getaddrinfo codes the functions here name or return of their
+ * own (the kernel may give others, which net_strerror names all the same). */
 NET_API const net_constant_t *net_constants(void);
 
 /* ---- a socket's life -------------------------------------------------- */
@@ -272,7 +277,9 @@ NET_API int net_addr_inet(net_addr_t *out, const char *host, int port);
 /* A unix address of len bytes. A leading NUL makes a Linux abstract name. A
  * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG, and so is
  * an abstract name of more than sizeof sun_path - 1 bytes (107 on Linux)
- * with its leading NUL, though Linux takes one byte more. */
+ * with its leading NUL, though Linux takes one byte more. len 0, and a path
+ * with a NUL inside or at its end (len counts the bytes of the path, not a
+ * terminating NUL: strlen, not sizeof) are -EINVAL. */
 NET_API int net_addr_unix(net_addr_t *out, const char *path, size_t len);
 /* The text form of an inet/inet6 address into buf (NUL-terminated); returns
  * its length. An IPv6 zone is kept ("fe80::1%eth0"; the number when no
@@ -282,7 +289,8 @@ NET_API int net_addr_host(const net_addr_t *addr, char *buf, size_t size);
 /* The port of an inet/inet6 address; -EAFNOSUPPORT for other families. */
 NET_API int net_addr_port(const net_addr_t *addr);
 /* The path of a unix address into buf (NUL-terminated; an abstract name
- * starts with NUL); returns its length, 0 for an unnamed socket. */
+ * starts with NUL); returns its length, 0 for an unnamed socket.
+ * -EAFNOSUPPORT for other families, -ENOSPC when buf is short. */
 NET_API int net_addr_path(const net_addr_t *addr, char *buf, size_t size);
 
 /* Resolves host (NULL: any/loopback) and service (a port number or a service
@@ -473,7 +481,8 @@ NET_API int net_sock_peercred(int fd, net_cred_t *out);
  * the file); a failure after some bytes returns their count. The peer gone
  * is -EPIPE with no SIGPIPE: SIGPIPE is blocked in the calling thread during
  * the call, and the one the call raised is taken back (one already pending
- * before the call is left pending). (1.1) */
+ * before the call is left pending). fd not a socket is -ENOTSOCK, a socket
+ * of another type -EOPNOTSUPP, and nothing is sent. (1.1) */
 NET_API int64_t net_sock_sendfile(int fd, int filefd, int64_t offset,
                                   int64_t count);
 /* The same for the file at path, opened read-only and closed again

@@ -36,11 +36,18 @@ static const net_constant_t constants[] = {
     CONST(ENETUNREACH), CONST(ECONNABORTED), CONST(ECONNRESET),
     CONST(ENOBUFS), CONST(EISCONN), CONST(ENOTCONN), CONST(ETIMEDOUT),
     CONST(ECONNREFUSED), CONST(EHOSTUNREACH), CONST(EALREADY),
-    CONST(EINPROGRESS),
+    CONST(EINPROGRESS), CONST(ENODEV), CONST(ENOSYS), CONST(ENOTTY),
+    CONST(ESPIPE),
     /* getaddrinfo failures, as result codes */
     EAI_CODE(EAI_AGAIN), EAI_CODE(EAI_BADFLAGS), EAI_CODE(EAI_FAIL),
     EAI_CODE(EAI_FAMILY), EAI_CODE(EAI_MEMORY), EAI_CODE(EAI_NONAME),
     EAI_CODE(EAI_SERVICE), EAI_CODE(EAI_SOCKTYPE),
+#ifdef EAI_ADDRFAMILY /* glibc's: a name with no address of the family asked */
+    EAI_CODE(EAI_ADDRFAMILY),
+#endif
+#ifdef EAI_NODATA /* glibc's: a name with no address at all */
+    EAI_CODE(EAI_NODATA),
+#endif
     {NULL, 0},
 };
 

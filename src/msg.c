@@ -473,6 +473,13 @@ static ssize_t sendfile_nosigpipe(int fd, int filefd, off_t *off, size_t count)
  * never restarted. */
 int64_t net_sock_sendfile(int fd, int filefd, int64_t offset, int64_t count)
 {
+    /* to a stream socket only: sendfile(2) would write a file as well, and
+     * send a datagram socket datagrams */
+    int type = net_sock_type(fd);
+    if (type < 0)
+        return type;
+    if (type != SOCK_STREAM)
+        return -EOPNOTSUPP;
 #ifdef __linux__
     off_t off = (off_t)offset;
     int64_t total = 0;

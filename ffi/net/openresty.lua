@@ -559,12 +559,16 @@ end
 -- an ngx.sleep); killed once the call returned. It sleeps in steps and ends
 -- by itself once the resolving coroutine is dead: ngx.thread.kill of that
 -- one leaves its children, and a keeper asleep on would hold the request
--- (and an exiting worker) for as long. nil where the phase has no light
--- threads.
-local KEEPER_STEP = 0.5
+-- (and an exiting worker) for as long. Dead or not, it ends after
+-- KEEPER_MAX, longer than the C library's resolver waits (5 s a try, 2
+-- tries, 3 servers): a light thread killed while a coroutine of its own
+-- resolved leaves that coroutine "running" for good. nil where the phase
+-- has no light threads.
+local KEEPER_STEP, KEEPER_MAX = 0.5, 60
 local coroutine_status = coroutine.status
 local function keep_while(co)
-    while coroutine_status(co) ~= 'dead' do ngx_sleep(KEEPER_STEP) end
+    local until_t = now() + KEEPER_MAX
+    while coroutine_status(co) ~= 'dead' and now() < until_t do ngx_sleep(KEEPER_STEP) end
 end
 local function keep_worker()
     local ok, keeper = pcall(ngx.thread.spawn, keep_while, coroutine.running())

@@ -273,6 +273,14 @@ static void test_sendfile(void)
     CHECK_EQ(10, net_sock_sendfilepath(fds[0], path, -1, 100)); /* short file */
     CHECK_EQ(10, net_sock_recv(fds[1], in, 10, MSG_WAITALL));
     CHECK_EQ(-ENOENT, net_sock_sendfilepath(fds[0], "/nonexistent/x", 0, 1));
+    /* to a stream socket only: not to a file, not as datagrams */
+    int dg[2];
+    CHECK_EQ(-ENOTSOCK, net_sock_sendfile(f, f, 0, 1));
+    CHECK_EQ(0, net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, 0, dg));
+    CHECK_EQ(-EOPNOTSUPP, net_sock_sendfile(dg[0], f, 0, 1));
+    CHECK_EQ(-EAGAIN, net_sock_recv(dg[1], in, sizeof in, MSG_DONTWAIT)); /* nothing went */
+    net_sock_close(dg[0]);
+    net_sock_close(dg[1]);
     /* to the end of a file whose size the system reports as 0 (/proc) */
     CHECK_EQ(6, net_sock_sendfilepath(fds[0], "/proc/sys/kernel/ostype", 0, -1));
     CHECK_EQ(6, net_sock_recv(fds[1], in, sizeof in, MSG_DONTWAIT));

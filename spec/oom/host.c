@@ -103,14 +103,27 @@ static int open_fds(void)
 static void run_tuned(char **argv)
 {
     const char *set = getenv("GLIBC_TUNABLES");
-    char all[512];
     if (set != NULL && strstr(set, TUNED) != NULL)
         return;
-    snprintf(all, sizeof all, "%s%s%s", set ? set : "", set ? ":" : "", TUNED);
+    size_t size = (set ? strlen(set) + 1 : 0) + sizeof TUNED;
+    char *all = malloc(size);
+    if (all == NULL) {
+        perror("oom_host");
+        exit(2);
+    }
+    snprintf(all, size, "%s%s%s", set ? set : "", set ? ":" : "", TUNED);
     setenv("GLIBC_TUNABLES", all, 1);
     execv("/proc/self/exe", argv);
     perror("oom_host: execv /proc/self/exe");
     exit(2);
+}
+
+/* Bytes malloc holds for the program: small chunks and mmapped ones (a
+ * block of 128 KiB or more) */
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
 }
 
 /* A new state that ran script with OP = op (NULL: nil), arm() arming
@@ -183,7 +196,7 @@ int main(int argc, char **argv)
             long n;
             for (n = 0; n < N_MAX; n++) {
                 int before = open_fds(), after, done;
-                size_t heap = mallinfo2().uordblks, heap_after;
+                size_t heap = heap_in_use(), heap_after;
                 L = run(argv[1], ops[k], n, &ok);
                 if (L == NULL)
                     return 2;
@@ -201,7 +214,7 @@ int main(int argc, char **argv)
                            ops[k], n, fail_all ? "and all later" : "alone", before, after);
                     leaks++;
                 }
-                heap_after = mallinfo2().uordblks;
+                heap_after = heap_in_use();
                 if (heap_after != heap) {
                     printf("LEAK %s, allocation %ld failing (%s): %zu bytes in use before, %zu after\n",
                            ops[k], n, fail_all ? "and all later" : "alone", heap, heap_after);
