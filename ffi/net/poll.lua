@@ -356,12 +356,11 @@ function Poll:close()
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
     socket.before_close(self) -- a wait on the set through the host's waiter ends now
-    self[1] = -1
+    local rc = collector.close(self, core.poll_close) -- self[1] is -1 from here on
     for obj in pairs(self._fd) do set_membership(obj, self, nil) end
     self._obj, self._gen, self._mask, self._fd = {}, {}, {}, {}
     self._count = 0
     clear_round(self, 0)
-    local rc = collector.close(self._box, core.poll_close)
     if rc < 0 then return fail(rc) end
     return true
 end
@@ -371,20 +370,21 @@ local M = {Poll = Poll}
 -- A new, empty set, or nil, err. A set dropped without close() still gives
 -- its handle back (net.util.collect).
 function M.new()
-    -- the guard first, holding no handle yet: a memory error raised by any
-    -- allocation after poll_create would otherwise lose the handle (and
-    -- libnet's memory of the set); storing into box[1] allocates nothing
-    local box, hook = collector.guard(-1, core.poll_close)
-    local pfd = core.poll_create(K.CLOEXEC)
-    if pfd < 0 then return fail(pfd) end
-    box[1] = pfd
+    -- the set and its guard first, holding no handle yet: a memory error
+    -- raised by any allocation after poll_create would otherwise lose the
+    -- handle (and libnet's memory of the set); storing into set[1]
+    -- allocates nothing. The set is the guard's box: a set whose handle the
+    -- collector closed reads closed, never as the set that reuses its number.
     local set = setmetatable({
-        pfd,
-        _box = box,
-        _hook = hook,
+        -1,
         _obj = {}, _gen = {}, _mask = {}, _fd = {}, _count = 0,
         _rsock = setmetatable({}, WEAK_VALUES), _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
     }, Poll)
+    local _, hook = collector.guard(-1, core.poll_close, set)
+    set._hook = hook
+    local pfd = core.poll_create(K.CLOEXEC)
+    if pfd < 0 then return fail(pfd) end
+    set[1] = pfd
     return set
 end
 

@@ -197,6 +197,42 @@ describe('garbage collection', function()
     end
   end)
 
+  it('a finalizer may load lua-net modules (LuaJIT ran a compiled copy loop for ever)', function()
+    local script = [[
+      require('net.stream')
+      local hook = require('net.util.collect').on_collect(function()
+        for _, m in ipairs { 'net.dgram', 'net.dgram.unix', 'net.stream.unix', 'net.reader' } do require(m) end
+        io.write('loaded\n')
+      end)
+      hook = nil -- luacheck: ignore 311
+      collectgarbage()
+      io.write('end\n')
+    ]]
+    local out, rc = h.sh('timeout 20 ' .. h.shell_quote(h.interpreter()) .. ' -e ' .. h.shell_quote(script))
+    assert.are.same({ 0, 'loaded\nend\n' }, { rc, out })
+  end)
+
+  it("a finalizer reaching a poll set the collector closed finds it closed, never another's", function()
+    local poll = require('net.poll')
+    local said, fresh, pair
+    do
+      local holder = {}
+      -- made before the set: run after the set's guard, in the same collection
+      holder.hook = finalizable(function()
+        fresh = assert(poll.new()) -- may take the number the old set's handle had
+        pair = assert(stream.pair())
+        said = h.pack(holder.set:add(pair[1], 'r'))
+      end)
+      holder.set = assert(poll.new())
+    end
+    collect()
+    assert.are.same(h.pack(nil, net.strerror(-net.EBADF)), said)
+    assert.is_true(fresh:add(pair[1], 'r')) -- the fresh set never had it
+    assert.is_true(pair[2]:send('x') == 1)
+    assert.are.equal(1, fresh:wait(1))
+    fresh:close(); pair[1]:close(); pair[2]:close()
+  end)
+
   it("a finalizer reaching a socket the collector closed finds it closed, never another's", function()
     for _, reconnected in ipairs { false, true } do
       local said, fresh, peer

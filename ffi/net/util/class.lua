@@ -6,7 +6,7 @@
 -- PUC Lua, where each extra __index hop costs on every send and recv.
 local setmetatable, pairs = setmetatable, pairs
 
-return function(name, base)
+local function new_class(name, base)
     local class = {}
     if base then
         for key, value in pairs(base) do
@@ -18,3 +18,10 @@ return function(name, base)
     class.__index = class
     return class
 end
+
+-- Never compiled by LuaJIT: it runs a few times, while modules load, and
+-- once its copy loop had a trace, a module loaded by a __gc finalizer ran
+-- that trace for ever (LuaJIT 2.1; a finalizer may use lua-net).
+if jit then jit.off(new_class) end -- luacheck: ignore 113
+
+return new_class

@@ -18,11 +18,15 @@ local function on_collect(fn)
 end
 M.on_collect = on_collect
 
--- box, guard: box = {fd}; when guard is collected (its owner holds it),
--- close(box[1]) runs unless box[1] < 0: the fd was closed by M.close, and
--- the number may be another descriptor's by the time the collector runs.
-function M.guard(fd, close)
-    local box = {fd}
+-- box, guard: box = {fd}, or the table box given with box[1] = fd; when
+-- guard is collected (its owner holds it), close(box[1]) runs unless
+-- box[1] < 0: the fd was closed by M.close, and the number may be another
+-- descriptor's by the time the collector runs. The guard leaves box[1] -1:
+-- an owner that is its own box (a net.poll set) reads closed from then on,
+-- also to a finalizer of the same collection that still reaches it.
+function M.guard(fd, close, box)
+    box = box or {}
+    box[1] = fd
     return box, on_collect(function()
         if box[1] >= 0 then
             close(box[1])
