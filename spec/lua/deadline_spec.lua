@@ -609,6 +609,73 @@ describe('a stream cut off', function()
   end)
 end)
 
+describe('MSG_WAITALL with a deadline or a waiter', function()
+  local loop = require('net.loop')
+  local buffer = require('net.buffer')
+
+  -- recv(10, MSG_WAITALL) (or recvinto) on a pair whose peer sends "abc",
+  -- then "defghij" after 0.1 s (or never), in a loop: the result and seconds
+  local function waitall(into, timeout, rest)
+    local p = assert(stream.pair())
+    assert.is_true(p[1]:settimeout(timeout))
+    local got, took
+    loop.spawn(function()
+      local t0 = now()
+      if into then
+        local buf = buffer.new(64)
+        local n = p[1]:recvinto(buf, 10, net.MSG_WAITALL)
+        got = { n, buf:tostring() }
+      else
+        got = { p[1]:recv(10, net.MSG_WAITALL) }
+      end
+      took = now() - t0
+    end)
+    loop.spawn(function()
+      assert.are.equal(3, p[2]:send('abc'))
+      loop.sleep(0.1)
+      if rest then assert.are.equal(#rest, p[2]:send(rest)) end
+    end)
+    loop.run()
+    p[1]:close(); p[2]:close()
+    return got, took
+  end
+
+  it('waits for the whole size, as it does on a blocking socket', function()
+    local got, took = waitall(false, 2, 'defghijk')
+    assert.are.same({ 'abcdefghij' }, got)
+    assert.is_true(took >= 0.09 and took < 1.5, took)
+    got = waitall(true, 2, 'defghijk')
+    assert.are.same({ 10, 'abcdefghij' }, got)
+  end)
+
+  it('returns what came when the deadline passes first', function()
+    local got, took = waitall(false, 0.3)
+    assert.are.same({ 'abc' }, got)
+    assert.is_true(took >= 0.29 and took < 1.5, took)
+    got = waitall(true, 0.3)
+    assert.are.same({ 3, 'abc' }, got)
+  end)
+
+  it('returns what came when the stream ends first; the next call says the end', function()
+    local p = assert(stream.pair())
+    assert.is_true(p[1]:settimeout(2))
+    assert.are.equal(3, p[2]:send('abc'))
+    p[2]:close()
+    assert.are.same({ 'abc' }, { p[1]:recv(10, net.MSG_WAITALL) })
+    assert.are.same(h.pack(nil, nil, nil), h.pack(p[1]:recv(10, net.MSG_WAITALL)))
+    p[1]:close()
+  end)
+
+  it('with MSG_PEEK or MSG_DONTWAIT returns what is queued', function()
+    local p = assert(stream.pair())
+    assert.is_true(p[1]:settimeout(2))
+    assert.are.equal(3, p[2]:send('abc'))
+    assert.are.equal('abc', (p[1]:recv(10, net.MSG_WAITALL + net.MSG_PEEK)))
+    assert.are.equal('abc', (p[1]:recv(10, net.MSG_WAITALL + net.MSG_DONTWAIT)))
+    p[1]:close(); p[2]:close()
+  end)
+end)
+
 describe('MSG_DONTWAIT', function()
   local DONTWAIT = net.MSG_DONTWAIT
   local AGAIN = { n = 3, nil, nil, true }

@@ -27,6 +27,8 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
 local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
+local has_flag, concat = wait.has_flag, table.concat
+local WAITALL, PEEK = core.constants.MSG_WAITALL, core.constants.MSG_PEEK
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -120,6 +122,42 @@ function M.define(cls, rules)
         return true, deadline, false
     end
 
+    -- MSG_WAITALL on a stream whose fd is non-blocking underneath (a
+    -- deadline, a waiter: the kernel then returns what is queued) is done
+    -- here: a read that came back short (got bytes of size, got > 0) is
+    -- followed by waits and reads of the rest (read(rest) appends what one
+    -- read gets and returns its count, or a code: 0 the end), until size
+    -- bytes came, the stream ended or failed, or the deadline passed; then
+    -- the bytes that came are the result, as the kernel's own MSG_WAITALL
+    -- returns them at a signal or its timeout (the end is the next call's to
+    -- report). Not with MSG_PEEK (each read would see the same bytes again)
+    -- nor MSG_DONTWAIT; a blocking fd's MSG_WAITALL is the kernel's
+    -- (retry_until returns its "try again").
+    local function waits_for_all(flags)
+        return drains and has_flag(flags, WAITALL)
+            and not has_flag(flags, PEEK) and not dontwait(flags)
+    end
+    local function rest_of_all(self, got, deadline, size, flags, read)
+        while got < size do
+            local n = retry_until(self, 'r', EAGAIN, deadline, read, size - got, flags)
+            if type(n) ~= 'number' or n <= 0 then break end
+            got = got + n
+        end
+    end
+
+    -- recv's: the pieces read after str, joined to it.
+    local function recv_all(self, str, deadline, size, flags)
+        local pieces = {str}
+        rest_of_all(self, #str, deadline or deadline_of(self, 'r'), size, flags,
+            function(fd, want, f)
+                local r = sock_recv(fd, want, f)
+                if type(r) ~= 'string' then return r end
+                pieces[#pieces + 1] = r
+                return #r
+            end)
+        return concat(pieces)
+    end
+
     -- The rest of a recv whose first try gave r: waits and retries until
     -- deadline where a waiter applies, and reports.
     -- A string needs no retry (most often recv_drained's read after its
@@ -134,7 +172,10 @@ function M.define(cls, rules)
             if type(r) ~= 'string' then return received(r) end
         end
         if r == '' then return received(0) end
-        if drains and #r < size then self._drained = true end
+        if drains and #r < size then
+            if flags ~= 0 and waits_for_all(flags) then return recv_all(self, r, deadline, size, flags) end
+            self._drained = true
+        end
         return r
     end
 
@@ -174,6 +215,22 @@ function M.define(cls, rules)
         return sock_recvinto(fd, buf._mem, len, size, flags)
     end
 
+    -- recvinto's: the reads after the first n bytes, appended to buf; the
+    -- count of them all.
+    local function recvinto_all(self, n, deadline, buf, size, flags)
+        local total = n
+        rest_of_all(self, n, deadline or deadline_of(self, 'r'), size, flags,
+            function(fd, want, f)
+                local r = recvinto_attempt(fd, buf, want, f)
+                if r > 0 then
+                    buf._len = buf._len + r
+                    total = total + r
+                end
+                return r
+            end)
+        return total
+    end
+
     -- The rest of a recvinto whose first try gave n, as recv_rest.
     local function recvinto_rest(self, n, deadline, buf, size, flags)
         if AGAIN[n] and not dontwait(flags) then
@@ -183,7 +240,12 @@ function M.define(cls, rules)
         end
         if n > 0 then
             buf._len = buf._len + n
-            if drains and n < size then self._drained = true end
+            if drains and n < size then
+                if flags ~= 0 and waits_for_all(flags) then
+                    return recvinto_all(self, n, deadline, buf, size, flags)
+                end
+                self._drained = true
+            end
             return n
         end
         return appended(n)
@@ -266,7 +328,12 @@ function M.define(cls, rules)
         end
         if self._drained then return recv_drained(self, size, flags) end
         local str = sock_recv(self[1], size, flags)
-        if type(str) == 'string' and str ~= '' then return str end
+        if type(str) == 'string' and str ~= '' then
+            if flags ~= 0 and #str < size and waits_for_all(flags) then
+                return recv_all(self, str, nil, size, flags)
+            end
+            return str
+        end
         return recv_other(self, str, size, flags)
     end
 
@@ -296,6 +363,9 @@ function M.define(cls, rules)
         local n = sock_recvinto(self[1], buf._mem, len, size, flags)
         if n > 0 then
             buf._len = len + n
+            if flags ~= 0 and n < size and waits_for_all(flags) then
+                return recvinto_all(self, n, nil, buf, size, flags)
+            end
             return n
         end
         return recvinto_other(self, n, buf, size, flags)

@@ -121,12 +121,19 @@ function M.waiter_for(sock)
     if sock._timeout or sock._blocking then return M.default end
 end
 
--- Whether flags (a call's MSG_* flags, a whole number) hold MSG_DONTWAIT:
--- that one call does not wait, deadline and waiter or not; its "try again"
--- is returned at once, as on a non-blocking socket without either.
+-- Whether flags (a call's MSG_* flags, a whole number >= 0) hold bit (one
+-- MSG_* flag).
+local function has_flag(flags, bit)
+    return flags >= bit and flags % (bit + bit) >= bit
+end
+M.has_flag = has_flag
+
+-- Whether flags hold MSG_DONTWAIT: that one call does not wait, deadline
+-- and waiter or not; its "try again" is returned at once, as on a
+-- non-blocking socket without either.
 local DONTWAIT = K.MSG_DONTWAIT
 function M.dontwait(flags)
-    return flags >= DONTWAIT and flags % (DONTWAIT + DONTWAIT) >= DONTWAIT
+    return has_flag(flags, DONTWAIT)
 end
 
 -- Whether sock's fd blocks in the kernel, which then says "try again"
