@@ -356,11 +356,12 @@ function Poll:close()
     local pfd = self[1]
     if pfd < 0 then return fail(EBADF) end
     socket.before_close(self) -- a wait on the set through the host's waiter ends now
-    local rc = collector.close(self, core.poll_close) -- self[1] is -1 from here on
+    self[1] = -1
     for obj in pairs(self._fd) do set_membership(obj, self, nil) end
     self._obj, self._gen, self._mask, self._fd = {}, {}, {}, {}
     self._count = 0
     clear_round(self, 0)
+    local rc = collector.close(self._box, core.poll_close)
     if rc < 0 then return fail(rc) end
     return true
 end
@@ -372,19 +373,20 @@ local M = {Poll = Poll}
 function M.new()
     -- the set and its guard first, holding no handle yet: a memory error
     -- raised by any allocation after poll_create would otherwise lose the
-    -- handle (and libnet's memory of the set); storing into set[1]
-    -- allocates nothing. The set is the guard's box: a set whose handle the
-    -- collector closed reads closed, never as the set that reuses its number.
+    -- handle (and libnet's memory of the set); storing into box[1] and
+    -- set[1] allocates nothing. The guard makes set[1] -1 when it closes the
+    -- handle: a set the collector closed reads closed, never as the set
+    -- that reuses its number.
     local set = setmetatable({
         -1,
         _obj = {}, _gen = {}, _mask = {}, _fd = {}, _count = 0,
         _rsock = setmetatable({}, WEAK_VALUES), _rev = {}, _rfd = {}, _rgen = {}, _n = 0, _pos = 0,
     }, Poll)
-    local _, hook = collector.guard(-1, core.poll_close, set)
-    set._hook = hook
+    local box, hook = collector.guard(-1, core.poll_close, set)
+    set._box, set._hook = box, hook
     local pfd = core.poll_create(K.CLOEXEC)
     if pfd < 0 then return fail(pfd) end
-    set[1] = pfd
+    box[1], set[1] = pfd, pfd
     return set
 end
 

@@ -666,6 +666,38 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     p[1]:close()
   end)
 
+  it('a reset after some bytes: those bytes, then the reset (as the kernel keeps it)', function()
+    local srv, client, peer = h.tcp_trio('127.0.0.1')
+    srv:close()
+    assert.is_true(client:settimeout(2))
+    assert.are.equal(3, peer:send('abc'))
+    local got
+    loop.spawn(function() got = h.pack(client:recv(10, net.MSG_WAITALL)) end)
+    loop.spawn(function()
+      loop.sleep(0.1)
+      assert.is_true(peer:linger(0) ~= nil)
+      peer:close() -- a reset
+    end)
+    loop.run()
+    assert.are.same(h.pack('abc'), got)
+    assert.are.same(h.pack(nil, nil, nil, net.strerror(-net.ECONNRESET)),
+      h.pack(client:recv(10, net.MSG_WAITALL)))
+    client:close()
+  end)
+
+  it('with MSG_OOB returns the urgent byte at once', function()
+    local srv, client, peer = h.tcp_trio('127.0.0.1')
+    srv:close()
+    assert.is_true(client:settimeout(2))
+    assert.are.equal(1, peer:send('!', net.MSG_OOB))
+    local t0 = now()
+    local str
+    repeat str = client:recv(10, net.MSG_OOB + net.MSG_WAITALL) until str or now() - t0 > 1
+    assert.are.equal('!', str)
+    assert.is_true(now() - t0 < 0.5)
+    client:close(); peer:close()
+  end)
+
   it('with MSG_PEEK or MSG_DONTWAIT returns what is queued', function()
     local p = assert(stream.pair())
     assert.is_true(p[1]:settimeout(2))

@@ -212,6 +212,20 @@ describe('garbage collection', function()
     assert.are.same({ 0, 'loaded\nend\n' }, { rc, out })
   end)
 
+  it('closes dropped poll sets and the sockets in them in one collection', function()
+    local poll = require('net.poll')
+    collect()
+    local before = h.fd_count()
+    for _ = 1, 50 do
+      local set, pair = assert(poll.new()), assert(stream.pair())
+      assert.is_true(set:add(pair[1], 'r'))
+      assert.is_true(set:add(pair[2], 'r'))
+    end
+    assert.are.equal(before + 100, h.fd_count())
+    collectgarbage('collect') -- one (the guard of a set must not keep its sockets for another)
+    assert.are.equal(before, h.fd_count())
+  end)
+
   it("a finalizer reaching a poll set the collector closed finds it closed, never another's", function()
     local poll = require('net.poll')
     local said, fresh, pair

@@ -28,7 +28,7 @@ local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
 local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
 local has_flag, concat = wait.has_flag, table.concat
-local WAITALL, PEEK = core.constants.MSG_WAITALL, core.constants.MSG_PEEK
+local WAITALL, PEEK, OOB = core.constants.MSG_WAITALL, core.constants.MSG_PEEK, core.constants.MSG_OOB
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -130,17 +130,25 @@ function M.define(cls, rules)
     -- bytes came, the stream ended or failed, or the deadline passed; then
     -- the bytes that came are the result, as the kernel's own MSG_WAITALL
     -- returns them at a signal or its timeout (the end is the next call's to
-    -- report). Not with MSG_PEEK (each read would see the same bytes again)
-    -- nor MSG_DONTWAIT; a blocking fd's MSG_WAITALL is the kernel's
-    -- (retry_until returns its "try again").
+    -- report; a failure is too: the read that met it took the socket's
+    -- pending error, which the kernel's own would have left, so it is kept
+    -- as _failed, and the socket marked _drained, whose next recv or
+    -- recvinto reports it). Not with MSG_PEEK (each read would see the same
+    -- bytes again), MSG_OOB (urgent data never makes the socket readable,
+    -- and the kernel returns it at once) nor MSG_DONTWAIT; a blocking fd's
+    -- MSG_WAITALL is the kernel's (retry_until returns its "try again").
     local function waits_for_all(flags)
-        return drains and has_flag(flags, WAITALL)
-            and not has_flag(flags, PEEK) and not dontwait(flags)
+        return drains and has_flag(flags, WAITALL) and not has_flag(flags, PEEK)
+            and not has_flag(flags, OOB) and not dontwait(flags)
     end
     local function rest_of_all(self, got, deadline, size, flags, read)
         while got < size do
             local n = retry_until(self, 'r', EAGAIN, deadline, read, size - got, flags)
-            if type(n) ~= 'number' or n <= 0 then break end
+            if type(n) ~= 'number' or n == 0 then break end -- the deadline, the waiter, the end
+            if n < 0 then
+                if not AGAIN[n] then self._failed, self._drained = n, true end
+                break
+            end
             got = got + n
         end
     end
@@ -182,6 +190,11 @@ function M.define(cls, rules)
     -- (A read after that wait never waits in the kernel; one without it is
     -- the plain read, which a blocking socket waits in.)
     local function recv_drained(self, size, flags)
+        local failed = self._failed -- (rest_of_all's)
+        if failed then
+            self._failed, self._drained = nil, nil
+            return received(failed)
+        end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local r
@@ -222,6 +235,7 @@ function M.define(cls, rules)
         rest_of_all(self, n, deadline or deadline_of(self, 'r'), size, flags,
             function(fd, want, f)
                 local r = recvinto_attempt(fd, buf, want, f)
+                if r == ENOBUFS then return 0 end -- buf filled meanwhile: no failure
                 if r > 0 then
                     buf._len = buf._len + r
                     total = total + r
@@ -252,6 +266,11 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
+        local failed = self._failed -- (rest_of_all's)
+        if failed then
+            self._failed, self._drained = nil, nil
+            return appended(failed)
+        end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local n
