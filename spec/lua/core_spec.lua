@@ -128,6 +128,19 @@ describe('net.core library', function()
     -- getaddrinfo codes are result codes far below any -errno
     assert.is_true(K.EAI_NONAME < -1000)
   end)
+
+  it('names the codes the library itself returns', function()
+    -- (an interface that is not there, sendfile off Linux, atmark on a
+    -- file, sendfile from a pipe; glibc's getaddrinfo codes for a name
+    -- without addresses of the family asked, or without any)
+    local errnos = { ENODEV = 'No such device', ENOSYS = 'Function not implemented',
+                     ENOTTY = 'Inappropriate ioctl for device', ESPIPE = 'Illegal seek' }
+    for name, message in pairs(errnos) do
+      assert.are.equal(message, core.strerror(-K[name]), name)
+    end
+    assert.are.equal('Address family for hostname not supported', core.strerror(K.EAI_ADDRFAMILY))
+    assert.are.equal('No address associated with hostname', core.strerror(K.EAI_NODATA))
+  end)
 end)
 
 describe('net.core stream I/O', function()
