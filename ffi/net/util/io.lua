@@ -189,12 +189,16 @@ function M.define(cls, rules)
 
     -- (A read after that wait never waits in the kernel; one without it is
     -- the plain read, which a blocking socket waits in.)
+    -- The failure rest_of_all kept for this call (it clears it), or nil.
+    local function kept_failure(self)
+        local failed = self._failed
+        if failed then self._failed, self._drained = nil, nil end
+        return failed
+    end
+
     local function recv_drained(self, size, flags)
-        local failed = self._failed -- (rest_of_all's)
-        if failed then
-            self._failed, self._drained = nil, nil
-            return received(failed)
-        end
+        local failed = kept_failure(self)
+        if failed then return received(failed) end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local r
@@ -266,11 +270,8 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local failed = self._failed -- (rest_of_all's)
-        if failed then
-            self._failed, self._drained = nil, nil
-            return appended(failed)
-        end
+        local failed = kept_failure(self)
+        if failed then return appended(failed) end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local n
