@@ -188,6 +188,11 @@ NET_API int net_sock_protocol(int fd);
 /* The pending error (SO_ERROR) as a positive errno, 0 when none; reading
  * clears it. */
 NET_API int net_sock_error(int fd);
+/* The bytes queued to read (SIOCINQ), without reading them or the pending
+ * error: on a stream all of them, on a datagram socket the size of the next
+ * datagram (0 when none). A listening socket is -EINVAL; a descriptor that is
+ * not a socket is -ENOTSOCK. (1.1) */
+NET_API int net_sock_inq(int fd);
 
 /* ---- options --------------------------------------------------------------
  * Every option of a socket or its descriptor, listed once:

@@ -1,7 +1,9 @@
 /* state.c — what a socket is and how its descriptor behaves: names, OOB
- * mark, type/family/protocol, pending error (close-on-exec and non-blocking
- * are options: src/options.c). */
+ * mark, type/family/protocol, pending error, bytes queued (close-on-exec and
+ * non-blocking are options: src/options.c). */
 #include "internal.h"
+
+#include <sys/ioctl.h>
 
 static int get_name(int fd, net_addr_t *out,
                     int (*getname)(int, struct sockaddr *, socklen_t *))
@@ -42,6 +44,15 @@ static int int_sockopt(int fd, int level, int name)
 int net_sock_type(int fd) { return int_sockopt(fd, SOL_SOCKET, SO_TYPE); }
 
 int net_sock_error(int fd) { return int_sockopt(fd, SOL_SOCKET, SO_ERROR); }
+
+int net_sock_inq(int fd)
+{
+    int n = 0;
+    int type = int_sockopt(fd, SOL_SOCKET, SO_TYPE); /* FIONREAD reads files too */
+    if (type < 0)
+        return type;
+    return ioctl(fd, FIONREAD, &n) < 0 ? NET_ERR() : n;
+}
 
 int net_sock_family(int fd)
 {

@@ -1,5 +1,5 @@
 /* io_test.c — send, recv, sendto, recvfrom: flags (peek, dontwait, waitall,
- * oob), the sender's address, EPIPE without SIGPIPE, and that no receive
+ * oob), the bytes queued (inq), the sender's address, EPIPE without SIGPIPE, and that no receive
  * flag makes a count larger than the room given or hands back bytes that
  * were never received. */
 #define _GNU_SOURCE 1
@@ -218,11 +218,54 @@ static void test_recv_flags_bounded(void)
     CHECK(seen >= 5); /* PEEK, OOB, WAITALL, DONTWAIT, TRUNC at least */
 }
 
+/* net_sock_inq counts what is queued and reads neither the bytes nor the
+ * pending error: after a reset, the queued bytes and then the reset are
+ * still the reads' to take. */
+static void test_inq(void)
+{
+    int fds[2], pipefd[2];
+    char buf[16];
+    net_linger_t abort_on_close = {1, 0};
+    int lfd = tcp_trio("127.0.0.1", fds);
+
+    CHECK_EQ(0, net_sock_inq(fds[1]));
+    CHECK_EQ(-EINVAL, net_sock_inq(lfd)); /* listening */
+    CHECK_EQ(3, net_sock_send(fds[0], "abc", 3, 0));
+    SETUP(net_sock_linger(fds[0], &abort_on_close, NULL));
+    net_sock_close(fds[0]); /* a reset, after the bytes */
+    CHECK(net_poll_fd(fds[1], POLLIN, 5) & POLLERR);
+    CHECK_EQ(3, net_sock_inq(fds[1]));
+    CHECK_EQ(3, net_sock_inq(fds[1])); /* nothing taken */
+    CHECK_EQ(3, net_sock_recv(fds[1], buf, sizeof buf, MSG_DONTWAIT));
+    CHECK_EQ(0, net_sock_inq(fds[1]));
+    CHECK_EQ(-ECONNRESET, net_sock_recv(fds[1], buf, sizeof buf, MSG_DONTWAIT));
+    net_sock_close(fds[1]);
+    net_sock_close(lfd);
+    CHECK_EQ(-EBADF, net_sock_inq(lfd));
+
+    /* A datagram socket: the size of the next datagram. */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, 0, fds));
+    CHECK_EQ(0, net_sock_inq(fds[1]));
+    CHECK_EQ(5, net_sock_send(fds[0], "hello", 5, 0));
+    CHECK_EQ(2, net_sock_send(fds[0], "hi", 2, 0));
+    CHECK_EQ(5, net_sock_inq(fds[1]));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    /* Not a socket (FIONREAD alone would count a pipe's bytes). */
+    SETUP(pipe(pipefd));
+    CHECK_EQ(1, (int)write(pipefd[1], "x", 1));
+    CHECK_EQ(-ENOTSOCK, net_sock_inq(pipefd[0]));
+    close(pipefd[0]);
+    close(pipefd[1]);
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
     test_flags();
     test_oob();
+    test_inq();
     test_datagrams("127.0.0.1");
     test_datagrams("::1");
     test_recv_flags_bounded();

@@ -139,6 +139,7 @@ static void calls_on(int fd, int want)
     ON_FD(net_sock_family(fd));
     ON_FD(net_sock_protocol(fd));
     ON_FD(net_sock_error(fd));
+    ON_FD(net_sock_inq(fd));
     ON_FD(net_sock_linger(fd, NULL, &lout));
     ON_FD(net_sock_linger(fd, &lg, NULL));
     /* Every option, read (want) and set (a failure: a read-only option is

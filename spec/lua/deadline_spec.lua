@@ -666,23 +666,71 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     p[1]:close()
   end)
 
-  it('a reset after some bytes: those bytes, then the reset (as the kernel keeps it)', function()
+  -- A client whose recv(10, MSG_WAITALL) (recvinto: into) under a deadline
+  -- got "abc" when the peer reset the connection mid-wait; its results.
+  local function reset_mid_wait(into)
     local srv, client, peer = h.tcp_trio('127.0.0.1')
     srv:close()
     assert.is_true(client:settimeout(2))
     assert.are.equal(3, peer:send('abc'))
     local got
-    loop.spawn(function() got = h.pack(client:recv(10, net.MSG_WAITALL)) end)
+    loop.spawn(function()
+      if into then
+        local buf = buffer.new(64)
+        got = h.pack(client:recvinto(buf, 10, net.MSG_WAITALL), buf:tostring())
+      else
+        got = h.pack(client:recv(10, net.MSG_WAITALL))
+      end
+    end)
     loop.spawn(function()
       loop.sleep(0.1)
       assert.is_true(peer:linger(0) ~= nil)
       peer:close() -- a reset
     end)
     loop.run()
+    return client, got
+  end
+  local RESET = net.strerror(-net.ECONNRESET)
+
+  it('a reset after some bytes: those bytes, then the reset (as the kernel keeps it)', function()
+    local client, got = reset_mid_wait(false)
     assert.are.same(h.pack('abc'), got)
-    assert.are.same(h.pack(nil, nil, nil, net.strerror(-net.ECONNRESET)),
-      h.pack(client:recv(10, net.MSG_WAITALL)))
+    assert.are.same(h.pack(nil, nil, nil, RESET), h.pack(client:recv(10, net.MSG_WAITALL)))
     client:close()
+    client, got = reset_mid_wait(true)
+    assert.are.same(h.pack(3, 'abc'), got)
+    assert.are.same(h.pack(nil, nil, nil, RESET), h.pack(client:recvinto(buffer.new(8))))
+    client:close()
+  end)
+
+  it('a reset after some bytes stays the socket\'s pending error, for any call to take', function()
+    local client = reset_mid_wait(false)
+    assert.are.equal(net.ECONNRESET, client:error()) -- no read took it
+    client:close()
+    -- closed, or connected anew, the socket has no reset to report
+    for _, into in ipairs({ false, true }) do
+      client = reset_mid_wait(into)
+      assert.is_nil(client:close())
+      assert.are.same(h.pack(nil, net.strerror(-net.EBADF)), h.pack(client:recv(10)))
+      assert.are.same(h.pack(nil, net.strerror(-net.EBADF)), h.pack(client:recvinto(buffer.new(8))))
+    end
+  end)
+
+  it('at the deadline takes the bytes below SO_RCVLOWAT, which never make it readable', function()
+    local srv, client, peer = h.tcp_trio('127.0.0.1') -- (unix streams ignore SO_RCVLOWAT)
+    srv:close()
+    assert.are.equal(5, client:rcvlowat(5))
+    assert.is_true(client:settimeout(0.4))
+    assert.are.equal(8, peer:send('abcdefgh'))
+    local got
+    loop.spawn(function() got = h.pack(client:recv(10, net.MSG_WAITALL)) end)
+    loop.spawn(function()
+      loop.sleep(0.1)
+      assert.are.equal(2, peer:send('ij'))
+    end)
+    loop.run()
+    assert.are.same(h.pack('abcdefghij'), got)
+    client:close(); peer:close()
   end)
 
   it('with MSG_OOB returns the urgent byte at once', function()

@@ -118,7 +118,7 @@ static inline int push_int(lua_State *L, lua_Integer v)
 
 /* int net_sock_<name>(int fd) */
 #define NET_FD_CALLS(X) \
-    X(close) X(atmark) X(type) X(family) X(protocol) X(error)
+    X(close) X(atmark) X(type) X(family) X(protocol) X(error) X(inq)
 
 /* int net_sock_<name>(int fd, int arg) */
 #define NET_FD_ARG_CALLS(X) X(listen) X(shutdown)

@@ -16,7 +16,7 @@ local EINVAL_MSG = result.EINVAL
 local ENOBUFS_MSG = core.strerror(-core.constants.ENOBUFS)
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
-local sock_sendv = core.sock_sendv
+local sock_sendv, sock_inq, poll_fd = core.sock_sendv, core.sock_inq, core.poll_fd
 
 local EAGAIN = -core.constants.EAGAIN
 local ENOBUFS = -core.constants.ENOBUFS
@@ -29,6 +29,7 @@ local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, 
 local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
 local has_flag, concat = wait.has_flag, table.concat
 local WAITALL, PEEK, OOB = core.constants.MSG_WAITALL, core.constants.MSG_PEEK, core.constants.MSG_OOB
+local POLLIN = core.constants.POLLIN
 
 -- A whole-number argument n of fname (a size or MSG_* flags), checked only
 -- when given: raises for another type or a fraction; nil when outside lo..hi.
@@ -125,30 +126,41 @@ function M.define(cls, rules)
     -- MSG_WAITALL on a stream whose fd is non-blocking underneath (a
     -- deadline, a waiter: the kernel then returns what is queued) is done
     -- here: a read that came back short (got bytes of size, got > 0) is
-    -- followed by waits and reads of the rest (read(rest) appends what one
-    -- read gets and returns its count, or a code: 0 the end), until size
-    -- bytes came, the stream ended or failed, or the deadline passed; then
-    -- the bytes that came are the result, as the kernel's own MSG_WAITALL
-    -- returns them at a signal or its timeout (the end is the next call's to
-    -- report; a failure is too: the read that met it took the socket's
-    -- pending error, which the kernel's own would have left, so it is kept
-    -- as _failed, and the socket marked _drained, whose next recv or
-    -- recvinto reports it). Not with MSG_PEEK (each read would see the same
-    -- bytes again), MSG_OOB (urgent data never makes the socket readable,
-    -- and the kernel returns it at once) nor MSG_DONTWAIT; a blocking fd's
-    -- MSG_WAITALL is the kernel's (retry_until returns its "try again").
+    -- followed by waits and reads of the rest (read(fd, want, flags) appends
+    -- what one read gets and returns its count, or a code), until size bytes
+    -- came, the stream ended or failed, or the deadline passed; then the
+    -- bytes that came are the result, as the kernel's own MSG_WAITALL
+    -- returns them at a signal or its timeout. Not with MSG_PEEK (each read
+    -- would see the same bytes again), MSG_OOB (urgent data never makes the
+    -- socket readable, and the kernel returns it at once) nor MSG_DONTWAIT;
+    -- a blocking fd's MSG_WAITALL is the kernel's (retry_until returns its
+    -- "try again").
     local function waits_for_all(flags)
         return drains and has_flag(flags, WAITALL) and not has_flag(flags, PEEK)
             and not has_flag(flags, OOB) and not dontwait(flags)
     end
+
+    -- One read of the rest: at most the bytes queued, as a read that finds
+    -- the queue empty takes the socket's pending error (a reset), which the
+    -- kernel's own MSG_WAITALL leaves for the next call, and a read that gets
+    -- bytes never does. Ready with nothing queued: the stream ended or
+    -- failed, which is the next call's to report (0); not ready: a wake-up
+    -- for nothing, wait again.
+    local function read_queued(fd, read, want, flags)
+        local queued = sock_inq(fd)
+        if queued > 0 then return read(fd, queued < want and queued or want, flags) end
+        if queued < 0 then return queued end
+        return poll_fd(fd, POLLIN, 0) ~= 0 and 0 or EAGAIN
+    end
     local function rest_of_all(self, got, deadline, size, flags, read)
+        flags = flags - WAITALL -- (each read takes at most what is queued)
         while got < size do
-            local n = retry_until(self, 'r', EAGAIN, deadline, read, size - got, flags)
-            if type(n) ~= 'number' or n == 0 then break end -- the deadline, the waiter, the end
-            if n < 0 then
-                if not AGAIN[n] then self._failed, self._drained = n, true end
-                break
-            end
+            local n, _, timed_out = retry_until(self, 'r', EAGAIN, deadline,
+                read_queued, read, size - got, flags)
+            -- At the deadline, a last look: bytes below SO_RCVLOWAT never
+            -- make the socket readable, and the kernel's own returns them.
+            if timed_out then read_queued(self[1], read, size - got, flags) end
+            if type(n) ~= 'number' or n <= 0 then return end -- the deadline, the waiter, the end
             got = got + n
         end
     end
@@ -189,16 +201,7 @@ function M.define(cls, rules)
 
     -- (A read after that wait never waits in the kernel; one without it is
     -- the plain read, which a blocking socket waits in.)
-    -- The failure rest_of_all kept for this call (it clears it), or nil.
-    local function kept_failure(self)
-        local failed = self._failed
-        if failed then self._failed, self._drained = nil, nil end
-        return failed
-    end
-
     local function recv_drained(self, size, flags)
-        local failed = kept_failure(self)
-        if failed then return received(failed) end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local r
@@ -270,8 +273,6 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local failed = kept_failure(self)
-        if failed then return appended(failed) end
         local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local n
