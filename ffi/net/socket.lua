@@ -81,7 +81,8 @@ function Socket:getpeername() return name_info(self, core.sock_getpeername(self[
 
 -- Read-only integers of the socket, one method per primitive.
 for method, prim in pairs({socktype = core.sock_type, family = core.sock_family,
-                           protocol = core.sock_protocol, error = core.sock_error}) do
+                           protocol = core.sock_protocol, error = core.sock_error,
+                           inq = core.sock_inq}) do
     Socket[method] = function(self)
         local v = prim(self[1])
         if v < 0 then return fail(v) end
