@@ -118,6 +118,14 @@ nginx_start() { # TEMPLATE
         fi
         grep -qs 'Address already in use' "$prefix/logs/start.log" "$prefix/logs/error.log" ||
             fail "nginx did not start (attempt $attempt)"
+        # The unix sockets the failed start did bind stay behind, and would
+        # fail every next attempt: remove the ones the config listens on. Its
+        # errors move to start.log: error.log is the started server's, which
+        # the checks read for alerts.
+        sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}unix:\([^[:space:];]*\).*/\1/p' \
+            "$prefix/conf/nginx.conf" | xargs -r rm -f
+        cat "$prefix/logs/error.log" >>"$prefix/logs/start.log" 2>/dev/null || true
+        : >"$prefix/logs/error.log"
     done
     [[ -n $started ]] || fail "no free port after 3 attempts"
     # The daemon writes its pid file just after the start command returns.
