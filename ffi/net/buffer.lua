@@ -99,7 +99,9 @@ function Buffer:tostring(i, j)
     if i == nil and j == nil then
         return buffer_string(self._mem, 0, self._len)
     end
-    i, j = range('tostring', self._len, i or 1, j or -1)
+    if i == nil then i = 1 end -- (not `i or 1`: false is a bad position, not an absent one)
+    if j == nil then j = -1 end
+    i, j = range('tostring', self._len, i, j)
     if i > j then return '' end
     return buffer_string(self._mem, i - 1, j - i + 1)
 end

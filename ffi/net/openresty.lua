@@ -121,11 +121,12 @@ local SCHEMA = {
 -- raises and changes nothing. Returns true.
 function M.configure(opts)
     args.options('configure', opts, SCHEMA)
-    for key, value in pairs(opts) do
-        if key == 'thread_pool' then
+    for key in pairs(SCHEMA) do -- (read as the check read them: __index too)
+        local value = opts[key] -- (nil: not given, stays)
+        if key == 'thread_pool' and value ~= nil then
             settings.thread_pool = value or nil
             pool_error = nil -- a new pool gets its chance
-        else
+        elseif value ~= nil then
             settings[key] = value
         end
     end

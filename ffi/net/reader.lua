@@ -19,7 +19,7 @@ local result = require('net.util.result')
 local buffer = require('net.buffer')
 local stream = require('net.stream')
 
-local type, pairs, getmetatable, setmetatable, tostring = type, pairs, getmetatable, setmetatable, tostring
+local type, getmetatable, setmetatable, tostring = type, getmetatable, setmetatable, tostring
 local concat, min, floor = table.concat, math.min, math.floor
 local argerror, NOT_INTEGER, check_self = args.error, args.NOT_INTEGER, args.self
 local EINVAL_MSG = result.EINVAL
@@ -54,18 +54,13 @@ local function is_a(v, cls)
     return false
 end
 
--- A whole-number option of new (argument #2), or nil when absent; raises
--- for another type or a fraction.
-local function whole_option(opts, key, default)
-    local v = opts[key]
-    if v == nil then return default end
-    if type(v) ~= 'number' then
-        argerror('new', 2, ("option '%s' must be number, got %s"):format(key, type(v)), 1)
-    elseif v % 1 ~= 0 then
-        argerror('new', 2, ("option '%s': %s"):format(key, NOT_INTEGER), 1)
-    end
-    return floor(v)
+-- new's options: whole numbers.
+local function whole(key)
+    return {'number', check = function(v)
+        if v % 1 ~= 0 then return "option '" .. key .. "': " .. NOT_INTEGER end
+    end}
 end
+local OPTIONS = {size = whole('size'), max = whole('max')}
 
 -- new(sock[, {size = bytes, max = bytes}]): a reader of sock (a
 -- net.stream.Socket or subclass). size: the buffer's capacity (default
@@ -76,18 +71,10 @@ function M.new(sock, opts)
         local what = type(sock) == 'table' and (getmetatable(sock) or {})._NAME or type(sock)
         argerror('new', 1, 'net.stream.Socket expected, got ' .. tostring(what))
     end
-    if opts == nil then
-        opts = {}
-    elseif type(opts) ~= 'table' then
-        argerror('new', 2, 'table expected, got ' .. type(opts))
-    end
-    for key in pairs(opts) do
-        if key ~= 'size' and key ~= 'max' then
-            argerror('new', 2, ("unknown option '%s'"):format(tostring(key)))
-        end
-    end
-    local size = whole_option(opts, 'size', DEFAULT_SIZE)
-    local max = whole_option(opts, 'max', DEFAULT_MAX)
+    opts = args.options('new', opts, OPTIONS, true, 2)
+    local size, max = opts.size, opts.max
+    size = size and floor(size) or DEFAULT_SIZE
+    max = max and floor(max) or DEFAULT_MAX
     if size < 1 or size > LIMIT or max < 1 or max > LIMIT then return nil, EINVAL_MSG end
     local buf, err = buffer.new(min(size, max))
     if not buf then return nil, err end

@@ -306,6 +306,29 @@ describe('options tables', function()
       stream.getaddrinfoun, { path = '/tmp/x', passive = 'yes' })
   end)
 
+  it('an option given through __index is checked and applied alike', function()
+    local openresty = require('net.openresty') -- (its configure runs outside nginx too)
+    local cap = openresty.settings().block_cap
+    finally(function() openresty.configure { block_cap = cap } end)
+    assert.is_true(openresty.configure(setmetatable({}, { __index = { block_cap = cap + 1 } })))
+    assert.are.equal(cap + 1, openresty.settings().block_cap)
+    raises("bad argument #1 to 'configure' (option 'block_cap' must be a number of seconds above 0)",
+      openresty.configure, setmetatable({}, { __index = { block_cap = -1 } }))
+    assert.are.equal(cap + 1, openresty.settings().block_cap)
+  end)
+
+  it('the keys of an options table are its own: a __pairs that hides one is not asked', function()
+    local opts = setmetatable({ host = '127.0.0.1', prot = 80 }, { __pairs = function(t)
+      return function(_, k) if k == nil then return 'host', t.host end end, t, nil
+    end })
+    raises("bad argument #1 to 'new' (unknown option 'prot')", inet.server.new, opts)
+  end)
+
+  it('a message quotes a key with a NUL byte whole (5.1 and 5.2 too)', function()
+    raises("bad argument #1 to 'new' (unknown option 'port\0x')",
+      inet.server.new, { host = '127.0.0.1', ['port\0x'] = 1 })
+  end)
+
   it('host= is an alias for the unix client only', function()
     raises("bad argument #1 to 'new' (unknown option 'host')",
       unix.server.new, { host = '/nonexistent/s' })

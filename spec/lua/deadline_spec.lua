@@ -489,6 +489,14 @@ describe('waiters', function()
     assert.equals(1, a:send('x'))
     assert.same({ n = 1, true }, h.pack(net.waiters.poll(b, 'r', nil)))
   end)
+
+  it('net.waiters.poll raises at the caller for a table that is not a socket', function()
+    local msg = "bad argument #1 to 'poll' (socket expected, got table)"
+    h.raises(msg, net.waiters.poll, {}, 'r', now())
+    h.raises(msg, net.waiters.poll, { b[1] + 0.5 }, 'r', now()) -- never a truncated fd
+    h.raises(msg, net.waiters.poll, { 2 ^ 32 + b[1] }, 'r', now())
+    h.raises("bad argument #2 to 'poll' ('r' or 'w' expected, got 'r\0w')", net.waiters.poll, b, 'r\0w')
+  end)
 end)
 
 describe('client:connect() with a waiter, a deadline or a mode of the client', function()

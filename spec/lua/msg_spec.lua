@@ -143,6 +143,10 @@ collectgarbage('setstepmul', 400)
       assert.are.same(h.pack(r[1], nil, nil, 'abc', 4), r) -- longer than 3: cut
       net.wrap(r[1]):close()
       assert.are.equal(8, p[1]:sendfd(q[1], 'abcdefgh'))
+      r = h.pack(p[2]:recvfd(3.0))
+      if math.type then assert.are.equal('integer', math.type(r[5])) end -- (as recv's)
+      net.wrap(r[1]):close()
+      assert.are.equal(8, p[1]:sendfd(q[1], 'abcdefgh'))
       r = h.pack(p[2]:recvfd(8))
       assert.are.same(h.pack(r[1], nil, nil, 'abcdefgh'), r) -- it fit: no cut
       net.wrap(r[1]):close()

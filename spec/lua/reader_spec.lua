@@ -41,6 +41,10 @@ describe('net.reader.new', function()
     d[1]:close(); d[2]:close()
     h.raises("bad argument #2 to 'new' (table expected, got number)", reader.new, b, 5)
     h.raises("bad argument #2 to 'new' (unknown option 'sise')", reader.new, b, { sise = 5 })
+    -- the least unknown key by name, however the table was built
+    h.raises("bad argument #2 to 'new' (unknown option 'bogus')", reader.new, b,
+      { size = 16, maxx = 10, bogus = 1, zzz = 2 })
+    h.raises("bad argument #2 to 'new' (unknown option '_cap')", reader.new, b, buffer.new(8))
     h.raises("bad argument #2 to 'new' (option 'max' must be number, got string)",
       reader.new, b, { max = '5' })
     h.raises("bad argument #2 to 'new' (option 'size': number has no integer representation)",

@@ -5,8 +5,8 @@
 -- Every check raises at the level of the caller of the public function, so
 -- the error position names the user's line: call the checks directly from
 -- the public function; a helper it calls uses error() with its depth.
-local type, error, pairs, tostring, tonumber, getmetatable =
-    type, error, pairs, tostring, tonumber, getmetatable
+local type, error, pairs, next, tostring, tonumber, getmetatable =
+    type, error, pairs, next, tostring, tonumber, getmetatable
 
 local M = {}
 
@@ -34,7 +34,8 @@ local function argerror(fname, n, msg, depth)
     local level = 4 + (depth or 0)
     local caller = debug.getinfo(level, 'f')
     if caller and pass_through[caller.func] then level = level + 1 end
-    error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level)
+    -- (built by concatenation: the %s of 5.1 and 5.2 stops at a NUL byte)
+    error("bad argument #" .. n .. " to '" .. fname .. "' (" .. msg .. ")", level)
 end
 
 -- Raises "bad argument #n to 'fname' (msg)" for the caller of fname; depth
@@ -70,7 +71,7 @@ local function complaint(key, value, spec)
     local vt = type(value)
     if type(spec) == 'string' then
         if vt ~= spec then
-            return ("option '%s' must be %s, got %s"):format(key, spec, vt)
+            return "option '" .. key .. "' must be " .. spec .. ", got " .. vt
         end
         return nil
     end
@@ -79,7 +80,7 @@ local function complaint(key, value, spec)
         if vt == spec[i] then matched = true end
     end
     if not matched then
-        return ("option '%s' must be %s, got %s"):format(key, table.concat(spec, ' or '), vt)
+        return "option '" .. key .. "' must be " .. table.concat(spec, ' or ') .. ", got " .. vt
     end
     return spec.check and spec.check(value)
 end
@@ -99,29 +100,32 @@ end
 
 -- A table with several faults raises for the same one on every runtime and
 -- every run, whatever order pairs() visits it in: an unknown key first (the
--- least by name), then the known keys in the order of their names.
-function M.options(fname, opts, schema, optional_table)
+-- least by name), then the known keys in the order of their names. The keys
+-- are the table's own (a __pairs is not asked), the values are read as the
+-- caller reads them (an __index is). n: the table's argument position
+-- (default 1).
+function M.options(fname, opts, schema, optional_table, n)
     if opts == nil and optional_table then
         return {}
     end
     if type(opts) ~= 'table' then
-        argerror(fname, 1, 'table expected, got ' .. type(opts))
+        argerror(fname, n or 1, 'table expected, got ' .. type(opts))
     end
     local unknown
-    for key in pairs(opts) do
+    for key in next, opts do -- raw keys: pairs() honours __pairs on 5.2+ only
         if schema[key] == nil then
             local name = tostring(key)
             if unknown == nil or name < unknown then unknown = name end
         end
     end
-    if unknown then argerror(fname, 1, ("unknown option '%s'"):format(unknown)) end
+    if unknown then argerror(fname, n or 1, "unknown option '" .. unknown .. "'") end
     local keys = keys_of(schema)
     for i = 1, #keys do
         local key = keys[i]
         local value = opts[key]
         if value ~= nil then
             local msg = complaint(key, value, schema[key])
-            if msg then argerror(fname, 1, msg) end
+            if msg then argerror(fname, n or 1, msg) end
         end
     end
     return opts

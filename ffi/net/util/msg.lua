@@ -10,7 +10,7 @@ local result = require('net.util.result')
 local wait = require('net.util.wait')
 local io_methods = require('net.util.io')
 
-local type, getmetatable, select = type, getmetatable, select
+local type, getmetatable, select, floor = type, getmetatable, select, math.floor
 local K = core.constants
 local argerror = args.error
 local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
@@ -97,7 +97,7 @@ end
 local function recvfd_size(size)
     if size == nil then return io_methods.DEFAULT_RECV_SIZE end
     args.integer('recvfd', 1, size, 1)
-    if size >= 1 and size <= INT_MAX then return size end
+    if size >= 1 and size <= INT_MAX then return floor(size) end -- (3.0: the integer 3 on 5.3+)
 end
 
 -- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |

@@ -23,8 +23,12 @@ local M = {}
 -- The arguments of a waiter called by a program (the library passes them
 -- right): a socket object, 'r' or 'w', a number or nil. Raises at the
 -- program's line.
+-- (A socket's fd: a whole number a C int holds; NaN fails every test.)
+local function is_fd(v)
+    return type(v) == 'number' and v % 1 == 0 and v >= -2147483648 and v <= 2147483647
+end
 local function check_waiter_args(fname, sock, mode, deadline)
-    if type(sock) ~= 'table' or type(sock[1]) ~= 'number' then
+    if type(sock) ~= 'table' or not is_fd(sock[1]) then
         args.error(fname, 1, 'socket expected, got ' .. type(sock), 1)
     elseif not EVENTS[mode] then
         args.error(fname, 2, "'r' or 'w' expected, got " .. (type(mode) == 'string'
@@ -36,7 +40,8 @@ end
 
 function M.poll(sock, mode, deadline)
     local events = EVENTS[mode]
-    if not events or type(sock) ~= 'table' or (deadline ~= nil and type(deadline) ~= 'number') then
+    if not events or type(sock) ~= 'table' or not is_fd(sock[1])
+            or (deadline ~= nil and type(deadline) ~= 'number') then
         check_waiter_args('poll', sock, mode, deadline)
     end
     while true do
