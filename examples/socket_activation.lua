@@ -35,7 +35,7 @@ local srv = handed_over()
 if srv then
     assert(getmetatable(srv) == require('net.stream').Server, 'fd 3 is not a listening stream socket')
 else
-    srv = assert(inet.server.new { host = '127.0.0.1', port = 8081 })
+    srv = assert(inet.server.new { host = '127.0.0.1', port = 8081, reuseaddr = true })
     assert(srv:listen() == nil)
 end
 print('serving on ' .. tostring(srv:getsockname()))
