@@ -189,9 +189,11 @@ NET_API int net_sock_protocol(int fd);
  * clears it. */
 NET_API int net_sock_error(int fd);
 /* The bytes queued to read (SIOCINQ), without reading them or the pending
- * error: on a stream all of them, on a datagram socket the size of the next
- * datagram (0 when none). A listening socket is -EINVAL; a descriptor that is
- * not a socket is -ENOTSOCK. (1.1) */
+ * error: on a stream all of them (TCP: up to the urgent mark, without an
+ * urgent byte that is not inline; a unix stream counts its urgent byte), on
+ * a datagram socket the size of the next datagram (0 when none), on a
+ * SOCK_SEQPACKET socket the bytes of all its messages. A listening socket is
+ * -EINVAL; a descriptor that is not a socket is -ENOTSOCK. (1.1) */
 NET_API int net_sock_inq(int fd);
 
 /* ---- options --------------------------------------------------------------

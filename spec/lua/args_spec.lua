@@ -324,6 +324,15 @@ describe('options tables', function()
     raises("bad argument #1 to 'new' (unknown option 'prot')", inet.server.new, opts)
   end)
 
+  it('an unknown key that is no string is named alike on every runtime and run', function()
+    raises("bad argument #1 to 'new' (unknown option '9.007199254741e+15')",
+      inet.server.new, { host = '127.0.0.1', [2 ^ 53] = 1, ['9.1'] = 1 })
+    raises("bad argument #1 to 'new' (unknown option '<table>')",
+      inet.server.new, { host = '127.0.0.1', [{}] = 1 })
+    raises("bad argument #1 to 'new' (unknown option 'true')",
+      inet.server.new, { host = '127.0.0.1', [true] = 1 })
+  end)
+
   it('a message quotes a key with a NUL byte whole (5.1 and 5.2 too)', function()
     raises("bad argument #1 to 'new' (unknown option 'port\0x')",
       inet.server.new, { host = '127.0.0.1', ['port\0x'] = 1 })

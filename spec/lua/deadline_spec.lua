@@ -741,6 +741,34 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     client:close(); peer:close()
   end)
 
+  it('stops at the urgent mark, as the kernel\'s own, leaving the urgent byte', function()
+    local p = assert(stream.pair())
+    local sent = p[2]:send('abc')
+    local oob = h.pack(p[2]:send('Z', net.MSG_OOB))
+    if oob[1] ~= 1 then -- a kernel without unix streams' MSG_OOB (Linux < 5.15)
+      p[1]:close(); p[2]:close()
+      pending('unix streams have no MSG_OOB here: ' .. tostring(oob[2]))
+      return
+    end
+    assert.are.equal(3, sent)
+    assert.is_true(p[1]:settimeout(2))
+    local got
+    loop.spawn(function()
+      local t0 = now()
+      got = h.pack(p[1]:recv(10, net.MSG_WAITALL), now() - t0)
+    end)
+    loop.spawn(function()
+      loop.sleep(0.1)
+      assert.are.equal(7, p[2]:send('defghij'))
+    end)
+    loop.run()
+    assert.are.equal('abc', got[1]) -- at the mark
+    assert.is_true(got[2] < 1, got[2])
+    assert.are.equal('Z', p[1]:recv(1, net.MSG_OOB)) -- not passed over, not lost
+    assert.are.equal('defghij', p[1]:recv(10))
+    p[1]:close(); p[2]:close()
+  end)
+
   it('with MSG_OOB returns the urgent byte at once', function()
     local srv, client, peer = h.tcp_trio('127.0.0.1')
     srv:close()

@@ -98,6 +98,18 @@ local function keys_of(schema)
     return keys
 end
 
+-- An unknown key's name, the same on every runtime and run: a number in one
+-- format (tostring's differs: 2^53 is 9.007199254741e+15 on LuaJIT and
+-- 5.1, 9007199254740992 on 5.3), a key that is no string, number or boolean
+-- by its type (tostring's has its address).
+local function key_name(key)
+    local kt = type(key)
+    if kt == 'string' then return key end
+    if kt == 'number' then return ('%.14g'):format(key) end
+    if kt == 'boolean' then return tostring(key) end
+    return '<' .. kt .. '>'
+end
+
 -- A table with several faults raises for the same one on every runtime and
 -- every run, whatever order pairs() visits it in: an unknown key first (the
 -- least by name), then the known keys in the order of their names. The keys
@@ -114,7 +126,7 @@ function M.options(fname, opts, schema, optional_table, n)
     local unknown
     for key in next, opts do -- raw keys: pairs() honours __pairs on 5.2+ only
         if schema[key] == nil then
-            local name = tostring(key)
+            local name = key_name(key)
             if unknown == nil or name < unknown then unknown = name end
         end
     end

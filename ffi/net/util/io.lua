@@ -16,7 +16,7 @@ local EINVAL_MSG = result.EINVAL
 local ENOBUFS_MSG = core.strerror(-core.constants.ENOBUFS)
 local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
-local sock_sendv, sock_inq, poll_fd = core.sock_sendv, core.sock_inq, core.poll_fd
+local sock_sendv, sock_inq, sock_atmark, poll_fd = core.sock_sendv, core.sock_inq, core.sock_atmark, core.poll_fd
 
 local EAGAIN = -core.constants.EAGAIN
 local ENOBUFS = -core.constants.ENOBUFS
@@ -145,10 +145,15 @@ function M.define(cls, rules)
     -- kernel's own MSG_WAITALL leaves for the next call, and a read that gets
     -- bytes never does. Ready with nothing queued: the stream ended or
     -- failed, which is the next call's to report (0); not ready: a wake-up
-    -- for nothing, wait again.
+    -- for nothing, wait again. At the urgent mark it stops too (0), as the
+    -- kernel's own does once it has bytes: a read there would pass the mark
+    -- (on a unix stream, dropping the urgent byte).
     local function read_queued(fd, read, want, flags)
         local queued = sock_inq(fd)
-        if queued > 0 then return read(fd, queued < want and queued or want, flags) end
+        if queued > 0 then
+            if sock_atmark(fd) == 1 then return 0 end
+            return read(fd, queued < want and queued or want, flags)
+        end
         if queued < 0 then return queued end
         return poll_fd(fd, POLLIN, 0) ~= 0 and 0 or EAGAIN
     end
