@@ -17,16 +17,15 @@ local EINTR = -K.EINTR
 
 local M = {}
 
--- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) does
--- not end the wait: net_poll_fd waits on with the time left, in C, so a Lua
--- signal handler runs once the call returns (reference.md says so).
+-- A socket's fd: a whole number a C int holds (NaN fails every test).
+local function is_fd(v)
+    return type(v) == 'number' and v % 1 == 0
+        and v >= -args.INT_MAX - 1 and v <= args.INT_MAX
+end
+
 -- The arguments of a waiter called by a program (the library passes them
 -- right): a socket object, 'r' or 'w', a number or nil. Raises at the
 -- program's line.
--- (A socket's fd: a whole number a C int holds; NaN fails every test.)
-local function is_fd(v)
-    return type(v) == 'number' and v % 1 == 0 and v >= -2147483648 and v <= 2147483647
-end
 local function check_waiter_args(fname, sock, mode, deadline)
     if type(sock) ~= 'table' or not is_fd(sock[1]) then
         args.error(fname, 1, 'socket expected, got ' .. type(sock), 1)
@@ -38,6 +37,9 @@ local function check_waiter_args(fname, sock, mode, deadline)
     end
 end
 
+-- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) does
+-- not end the wait: net_poll_fd waits on with the time left, in C, so a Lua
+-- signal handler runs once the call returns (reference.md says so).
 function M.poll(sock, mode, deadline)
     local events = EVENTS[mode]
     if not events or type(sock) ~= 'table' or not is_fd(sock[1])
