@@ -418,7 +418,9 @@ NET_API int net_sock_mcastttl(int fd, int val);
  * default (the routing table decides), a name sets it. The name in effect
  * afterwards into out (size bytes, NUL-terminated; "" for the default);
  * returns its length. IPv4 records the interface by its address: an
- * interface without an IPv4 address reads back as "". Setting a name needs
+ * interface without an IPv4 address reads back as "". On IPv6 an
+ * interface deleted after it was set reads back as its index in decimal
+ * ("7"), as an address's zone is written. Setting a name needs
  * size >= IF_NAMESIZE (16, room for any interface's name), else -ENOSPC
  * before anything changes; a read or "" needs room for the name or "" only.
  * (1.1) */

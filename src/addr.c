@@ -81,8 +81,11 @@ int net__if_name(unsigned index, char *name)
     errno = 0;
     if (if_indextoname(index, name) != NULL)
         return 0;
-    rc = lookup_failure();
-    return rc < 0 ? rc : -ENXIO;
+    if ((rc = lookup_failure()) < 0)
+        return rc;
+    /* At most 10 digits: fits IF_NAMESIZE (16) with its NUL. */
+    snprintf(name, IF_NAMESIZE, "%u", index);
+    return 0;
 }
 
 /* The IPv6 literal of host into *in6 and its zone (the part after '%': an
@@ -233,12 +236,9 @@ int net_addr_host(const net_addr_t *addr, char *buf, size_t size)
         size_t n = strlen(text);
         char name[IF_NAMESIZE];
         int rc = net__if_name(scope, name);
-        if (rc == 0)
-            snprintf(text + n, sizeof text - n, "%%%s", name);
-        else if (rc == -ENXIO)
-            snprintf(text + n, sizeof text - n, "%%%lu", (unsigned long)scope);
-        else
+        if (rc < 0)
             return rc; /* the lookup's own failure: EMFILE, say */
+        snprintf(text + n, sizeof text - n, "%%%s", name);
     }
     size_t len = strlen(text);
     if (len + 1 > size)

@@ -111,8 +111,10 @@ int net__addr_numeric_zone(const char **host, char *buf, size_t size);
  * there is none, or the lookup's own failure (it opens a socket: -EMFILE);
  * 0 for NULL or "" (no interface named). */
 int net__if_index(const char *name);
-/* The name of the interface of index into name (if_indextoname): 0, -ENXIO
- * when there is none, or the lookup's own failure (-EMFILE). */
+/* The name of the interface of index into name (if_indextoname), or the
+ * index in decimal when no interface has it (as getnameinfo writes a zone;
+ * a deleted interface's index stays set on a socket): 0, or the lookup's
+ * own failure (-EMFILE). */
 int net__if_name(unsigned index, char *name); /* name: IF_NAMESIZE bytes */
 
 /* The control data of a received message (msg_control as recvmsg left it,

@@ -1,11 +1,16 @@
 /* dgram_test.c — datagrams with their full length (net_sock_recvdgram),
  * dissolving a peer, and the multicast options read back, over 127.0.0.1,
- * ::1 and a unix pair; the datagram calls refusing stream sockets. */
+ * ::1 and a unix pair; the datagram calls refusing stream sockets; an
+ * IPv6 multicast interface read back after it is deleted (in a private
+ * network namespace: the host's interfaces are never touched). */
 #define _GNU_SOURCE 1
 #include "check.h"
 #include "util.h"
 
+#include <net/if.h>
+#include <sched.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 /* A datagram socket bound to host, any port; its address into *addr. */
 static int udp_bound(const char *host, net_addr_t *addr)
@@ -345,6 +350,49 @@ static int have(const char *host)
     return ok;
 }
 
+/* The child of test_mcastif_deleted, alone in a network namespace of its
+ * own: its exit status is 0 when every check passed, 77 when it may not
+ * make the namespace or the interface (not root, no ip(8)). */
+static int mcastif_deleted_child(void)
+{
+    char name[IF_NAMESIZE];
+    if (unshare(CLONE_NEWNET) != 0 ||
+        system("ip link add lnt0 type veth peer name lnt1 2>/dev/null") != 0)
+        return 77;
+    unsigned index = if_nametoindex("lnt0");
+    int fd = net_sock_open(AF_INET6, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(fd);
+    CHECK_EQ(4, net_sock_mcastif(fd, "lnt0", name, sizeof name));
+    CHECK_STR("lnt0", name);
+    if (system("ip link del lnt0") != 0)
+        return 77;
+    /* The kernel keeps the index; it reads back as its number, as an
+     * address's zone is written when no interface has it (was -ENXIO). */
+    char want[IF_NAMESIZE];
+    snprintf(want, sizeof want, "%u", index);
+    CHECK_EQ((long long)strlen(want), net_sock_mcastif(fd, NULL, name, sizeof name));
+    CHECK_STR(want, name);
+    CHECK_EQ(0, net_sock_mcastif(fd, "", name, sizeof name));
+    net_sock_close(fd);
+    return check_failed ? 1 : 0;
+}
+
+static void test_mcastif_deleted(void)
+{
+    int status;
+    pid_t pid = fork();
+    SETUP(pid);
+    if (pid == 0)
+        _exit(mcastif_deleted_child());
+    SETUP(waitpid(pid, &status, 0));
+    CHECK(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77)
+        printf("dgram: mcastif of a deleted interface not checked "
+               "(no network namespace or veth pair here)\n");
+    else
+        CHECK_EQ(0, WEXITSTATUS(status));
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
@@ -356,6 +404,7 @@ int main(void)
         test_mcast_options("::1");
         test_disconnect_wildcard("::", "::1");
         test_disconnect_port_taken();
+        test_mcastif_deleted();
     }
     test_stream_refused();
     test_unnamed_sender();

@@ -131,10 +131,13 @@ describe('net.core library', function()
 
   it('names the codes the library itself returns', function()
     -- (an interface that is not there, sendfile off Linux, atmark on a
-    -- file, sendfile from a pipe; glibc's getaddrinfo codes for a name
-    -- without addresses of the family asked, or without any)
+    -- file, sendfile from a pipe, a resolver's system failure without an
+    -- errno, an interface index past INT_MAX; glibc's getaddrinfo codes for
+    -- a name without addresses of the family asked, or without any)
     local errnos = { ENODEV = 'No such device', ENOSYS = 'Function not implemented',
-                     ENOTTY = 'Inappropriate ioctl for device', ESPIPE = 'Illegal seek' }
+                     ENOTTY = 'Inappropriate ioctl for device', ESPIPE = 'Illegal seek',
+                     EIO = 'Input/output error',
+                     EOVERFLOW = 'Value too large for defined data type' }
     for name, message in pairs(errnos) do
       assert.are.equal(message, core.strerror(-K[name]), name)
     end
