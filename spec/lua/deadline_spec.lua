@@ -741,6 +741,58 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     client:close(); peer:close()
   end)
 
+  -- A TCP client with SO_RCVLOWAT 100 and a deadline of 0.4 s reading 10
+  -- bytes (recv or recvinto: into, with flags) while its peer sends them
+  -- in two parts: in net.loop, or through the default waiter (both parts
+  -- sent as the wait begins). What the read returned.
+  local function below_rcvlowat(in_loop, into, flags)
+    local srv, client, peer = h.tcp_trio('127.0.0.1')
+    srv:close()
+    assert.are.equal(100, client:rcvlowat(100))
+    assert.is_true(client:settimeout(0.4))
+    local got
+    local function read()
+      if into then
+        local buf = buffer.new(64)
+        got = h.pack(client:recvinto(buf, 10, flags), buf:tostring())
+      else
+        got = h.pack(client:recv(10, flags))
+      end
+    end
+    if in_loop then
+      loop.spawn(read)
+      loop.spawn(function()
+        loop.sleep(0.1)
+        assert.are.equal(5, peer:send('12345'))
+        loop.sleep(0.1)
+        assert.are.equal(5, peer:send('67890'))
+      end)
+      loop.run()
+    else
+      local sent = false
+      assert.is_true(client:setwaiter(function(sock, mode, deadline)
+        if not sent then
+          sent = true
+          assert.are.equal(5, peer:send('12345'))
+          assert.are.equal(5, peer:send('67890'))
+        end
+        return net.waiters.poll(sock, mode, deadline)
+      end))
+      read()
+    end
+    client:close(); peer:close()
+    return got
+  end
+
+  it('every read at its deadline takes the bytes below SO_RCVLOWAT, as the kernel\'s own', function()
+    for _, in_loop in ipairs({ true, false }) do
+      for _, flags in ipairs({ 0, net.MSG_WAITALL }) do
+        assert.are.same(h.pack('1234567890'), below_rcvlowat(in_loop, false, flags))
+        assert.are.same(h.pack(10, '1234567890'), below_rcvlowat(in_loop, true, flags))
+      end
+    end
+  end)
+
   it('stops at the urgent mark, as the kernel\'s own, leaving the urgent byte', function()
     local p = assert(stream.pair())
     local sent = p[2]:send('abc')
@@ -769,6 +821,58 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     p[1]:close(); p[2]:close()
   end)
 
+  -- A TCP client whose peer sent "abc" and then an urgent byte, both
+  -- queued before the client reads (inq counts up to the mark).
+  local function urgent_queued()
+    local srv, client, peer = h.tcp_trio('127.0.0.1')
+    srv:close()
+    assert.are.equal(3, peer:send('abc'))
+    assert.are.equal(1, peer:send('U', net.MSG_OOB))
+    local t0 = now()
+    repeat until client:atmark() == false and client:inq() == 3 or now() - t0 > 2
+    return client, peer
+  end
+
+  it('on TCP stops at once at an urgent byte queued before the call', function()
+    local client, peer = urgent_queued()
+    assert.is_true(client:settimeout(2))
+    local t0 = now()
+    assert.are.equal('abc', client:recv(10, net.MSG_WAITALL))
+    assert.is_true(now() - t0 < 1, now() - t0)
+    assert.are.equal('U', client:recv(1, net.MSG_OOB))
+    -- the urgent byte taken first: the mark stays, and the read stops there
+    assert.are.equal(3, peer:send('def'))
+    assert.are.equal(1, peer:send('V', net.MSG_OOB))
+    t0 = now()
+    repeat until client:inq() == 3 or now() - t0 > 2
+    local oob
+    repeat oob = client:recv(1, net.MSG_OOB) until oob or now() - t0 > 2
+    assert.are.equal('V', oob)
+    t0 = now()
+    assert.are.equal('def', client:recv(10, net.MSG_WAITALL))
+    assert.is_true(now() - t0 < 1, now() - t0)
+    client:close(); peer:close()
+  end)
+
+  it('in net.loop without a deadline, stops at an urgent byte queued before the call', function()
+    local client, peer = urgent_queued()
+    assert.is_true(client:nonblock(true))
+    local got, took
+    loop.spawn(function()
+      local t0 = now()
+      got = h.pack(client:recv(10, net.MSG_WAITALL))
+      took = now() - t0
+    end)
+    loop.spawn(function()
+      loop.sleep(1.5) -- (ends a wait that did not stop at the mark)
+      assert.are.equal(7, peer:send('1234567'))
+    end)
+    loop.run()
+    assert.are.same(h.pack('abc'), got)
+    assert.is_true(took < 1, took)
+    client:close(); peer:close()
+  end)
+
   it('with MSG_OOB returns the urgent byte at once', function()
     local srv, client, peer = h.tcp_trio('127.0.0.1')
     srv:close()
@@ -779,6 +883,28 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     repeat str = client:recv(10, net.MSG_OOB + net.MSG_WAITALL) until str or now() - t0 > 1
     assert.are.equal('!', str)
     assert.is_true(now() - t0 < 0.5)
+    client:close(); peer:close()
+  end)
+
+  it('with MSG_OOB in net.loop returns the urgent byte at once after a short read', function()
+    local srv, client, peer = h.tcp_trio('127.0.0.1')
+    srv:close()
+    assert.is_true(client:settimeout(2))
+    local got
+    loop.spawn(function()
+      assert.are.equal('abc', client:recv(10)) -- waited, came back short
+      local t0 = now()
+      repeat until client:atmark() or now() - t0 > 2 -- the urgent byte came
+      got = h.pack(client:recv(1, net.MSG_OOB), now() - t0)
+    end)
+    loop.spawn(function()
+      loop.sleep(0.1)
+      assert.are.equal(3, peer:send('abc'))
+      assert.are.equal(1, peer:send('U', net.MSG_OOB))
+    end)
+    loop.run()
+    assert.are.equal('U', got[1])
+    assert.is_true(got[2] < 1, got[2])
     client:close(); peer:close()
   end)
 

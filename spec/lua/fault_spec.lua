@@ -179,6 +179,31 @@ describe('a signal during a blocking call', function()
     assert.is_true(took >= 0.4 and took < 1.5, 'took ' .. took)
   end)
 
+  it('keeps MSG_WAITALL on a blocking socket that a waiter retries after a signal', function()
+    local unix = require('net.stream.unix')
+    local dir = h.tmpdir()
+    finally(function() h.rmdir(dir) end)
+    local path = dir .. '/s'
+    local srv = assert(unix.server.new{path = path})
+    assert.is_nil(srv:listen())
+    -- A child connects, then sends half at 0.8 s and the rest at 1.1 s.
+    local writer = child(([[
+      local c = assert(require('net.stream.unix').client.new{path = %q})
+      os.execute('sleep 0.8'); c:send('12345')
+      os.execute('sleep 0.3'); c:send('67890')
+      os.execute('sleep 1'); c:close()]]):format(path))
+    local s = assert(srv:accept())
+    assert.is_true(math.abs(s:rcvtimeo(3) - 3) < 0.01)
+    assert.is_true(net.setwaiter(net.waiters.poll))
+    arm(0.2) -- before any byte: the tries after it wait through the waiter
+    local r = timed(s.recv, s, 10, net.MSG_WAITALL)
+    settle()
+    assert.are.same(h.pack('1234567890'), r)
+    assert.are.equal(1, caught)
+    s:close(); srv:close()
+    bounded_transfer_done(writer)
+  end)
+
   it('does not stop net.loop: the wait goes on, its coroutines finish', function()
     local loop = require('net.loop')
     local p = assert(stream.pair { nonblock = true })

@@ -105,7 +105,7 @@ end
 local function key_name(key)
     local kt = type(key)
     if kt == 'string' then return key end
-    if kt == 'number' then return ('%.14g'):format(key) end
+    if kt == 'number' then return ('%.14g'):format(key == 0 and 0 or key) end -- (-0 as 0: 5.3+ keys hold no -0)
     if kt == 'boolean' then return tostring(key) end
     return '<' .. kt .. '>'
 end

@@ -106,19 +106,22 @@ function M.define(cls, rules)
 
     -- For a socket marked _drained: clears the mark, and waits for it to be
     -- readable when its waiter waits cheaply (not for a call that must not
-    -- wait: MSG_DONTWAIT). true, the deadline of the call (or nil), and
-    -- whether it waited: read now; false, err | false, nil (deadline passed).
+    -- wait, MSG_DONTWAIT, nor for urgent data, MSG_OOB, which never makes
+    -- the socket readable). true, the deadline of the call (or nil), whether
+    -- it waited, and whether the deadline passed meanwhile (the read that
+    -- follows is then its last look: bytes below SO_RCVLOWAT never make the
+    -- socket readable); false, err when the waiter failed.
     local function wait_first(self, flags)
         self._drained = nil
         local deadline = deadline_of(self, 'r')
         local w = waiter_for(self)
         -- (flags 0, every wait of a server's echo, skips the call; a fd
         -- that blocks now reads as it blocks, up to its SO_RCVTIMEO)
-        if w and waits_first[w] and (flags == 0 or not dontwait(flags))
+        if w and waits_first[w] and (flags == 0 or not (dontwait(flags) or has_flag(flags, OOB)))
                 and not blocks_in_kernel(self) then
             local ready, err = w(self, 'r', deadline)
-            if not ready then return false, err end
-            return true, deadline, true
+            if ready == nil then return false, err end
+            return true, deadline, true, not ready
         end
         return true, deadline, false
     end
@@ -157,21 +160,31 @@ function M.define(cls, rules)
         if queued < 0 then return queued end
         return poll_fd(fd, POLLIN, 0) ~= 0 and 0 or EAGAIN
     end
-    local function rest_of_all(self, got, deadline, size, flags, read)
+    -- The rest of a MSG_WAITALL read that got bytes of size: waited is true
+    -- when those bytes were read after a wait, without blocking. (At its
+    -- deadline, retry_until's last look takes bytes below SO_RCVLOWAT.)
+    local function rest_of_all(self, got, deadline, size, flags, read, waited)
+        local fd = self[1]
+        -- Already at the urgent mark (an urgent byte queued before the
+        -- call): TCP never says readable there; the kernel's own stops.
+        if sock_atmark(fd) == 1 then return end
+        if blocks_in_kernel(self) then
+            -- A blocking fd read without blocking after a signal's wait
+            -- (retry_until) reads the rest as the kernel's own; one whose
+            -- read blocked came back short at its timeout or a signal.
+            if waited then read(fd, size - got, flags) end
+            return
+        end
         flags = flags - WAITALL -- (each read takes at most what is queued)
         while got < size do
-            local n, _, timed_out = retry_until(self, 'r', EAGAIN, deadline,
-                read_queued, read, size - got, flags)
-            -- At the deadline, a last look: bytes below SO_RCVLOWAT never
-            -- make the socket readable, and the kernel's own returns them.
-            if timed_out then read_queued(self[1], read, size - got, flags) end
+            local n = retry_until(self, 'r', EAGAIN, deadline, read_queued, read, size - got, flags)
             if type(n) ~= 'number' or n <= 0 then return end -- the deadline, the waiter, the end
             got = got + n
         end
     end
 
     -- recv's: the pieces read after str, joined to it.
-    local function recv_all(self, str, deadline, size, flags)
+    local function recv_all(self, str, deadline, size, flags, waited)
         local pieces = {str}
         rest_of_all(self, #str, deadline or deadline_of(self, 'r'), size, flags,
             function(fd, want, f)
@@ -179,7 +192,7 @@ function M.define(cls, rules)
                 if type(r) ~= 'string' then return r end
                 pieces[#pieces + 1] = r
                 return #r
-            end)
+            end, waited)
         return concat(pieces)
     end
 
@@ -187,8 +200,9 @@ function M.define(cls, rules)
     -- deadline where a waiter applies, and reports.
     -- A string needs no retry (most often recv_drained's read after its
     -- wait): it skips retry_until and its type() check.
-    local function recv_rest(self, r, deadline, size, flags)
+    local function recv_rest(self, r, deadline, size, flags, waited)
         if type(r) ~= 'string' then
+            waited = true
             if not dontwait(flags) then
                 local err
                 r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
@@ -198,7 +212,9 @@ function M.define(cls, rules)
         end
         if r == '' then return received(0) end
         if drains and #r < size then
-            if flags ~= 0 and waits_for_all(flags) then return recv_all(self, r, deadline, size, flags) end
+            if flags ~= 0 and waits_for_all(flags) then
+                return recv_all(self, r, deadline, size, flags, waited)
+            end
             self._drained = true
         end
         return r
@@ -207,15 +223,16 @@ function M.define(cls, rules)
     -- (A read after that wait never waits in the kernel; one without it is
     -- the plain read, which a blocking socket waits in.)
     local function recv_drained(self, size, flags)
-        local ok, deadline, waited = wait_first(self, flags)
+        local ok, deadline, waited, expired = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local r
         if waited then
             r = try_after_wait(self, sock_recv, size, flags)
+            if expired and AGAIN[r] then return gave_up() end
         else
             r = sock_recv(self[1], size, flags)
         end
-        return recv_rest(self, r, deadline, size, flags)
+        return recv_rest(self, r, deadline, size, flags, waited)
     end
 
     -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
@@ -242,7 +259,7 @@ function M.define(cls, rules)
 
     -- recvinto's: the reads after the first n bytes, appended to buf; the
     -- count of them all.
-    local function recvinto_all(self, n, deadline, buf, size, flags)
+    local function recvinto_all(self, n, deadline, buf, size, flags, waited)
         local total = n
         rest_of_all(self, n, deadline or deadline_of(self, 'r'), size, flags,
             function(fd, want, f)
@@ -253,13 +270,14 @@ function M.define(cls, rules)
                     total = total + r
                 end
                 return r
-            end)
+            end, waited)
         return total
     end
 
     -- The rest of a recvinto whose first try gave n, as recv_rest.
-    local function recvinto_rest(self, n, deadline, buf, size, flags)
+    local function recvinto_rest(self, n, deadline, buf, size, flags, waited)
         if AGAIN[n] and not dontwait(flags) then
+            waited = true
             local err
             n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
             if n == nil then return gave_up(err) end
@@ -268,7 +286,7 @@ function M.define(cls, rules)
             buf._len = buf._len + n
             if drains and n < size then
                 if flags ~= 0 and waits_for_all(flags) then
-                    return recvinto_all(self, n, deadline, buf, size, flags)
+                    return recvinto_all(self, n, deadline, buf, size, flags, waited)
                 end
                 self._drained = true
             end
@@ -278,15 +296,16 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local ok, deadline, waited = wait_first(self, flags)
+        local ok, deadline, waited, expired = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local n
         if waited then
             n = try_after_wait(self, recvinto_attempt, buf, size, flags)
+            if expired and AGAIN[n] then return gave_up() end
         else
             n = recvinto_attempt(self[1], buf, size, flags)
         end
-        return recvinto_rest(self, n, deadline, buf, size, flags)
+        return recvinto_rest(self, n, deadline, buf, size, flags, waited)
     end
 
     -- n: 0 or a code, from recvinto(self, buf, size, flags).

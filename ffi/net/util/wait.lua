@@ -285,7 +285,7 @@ end
 -- primitive call, is a "try again" code and a waiter applies to sock: waits
 -- for mode until deadline, then calls again. Returns the last raw result;
 -- nil, err when the waiter failed; nil, nil, true when the deadline passed
--- (gave_up).
+-- (gave_up) and, for a read, one more try then found nothing.
 local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     if type(r) ~= 'number' or not AGAIN[r] then return r end
     local w = M.waiter_for(sock)
@@ -331,6 +331,13 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         end
     until type(r) ~= 'number' or not AGAIN[r]
     if pauses then pauses:close() end
+    if ready == false and mode == 'r' then
+        -- The deadline passed: a read looks once more, as the kernel's own
+        -- timeout returns what is queued then (bytes below SO_RCVLOWAT,
+        -- which never make the socket readable).
+        r = M.try_after_wait(sock, attempt, a, b, c, d)
+        if type(r) ~= 'number' or not AGAIN[r] then return r end
+    end
     if not ready then return M.gave_up(err) end
     return r
 end
