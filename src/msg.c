@@ -59,12 +59,18 @@ static void sender(net_addr_t *out, socklen_t len)
  * UDP datagram never pays it, a unix one always. A stream socket is then
  * refused; on TCP its discarded bytes are lost, the price of a call net.h
  * documents for message sockets only, but no memory the kernel did not
- * write is ever reported as data. */
+ * write is ever reported as data.
+ *   When SO_TYPE cannot be read (a security module may refuse getsockopt
+ * where it allows receives), the family decides: a unix socket's bytes were
+ * copied whatever its type (a unix stream ignores MSG_TRUNC), so they are
+ * kept, not lost; on another family the failure stands. */
 static int message_socket(int fd)
 {
     int type = net_sock_type(fd);
-    if (type < 0)
-        return type;
+    if (type < 0) {
+        net_addr_t self;
+        return net_sock_getsockname(fd, &self) == 0 && self.family == AF_UNIX ? 0 : type;
+    }
     if (type != SOCK_DGRAM && type != SOCK_SEQPACKET && type != SOCK_RAW)
         return -EOPNOTSUPP;
     return 0;
@@ -171,22 +177,33 @@ int net_sock_disconnect(int fd)
 {
     struct sockaddr sa;
     net_addr_t before, after;
-    int type = net_sock_type(fd), named, port = 0;
+    int type = net_sock_type(fd), named, port = 0, rc;
     if (type < 0)
         return type;
     if (type != SOCK_DGRAM && type != SOCK_RAW)
         return -EOPNOTSUPP;
-    named = net_sock_getsockname(fd, &before) == 0 &&
-            (before.family == AF_INET || before.family == AF_INET6) &&
+    /* (a name that cannot be read fails the call before anything changes:
+     * without it the port could not be kept) */
+    if ((rc = net_sock_getsockname(fd, &before)) < 0)
+        return rc;
+    named = (before.family == AF_INET || before.family == AF_INET6) &&
             (port = net_addr_port(&before)) > 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_family = AF_UNSPEC;
     if (connect(fd, &sa, sizeof sa) < 0)
         return NET_ERR();
-    if (named && net_sock_getsockname(fd, &after) == 0 &&
-        after.family == before.family && net_addr_port(&after) == 0 &&
+    if (!named)
+        return 0;
+    /* Dissolved; the name read again tells whether the port went. If it
+     * cannot be read, the port is put back on the connected address (a
+     * socket that kept its port refuses that bind: EINVAL, nothing lost). */
+    if ((rc = net_sock_getsockname(fd, &after)) < 0) {
+        rc = net_sock_bind(fd, &before);
+        return rc == -EINVAL ? 0 : rc;
+    }
+    if (after.family == before.family && net_addr_port(&after) == 0 &&
         net__addr_set_port(&after, port) == 0) {
-        int rc = net_sock_bind(fd, &after);
+        rc = net_sock_bind(fd, &after);
         /* The port was free for a moment: another socket may have taken it
          * on another address, which the wildcard would cover. The address
          * the connection had is free unless a socket sharing ports (or one

@@ -108,9 +108,21 @@ static unsigned forks;
  * inherits it held by a thread that is not there. */
 static void fork_prepare(void) { pthread_mutex_lock(&registry_lock); }
 static void fork_parent(void) { pthread_mutex_unlock(&registry_lock); }
+/* In the child only the forking thread lives on: the references other
+ * threads held (waits under way) and the set locks they may have held went
+ * with them. Each set keeps the registry's reference alone, and a lock
+ * made anew, so that net_poll_close frees it (the sets were made before
+ * the fork: nothing else in the child can use them). */
 static void fork_child(void)
 {
+    int i;
     forks++;
+    for (i = 0; i < registry_size; i++) {
+        if (registry[i] != NULL) {
+            registry[i]->refs = 1;
+            pthread_mutex_init(&registry[i]->lock, NULL);
+        }
+    }
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -284,9 +296,10 @@ static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
          * number (dup2, the same file passed again). Its old entry, stale,
          * makes way for this one. */
         if (op == NET_POLL_ADD && err == -EEXIST &&
-            epoll_ctl(pfd, EPOLL_CTL_DEL, fd, &ev) == 0 &&
-            epoll_ctl(pfd, EPOLL_CTL_ADD, fd, &ev) == 0)
-            return 0;
+            epoll_ctl(pfd, EPOLL_CTL_DEL, fd, &ev) == 0)
+            /* the stale entry is gone: the new ADD's result is the call's
+             * (-ENOSPC past max_user_watches, say), not the -EEXIST */
+            return epoll_ctl(pfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : NET_ERR();
         /* DEL of a number that was closed without DEL: the kernel dropped
          * the registration by itself (or keeps a stale one for a dup, whose
          * events the seq check drops); either way the number is free now. */

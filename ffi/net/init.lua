@@ -33,7 +33,10 @@ function net.wrap(fd)
     fd = floor(fd) -- an integer on 5.3+ even when given 5.0 (sock:fd() is an int)
     local socktype = core.sock_type(fd)
     if socktype < 0 then return result.fail(socktype) end
-    return wait.adopted(socket.adopt(socket.class_for(fd, socktype, Socket), fd))
+    local cls, code = socket.class_for(fd, socktype, Socket)
+    if not cls then return result.fail(code) end
+    -- (all or nothing: a memory error on the way leaves fd the caller's)
+    return socket.adopt(cls, fd, nil, wait.adopted)
 end
 
 -- close(fd): closes a descriptor number the program owns and no socket

@@ -73,8 +73,10 @@ function Socket:closew() return acted(core.sock_shutdown(self[1], K.SHUT_WR)) en
 local function name_info(self, addr)
     if type(addr) == 'number' then return fail(addr) end
     local fd = self[1]
-    return addrinfo.new(core.addr_family(addr), core.sock_type(fd),
-                        core.sock_protocol(fd), addr)
+    local socktype, protocol = core.sock_type(fd), core.sock_protocol(fd)
+    if socktype < 0 then return fail(socktype) end
+    if protocol < 0 then return fail(protocol) end
+    return addrinfo.new(core.addr_family(addr), socktype, protocol, addr)
 end
 function Socket:getsockname() return name_info(self, core.sock_getsockname(self[1])) end
 function Socket:getpeername() return name_info(self, core.sock_getpeername(self[1])) end

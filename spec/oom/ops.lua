@@ -7,7 +7,7 @@
 local ops = {
   'require', 'stream.pair', 'dgram.pair', 'inet.server', 'inet.client', 'unix.client',
   'dgram.inet', 'dgram.unix', 'accept', 'poll.new', 'loop.run',
-  'stream.recvfd', 'dgram.recvfd', 'poll.add',
+  'stream.recvfd', 'dgram.recvfd', 'poll.add', 'net.wrap',
 }
 if OP == nil then return ops end
 
@@ -51,6 +51,11 @@ local spair, dpair = carrying_fd(stream.pair), carrying_fd(dgram.pair)
 -- a set and a socket for it to take (a peer makes it readable)
 local set, member = assert(poll.new()), assert(stream.pair())
 
+-- a descriptor of no object, for net.wrap to take
+local net = require('net')
+local raw = OP == 'net.wrap' and require('net.core').sock_open(net.AF_UNIX, net.SOCK_STREAM, 0, net.CLOEXEC)
+assert(raw ~= -1)
+
 local run = {
   ['stream.pair'] = function() return stream.pair() end,
   ['dgram.pair'] = function() return dgram.pair() end,
@@ -65,6 +70,7 @@ local run = {
   ['stream.recvfd'] = function() return spair[2]:recvfd(200) end,
   ['dgram.recvfd'] = function() return dpair[2]:recvfd(50) end,
   ['poll.add'] = function() return set:add(member[1], 'r') end,
+  ['net.wrap'] = function() return net.wrap(raw) end,
   ['loop.run'] = function()
     loop.spawn(function() loop.sleep(0) end)
     loop.run()
@@ -81,7 +87,18 @@ arm()
 local _, received = pcall(run[OP])
 local failed = disarm()
 queued:close()
-if type(received) == 'number' then require('net').close(received) end
+if type(received) == 'number' then net.close(received) end
+
+-- A wrap is all or nothing: after a failed one the descriptor is the
+-- caller's, which the collector never closes.
+if OP == 'net.wrap' then
+  if type(received) == 'table' then
+    received:close()
+  else
+    collectgarbage(); collectgarbage()
+    if net.close(raw) ~= nil then broken('net.wrap: a failed wrap left its descriptor to the collector') end
+  end
+end
 
 -- What the failed operation left must be whole: the socket in the set or
 -- not, never half (the kernel's registration without the set's records).

@@ -211,7 +211,9 @@ local function connect_one(cls, ai, nonblock, timeout, waiter, deadline, owner)
             return nil, err or ETIMEDOUT_MSG, true
         end
         if rc == -K.EINPROGRESS then
-            rc = -core.sock_error(fd) -- SO_ERROR: a positive errno, or 0
+            -- SO_ERROR: a positive errno, or 0; a code when it cannot be read
+            local e = core.sock_error(fd)
+            rc = e < 0 and e or -e
         end
     end
     if rc < 0 and rc ~= -K.EINPROGRESS then

@@ -124,8 +124,10 @@ local function receive_fd(self, size, g)
     if passfd ~= NONE then -- it carried one the system dropped (no free fd)
         return nil, core.strerror(passfd), nil, str
     end
-    if str == '' and core.sock_type(self[1]) == K.SOCK_STREAM then
-        return nil, nil, nil -- the peer closed the stream
+    if str == '' then
+        local socktype = core.sock_type(self[1])
+        if socktype == K.SOCK_STREAM then return nil, nil, nil end -- the peer closed the stream
+        if socktype < 0 then return nil, core.strerror(socktype), nil, str end
     end
     return nil, M.NO_FD, nil, str
 end

@@ -41,13 +41,21 @@ end
 -- The class for fd, a socket of type socktype: the listening class of its
 -- type when it has one and fd listens (SO_ACCEPTCONN), else the class of
 -- its type and family, else the type's class; default when none is
--- registered.
+-- registered. nil, code when what decides cannot be read.
 function M.class_for(fd, socktype, default)
     local listening = listening_classes[socktype]
-    if listening and core.sock_acceptconn(fd, -1) == 1 then return listening end
+    if listening then
+        local on = core.sock_acceptconn(fd, -1)
+        if on < 0 then return nil, on end
+        if on == 1 then return listening end
+    end
     local by_family = family_classes[socktype]
-    local cls = by_family and by_family[core.sock_family(fd)]
-    return cls or classes[socktype] or default
+    if by_family then
+        local family = core.sock_family(fd)
+        if family < 0 then return nil, family end
+        if by_family[family] then return by_family[family] end
+    end
+    return classes[socktype] or default
 end
 
 -- What must happen before any socket's fd is closed, while the number is
@@ -76,15 +84,25 @@ M.connecting = setmetatable({}, {__mode = 'kv'})
 function M.new_guard() return guard(-1) end
 
 -- A new socket of class cls owning fd, through g, the guard (new_guard)
--- the primitive that made fd armed, or a new guard of fd.
-function M.adopt(cls, fd, g)
-    g = g or guard(fd)
-    local sock = {fd, _guard = g}
-    guard_own(g, sock) -- closed by the collector, it reads as closed
+-- the primitive that made fd armed; or else, for a descriptor made
+-- elsewhere (net.wrap), through a guard made last of all, after
+-- prepare(sock) when given: until then fd is the caller's, so a memory
+-- error on the way leaves it the caller's, never half owned (nothing
+-- after that guard allocates: its field is there already, and guard_own
+-- sets the guard's owner in place).
+function M.adopt(cls, fd, g, prepare)
+    local sock = {fd, _guard = g or false}
     if carries_io then
         sock.send, sock.recv = cls.send, cls.recv
     end
-    return setmetatable(sock, cls)
+    setmetatable(sock, cls)
+    if prepare then prepare(sock) end
+    if not g then
+        g = guard(fd)
+        sock._guard = g
+    end
+    guard_own(g, sock) -- closed by the collector, it reads as closed
+    return sock
 end
 
 return M
