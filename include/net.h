@@ -447,7 +447,9 @@ typedef struct net_iovec {
 } net_iovec_t;
 /* The pieces in order, in one sendmsg (more than the platform's IOV_MAX go
  * in several on a stream socket; a datagram of more is -EMSGSIZE). Returns
- * the bytes sent (a partial count when the socket took fewer). (1.1) */
+ * the bytes sent (a partial count when the socket took fewer). A len the
+ * platform's size_t cannot hold (ILP32) is -EINVAL, nothing sent; so is a
+ * sendmany record's. (1.1) */
 NET_API int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count,
                                int flags);
 

@@ -24,6 +24,7 @@ static const net_constant_t constants[] = {
     /* readiness */
     CONST(POLLIN), CONST(POLLPRI), CONST(POLLOUT), CONST(POLLERR),
     CONST(POLLHUP), CONST(POLLNVAL),
+    {"POLL_WAITABLE", NET_POLLSET_EPOLL}, /* a poll set's handle (internal.h) */
     /* errno values (results are their negations) */
     CONST(EPERM), CONST(ENOENT), CONST(EEXIST), CONST(EINTR), CONST(EBADF),
     CONST(EAGAIN),

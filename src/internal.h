@@ -26,6 +26,17 @@
 #define NET_HAVE_EPOLL 1      /* poll sets are epoll sets (src/pollset.c) */
 #endif
 
+/* Whether poll sets are epoll sets in this build (the C tests force the
+ * poll(2) backend with NET_POLLSET_FORCE_POLL). An epoll set's handle polls
+ * readable while one of its registrations is ready, so it can be waited for
+ * as a descriptor; the poll(2) backend's cannot (net_constants:
+ * POLL_WAITABLE, which net.poll reads). */
+#if defined(NET_HAVE_EPOLL) && !defined(NET_POLLSET_FORCE_POLL)
+#define NET_POLLSET_EPOLL 1
+#else
+#define NET_POLLSET_EPOLL 0
+#endif
+
 /* Suppresses SIGPIPE per call where the platform can; elsewhere (macOS) the
  * socket gets SO_NOSIGPIPE at creation (see net__platform_prepare_fd). */
 #ifdef MSG_NOSIGNAL

@@ -76,6 +76,14 @@ static int message_socket(int fd)
     return 0;
 }
 
+/* Whether a length of the ABI's records (uint64_t) is one this platform's
+ * calls take (size_t): on ILP32 a larger one would be cut to its low bits,
+ * and a piece sent short without a word. */
+static int fits_size_t(uint64_t len)
+{
+    return (uint64_t)(size_t)len == len;
+}
+
 /* Whether a receive whose sender came back as namelen bytes at name may have
  * been a stream socket's: one without a sender's name (every TCP receive,
  * and a unix stream whose peer is unnamed), or with a unix one (a unix
@@ -226,6 +234,9 @@ int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count, int flags)
 
     if (count < 0 || (count > 0 && iov == NULL))
         return -EINVAL;
+    for (int i = 0; i < count; i++)
+        if (!fits_size_t(iov[i].len))
+            return -EINVAL;
     if (count > room) {
         int type = net_sock_type(fd);
         if (type < 0)
@@ -236,12 +247,12 @@ int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count, int flags)
     do {
         struct msghdr mh;
         int k = count - done > room ? room : count - done, i;
-        size_t want = 0;
+        uint64_t want = 0; /* (saturating: on ILP32 the pieces may pass 4 GiB) */
         ssize_t n;
         for (i = 0; i < k; i++) {
             v[i].iov_base = (void *)(uintptr_t)iov[done + i].base;
             v[i].iov_len = (size_t)iov[done + i].len;
-            want += v[i].iov_len;
+            want = UINT64_MAX - want < v[i].iov_len ? UINT64_MAX : want + v[i].iov_len;
         }
         memset(&mh, 0, sizeof mh);
         mh.msg_iov = v;
@@ -250,7 +261,7 @@ int64_t net_sock_sendv(int fd, const net_iovec_t *iov, int count, int flags)
         if (n < 0)
             return total > 0 ? total : NET_ERR();
         total += n;
-        if ((size_t)n < want)
+        if ((uint64_t)n < want)
             break;
         done += k;
     } while (done < count);
@@ -549,7 +560,8 @@ static int check_destinations(const net_msg_t *msgs, int count)
     if (count < 0 || (count > 0 && msgs == NULL))
         return -EINVAL;
     for (i = 0; i < count; i++)
-        if (msgs[i].addr.family != 0 && net__addr_validate(&msgs[i].addr) < 0)
+        if ((msgs[i].addr.family != 0 && net__addr_validate(&msgs[i].addr) < 0) ||
+            !fits_size_t(msgs[i].len))
             return -EINVAL;
     return 0;
 }

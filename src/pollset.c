@@ -7,8 +7,10 @@
  *    handle is the epoll descriptor;
  *  - poll(2) everywhere else, or when built with NET_POLLSET_FORCE_POLL (the
  *    C tests build it that way on Linux too, so it is compiled and tested):
- *    the handle is the read end of a pipe, a descriptor that only reserves a
- *    number, and the registrations live in memory.
+ *    the handle is the read end of a pipe, which a change during a wait
+ *    writes a byte to (it is in every wait's poll, so the wait takes the
+ *    change in at once, as epoll does), and the registrations live in
+ *    memory.
  * Never select(2): no FD_SETSIZE limit, descriptors above 1024 work.
  *
  * Both keep, per set, a table indexed by descriptor of what the caller
@@ -47,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(NET_HAVE_EPOLL) && !defined(NET_POLLSET_FORCE_POLL)
+#if NET_POLLSET_EPOLL
 #define USE_EPOLL 1
 #include <sys/epoll.h>
 #endif
@@ -75,6 +77,8 @@ typedef struct set {
     int start;            /* where the next wait's scan of results begins:
                            * when more are ready than max, each gets its
                            * turn (as epoll's ready list rotates) */
+    int wake;             /* the write end of the handle's pipe; -1: none */
+    int waiting;          /* waits in poll(2) now */
 #endif
 } set_t;
 
@@ -93,6 +97,8 @@ static void set_free(set_t *s)
     free(s->slots);
 #ifndef USE_EPOLL
     free(s->pfds);
+    if (s->wake >= 0)
+        close(s->wake);
 #endif
     free(s);
 }
@@ -271,9 +277,10 @@ static uint32_t from_epoll(uint32_t ev)
            ((ev & EPOLLHUP) ? POLLHUP : 0);
 }
 
-static int backend_open(int flags)
+static int backend_open(set_t *s, int flags)
 {
     int fd = epoll_create1((flags & NET_CLOEXEC) ? EPOLL_CLOEXEC : 0);
+    (void)s;
     return fd < 0 ? NET_ERR() : fd;
 }
 
@@ -363,20 +370,38 @@ static int set_cloexec(int fd)
     return 0;
 }
 
-static int backend_open(int flags)
+/* The handle (the pipe's read end) and s->wake (its write end), both
+ * non-blocking: a wake-up never blocks ctl, a drain never blocks a wait. */
+static int backend_open(set_t *s, int flags)
 {
-    int fds[2];
+    int fds[2], i, rc = 0;
     if (pipe(fds) < 0)
         return NET_ERR();
-    close(fds[1]); /* only the number is needed: nothing is ever read */
-    if (flags & NET_CLOEXEC) {
-        int rc = set_cloexec(fds[0]);
-        if (rc < 0) {
-            close(fds[0]);
-            return rc;
-        }
+    for (i = 0; i < 2 && rc == 0; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)
+            rc = NET_ERR();
+        else if (flags & NET_CLOEXEC)
+            rc = set_cloexec(fds[i]);
     }
+    if (rc < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return rc;
+    }
+    s->wake = fds[1];
     return fds[0];
+}
+
+/* With s->lock held: a change wakes the waits in progress (a byte in the
+ * pipe; a full pipe has one waiting already). */
+static void wake_waits(set_t *s)
+{
+    if (s->waiting > 0) {
+        char byte = 0;
+        ssize_t rc = write(s->wake, &byte, 1);
+        (void)rc;
+    }
 }
 
 /* With s->lock held. */
@@ -404,48 +429,64 @@ static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
                                                  : s->pfds[slot->index].fd]
                 .index = slot->index;
         }
+        wake_waits(s);
         return 0;
     }
     /* ADD and MOD; a number poll(2) ignored after POLLNVAL is watched again */
     s->pfds[slot->index].fd = fd;
     s->pfds[slot->index].events = (short)events;
     s->pfds[slot->index].revents = 0;
+    wake_waits(s);
     return 0;
 }
 
 /* The registrations are copied out under the lock and polled without it, so
- * a wait never holds up net_poll_ctl from another thread (a change made
- * during a wait counts from the next one). Each copy remembers the seq of
- * its registration: a result for a registration changed meanwhile is
- * dropped. */
+ * a wait never holds up net_poll_ctl from another thread; the handle is
+ * polled with them, and a change during the wait (wake_waits) ends it with
+ * 0, for net_poll_wait to wait again on a fresh copy with the time left.
+ * (With several threads waiting in one set, the first to drain the byte
+ * takes the change in; the others may go on with their copies.) Each copy
+ * remembers the seq of its registration: a result for a registration
+ * changed meanwhile is dropped. */
 static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int ms)
 {
     struct pollfd *copy;
     uint32_t *seqs;
-    int n, i, j, first, count, kept = 0;
-    (void)pfd;
+    int n, i, j, first, count, kept = 0, err;
     pthread_mutex_lock(&s->lock);
     count = s->npfds;
-    copy = malloc((size_t)(count ? count : 1) * (sizeof *copy + sizeof *seqs));
+    copy = malloc((size_t)(count + 1) * (sizeof *copy + sizeof *seqs));
     if (copy == NULL) {
         pthread_mutex_unlock(&s->lock);
         return -ENOMEM;
     }
-    seqs = (uint32_t *)(void *)(copy + (count ? count : 1));
+    seqs = (uint32_t *)(void *)(copy + count + 1);
     for (i = 0; i < count; i++) {
         int fd = s->pfds[i].fd < 0 ? -s->pfds[i].fd - 1 : s->pfds[i].fd;
         copy[i] = s->pfds[i];
         seqs[i] = s->slots[fd].seq;
     }
+    copy[count].fd = pfd; /* the wake-up (the last: results scan the rest) */
+    copy[count].events = POLLIN;
+    copy[count].revents = 0;
+    s->waiting++;
     pthread_mutex_unlock(&s->lock);
 
-    n = poll(copy, (nfds_t)count, ms);
+    n = poll(copy, (nfds_t)count + 1, ms);
+    err = n < 0 ? NET_ERR() : 0;
+    pthread_mutex_lock(&s->lock);
+    s->waiting--;
     if (n < 0) {
-        int err = NET_ERR();
+        pthread_mutex_unlock(&s->lock);
         free(copy);
         return err;
     }
-    pthread_mutex_lock(&s->lock);
+    if (copy[count].revents) {
+        char drain[64];
+        while (read(pfd, drain, sizeof drain) > 0)
+            ;
+        n--;
+    }
     first = count ? s->start % count : 0;
     for (j = 0; j < count && n > 0 && kept < max; j++) {
         int fd;
@@ -497,7 +538,10 @@ int net_poll_create(int flags)
         return -ENOMEM;
     }
     s->refs = 1; /* the registry's */
-    pfd = backend_open(flags);
+#ifndef USE_EPOLL
+    s->wake = -1;
+#endif
+    pfd = backend_open(s, flags);
     if (pfd < 0) {
         set_free(s);
         return pfd;

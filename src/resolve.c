@@ -94,9 +94,11 @@ int net_getaddrinfo(const char *host, const char *service, int family,
         return NET_ERR();
     if (rc != 0)
         return net__code_from_eai(rc);
-    /* The canonical name (in the first record only): a literal's is what the
-     * caller gave (the C library would say the zone's rewritten form) */
-    const char *canon = res->ai_canonname && host != asked ? asked : res->ai_canonname;
+    /* The canonical name (in the first record only), when asked for (musl
+     * writes one always): a literal's is what the caller gave (the C
+     * library would say the zone's rewritten form) */
+    const char *canon = !(flags & NET_AI_CANONNAME) ? NULL
+                      : res->ai_canonname && host != asked ? asked : res->ai_canonname;
     if (canon && strlen(canon) >= NET_CANONNAME_MAX) {
         freeaddrinfo(res);
         return -ENAMETOOLONG;

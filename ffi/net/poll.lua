@@ -32,6 +32,7 @@ local socket = require('net.util.socket')
 
 local type, setmetatable, pairs, next = type, setmetatable, pairs, next
 local K = core.constants
+local HANDLE_WAITABLE = K.POLL_WAITABLE == 1 -- (Poll:wait inside nginx)
 local fail = result.fail
 local argerror, check_self = args.error, args.self
 local INT_MAX, NOT_INTEGER = args.INT_MAX, args.NOT_INTEGER
@@ -293,23 +294,36 @@ function Poll:wait(timeout)
     -- Where the thread must never block (inside nginx: net.openresty set
     -- wait.always_nonblocking), the set waits as a socket does, through the
     -- host's waiter, for its handle to be readable (an epoll set's is while
-    -- one of its registrations is ready), then looks without waiting.
+    -- one of its registrations is ready), then looks without waiting. The
+    -- poll(2) backend's handle cannot be waited for (K.POLL_WAITABLE 0):
+    -- the looks come after pauses in the host's manner (net.util.wait's,
+    -- 1 to 16 ms), never in a spin.
     local host = t ~= 0 and wait.always_nonblocking and wait.default
+    local pauses
     while true do
         local count = self._count
         local n = poll_wait(pfd, count > 0 and count or 1, host and 0 or t)
         if n < 0 then
+            if pauses then pauses:close() end
             clear_round(self, 0)
             return fail(n)
         end
         local kept = collect(self, n)
         if kept > 0 or t == 0 or (n == 0 and not host) then
+            if pauses then pauses:close() end
             clear_round(self, kept)
             return kept
         end
         if host and n == 0 then
-            local ready, err = host(self, 'r', deadline or nil)
+            local ready, err
+            if HANDLE_WAITABLE then
+                ready, err = host(self, 'r', deadline or nil)
+            else
+                pauses = pauses or wait.new_pauses(host, self, 'r')
+                ready, err = pauses:pause(deadline or nil)
+            end
             if ready == nil then
+                if pauses then pauses:close() end
                 clear_round(self, 0)
                 return nil, err
             end

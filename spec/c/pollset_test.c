@@ -429,6 +429,46 @@ static void test_fork(void)
     net_sock_close(fds[1]);
 }
 
+/* A wait of a thread of its own: the set, then what the wait gave. */
+typedef struct waited {
+    int pfd, n;
+    net_poll_event_t ev[4];
+    double took;
+} waited_t;
+
+static void *wait_two_seconds(void *arg)
+{
+    waited_t *w = arg;
+    double t0 = net_now();
+    w->n = net_poll_wait(w->pfd, w->ev, 4, 2);
+    w->took = net_now() - t0;
+    return NULL;
+}
+
+/* A registration made while another thread waits counts for that wait
+ * (epoll's does; the poll(2) backend's wait wakes to take it in: it went
+ * on with its old copy until its timeout). */
+static void test_change_during_wait(void)
+{
+    int fds[2];
+    waited_t w;
+    pthread_t waiter;
+    pair(fds);
+    SETUP(net_sock_send(fds[1], "x", 1, 0)); /* readable from the start */
+    w.pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(w.pfd);
+    SETUP(-pthread_create(&waiter, NULL, wait_two_seconds, &w));
+    usleep(100 * 1000); /* the waiter is in net_poll_wait by now */
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_ADD, fds[0], POLLIN, 5));
+    SETUP(-pthread_join(waiter, NULL));
+    CHECK_EQ(1, w.n);
+    CHECK_EQ(5, w.ev[0].data);
+    CHECK(w.took < 1);
+    CHECK_EQ(0, net_poll_close(w.pfd));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 static void *wait_half_a_second(void *pfd)
 {
     net_poll_event_t ev[4];
@@ -484,6 +524,7 @@ int main(void)
     test_high();
     test_fork();
     test_fork_while_waiting();
+    test_change_during_wait();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("pollset (" BACKEND ")");
 }

@@ -56,6 +56,15 @@ describe('net.poll', function()
     assert.same({nil, EBADF_MSG}, {q:wait(0)})
   end)
 
+  it('POLL_WAITABLE says whether a set\'s handle is readable while a registration is ready', function()
+    local function handle_readable() return require('net.core').poll_fd(p[1], net.POLLIN, 0) == 1 end
+    assert.is_false(handle_readable())
+    assert.is_true(p:add(b, 'r'))
+    assert.are.equal(1, a:send('x'))
+    assert.is_true(h.readable(b, 2))
+    assert.are.equal(net.POLL_WAITABLE == 1, handle_readable())
+  end)
+
   it('reports a readable socket, once per wait while data waits (level-triggered)', function()
     assert.is_true(p:add(b, 'r'))
     assert.are.equal(0, p:wait(0))

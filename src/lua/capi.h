@@ -109,6 +109,19 @@ static inline int push_int(lua_State *L, lua_Integer v)
     return 1;
 }
 
+/* A 64-bit result (a sendfile's or a gather write's count, a poll set's
+ * data word; at most 2^53) or a negative code: an integer where
+ * lua_Integer holds it, else a number. (lua_Integer is 32 bits on ILP32's
+ * Lua 5.1 and 5.2, where a count past 2 GiB would come out cut.) */
+static inline int push_int64(lua_State *L, int64_t v)
+{
+    if ((int64_t)(lua_Integer)v == v)
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, (lua_Number)v);
+    return 1;
+}
+
 /* ---- the net.h functions of "integers in, one integer out" shape --------- */
 
 /*

@@ -269,7 +269,7 @@ static int l_sock_sendv(lua_State *L)
         iov[i].base = s;
         iov[i].len = len;
     }
-    return push_int(L, (lua_Integer)net_sock_sendv(fd, iov, n, flags));
+    return push_int64(L, net_sock_sendv(fd, iov, n, flags));
 }
 
 static int l_sock_sendfd(lua_State *L)
@@ -295,13 +295,13 @@ static int l_sock_peercred(lua_State *L)
 
 static int l_sock_sendfile(lua_State *L)
 {
-    return push_int(L, (lua_Integer)net_sock_sendfile(
+    return push_int64(L, net_sock_sendfile(
         arg_int(L, 1), arg_int(L, 2), arg_int64(L, 3), arg_int64(L, 4)));
 }
 
 static int l_sock_sendfilepath(lua_State *L)
 {
-    return push_int(L, (lua_Integer)net_sock_sendfilepath(
+    return push_int64(L, net_sock_sendfilepath(
         arg_int(L, 1), luaL_checkstring(L, 2), arg_int64(L, 3), arg_int64(L, 4)));
 }
 

@@ -103,7 +103,7 @@ static int l_poll_event(lua_State *L)
     lua_pushinteger(L, e->fd);
     lua_pushinteger(L, (lua_Integer)e->events);
     if (e->data <= ((uint64_t)1 << 53))
-        lua_pushinteger(L, (lua_Integer)e->data);
+        push_int64(L, (int64_t)e->data);
     else /* not the class's: a word some C code registered */
         lua_pushnumber(L, (lua_Number)e->data);
     return 3;

@@ -228,10 +228,12 @@ local TIMER_SLACK = 0.001
 local Pauses = {}
 Pauses.__index = Pauses
 
--- The pauses of one call of sock waiting for mode through w.
+-- The pauses of one call of sock waiting for mode through w (sock: a
+-- socket, or a net.poll set whose handle cannot be waited for).
 local function new_pauses(w, sock, mode)
     return setmetatable({w = w, sock = sock, mode = mode, step = PAUSE_FIRST}, Pauses)
 end
+M.new_pauses = new_pauses
 
 -- The quiet socket of these pauses, made at the first need, or nil when no
 -- descriptor can be made now.
