@@ -7,10 +7,10 @@
  *    handle is the epoll descriptor;
  *  - poll(2) everywhere else, or when built with NET_POLLSET_FORCE_POLL (the
  *    C tests build it that way on Linux too, so it is compiled and tested):
- *    the handle is the read end of a pipe, which a change during a wait
- *    writes a byte to (it is in every wait's poll, so the wait takes the
- *    change in at once, as epoll does), and the registrations live in
- *    memory.
+ *    the handle is a descriptor that reserves a number (a dup of the read
+ *    end of the set's own pipe, which a change during a wait writes a byte
+ *    to: the read end is in every wait's poll, so the wait takes the change
+ *    in at once, as epoll does), and the registrations live in memory.
  * Never select(2): no FD_SETSIZE limit, descriptors above 1024 work.
  *
  * Both keep, per set, a table indexed by descriptor of what the caller
@@ -77,7 +77,9 @@ typedef struct set {
     int start;            /* where the next wait's scan of results begins:
                            * when more are ready than max, each gets its
                            * turn (as epoll's ready list rotates) */
-    int wake;             /* the write end of the handle's pipe; -1: none */
+    int wake[2];          /* the set's own pipe (-1: none): the waits poll
+                           * [0], a change writes to [1]; never the handle,
+                           * whose number a close frees during a wait */
     int waiting;          /* waits in poll(2) now */
 #endif
 } set_t;
@@ -97,8 +99,9 @@ static void set_free(set_t *s)
     free(s->slots);
 #ifndef USE_EPOLL
     free(s->pfds);
-    if (s->wake >= 0)
-        close(s->wake);
+    for (int i = 0; i < 2; i++)
+        if (s->wake[i] >= 0)
+            close(s->wake[i]);
 #endif
     free(s);
 }
@@ -370,27 +373,25 @@ static int set_cloexec(int fd)
     return 0;
 }
 
-/* The handle (the pipe's read end) and s->wake (its write end), both
- * non-blocking: a wake-up never blocks ctl, a drain never blocks a wait. */
+/* The set's pipe (s->wake: non-blocking, so a wake-up never blocks ctl and
+ * a drain never blocks a wait; close-on-exec, as the set's own) and the
+ * handle, a dup of its read end (close-on-exec as flags say). */
 static int backend_open(set_t *s, int flags)
 {
-    int fds[2], i, rc = 0;
-    if (pipe(fds) < 0)
+    int i, handle;
+    if (pipe(s->wake) < 0) {
+        s->wake[0] = s->wake[1] = -1;
         return NET_ERR();
-    for (i = 0; i < 2 && rc == 0; i++) {
-        int fl = fcntl(fds[i], F_GETFL);
-        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)
-            rc = NET_ERR();
-        else if (flags & NET_CLOEXEC)
-            rc = set_cloexec(fds[i]);
     }
-    if (rc < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return rc;
+    for (i = 0; i < 2; i++) {
+        int fl = fcntl(s->wake[i], F_GETFL), rc;
+        if (fl < 0 || fcntl(s->wake[i], F_SETFL, fl | O_NONBLOCK) < 0)
+            return NET_ERR(); /* (set_free closes the pipe) */
+        if ((rc = set_cloexec(s->wake[i])) < 0)
+            return rc;
     }
-    s->wake = fds[1];
-    return fds[0];
+    handle = fcntl(s->wake[0], (flags & NET_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+    return handle < 0 ? NET_ERR() : handle;
 }
 
 /* With s->lock held: a change wakes the waits in progress (a byte in the
@@ -399,7 +400,7 @@ static void wake_waits(set_t *s)
 {
     if (s->waiting > 0) {
         char byte = 0;
-        ssize_t rc = write(s->wake, &byte, 1);
+        ssize_t rc = write(s->wake[1], &byte, 1);
         (void)rc;
     }
 }
@@ -453,6 +454,7 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
     struct pollfd *copy;
     uint32_t *seqs;
     int n, i, j, first, count, kept = 0, err;
+    (void)pfd;
     pthread_mutex_lock(&s->lock);
     count = s->npfds;
     copy = malloc((size_t)(count + 1) * (sizeof *copy + sizeof *seqs));
@@ -466,7 +468,7 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
         copy[i] = s->pfds[i];
         seqs[i] = s->slots[fd].seq;
     }
-    copy[count].fd = pfd; /* the wake-up (the last: results scan the rest) */
+    copy[count].fd = s->wake[0]; /* the wake-up (the last: results scan the rest) */
     copy[count].events = POLLIN;
     copy[count].revents = 0;
     s->waiting++;
@@ -483,7 +485,7 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
     }
     if (copy[count].revents) {
         char drain[64];
-        while (read(pfd, drain, sizeof drain) > 0)
+        while (read(s->wake[0], drain, sizeof drain) > 0)
             ;
         n--;
     }
@@ -539,7 +541,7 @@ int net_poll_create(int flags)
     }
     s->refs = 1; /* the registry's */
 #ifndef USE_EPOLL
-    s->wake = -1;
+    s->wake[0] = s->wake[1] = -1;
 #endif
     pfd = backend_open(s, flags);
     if (pfd < 0) {

@@ -355,6 +355,7 @@ static int have(const char *host)
  * make the namespace or the interface (not root, no ip(8)). */
 static int mcastif_deleted_child(void)
 {
+#ifdef __linux__
     char name[IF_NAMESIZE];
     if (unshare(CLONE_NEWNET) != 0 ||
         system("ip link add lnt0 type veth peer name lnt1 2>/dev/null") != 0)
@@ -375,6 +376,9 @@ static int mcastif_deleted_child(void)
     CHECK_EQ(0, net_sock_mcastif(fd, "", name, sizeof name));
     net_sock_close(fd);
     return check_failed ? 1 : 0;
+#else
+    return 77; /* network namespaces and veth pairs are Linux's */
+#endif
 }
 
 static void test_mcastif_deleted(void)

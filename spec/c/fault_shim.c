@@ -16,8 +16,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 
 static char target[32];
 static unsigned long countdown; /* calls of target left until the failing one */
@@ -82,6 +84,7 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
     return real(fd, addr, len);
 }
 
+#ifdef __linux__
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     static int (*real)(int, int, int, struct epoll_event *);
@@ -91,3 +94,4 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         real = (int (*)(int, int, int, struct epoll_event *))next("epoll_ctl");
     return real(epfd, op, fd, ev);
 }
+#endif

@@ -179,28 +179,64 @@ describe('a signal during a blocking call', function()
     assert.is_true(took >= 0.4 and took < 1.5, 'took ' .. took)
   end)
 
-  it('keeps MSG_WAITALL on a blocking socket that a waiter retries after a signal', function()
+  -- recv(10, MSG_WAITALL) on a blocking unix stream with rcvtimeo seconds,
+  -- under the global waiter, a signal coming at 0.2 s (before any byte),
+  -- while a child connected to it runs `writes` (Lua; c is its client):
+  -- the results packed and the seconds the call took.
+  local function waitall_after_signal(rcvtimeo, writes)
     local unix = require('net.stream.unix')
     local dir = h.tmpdir()
     finally(function() h.rmdir(dir) end)
     local path = dir .. '/s'
     local srv = assert(unix.server.new{path = path})
     assert.is_nil(srv:listen())
-    -- A child connects, then sends half at 0.8 s and the rest at 1.1 s.
-    local writer = child(([[
-      local c = assert(require('net.stream.unix').client.new{path = %q})
-      os.execute('sleep 0.8'); c:send('12345')
-      os.execute('sleep 0.3'); c:send('67890')
-      os.execute('sleep 1'); c:close()]]):format(path))
+    local writer = child(("local c = assert(require('net.stream.unix').client.new{path = %q}) ")
+      :format(path) .. writes)
     local s = assert(srv:accept())
-    assert.is_true(math.abs(s:rcvtimeo(3) - 3) < 0.01)
+    assert.is_true(math.abs(s:rcvtimeo(rcvtimeo) - rcvtimeo) < 0.01)
     assert.is_true(net.setwaiter(net.waiters.poll))
-    arm(0.2) -- before any byte: the tries after it wait through the waiter
-    local r = timed(s.recv, s, 10, net.MSG_WAITALL)
+    arm(0.2) -- the tries after it wait through the waiter
+    local r, took = timed(s.recv, s, 10, net.MSG_WAITALL)
     settle()
-    assert.are.same(h.pack('1234567890'), r)
     assert.are.equal(1, caught)
     s:close(); srv:close()
+    bounded_transfer_done(writer)
+    return r, took
+  end
+
+  it('keeps MSG_WAITALL on a blocking socket that a waiter retries after a signal', function()
+    local r = waitall_after_signal(3, [[
+      os.execute('sleep 0.8'); c:send('12345')
+      os.execute('sleep 0.3'); c:send('67890')
+      os.execute('sleep 1'); c:close()]])
+    assert.are.same(h.pack('1234567890'), r)
+  end)
+
+  it('ends the rest of that MSG_WAITALL by the rcvtimeo from the signal on', function()
+    local r, took = waitall_after_signal(2, [[
+      os.execute('sleep 1.5'); c:send('12345')
+      os.execute('sleep 2.5'); c:close()]])
+    assert.are.same(h.pack('12345'), r)
+    -- by 2.2 s; a fresh rcvtimeo for the rest would end it at 3.5 s
+    assert.is_true(took >= 2 and took < 3, 'took ' .. took)
+  end)
+
+  it('leaves a reset during the rest of that MSG_WAITALL to the next call', function()
+    local server = assert(inet.server.new{host = '127.0.0.1'})
+    assert.is_nil(server:listen())
+    local writer = child(([[
+      local c = assert(require('net.stream.inet').client.new{host = '127.0.0.1', port = %d})
+      os.execute('sleep 0.6'); c:send('12345')
+      os.execute('sleep 0.4'); c:linger(0); c:close()]]):format(server:getsockname():port()))
+    local s = assert(server:accept())
+    assert.is_true(math.abs(s:rcvtimeo(3) - 3) < 0.01)
+    assert.is_true(net.setwaiter(net.waiters.poll))
+    arm(0.2)
+    local r = timed(s.recv, s, 10, net.MSG_WAITALL)
+    settle()
+    assert.are.same(h.pack('12345'), r)
+    assert.are.same(h.pack(nil, nil, nil, net.strerror(-net.ECONNRESET)), h.pack(s:recv(10)))
+    s:close(); server:close()
     bounded_transfer_done(writer)
   end)
 

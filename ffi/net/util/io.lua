@@ -18,7 +18,7 @@ local sock_send, sock_recv = core.sock_send, core.sock_recv
 local sock_recvinto, sock_sendfrom = core.sock_recvinto, core.sock_sendfrom
 local sock_sendv, sock_inq, sock_atmark, poll_fd = core.sock_sendv, core.sock_inq, core.sock_atmark, core.poll_fd
 
-local EAGAIN = -core.constants.EAGAIN
+local EAGAIN, EINTR = -core.constants.EAGAIN, -core.constants.EINTR
 local ENOBUFS = -core.constants.ENOBUFS
 local DEFAULT_RECV_SIZE = 8192
 
@@ -27,6 +27,7 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
 local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
+local kernel_deadline = wait.kernel_deadline
 local has_flag, concat = wait.has_flag, table.concat
 local WAITALL, PEEK, OOB = core.constants.MSG_WAITALL, core.constants.MSG_PEEK, core.constants.MSG_OOB
 local POLLIN = core.constants.POLLIN
@@ -164,20 +165,21 @@ function M.define(cls, rules)
     -- when those bytes were read after a wait, without blocking. (At its
     -- deadline, retry_until's last look takes bytes below SO_RCVLOWAT.)
     local function rest_of_all(self, got, deadline, size, flags, read, waited)
-        local fd = self[1]
         -- Already at the urgent mark (an urgent byte queued before the
         -- call): TCP never says readable there; the kernel's own stops.
-        if sock_atmark(fd) == 1 then return end
+        if sock_atmark(self[1]) == 1 then return end
+        -- On a blocking fd only the rest of a call that a signal ended
+        -- waits (through the waiter, by the deadline set at the signal:
+        -- retry_until's EINTR); a read that blocked came back short at its
+        -- timeout or a signal, as the kernel's own.
+        local again = EAGAIN
         if blocks_in_kernel(self) then
-            -- A blocking fd read without blocking after a signal's wait
-            -- (retry_until) reads the rest as the kernel's own; one whose
-            -- read blocked came back short at its timeout or a signal.
-            if waited then read(fd, size - got, flags) end
-            return
+            if not waited then return end
+            again = EINTR
         end
         flags = flags - WAITALL -- (each read takes at most what is queued)
         while got < size do
-            local n = retry_until(self, 'r', EAGAIN, deadline, read_queued, read, size - got, flags)
+            local n = retry_until(self, 'r', again, deadline, read_queued, read, size - got, flags)
             if type(n) ~= 'number' or n <= 0 then return end -- the deadline, the waiter, the end
             got = got + n
         end
@@ -203,6 +205,11 @@ function M.define(cls, rules)
     local function recv_rest(self, r, deadline, size, flags, waited)
         if type(r) ~= 'string' then
             waited = true
+            -- a blocking fd's signal: the tries after it, and a MSG_WAITALL's
+            -- rest, end by its SO_RCVTIMEO from now (retry_until)
+            if r == EINTR and not deadline and blocks_in_kernel(self) then
+                deadline = kernel_deadline(self, 'r')
+            end
             if not dontwait(flags) then
                 local err
                 r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
@@ -278,6 +285,9 @@ function M.define(cls, rules)
     local function recvinto_rest(self, n, deadline, buf, size, flags, waited)
         if AGAIN[n] and not dontwait(flags) then
             waited = true
+            if n == EINTR and not deadline and blocks_in_kernel(self) then
+                deadline = kernel_deadline(self, 'r') -- (as recv_rest)
+            end
             local err
             n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
             if n == nil then return gave_up(err) end

@@ -183,6 +183,7 @@ local function kernel_deadline(sock, mode)
     local t = KERNEL_TIMEOUT[mode](sock[1], -1)
     if t > 0 then return now() + t end
 end
+M.kernel_deadline = kernel_deadline
 
 -- The absolute deadline of a call of sock starting now that waits for mode
 -- ('r' or 'w'), or nil: its settimeout's. A socket blocking for its user
