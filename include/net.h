@@ -382,7 +382,9 @@ NET_API int net_poll_wait(int pfd, net_poll_event_t *out, int max,
 NET_API int net_poll_close(int pfd);
 
 /* ---- datagrams, multicast, messages (1.1) ------------------------------------
- * src/msg.c and src/mcast.c. Every record here is fixed-width. */
+ * src/msg.c and src/mcast.c. Every field of the records here is
+ * fixed-width but the pointers, whose width is the platform's (the records
+ * holding one differ in size between ILP32 and LP64). */
 
 /* One datagram: at most len bytes of it into buf, the sender into *from
  * unless from is NULL, the datagram's full length into *full unless full is
