@@ -297,9 +297,11 @@ function Poll:wait(timeout)
     -- one of its registrations is ready), then looks without waiting. The
     -- poll(2) backend's handle cannot be waited for (K.POLL_WAITABLE 0):
     -- the looks come after pauses in the host's manner (net.util.wait's,
-    -- 1 to 16 ms), never in a spin.
+    -- 1 to 16 ms), never in a spin, and end by the deadline or sooner the
+    -- host's cap on one wait (block_cap where nginx cannot yield), as a
+    -- wait on the handle would.
     local host = t ~= 0 and wait.always_nonblocking and wait.default
-    local pauses
+    local pauses, limit
     while true do
         local count = self._count
         local n = poll_wait(pfd, count > 0 and count or 1, host and 0 or t)
@@ -319,8 +321,11 @@ function Poll:wait(timeout)
             if HANDLE_WAITABLE then
                 ready, err = host(self, 'r', deadline or nil)
             else
-                pauses = pauses or wait.new_pauses(host, self, 'r')
-                ready, err = pauses:pause(deadline or nil)
+                if not pauses then
+                    pauses = wait.new_pauses(host, self, 'r')
+                    limit = wait.capped(host, deadline or nil)
+                end
+                ready, err = pauses:pause(limit)
             end
             if ready == nil then
                 if pauses then pauses:close() end
