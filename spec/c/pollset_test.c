@@ -469,6 +469,64 @@ static void test_change_during_wait(void)
     net_sock_close(fds[1]);
 }
 
+#ifdef NET_POLLSET_FORCE_POLL
+/* The poll(2) backend, compiled into this program, calls this poll: while
+ * delay_after_poll is set, a poll that returned is held 200 ms before the
+ * caller goes on, as a thread the scheduler left waiting. */
+#include <dlfcn.h>
+static volatile int delay_after_poll;
+int poll(struct pollfd *fds, nfds_t n, int ms)
+{
+    static int (*real)(struct pollfd *, nfds_t, int);
+    int rc;
+    if (real == NULL)
+        real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+    rc = real(fds, n, ms);
+    if (delay_after_poll)
+        usleep(200 * 1000);
+    return rc;
+}
+
+/* A set closed by another thread during a wait: the wait, woken, must
+ * neither poll the handle's number (free, then another file's) nor drain
+ * it. Here the number goes to a pipe holding a byte while the woken wait is
+ * held: the byte stays, and the wait ends at its timeout without spinning
+ * (it drained that byte, or spun on POLLNVAL, when it polled the handle). */
+static void test_close_during_wait(void)
+{
+    int fds[2], reuse[2];
+    waited_t w;
+    pthread_t waiter;
+    char byte;
+    struct timespec cpu0, cpu1;
+    pair(fds);
+    w.pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(w.pfd);
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_ADD, fds[0], POLLIN, 1));
+    SETUP(-pthread_create(&waiter, NULL, wait_two_seconds, &w));
+    usleep(100 * 1000); /* the waiter is in net_poll_wait by now */
+    delay_after_poll = 1;
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_MOD, fds[0], POLLIN, 2)); /* wakes it */
+    usleep(50 * 1000); /* its poll returned; it is held */
+    delay_after_poll = 0;
+    SETUP(net_poll_close(w.pfd));
+    SETUP(pipe(reuse)); /* reuse[0] takes the handle's number */
+    SETUP(fcntl(reuse[0], F_SETFL, O_NONBLOCK)); /* (a drained pipe ends the read) */
+    CHECK_EQ(w.pfd, reuse[0]);
+    CHECK_EQ(1, write(reuse[1], "!", 1));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+    SETUP(-pthread_join(waiter, NULL));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    CHECK_EQ(0, w.n);
+    CHECK((cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9 < 0.5);
+    CHECK_EQ(1, read(reuse[0], &byte, 1)); /* still there */
+    close(reuse[0]);
+    close(reuse[1]);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+#endif
+
 static void *wait_half_a_second(void *pfd)
 {
     net_poll_event_t ev[4];
@@ -525,6 +583,9 @@ int main(void)
     test_fork();
     test_fork_while_waiting();
     test_change_during_wait();
+#ifdef NET_POLLSET_FORCE_POLL
+    test_close_during_wait();
+#endif
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("pollset (" BACKEND ")");
 }
