@@ -66,6 +66,9 @@
  * when socket(2) lacks the flags, SO_NOSIGPIPE where MSG_NOSIGNAL is missing.
  * Returns 0 or -errno. */
 int net__platform_prepare_fd(int fd, int flags, int done_at_creation);
+/* O_NONBLOCK and FD_CLOEXEC on any descriptor, as flags' NET_NONBLOCK and
+ * NET_CLOEXEC ask: 0 or the code of the failed fcntl. */
+int net__set_fd_flags(int fd, int flags);
 
 /* Socket-type flags for socket(2)/socketpair(2)/accept4(2) from NET_* flags;
  * 0 where the platform has none (then net__platform_prepare_fd applies them). */

@@ -22,9 +22,18 @@ static int set_fd_flag(int fd, int get, int set, int bit)
     return 0;
 }
 
-int net__platform_prepare_fd(int fd, int flags, int done_at_creation)
+int net__set_fd_flags(int fd, int flags)
 {
     int rc = 0;
+    if (flags & NET_NONBLOCK)
+        rc = set_fd_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK);
+    if (rc == 0 && (flags & NET_CLOEXEC))
+        rc = set_fd_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC);
+    return rc;
+}
+
+int net__platform_prepare_fd(int fd, int flags, int done_at_creation)
+{
 #ifdef SO_NOSIGPIPE
     int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0)
@@ -32,9 +41,5 @@ int net__platform_prepare_fd(int fd, int flags, int done_at_creation)
 #endif
     if (done_at_creation)
         return 0;
-    if (flags & NET_NONBLOCK)
-        rc = set_fd_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK);
-    if (rc == 0 && (flags & NET_CLOEXEC))
-        rc = set_fd_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC);
-    return rc;
+    return net__set_fd_flags(fd, flags);
 }

@@ -365,14 +365,6 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
 #else
 /* ======================= poll(2) ========================================== */
 
-static int set_cloexec(int fd)
-{
-    int cur = fcntl(fd, F_GETFD);
-    if (cur < 0 || fcntl(fd, F_SETFD, cur | FD_CLOEXEC) < 0)
-        return NET_ERR();
-    return 0;
-}
-
 /* The set's pipe (s->wake: non-blocking, so a wake-up never blocks ctl and
  * a drain never blocks a wait; close-on-exec, as the set's own) and the
  * handle, a dup of its read end (close-on-exec as flags say). */
@@ -384,11 +376,9 @@ static int backend_open(set_t *s, int flags)
         return NET_ERR();
     }
     for (i = 0; i < 2; i++) {
-        int fl = fcntl(s->wake[i], F_GETFL), rc;
-        if (fl < 0 || fcntl(s->wake[i], F_SETFL, fl | O_NONBLOCK) < 0)
-            return NET_ERR(); /* (set_free closes the pipe) */
-        if ((rc = set_cloexec(s->wake[i])) < 0)
-            return rc;
+        int rc = net__set_fd_flags(s->wake[i], NET_NONBLOCK | NET_CLOEXEC);
+        if (rc < 0)
+            return rc; /* (set_free closes the pipe) */
     }
     handle = fcntl(s->wake[0], (flags & NET_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
     return handle < 0 ? NET_ERR() : handle;
@@ -442,7 +432,7 @@ static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
 }
 
 /* The registrations are copied out under the lock and polled without it, so
- * a wait never holds up net_poll_ctl from another thread; the handle is
+ * a wait never holds up net_poll_ctl from another thread; the set's pipe is
  * polled with them, and a change during the wait (wake_waits) ends it with
  * 0, for net_poll_wait to wait again on a fresh copy with the time left.
  * (With several threads waiting in one set, the first to drain the byte

@@ -27,7 +27,7 @@ local M = {DEFAULT_RECV_SIZE = DEFAULT_RECV_SIZE}
 local retry_until, gave_up, AGAIN = wait.retry_until, wait.gave_up, result.AGAIN
 local waiter_for, deadline_of, waits_first = wait.waiter_for, wait.deadline_of, wait.waits_first
 local dontwait, try_after_wait, blocks_in_kernel = wait.dontwait, wait.try_after_wait, wait.blocks_in_kernel
-local kernel_deadline = wait.kernel_deadline
+local deadline_after = wait.deadline_after
 local has_flag, concat = wait.has_flag, table.concat
 local WAITALL, PEEK, OOB = core.constants.MSG_WAITALL, core.constants.MSG_PEEK, core.constants.MSG_OOB
 local POLLIN = core.constants.POLLIN
@@ -108,10 +108,10 @@ function M.define(cls, rules)
     -- For a socket marked _drained: clears the mark, and waits for it to be
     -- readable when its waiter waits cheaply (not for a call that must not
     -- wait, MSG_DONTWAIT, nor for urgent data, MSG_OOB, which never makes
-    -- the socket readable). true, the deadline of the call (or nil), whether
-    -- it waited, and whether the deadline passed meanwhile (the read that
-    -- follows is then its last look: bytes below SO_RCVLOWAT never make the
-    -- socket readable); false, err when the waiter failed.
+    -- the socket readable). true, the deadline of the call (or nil), and
+    -- whether it waited (ready, or the deadline passed: the read that
+    -- follows looks anyway, and a "try again" goes to retry_until, which
+    -- reports the deadline); false, err when the waiter failed.
     local function wait_first(self, flags)
         self._drained = nil
         local deadline = deadline_of(self, 'r')
@@ -122,7 +122,7 @@ function M.define(cls, rules)
                 and not blocks_in_kernel(self) then
             local ready, err = w(self, 'r', deadline)
             if ready == nil then return false, err end
-            return true, deadline, true, not ready
+            return true, deadline, true
         end
         return true, deadline, false
     end
@@ -205,11 +205,8 @@ function M.define(cls, rules)
     local function recv_rest(self, r, deadline, size, flags, waited)
         if type(r) ~= 'string' then
             waited = true
-            -- a blocking fd's signal: the tries after it, and a MSG_WAITALL's
-            -- rest, end by its SO_RCVTIMEO from now (retry_until)
-            if r == EINTR and not deadline and blocks_in_kernel(self) then
-                deadline = kernel_deadline(self, 'r')
-            end
+            -- (a blocking fd's signal: a MSG_WAITALL's rest ends by the same)
+            deadline = deadline_after(self, 'r', r, deadline)
             if not dontwait(flags) then
                 local err
                 r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
@@ -230,12 +227,11 @@ function M.define(cls, rules)
     -- (A read after that wait never waits in the kernel; one without it is
     -- the plain read, which a blocking socket waits in.)
     local function recv_drained(self, size, flags)
-        local ok, deadline, waited, expired = wait_first(self, flags)
+        local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local r
         if waited then
             r = try_after_wait(self, sock_recv, size, flags)
-            if expired and AGAIN[r] then return gave_up() end
         else
             r = sock_recv(self[1], size, flags)
         end
@@ -285,9 +281,7 @@ function M.define(cls, rules)
     local function recvinto_rest(self, n, deadline, buf, size, flags, waited)
         if AGAIN[n] and not dontwait(flags) then
             waited = true
-            if n == EINTR and not deadline and blocks_in_kernel(self) then
-                deadline = kernel_deadline(self, 'r') -- (as recv_rest)
-            end
+            deadline = deadline_after(self, 'r', n, deadline) -- (as recv_rest)
             local err
             n, err = retry_until(self, 'r', n, deadline, recvinto_attempt, buf, size, flags)
             if n == nil then return gave_up(err) end
@@ -306,12 +300,11 @@ function M.define(cls, rules)
     end
 
     local function recvinto_drained(self, buf, size, flags)
-        local ok, deadline, waited, expired = wait_first(self, flags)
+        local ok, deadline, waited = wait_first(self, flags)
         if not ok then return gave_up(deadline) end
         local n
         if waited then
             n = try_after_wait(self, recvinto_attempt, buf, size, flags)
-            if expired and AGAIN[n] then return gave_up() end
         else
             n = recvinto_attempt(self[1], buf, size, flags)
         end

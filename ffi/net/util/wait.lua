@@ -183,7 +183,18 @@ local function kernel_deadline(sock, mode)
     local t = KERNEL_TIMEOUT[mode](sock[1], -1)
     if t > 0 then return now() + t end
 end
-M.kernel_deadline = kernel_deadline
+
+-- The deadline of the tries after a primitive's "try again" r on sock
+-- (mode 'r' or 'w'), the call's being deadline (nil: none): a signal
+-- (EINTR) on a fd that blocks in the kernel, which the tries then wait out
+-- through the waiter, not in the kernel, ends them by its SO_RCVTIMEO or
+-- SO_SNDTIMEO from now (retry_until; the rest of a MSG_WAITALL read too).
+function M.deadline_after(sock, mode, r, deadline)
+    if r == EINTR and not deadline and M.blocks_in_kernel(sock) then
+        return kernel_deadline(sock, mode)
+    end
+    return deadline
+end
 
 -- The absolute deadline of a call of sock starting now that waits for mode
 -- ('r' or 'w'), or nil: its settimeout's. A socket blocking for its user
@@ -296,9 +307,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     local blocking = M.blocks_in_kernel(sock)
     if blocking then
         if r ~= EINTR then return r end -- its SO_*TIMEO ran out
-        -- a signal: the tries after it wait through w, not in the kernel,
-        -- so the socket's SO_*TIMEO bounds them (from the signal on)
-        deadline = deadline or kernel_deadline(sock, mode)
+        deadline = M.deadline_after(sock, mode, r, deadline) -- a signal
     end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
