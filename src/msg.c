@@ -313,6 +313,14 @@ int64_t net_sock_sendfd(int fd, int passfd, const void *buf, size_t len,
 #endif
 
 enum { FDS_MAX = 16 }; /* descriptors one message may bring (extras closed) */
+/* Room for the other control messages the receiving socket may have asked
+ * for, which the kernel writes before SCM_RIGHTS: credentials (SO_PASSCRED,
+ * 32 bytes), a timestamp (SO_TIMESTAMP* and the `timestamp` option: up to 3
+ * timespecs, 64), a pidfd (SO_PASSPIDFD, 24), a security label (SO_PASSSEC,
+ * a context string). Without it the descriptors find no room: the kernel
+ * drops them and says MSG_CTRUNC, which recvfd reads as "no free
+ * descriptor". */
+enum { OTHER_CMSG_ROOM = 1024 };
 
 /* Control messages that install descriptors in the receiver: SCM_RIGHTS
  * (the ones passed) and, on Linux 6.5 on, SCM_PIDFD (a pidfd of the sender,
@@ -369,7 +377,7 @@ int64_t net_sock_recvfd(int fd, void *buf, size_t len, int flags, int *passfd)
 {
     union {
         struct cmsghdr align;
-        char bytes[CMSG_SPACE(FDS_MAX * sizeof(int))];
+        char bytes[CMSG_SPACE(FDS_MAX * sizeof(int)) + OTHER_CMSG_ROOM];
     } control;
     struct iovec iov;
     struct msghdr mh;

@@ -190,6 +190,38 @@ static void test_fds_pidfd(void)
     net_sock_close(fds[1]);
 }
 
+/* A receiver that asked for other control messages too (credentials,
+ * timestamps, a pidfd where the kernel has it), on a datagram and a
+ * seqpacket pair: they come before SCM_RIGHTS, and the passed descriptor
+ * still arrives (it was dropped for lack of room and reported as "Too many
+ * open files"); a message without one says none came. */
+static void test_fds_with_other_control(void)
+{
+    static const int types[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+    int fds[2], one = 1, got, before, t;
+    char buf[8];
+    for (t = 0; t < 2; t++) {
+        SETUP(net_sock_pair(AF_UNIX, types[t], 0, NET_CLOEXEC, fds));
+        SETUP(setsockopt(fds[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one));
+        SETUP(net_sock_timestamp(fds[1], 1));
+        (void)setsockopt(fds[1], SOL_SOCKET, SO_PASSPIDFD, &one, sizeof one); /* Linux 6.5 on */
+        before = fd_count();
+        CHECK_EQ(1, net_sock_sendfd(fds[0], fds[0], "y", 1, 0));
+        got = -2;
+        CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+        CHECK(got >= 0);
+        if (got >= 0)
+            net_sock_close(got);
+        CHECK_EQ(1, net_sock_send(fds[0], "z", 1, 0));
+        got = -2;
+        CHECK_EQ(1, net_sock_recvfd(fds[1], buf, sizeof buf, 0, &got));
+        CHECK_EQ(-1, got);
+        CHECK_EQ(before, fd_count());
+        net_sock_close(fds[0]);
+        net_sock_close(fds[1]);
+    }
+}
+
 /* A peer whose pid namespace this process cannot see has credentials all
  * the same: its uid and gid, and pid -1 (SO_PEERCRED says 0 for it, as for
  * "none recorded", whose ids are -1). A grandchild in a new pid namespace
@@ -507,6 +539,7 @@ int main(void)
     test_fds_not_unix();
     test_fds_many();
     test_fds_pidfd();
+    test_fds_with_other_control();
     test_peercred_other_namespace();
     test_sendfile();
     test_sendfile_sigpipe();
