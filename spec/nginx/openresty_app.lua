@@ -80,6 +80,22 @@ local function stuck_wait(name, timeout)
     ngx.shared.results:set(name, pair_wait(timeout))
 end
 
+-- A poll set's wait (timeout: seconds, or nil for none) on a socket nothing
+-- writes to: "<n> <seconds>" under name. In a phase that cannot yield it
+-- ends at block_cap with 0, on either backend (the poll(2) one's handle
+-- cannot be waited for: it looks after pauses, which the cap ends too).
+local function stuck_set_wait(name, timeout)
+    local pair = assert(stream.pair())
+    local set = assert(require('net.poll').new())
+    assert(set:add(pair[2], 'r'))
+    local t0 = net.now()
+    local n, err = set:wait(timeout)
+    ngx.shared.results:set(name, ('%s %.3f'):format(tostring(n or err), net.now() - t0))
+    set:close()
+    pair[1]:close()
+    pair[2]:close()
+end
+
 -- init_worker_by_lua: the non-yieldable waits, then the backend.
 function M.init_worker(path)
     backend_path = path
@@ -221,6 +237,8 @@ function M.log_phase()
     stuck_wait('log_deadline', 0.05)
     full_backlog_connect('log_backlog')
     full_queue_sendto('log_sendto')
+    stuck_set_wait('log_setwait', 2)
+    stuck_set_wait('log_setwait_nil')
 end
 
 -- GET /fullqueue?timeout=S: full_queue_sendto's result in a handler (the

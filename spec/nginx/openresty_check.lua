@@ -188,9 +188,15 @@ local function main_checks()
     run(function()
         local s1 = get('/logphase')
         check(s1 == 200, 'log phase request answered')
-        loop.sleep(1) -- the log phase runs after the response: give it its 0.7 s
-        local _, body = get('/results')
-        local r = parse_lines(body)
+        -- the log phase runs after the response, for about 1.3 s: its last
+        -- result is the sign it ended
+        local r
+        local t0 = net.now()
+        repeat
+            loop.sleep(0.2)
+            local _, body = get('/results')
+            r = parse_lines(body)
+        until r.log_setwait_nil or net.now() - t0 > 5
         for _, name in ipairs({'init_worker', 'log'}) do
             local cap = r[name .. '_cap'] or ''
             local what, took = cap:match('^(%S+) (%S+)$')
@@ -211,6 +217,13 @@ local function main_checks()
         took = tonumber(sendto:match('^0 true (%S+)$'))
         check(took and took >= 0.29 and took < 0.6,
               'log: an unconnected unix datagram sendto a full queue, no deadline, gave up at the cap (%s)', sendto)
+        for name, timeout in pairs { log_setwait = '2 s', log_setwait_nil = 'no' } do
+            local n
+            n, took = (r[name] or ''):match('^(%S+) (%S+)$')
+            took = tonumber(took)
+            check(n == '0' and took and took >= 0.29 and took < 0.6,
+                  'log: a poll set\'s wait, %s timeout, ended at the cap with 0 (%s)', timeout, tostring(r[name]))
+        end
         local s2, b2 = get('/fast')
         check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
     end)
