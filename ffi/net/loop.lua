@@ -11,7 +11,10 @@
 -- deadline passed (net.util.wait gives the loop's waiter precedence over the
 -- global one there). Blocking sockets still block the whole loop: make the
 -- loop's sockets with nonblock = true (accepted connections: nonblock(true)).
--- Not a framework: one loop per thread of Lua, no I/O of its own.
+-- Not a framework: no I/O of its own. Several runs may be under way in one
+-- Lua state at once where other code runs while one waits (nginx: each
+-- request's or timer's run is its own, see "runs" below); elsewhere a run
+-- blocks its thread, one at a time.
 local poll = require('net.poll')
 local wait = require('net.util.wait')
 local core = require('net.core')
@@ -45,24 +48,75 @@ local WAIT, SLEEP, PAUSE, DONE = {}, {}, {}, {}
 -- sleep, timer = the timer of its deadline or sleep while it waits}.
 
 -- ---- the loop's state --------------------------------------------------------
+-- The state of the run whose code runs now (or of the spawns made outside
+-- any run), in upvalues: the per-echo path reads them, not a table's fields.
 -- The queue of records to resume with a value (one or two: true, false, or
 -- nil, err), filled while the current queue runs; the two sets of arrays
 -- take turns.
-local q_rec, q_a, q_b, q_n = {}, {}, {}, 0
-local spare_rec, spare_a, spare_b = {}, {}, {}
-local live = 0            -- coroutines spawned and not finished
-local set                 -- the net.poll set, made by run()
+local q_rec, q_a, q_b, q_n
+local spare_rec, spare_a, spare_b
+local live                -- coroutines spawned and not finished
+local set                 -- the net.poll set, made by run() (false before)
 -- sock -> {r = record, w = record, c = {record = true} of the coroutines
 -- pausing on sock (mode 'c'), ev = registered events}: who waits for what.
 -- Weak keys: a socket's entry outlives its waits (see "Registrations stay"
 -- below) but must not keep a closed socket alive.
+local waiting
+local timers              -- a binary heap of {at =, rec =, value =}, earliest first
+local stale               -- timers in the heap whose wait ended first (rec = nil)
+local rounds, sweep_at    -- rounds of this run; when the next sweep is due
 local WEAK_KEYS = {__mode = 'k'}
-local waiting = setmetatable({}, WEAK_KEYS)
-local timers = {}         -- a binary heap of {at =, rec =, value =}, earliest first
-local stale = 0           -- timers in the heap whose wait ended first (rec = nil)
-local active = false      -- run() is running: one run at a time
-local rounds, sweep_at       -- rounds of this run; when the next sweep is due (run())
+local SWEEP_ROUNDS = 1024 -- (see sweep below)
 local EINTR_MSG = core.strerror(-core.constants.EINTR)
+
+-- Runs. Each run() has a state of its own, a table holding the values above
+-- while another state is in the upvalues: inside nginx a run's wait yields
+-- to nginx (as do its coroutines' calls of nginx's own API), and another
+-- request's or timer's run, or its spawns, go on meanwhile. use(st) puts
+-- st's values in the upvalues (keeping the others' in their table); a run
+-- takes its own back wherever it gets control again (after its set's wait,
+-- after each resume). Spawns made outside any run go into `pending`, which
+-- the next run() takes as its own.
+local function new_state()
+    return {q_rec = {}, q_a = {}, q_b = {}, q_n = 0, spare_rec = {}, spare_a = {}, spare_b = {},
+            live = 0, set = false, waiting = setmetatable({}, WEAK_KEYS), timers = {}, stale = 0,
+            rounds = 0, sweep_at = SWEEP_ROUNDS}
+end
+-- (save and load name the same values, the upvalues above)
+local function save(st)
+    st.q_rec, st.q_a, st.q_b, st.q_n = q_rec, q_a, q_b, q_n
+    st.spare_rec, st.spare_a, st.spare_b = spare_rec, spare_a, spare_b
+    st.live, st.set, st.waiting, st.timers, st.stale = live, set, waiting, timers, stale
+    st.rounds, st.sweep_at = rounds, sweep_at
+end
+local function load(st)
+    q_rec, q_a, q_b, q_n = st.q_rec, st.q_a, st.q_b, st.q_n
+    spare_rec, spare_a, spare_b = st.spare_rec, st.spare_a, st.spare_b
+    live, set, waiting, timers, stale = st.live, st.set, st.waiting, st.timers, st.stale
+    rounds, sweep_at = st.rounds, st.sweep_at
+end
+local pending = new_state()
+local loaded = pending    -- the state whose values the upvalues hold
+load(pending)
+local function use(st)
+    if loaded ~= st then
+        save(loaded)
+        load(st)
+        loaded = st
+    end
+end
+-- The states of the runs under way (a run killed with its nginx request
+-- never ends: weak keys), for a socket's close, which may come from any.
+local runs = setmetatable({}, WEAK_KEYS)
+-- coroutine -> the state of the run it belongs to (weak keys).
+local run_of = setmetatable({}, WEAK_KEYS)
+-- The run under way, where nothing else runs while it does (not inside
+-- nginx: interleaved()): where a spawn from a plain coroutine that a loop
+-- coroutine resumes goes, and what makes a run() there raise. Inside nginx
+-- other code (another request) may run while a loop coroutine is suspended
+-- by nginx's own API, so a run there cannot tell its code from others'.
+local inside_run
+local function interleaved() return wait.always_nonblocking end
 
 local function push(rec, a, b)
     local n = q_n + 1
@@ -151,7 +205,6 @@ end
 -- this sweep and the last one: a socket a coroutine still uses and waits
 -- on again only pays an epoll_ctl to come back. The rounds between sweeps
 -- grow with the registrations, so a sweep costs at most a look per round.
-local SWEEP_ROUNDS = 1024
 local function sweep()
     local kept = 0
     for sock, w in pairs(waiting) do
@@ -251,7 +304,8 @@ end
 -- coroutine): they wake now, and their call reports the closed socket
 -- ("Bad file descriptor"), instead of at their deadline or never. net.poll
 -- has removed its registration already (its hook comes first).
-require('net.util.socket').on_close(function(sock)
+-- Any run may have waits on sock (inside nginx another request's may).
+local function wake_on_close(sock)
     local w = waiting[sock]
     if not w then return end
     waiting[sock] = nil
@@ -261,11 +315,24 @@ require('net.util.socket').on_close(function(sock)
     if c then
         for rec in pairs(c) do wake(rec, true) end
     end
+end
+require('net.util.socket').on_close(function(sock)
+    local back = loaded
+    for st in pairs(runs) do
+        use(st)
+        wake_on_close(sock)
+    end
+    use(back)
 end)
 
 -- The loop's waiter: yields to the loop, which resumes with true when sock
 -- is ready, false when the deadline passed, or nil, err.
+-- Where the host's one wait has a cap (net.openresty in a phase of nginx
+-- that cannot yield: block_cap), so has the coroutine's: the loop's own
+-- wait there blocks, and would go on past it for as long as the peer stays
+-- silent.
 local function loop_waiter(sock, mode, deadline)
+    if wait.always_nonblocking then deadline = wait.capped(wait.default, deadline) end
     return yield(WAIT, sock, mode, deadline)
 end
 wait.waits_first[loop_waiter] = true
@@ -284,6 +351,16 @@ local function body(fn, ...)
     return DONE
 end
 
+-- The run a spawn goes into: the caller's own (a coroutine of a run, or one
+-- such a coroutine resumes), else the next run().
+local function spawn_target()
+    local caller = running()
+    local run = caller and run_of[caller]
+    if run then return run end
+    if inside_run and not interleaved() then return inside_run end
+    return pending
+end
+
 -- spawn(fn, ...): runs fn(...) in a new coroutine of the loop (from the next
 -- round of run). Returns the coroutine.
 function M.spawn(fn, ...)
@@ -291,9 +368,12 @@ function M.spawn(fn, ...)
         args.error('spawn', 1, 'function expected, got ' .. type(fn))
     end
     local co = create(body)
+    local run = spawn_target()
+    use(run)
     wait.loop_waiters[co] = loop_waiter
+    run_of[co] = run
     live = live + 1
-    push({co = co, start = {select('#', ...) + 2, fn, ...}}) -- [1]: the last index
+    push({co = co, run = run, start = {select('#', ...) + 2, fn, ...}}) -- [1]: the last index
     return co
 end
 
@@ -309,17 +389,14 @@ function M.sleep(sec)
     yield(SLEEP, sec > 0 and sec or 0)
 end
 
--- Forgets everything of the last run.
--- What cannot fail comes first: a memory error in the allocations after it
--- still leaves the loop free for another run (and the set, dropped, goes to
--- its collector guard).
-local function reset()
-    active = false
-    local old = set
-    set, live, q_n, stale = nil, 0, 0, 0
-    waiting, timers = setmetatable({}, WEAK_KEYS), {}
-    q_rec, q_a, q_b = {}, {}, {}
-    spare_rec, spare_a, spare_b = {}, {}, {}
+-- Forgets run st: the spawns outside any run are in the upvalues again.
+-- Nothing here allocates: a memory error cannot leave st half-dropped (its
+-- set, if close fails, goes to its collector guard).
+local function drop(st)
+    use(pending)
+    runs[st] = nil
+    local old = st.set
+    st.set = false
     if old then old:close() end
 end
 
@@ -329,15 +406,15 @@ end
 -- call closes them. The other runtimes have no such variables. A loop
 -- coroutine is suspended or dead here (run() is never inside one).
 local close_coroutine = coroutine.close
-local function close_abandoned()
+local function close_abandoned(st)
     if not close_coroutine then return end
     local loop_waiters, abandoned = wait.loop_waiters, {}
-    for co, w in pairs(loop_waiters) do
-        if w == loop_waiter then abandoned[#abandoned + 1] = co end
+    for co, run in pairs(run_of) do
+        if run == st then abandoned[#abandoned + 1] = co end
     end
     for i = 1, #abandoned do
         local co = abandoned[i]
-        loop_waiters[co] = nil
+        loop_waiters[co], run_of[co] = nil, nil
         close_coroutine(co) -- an error of a __close is the coroutine's: dropped
     end
 end
@@ -345,7 +422,7 @@ end
 -- Resumes rec's coroutine with a, b (or its arguments, the first time) and
 -- handles what it yields next.
 local function step(rec, a, b)
-    local co, start = rec.co, rec.start
+    local co, start, run = rec.co, rec.start, rec.run
     local ok, what, sock, mode, deadline
     if start then
         rec.start = nil
@@ -353,6 +430,7 @@ local function step(rec, a, b)
     else
         ok, what, sock, mode, deadline = resume(co, a, b)
     end
+    if loaded ~= run then use(run) end -- another run went on meanwhile (nginx)
     if not ok then -- run() drops the loop's state and raises it
         -- with the failed coroutine's stack, which the error left in place
         error(traceback(co, 'net.loop: a coroutine failed: ' .. tostring(what)), 0)
@@ -372,7 +450,7 @@ local function step(rec, a, b)
         if deadline then add_timer(deadline, rec, false) end
     elseif what == DONE then -- body's return: the coroutine is dead
         live = live - 1
-        wait.loop_waiters[co] = nil
+        wait.loop_waiters[co], run_of[co] = nil, nil
     elseif what == SLEEP then
         rec.sleeping = true
         add_timer(now() + sock, rec, true)
@@ -445,7 +523,7 @@ end
 
 -- The rounds of one run(), until no coroutine is left: returns the set's
 -- error when a wait failed; a coroutine's error is raised.
-local function rounds_until_done()
+local function rounds_until_done(st)
     rounds, sweep_at = 0, SWEEP_ROUNDS
     while live > 0 do
         run_queue() -- everything ready runs, in order
@@ -475,6 +553,7 @@ local function rounds_until_done()
             end
         end
         local n, werr = set:wait(timeout)
+        if loaded ~= st then use(st) end -- the wait yielded (nginx): others ran
         if n then
             wake_ready(n)
         elseif werr ~= EINTR_MSG then -- a signal only ends this wait
@@ -487,20 +566,28 @@ end
 
 -- run(): runs the spawned coroutines until none is left. An error in one
 -- of them stops the loop and is raised here.
--- The loop's state belongs to one run at a time: a run inside a coroutine
--- of the loop, or inside any coroutine such a one resumes, raises.
+-- A run inside a coroutine of a run, or inside any coroutine such a one
+-- resumes (where that can be told: not inside nginx), raises.
 -- An error raised by the loop's own code (a memory error; on 5.2/5.3 an
 -- error of a __gc finalizer that one of its allocations ran) ends the run
 -- too, and the loop is left free for the next one.
 function M.run()
-    if active then error('net.loop.run: already inside the loop', 2) end
-    local err
-    set, err = poll.new()
-    if not set then error('net.loop.run: ' .. tostring(err), 2) end
-    active = true
-    local ok, werr = pcall(rounds_until_done)
-    reset()
-    if not ok or werr then close_abandoned() end
+    local caller = running()
+    if (caller and run_of[caller]) or (inside_run and not interleaved()) then
+        error('net.loop.run: already inside the loop', 2)
+    end
+    local next_pending = new_state()
+    local st = pending
+    use(st)
+    local newset, err = poll.new()
+    if not newset then error('net.loop.run: ' .. tostring(err), 2) end -- the spawns stay pending
+    set, pending = newset, next_pending
+    runs[st] = true
+    if not interleaved() then inside_run = st end
+    local ok, werr = pcall(rounds_until_done, st)
+    inside_run = nil
+    drop(st)
+    if not ok or werr then close_abandoned(st) end
     if not ok then error(werr, 0) end
     if werr then error('net.loop.run: ' .. tostring(werr), 2) end
 end

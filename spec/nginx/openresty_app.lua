@@ -342,6 +342,47 @@ function M.loopwait()
     ngx.say(('%s %.3f %s %.3f'):format(what, took, tostring(n), set_took))
 end
 
+-- A net.loop whose one coroutine receives on a quiet stream pair with
+-- timeout as its deadline (nil: none): "<what> <seconds>", or "raised
+-- <message>" when the run raised. Every request's or timer's run is its
+-- own, also while another one waits.
+local function one_loop(timeout)
+    local loop = require('net.loop')
+    local pair = assert(stream.pair())
+    pair[2]:nonblock(true)
+    if timeout then pair[2]:settimeout(timeout) end
+    local result
+    loop.spawn(function()
+        local t0 = net.now()
+        local data, err, again = pair[2]:recv()
+        result = ('%s %.3f'):format(data and ('data:' .. data) or err and ('error:' .. err)
+            or again and 'timeout' or 'closed', net.now() - t0)
+    end)
+    local ok, err = pcall(loop.run)
+    pair[1]:close()
+    pair[2]:close()
+    return ok and result or ('raised ' .. tostring(err))
+end
+
+-- GET /oneloop?timeout=S: one_loop's result.
+function M.oneloop()
+    ngx.say(one_loop(tonumber(ngx.var.arg_timeout)))
+end
+
+-- GET /killloop: a light thread's net.loop, killed 0.1 s into its 5 s wait,
+-- then a run of this request's own: "killed true <its result>".
+function M.killloop()
+    local th = ngx.thread.spawn(one_loop, 5)
+    ngx.sleep(0.1)
+    ngx.say('killed ', tostring(ngx.thread.kill(th)), ' ', one_loop(0.05))
+end
+
+-- header_filter_by_lua (a phase that cannot yield): a net.loop whose
+-- coroutine waits with no deadline; block_cap ends it. Under hfloop.
+function M.header_filter_loop()
+    ngx.shared.results:set('hfloop', one_loop(nil))
+end
+
 -- ---- openresty_edge.conf.in: the poller's own troubles ----------------------
 
 -- GET /pairwait?timeout=S&delay=S: pair_wait's result.

@@ -228,6 +228,35 @@ local function main_checks()
         check(s2 == 200 and b2 == 'fast\n', 'the worker still answers after the blocking phases')
     end)
 
+    -- 4a. net.loop runs of several requests at once: each is its own (a
+    -- second one neither raises nor takes the first's coroutines); a light
+    -- thread's run killed mid-wait leaves the next run free; in a phase that
+    -- cannot yield, a loop coroutine's wait ends at block_cap.
+    run(function()
+        local a, b
+        loop.spawn(function() local _; _, a = get('/oneloop?timeout=0.5', 5) end)
+        loop.sleep(0.1)
+        local _, body = get('/oneloop?timeout=0.1', 5)
+        b = body
+        while not a do loop.sleep(0.05) end
+        local took_a = tonumber(a:match('^timeout (%S+)\n$'))
+        local took_b = tonumber((b or ''):match('^timeout (%S+)\n$'))
+        check(took_b and took_b >= 0.09 and took_b < 0.4,
+              'a net.loop run while another request\'s waits: its own deadline (%s)', show(b))
+        check(took_a and took_a >= 0.49 and took_a < 0.9,
+              'the first request\'s run went on to its own deadline (%s)', show(a))
+        _, body = get('/killloop', 5)
+        local took = tonumber((body or ''):match('^killed 1 timeout (%S+)\n$'))
+        check(took and took < 0.4, 'a run after a light thread\'s run was killed mid-wait (%s)', show(body))
+        local s1, b1, t1 = get('/hfloop', 5)
+        check(s1 == 200 and b1 == 'filtered\n' and t1 < 0.9,
+              'header_filter: a net.loop answered in %.3f s (cap 0.3 s)', t1 or -1)
+        local r = parse_lines(select(2, get('/results')))
+        took = tonumber((r.hfloop or ''):match('^timeout (%S+)$'))
+        check(took and took >= 0.29 and took < 0.6,
+              'header_filter: a loop coroutine\'s wait without deadline ended at the cap (%s)', tostring(r.hfloop))
+    end)
+
     -- 4b. Datagrams in a handler: an unconnected unix sendto to a full queue
     -- (ready, yet "try again") tries until its 1 s deadline while the worker
     -- serves others; an unnamed blocking sender waits for room as a named one.
