@@ -9,7 +9,10 @@
 -- _pos were taken but not moved yet: moving waits until room is needed), and
 -- before them, in _pieces, whatever did not fit in the buffer while an item
 -- longer than the buffer was being read ("spilled" strings, _plen bytes in
--- all). Positions in the unread bytes ("absolute", 1-based) run through the
+-- all, after the first _poff bytes of the first piece, which were taken:
+-- an item taken from the pieces moves _poff, it copies only itself, so
+-- many short items from a large spill cost their own length, not the
+-- spill's each). Positions in the unread bytes ("absolute", 1-based) run through the
 -- pieces first, then the buffer. Reading more never makes the unread bytes
 -- exceed _max: a peer cannot make the reader hold more than that.
 local core = require('net.core')
@@ -79,7 +82,7 @@ function M.new(sock, opts)
     local buf, err = buffer.new(min(size, max))
     if not buf then return nil, err end
     return setmetatable({_sock = sock, _buf = buf, _pos = 1, _pieces = {}, _plen = 0,
-                         _max = max}, Reader)
+                         _poff = 0, _max = max}, Reader)
 end
 
 -- The count of unread bytes.
@@ -88,16 +91,29 @@ local function held(self)
     return self._plen + buf._len - self._pos + 1
 end
 
--- The unread bytes of the pieces from absolute position from (<= _plen)
--- on: only the last pieces are joined, those that reach back to from.
-local function pieces_from(self, from)
+-- The piece holding absolute position x (1 .. _plen): its index, and the
+-- position of x in that string. Looked for from the last piece: a search
+-- goes on near the end of what is held.
+local function piece_at(self, x)
     local pieces = self._pieces
     local start, i = self._plen + 1, #pieces
-    while start > from do
-        start = start - #pieces[i]
+    while true do
+        start = start - #pieces[i] + (i == 1 and self._poff or 0)
+        if start <= x then break end
         i = i - 1
     end
-    return concat(pieces, '', i + 1):sub(from - start + 1)
+    return i, x - start + 1 + (i == 1 and self._poff or 0)
+end
+
+-- The unread bytes of the pieces from absolute position from (<= _plen)
+-- on, as a string and the position of from in it: the last piece itself
+-- when from is in it (no copy), else the pieces from the one holding from
+-- joined (only those that reach back to from).
+local function pieces_from(self, from)
+    local pieces = self._pieces
+    local i, at = piece_at(self, from)
+    if i == #pieces then return pieces[i], at end
+    return concat(pieces, '', i), at
 end
 
 -- Reads more into the buffer: the count, or recvinto's other results (nil,
@@ -148,10 +164,17 @@ local function search(self, delim, from)
         -- a delimiter that begins in the pieces: search them, with the
         -- first bytes of the buffer a delimiter may reach into
         local head = min(d - 1, unread)
-        local s = pieces_from(self, from)
-        if head > 0 then s = s .. buf:tostring(pos, pos + head - 1) end
-        local k = s:find(delim, 1, true)
-        if k then return from + k - 1 end
+        local s, at = pieces_from(self, from)
+        local k = s:find(delim, at, true)
+        if k then return from + k - at end
+        if head > 0 then
+            -- one that reaches into the buffer begins in the last d - 1
+            -- bytes of the pieces (after every one inside them)
+            local edge_at = #s - d + 2
+            if edge_at < at then edge_at = at end
+            k = (s:sub(edge_at) .. buf:tostring(pos, pos + head - 1)):find(delim, 1, true)
+            if k then return from + edge_at - at + k - 1 end
+        end
         if head < d - 1 then -- too few bytes after the pieces to decide
             local next_from = plen + head - d + 2
             return nil, next_from > from and next_from or from
@@ -168,7 +191,8 @@ end
 local function byte_at(self, x)
     local plen = self._plen
     if x > plen then return self._buf:byte(self._pos + x - plen - 1) end
-    return pieces_from(self, x):byte(1)
+    local i, at = piece_at(self, x)
+    return self._pieces[i]:byte(at)
 end
 
 -- The first e unread bytes as a string, and the first upto (>= e) dropped.
@@ -180,17 +204,25 @@ local function take(self, e, upto)
         s = e > 0 and buf:tostring(pos, pos + e - 1) or ''
         pos = pos + upto
     else
-        local all = concat(self._pieces)
+        -- the pieces as one string (joined once: later items are taken
+        -- from it in place), whose first poff bytes were taken
+        local pieces, poff = self._pieces, self._poff
+        local all = #pieces == 1 and pieces[1] or concat(pieces)
         if e <= plen then
-            s = all:sub(1, e)
+            s = all:sub(poff + 1, poff + e)
         else
-            s = all .. buf:tostring(pos, pos + e - plen - 1)
+            s = all:sub(poff + 1) .. buf:tostring(pos, pos + e - plen - 1)
         end
         if upto >= plen then
-            self._pieces, self._plen = {}, 0
+            self._pieces, self._plen, self._poff = {}, 0, 0
             pos = pos + upto - plen
         else
-            self._pieces, self._plen = {all:sub(upto + 1)}, plen - upto
+            poff, plen = poff + upto, plen - upto
+            -- once more of it is taken than left, the rest is copied out
+            -- (each byte copied a bounded number of times in all), so a
+            -- large string does not stay for a short rest
+            if poff > plen then all, poff = all:sub(poff + 1), 0 end
+            self._pieces, self._plen, self._poff = {all}, plen, poff
         end
     end
     if pos > buf._len then -- nothing left in the buffer: start it afresh

@@ -442,3 +442,65 @@ describe('net.reader shared by coroutines', function()
     a:close(); b:close()
   end)
 end)
+
+-- Bytes held in spilled pieces (an item longer than the buffer, or a read
+-- that returned again before its bytes came) are taken by later items from
+-- where the last one stopped: a model of the stream (the bytes sent and not
+-- taken) says what each call returns, with a buffer of a few bytes so that
+-- most items come from pieces, and delimiters straddle pieces and buffer.
+describe('net.reader against a model of the stream', function()
+  local ALPHABET = { 'a', 'b', '\n', '\r', '-', 'x', '-', 'a' }
+  local DELIMS = { '--', '\r\n', 'ab-', 'x', '-x-a' }
+
+  for _, size in ipairs({ 2, 7, 64 }) do
+    it('returns what the model says, buffer of ' .. size .. ' bytes', function()
+      local a, b = h.pair()
+      assert.is_true(b:nonblock(true))
+      local r = assert(reader.new(b, { size = size, max = 1048576 }))
+      local seed = 1000 + size
+      local function random(n) -- a small LCG: the same sequence on every runtime
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed % n + 1
+      end
+      local rest = '' -- sent and not taken
+      local function expect(what, item, taken)
+        local got = pack(what())
+        if item then
+          same({ n = 1, item }, got)
+          rest = rest:sub(taken + 1)
+        else
+          same({ n = 3, nil, nil, true }, got)
+        end
+      end
+      for _ = 1, 2500 do
+        if random(3) == 1 then
+          local t = {}
+          for i = 1, random(120) do t[i] = ALPHABET[random(#ALPHABET)] end
+          local chunk = table.concat(t)
+          assert.equals(#chunk, a:send(chunk))
+          rest = rest .. chunk
+        end
+        local op = random(4)
+        if op == 1 then
+          local keep = random(2) == 1
+          local k = rest:find('\n', 1, true)
+          local item = k and rest:sub(1, keep and k or k - 1)
+          if item and not keep and item:sub(-1) == '\r' then item = item:sub(1, -2) end
+          expect(function() return r:line(keep) end, item, k)
+        elseif op == 2 then
+          local delim, keep = DELIMS[random(#DELIMS)], random(2) == 1
+          local k = rest:find(delim, 1, true)
+          local item = k and rest:sub(1, keep and k + #delim - 1 or k - 1)
+          expect(function() return r:upto(delim, keep) end, item, k and k + #delim - 1)
+        elseif op == 3 then
+          local n = random(301) - 1
+          expect(function() return r:read(n) end, #rest >= n and rest:sub(1, n) or nil, n)
+        else -- a read that cannot be met yet: its bytes are read and held (spilled)
+          expect(function() return r:read(#rest + random(50)) end, nil)
+        end
+        assert.is_true(r:buffered() <= #rest) -- (the rest may still be in the socket)
+      end
+      a:close(); b:close()
+    end)
+  end
+end)
