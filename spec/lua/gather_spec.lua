@@ -49,6 +49,24 @@ describe('sock:send(list of strings)', function()
     assert.equals(want, h.drain_rest(b, got))
   end)
 
+  it('with a deadline, sends a list of 5,000 pieces (empty ones among them) through partial sends', function()
+    -- each retry goes on from the piece where the last one stopped, and
+    -- takes at most 1,024 pieces: the bytes arrive whole and in order
+    assert.is_true(a:sndbuf(4096) > 0)
+    assert.is_true(a:settimeout(10))
+    local list = {}
+    for i = 1, 5000 do
+      list[i] = i % 7 == 0 and '' or ('<%d:%s>'):format(i, ('x'):rep(i % 97))
+    end
+    local want = table.concat(list)
+    local got, waits = {}, 0
+    local drain = h.draining_waiter(b, got)
+    assert.is_true(a:setwaiter(function(...) waits = waits + 1; return drain(...) end))
+    assert.equals(#want, a:send(list))
+    assert.equals(want, h.drain_rest(b, got))
+    assert.is_true(waits > 5, 'only ' .. waits .. ' partial sends')
+  end)
+
   it('raises for a piece that is not a string, sending nothing', function()
     h.raises("bad argument #1 to 'send' (list of strings expected, got number at [2])",
              a.send, a, { 'x', 2 })

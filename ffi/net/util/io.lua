@@ -57,17 +57,28 @@ local function list_length(list)
     return len
 end
 
--- The pieces of list from byte from+1 on (a new list): what a gather write
--- that went out in part has left to send.
-local function list_rest(list, from)
-    local rest, skipped = {}, 0
-    for i = 1, #list do
-        local piece = list[i]
-        if skipped + #piece > from then
-            rest[#rest + 1] = skipped >= from and piece or piece:sub(from - skipped + 1)
-        end
-        skipped = skipped + #piece
+-- What a gather write that went out in part has left to send: the pieces
+-- of a list from byte from+1 on (a new list), found from a cursor
+-- {list =, i = the piece holding byte from+1, skipped = the bytes before
+-- it} that moves on with from, so that each retry of a long list costs
+-- what it sends, not the whole list again. On a stream (window) at most
+-- WINDOW pieces go into one retry, the most one sendmsg of
+-- net_sock_sendv takes; a datagram is the whole list or nothing.
+local WINDOW = 1024
+local function list_rest(cursor, from, window)
+    local list, i, skipped = cursor.list, cursor.i, cursor.skipped
+    local last = #list
+    while i <= last and skipped + #list[i] <= from do
+        skipped = skipped + #list[i]
+        i = i + 1
     end
+    cursor.i, cursor.skipped = i, skipped
+    if window and last - i >= WINDOW then last = i + WINDOW - 1 end
+    local rest = {}
+    for k = i, last do
+        rest[k - i + 1] = list[k]
+    end
+    if rest[1] and from > skipped then rest[1] = rest[1]:sub(from - skipped + 1) end
     return rest
 end
 
@@ -316,14 +327,15 @@ function M.define(cls, rules)
         return recvinto_rest(self, n, AGAIN[n] and deadline_of(self, 'r') or nil, buf, size, flags)
     end
 
-    -- Sends the bytes from+1 .. len of data (a string, a buffer or a list).
+    -- Sends the bytes from+1 .. len of data (a string, a buffer, or a
+    -- list's cursor: list_rest).
     local function send_rest(fd, data, from, len, flags)
         if type(data) == 'string' then
             return sock_send(fd, data, flags, from + 1, len)
         elseif getmetatable(data) == Buffer then
             return sock_sendfrom(fd, data._mem, from, len - from, flags)
         end
-        return sock_sendv(fd, list_rest(data, from), flags)
+        return sock_sendv(fd, list_rest(data, from, drains), flags)
     end
 
     -- n: a count below #data, or a code, from send(self, data, flags). With
@@ -337,6 +349,10 @@ function M.define(cls, rules)
         if (n >= 0 or AGAIN[n]) and not dontwait(flags) and wait.waiter_for(self) then
             local done = n > 0 and n or 0
             local deadline = deadline_of(self, 'w') -- one for the whole string
+            local rest = data
+            if type(data) == 'table' and getmetatable(data) ~= Buffer then
+                rest = {list = data, i = 1, skipped = 0}
+            end
             local err
             -- nothing went: an empty message (a datagram of 0 bytes) is
             -- tried again too, or it would read as sent
@@ -344,7 +360,7 @@ function M.define(cls, rules)
             local code = n < 0 and n or EAGAIN -- what the last try said
             while done < len or pending do
                 pending = false
-                n, err = retry_until(self, 'w', code, deadline, send_rest, data, done, len, flags)
+                n, err = retry_until(self, 'w', code, deadline, send_rest, rest, done, len, flags)
                 code = EAGAIN
                 if n == nil then
                     if err then return nil, err end
