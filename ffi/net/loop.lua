@@ -66,7 +66,7 @@ local timers              -- a binary heap of {at =, rec =, value =}, earliest f
 local stale               -- timers in the heap whose wait ended first (rec = nil)
 local rounds, sweep_at    -- rounds of this run; when the next sweep is due
 local WEAK_KEYS = {__mode = 'k'}
-local SWEEP_ROUNDS = 1024 -- (see sweep below)
+local SWEEP_ROUNDS = 256 -- (see sweep below)
 local EINTR_MSG = core.strerror(-core.constants.EINTR)
 
 -- Runs. Each run() has a state of its own, a table holding the values above
@@ -204,22 +204,24 @@ end
 -- rounds or more, a sweep removes the registrations nobody waited on at
 -- this sweep and the last one: a socket a coroutine still uses and waits
 -- on again only pays an epoll_ctl to come back. The rounds between sweeps
--- grow with the registrations, so a sweep costs at most a look per round.
+-- grow with the waits in progress, so a sweep costs at most a look per
+-- round, and two per registration let go. (Not with all registrations:
+-- those are mostly the dropped ones when a program drops sockets faster
+-- than one a round, and each interval would be longer than the last.)
 local function sweep()
-    local kept = 0
+    local waited = 0
     for sock, w in pairs(waiting) do
         if w.r or w.w or w.c then
             w.idle = nil
-            kept = kept + 1
+            waited = waited + 1
         elseif w.idle then
             waiting[sock] = nil
             set:del(sock)
         else
             w.idle = true
-            kept = kept + 1
         end
     end
-    sweep_at = rounds + (kept > SWEEP_ROUNDS and kept or SWEEP_ROUNDS)
+    sweep_at = rounds + (waited > SWEEP_ROUNDS and waited or SWEEP_ROUNDS)
 end
 
 -- Registers rec as the one waiting for sock to be ready for mode (step
