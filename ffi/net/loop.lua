@@ -108,8 +108,13 @@ end
 -- The states of the runs under way (a run killed with its nginx request
 -- never ends: weak keys), for a socket's close, which may come from any.
 local runs = setmetatable({}, WEAK_KEYS)
--- coroutine -> the state of the run it belongs to (weak keys).
-local run_of = setmetatable({}, WEAK_KEYS)
+-- coroutine -> the state of the run it belongs to. Weak values too: a
+-- state reaches its coroutines (its queue, waits and timers hold their
+-- records), and LuaJIT and Lua 5.1 have no ephemerons, so a strong value
+-- would keep an abandoned run (a failed one, one killed with its nginx
+-- request) and every socket it waited on for good. A run under way holds
+-- its own state (run()'s local, and `pending` the next one's).
+local run_of = setmetatable({}, {__mode = 'kv'})
 -- The run under way, where nothing else runs while it does (not inside
 -- nginx: interleaved()): where a spawn from a plain coroutine that a loop
 -- coroutine resumes goes, and what makes a run() there raise. Inside nginx

@@ -413,6 +413,25 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  it('lets go of a failed run: its coroutines, and the sockets they waited on, are collected', function()
+    local before = h.fd_count()
+    for _ = 1, 20 do
+      local pair = assert(stream.pair())
+      assert.is_true(pair[2]:nonblock(true))
+      loop.spawn(function() pair[2]:recv() end) -- waits when the run fails
+      loop.spawn(function() loop.sleep(0.001); error('boom', 0) end)
+      assert.is_false((pcall(loop.run)))
+    end -- the pairs dropped: only the abandoned coroutines could hold them
+    local after
+    for _ = 1, 10 do -- (LuaJIT: a stale slot may hold the last one a while)
+      collectgarbage(); collectgarbage()
+      after = h.fd_count()
+      if after == before then break end
+      loop.spawn(function() end); loop.run()
+    end
+    assert.equals(before, after)
+  end)
+
   it('is free for the next run after an error raised by its own code', function()
     -- the loop's own code (not a coroutine's) can raise: a memory error, or
     -- on 5.2/5.3 a __gc finalizer's error that one of its allocations ran;

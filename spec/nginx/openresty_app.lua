@@ -369,12 +369,33 @@ function M.oneloop()
     ngx.say(one_loop(tonumber(ngx.var.arg_timeout)))
 end
 
--- GET /killloop: a light thread's net.loop, killed 0.1 s into its 5 s wait,
--- then a run of this request's own: "killed true <its result>".
+-- The worker's open descriptors, after a full collection.
+local function worker_fds()
+    collectgarbage(); collectgarbage()
+    local p = assert(io.popen('ls /proc/' .. ngx.worker.pid() .. '/fd'))
+    local n = 0
+    for _ in p:lines() do n = n + 1 end
+    p:close()
+    return n
+end
+
+-- GET /killloop: light threads' net.loop runs, each killed 0.1 s into its
+-- 5 s wait, then a run of this request's own: "killed <kill's result>
+-- <its result>", then the worker's descriptors before and after "<n> <n>"
+-- (the killed runs' sets and sockets are let go).
 function M.killloop()
-    local th = ngx.thread.spawn(one_loop, 5)
-    ngx.sleep(0.1)
-    ngx.say('killed ', tostring(ngx.thread.kill(th)), ' ', one_loop(0.05))
+    local before = worker_fds()
+    local killed
+    for _ = 1, 5 do
+        local th = ngx.thread.spawn(one_loop, 5)
+        ngx.sleep(0.1)
+        killed = ngx.thread.kill(th)
+    end
+    ngx.say('killed ', tostring(killed), ' ', one_loop(0.05))
+    -- (with a pool, the poller lets go of a killed wait once its next
+    -- call returns: poll_interval, 0.2 s)
+    ngx.sleep(0.5)
+    ngx.say('fds ', before, ' ', worker_fds())
 end
 
 -- header_filter_by_lua (a phase that cannot yield): a net.loop whose
