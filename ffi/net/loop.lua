@@ -337,10 +337,9 @@ end)
 -- Where the host's one wait has a cap (net.openresty in a phase of nginx
 -- that cannot yield: block_cap), so has the coroutine's: the loop's own
 -- wait there blocks, and would go on past it for as long as the peer stays
--- silent.
+-- silent. (capped() leaves the deadline as it is everywhere else.)
 local function loop_waiter(sock, mode, deadline)
-    if wait.always_nonblocking then deadline = wait.capped(wait.default, deadline) end
-    return yield(WAIT, sock, mode, deadline)
+    return yield(WAIT, sock, mode, wait.capped(wait.default, deadline))
 end
 wait.waits_first[loop_waiter] = true
 -- A pause (net.util.wait's pauses) of a call of sock: a sleep of the

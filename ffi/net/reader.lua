@@ -213,8 +213,10 @@ local function take(self, e, upto)
         else
             s = all:sub(poff + 1) .. buf:tostring(pos, pos + e - plen - 1)
         end
+        -- the pieces' table is kept, its entries replaced: no table per item
+        for i = #pieces, 1, -1 do pieces[i] = nil end
         if upto >= plen then
-            self._pieces, self._plen, self._poff = {}, 0, 0
+            self._plen, self._poff = 0, 0
             pos = pos + upto - plen
         else
             poff, plen = poff + upto, plen - upto
@@ -222,7 +224,7 @@ local function take(self, e, upto)
             -- (each byte copied a bounded number of times in all), so a
             -- large string does not stay for a short rest
             if poff > plen then all, poff = all:sub(poff + 1), 0 end
-            self._pieces, self._plen, self._poff = {all}, plen, poff
+            pieces[1], self._plen, self._poff = all, plen, poff
         end
     end
     if pos > buf._len then -- nothing left in the buffer: start it afresh

@@ -57,21 +57,30 @@ local function backend(premature, server)
     server:close()
 end
 
+-- What a recv returned, as the specs read it: data:DATA, error:MESSAGE,
+-- timeout or closed.
+local function recv_outcome(data, err, again)
+    return data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
+end
+
+-- A recv on sock, described: "<outcome> <seconds it took>".
+local function timed_recv(sock)
+    local t0 = net.now()
+    local outcome = recv_outcome(sock:recv())
+    return ('%s %.3f'):format(outcome, net.now() - t0)
+end
+
 -- A recv on a stream pair in the current phase, with timeout (seconds or
 -- nil) as its deadline; a timer writes "x" to the peer after delay seconds,
--- or nothing does (delay nil). Returns "<result> <seconds>": data:x,
--- timeout, error:MESSAGE or closed.
+-- or nothing does (delay nil). Returns timed_recv's description.
 local function pair_wait(timeout, delay)
     local pair = assert(stream.pair())
     if timeout then pair[2]:settimeout(timeout) end
     if delay then assert(ngx.timer.at(delay, function() pair[1]:send('x') end)) end
-    local t0 = net.now()
-    local data, err, again = pair[2]:recv()
-    local took = net.now() - t0
-    local what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
+    local result = timed_recv(pair[2])
     pair[1]:close()
     pair[2]:close()
-    return ('%s %.3f'):format(what, took)
+    return result
 end
 
 -- A wait that nothing ends: its result is recorded under name in the
@@ -174,8 +183,7 @@ function M.kerneltimeo()
     else
         assert(a:rcvtimeo(kind == 'wrap' and 2 or 0.2) > 0)
         if kind == 'wrap' then assert(ngx.timer.at(0.1, function() b:send('x') end)) end
-        local data, err, again = a:recv()
-        what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
+        what = recv_outcome(a:recv())
     end
     local took = net.now() - t0
     a:close()
@@ -309,6 +317,16 @@ function M.killres()
     ngx.say('killed ', tostring(ngx.thread.kill(th)))
 end
 
+-- A net.loop run whose one coroutine makes a timed_recv on sock: its
+-- description, or "raised <message>" when the run raised.
+local function loop_recv(sock)
+    local loop = require('net.loop')
+    local result
+    loop.spawn(function() result = timed_recv(sock) end)
+    local ok, err = pcall(loop.run)
+    return ok and result or ('raised ' .. tostring(err))
+end
+
 -- GET /loopwait?timeout=S&delay=S: a net.loop in the handler, whose one
 -- coroutine receives on a stream pair with timeout (or none) as its
 -- deadline while a timer writes "x" after delay seconds (or nothing does);
@@ -316,20 +334,13 @@ end
 -- <poll count> <seconds>". The loop's and the set's waits go through the
 -- OpenResty waiter: the worker serves others meanwhile.
 function M.loopwait()
-    local loop, poll = require('net.loop'), require('net.poll')
+    local poll = require('net.poll')
     local timeout, delay = tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)
     local pair = assert(stream.pair())
     pair[2]:nonblock(true)
     if timeout then pair[2]:settimeout(timeout) end
     if delay then assert(ngx.timer.at(delay, function() pair[1]:send('x') end)) end
-    local what, took
-    loop.spawn(function()
-        local t0 = net.now()
-        local data, err, again = pair[2]:recv()
-        took = net.now() - t0
-        what = data and ('data:' .. data) or err and ('error:' .. err) or again and 'timeout' or 'closed'
-    end)
-    loop.run()
+    local loop_result = loop_recv(pair[2])
     local set = assert(poll.new())
     assert(set:add(pair[2], 'r'))
     if delay then assert(ngx.timer.at(delay, function() pair[1]:send('y') end)) end
@@ -339,29 +350,20 @@ function M.loopwait()
     set:close()
     pair[1]:close()
     pair[2]:close()
-    ngx.say(('%s %.3f %s %.3f'):format(what, took, tostring(n), set_took))
+    ngx.say(('%s %s %.3f'):format(loop_result, tostring(n), set_took))
 end
 
 -- A net.loop whose one coroutine receives on a quiet stream pair with
--- timeout as its deadline (nil: none): "<what> <seconds>", or "raised
--- <message>" when the run raised. Every request's or timer's run is its
--- own, also while another one waits.
+-- timeout as its deadline (nil: none): loop_recv's result. Every request's
+-- or timer's run is its own, also while another one waits.
 local function one_loop(timeout)
-    local loop = require('net.loop')
     local pair = assert(stream.pair())
     pair[2]:nonblock(true)
     if timeout then pair[2]:settimeout(timeout) end
-    local result
-    loop.spawn(function()
-        local t0 = net.now()
-        local data, err, again = pair[2]:recv()
-        result = ('%s %.3f'):format(data and ('data:' .. data) or err and ('error:' .. err)
-            or again and 'timeout' or 'closed', net.now() - t0)
-    end)
-    local ok, err = pcall(loop.run)
+    local result = loop_recv(pair[2])
     pair[1]:close()
     pair[2]:close()
-    return ok and result or ('raised ' .. tostring(err))
+    return result
 end
 
 -- GET /oneloop?timeout=S: one_loop's result.
