@@ -112,7 +112,7 @@ static void test_failures(void)
                              NET_AI_NUMERICHOST, out, 8);
     CHECK(rc <= -NET_EAI_BASE);
     CHECK_EQ(EAI_RESULT(EAI_NONAME), rc);
-    CHECK_STR("Name or service not known", net_strerror(rc));
+    CHECK_STR(gai_strerror(EAI_NONAME), net_strerror(rc));
     /* An unknown service name; a name where a port number is required. */
     rc = net_getaddrinfo("127.0.0.1", "no-such-service", AF_UNSPEC, SOCK_STREAM, 0, 0, out, 8);
     CHECK_EQ(EAI_RESULT(EAI_SERVICE), rc);
@@ -191,6 +191,12 @@ static void test_long_canonical_names(void)
             mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
             mount(hosts, "/etc/hosts", "none", MS_BIND, NULL) != 0)
             _exit(77);
+        /* musl takes host names of at most 254 bytes: there no canonical
+         * name can reach the limit */
+        struct addrinfo hints = {.ai_family = AF_INET}, *res;
+        if (getaddrinfo(fit, NULL, &hints, &res) != 0)
+            _exit(78);
+        freeaddrinfo(res);
         if (net_getaddrinfo(fit, NULL, AF_INET, SOCK_STREAM, 0, NET_AI_CANONNAME, out, 4) != 1 ||
             strcmp(fit, out[0].canonname) != 0)
             bad |= 1;
@@ -206,6 +212,11 @@ static void test_long_canonical_names(void)
     unlink(hosts);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
         printf("# no mount namespace here: long canonical names not tested\n");
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 78) {
+        printf("# this libc resolves no host name of %d bytes: long canonical names not tested\n",
+               NET_CANONNAME_MAX - 1);
         return;
     }
     CHECK(WIFEXITED(status));
