@@ -317,6 +317,12 @@ static void test_mcast_options(const char *host)
     CHECK_EQ(0, net_sock_mcastif(fd, "", small, 1)); /* "" fits in 1 byte */
     CHECK_EQ(2, net_sock_mcastif(fd, "lo", name, sizeof name));
     CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, NULL, small, 1)); /* a read: nothing to undo */
+    /* a read into exactly strlen("lo") bytes: no room for the NUL, and no
+     * byte written past out */
+    struct { char out[2]; unsigned char guard[6]; } exact;
+    memset(&exact, 0xAA, sizeof exact);
+    CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, NULL, exact.out, sizeof exact.out));
+    CHECK_EQ(0xAA, exact.guard[0]);
     CHECK_EQ(-EINVAL, net_sock_mcastif(fd, "", small, 0));
     CHECK_EQ(2, net_sock_mcastif(fd, NULL, name, sizeof name));
     CHECK_STR("lo", name);

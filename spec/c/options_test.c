@@ -150,6 +150,9 @@ static void test_timeouts(void)
         CHECK_EQ(1, tv.tv_sec);
         CHECK_EQ(500000, tv.tv_usec);
         CHECK_DBL(1.5, fn(fd, -1));
+        /* A fraction that rounds up to a whole second carries into it */
+        CHECK_DBL(1.0, fn(fd, 0.9999999));
+        CHECK_DBL(3.0, fn(fd, 2.9999999));
         /* A positive timeout, however short, never becomes "none". */
         double tiny = fn(fd, 1e-7);
         CHECK_(tiny > 0 && tiny < 0.1, "%s: 1e-7 s read back as %g", timeouts[i].name,

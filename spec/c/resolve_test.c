@@ -113,6 +113,29 @@ static void test_failures(void)
     CHECK(rc <= -NET_EAI_BASE);
     CHECK_EQ(EAI_RESULT(EAI_NONAME), rc);
     CHECK_STR(gai_strerror(EAI_NONAME), net_strerror(rc));
+    /* A literal's canonical name is the host as given: an IPv6 literal with
+     * a numeric zone (its leading zeros make it long) of exactly
+     * NET_CANONNAME_MAX - 1 bytes comes whole, one byte more fails the call,
+     * and nothing is written past the record either way. */
+    for (size_t len = NET_CANONNAME_MAX - 1; len <= NET_CANONNAME_MAX; len++) {
+        char host[NET_CANONNAME_MAX + 1] = "fe80::1%";
+        size_t n = strlen(host);
+        while (n < len - 1)
+            host[n++] = '0';
+        host[n++] = '1';
+        host[n] = '\0';
+        struct { net_addrinfo_t rec; unsigned char guard[8]; } one;
+        memset(one.guard, 0xAA, sizeof one.guard);
+        rc = net_getaddrinfo(host, "80", AF_INET6, SOCK_STREAM, 0,
+                             NET_AI_CANONNAME | NET_AI_NUMERICHOST, &one.rec, 1);
+        if (len < NET_CANONNAME_MAX) {
+            CHECK_EQ(1, rc);
+            CHECK_STR(host, one.rec.canonname);
+        } else {
+            CHECK_EQ(-ENAMETOOLONG, rc);
+        }
+        CHECK_EQ(0xAA, one.guard[0]);
+    }
     /* An unknown service name; a name where a port number is required. */
     rc = net_getaddrinfo("127.0.0.1", "no-such-service", AF_UNSPEC, SOCK_STREAM, 0, 0, out, 8);
     CHECK_EQ(EAI_RESULT(EAI_SERVICE), rc);
