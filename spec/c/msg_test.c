@@ -54,6 +54,95 @@ static void test_sendv(void)
     net_sock_close(fds[1]);
 }
 
+/* sendv of more pieces than one sendmsg takes (2048 of 256 bytes: two
+ * calls) on a blocking unix stream whose SO_SNDTIMEO (150 ms) cuts the
+ * first call short; a reader starts draining at 250 ms. The call stops at
+ * that partial batch ("stopping at a partial one", c-api.md): going on with
+ * the second batch would leave a gap in the stream, the rest of the first
+ * batch never sent. The peer must receive exactly the first n bytes. */
+enum { PARTIAL_PIECES = 2048, PARTIAL_PIECE = 256 };
+static unsigned char partial_data[PARTIAL_PIECES * PARTIAL_PIECE];
+static unsigned char partial_got[PARTIAL_PIECES * PARTIAL_PIECE];
+static size_t partial_ngot;
+static int partial_rx;
+
+static void *partial_reader(void *unused)
+{
+    struct timespec pause = {0, 250 * 1000 * 1000};
+    (void)unused;
+    nanosleep(&pause, NULL);
+    for (;;) { /* until EOF (the writer shuts down), or 2 s of nothing */
+        int64_t n = net_sock_recv(partial_rx, partial_got + partial_ngot,
+                                  sizeof partial_got - partial_ngot, 0);
+        if (n <= 0)
+            break;
+        partial_ngot += (size_t)n;
+    }
+    return NULL;
+}
+
+static void test_sendv_stops_at_a_partial_batch(void)
+{
+    static net_iovec_t iov[PARTIAL_PIECES];
+    unsigned int x = 12345;
+    int fds[2], i;
+    int64_t n;
+    pthread_t thread;
+    for (i = 0; i < (int)sizeof partial_data; i++) { /* no two pieces alike */
+        x = x * 1103515245u + 12345u;
+        partial_data[i] = (unsigned char)(x >> 16);
+    }
+    for (i = 0; i < PARTIAL_PIECES; i++) {
+        iov[i].base = partial_data + (size_t)i * PARTIAL_PIECE;
+        iov[i].len = PARTIAL_PIECE;
+    }
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    SETUP(net_sock_sndtimeo(fds[0], 0.15));
+    SETUP(net_sock_rcvtimeo(fds[1], 2.0));
+    partial_rx = fds[1];
+    partial_ngot = 0;
+    SETUP(pthread_create(&thread, NULL, partial_reader, NULL) == 0 ? 0 : -1);
+    n = net_sock_sendv(fds[0], iov, PARTIAL_PIECES, 0);
+    SETUP(shutdown(fds[0], SHUT_WR));
+    pthread_join(thread, NULL);
+    CHECK(n > 0 && n < (int64_t)sizeof partial_data); /* the first call was cut */
+    CHECK_EQ(n, (long long)partial_ngot);
+    CHECK(memcmp(partial_got, partial_data, partial_ngot) == 0);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
+/* sendv of 2048 one-byte pieces (two sendmsg calls) on a non-blocking unix
+ * stream with room for the first call only: the second finds no room. The
+ * result is the count sent (1024, now in the peer's queue), not -EAGAIN,
+ * which would say nothing went. */
+static void test_sendv_counts_before_eagain(void)
+{
+    static net_iovec_t iov[2048];
+    static char data[2048], in[4096];
+    int fds[2], i;
+    long filled = 0, queued = 0;
+    int64_t n, r;
+    char byte = 'x';
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC | NET_NONBLOCK, fds));
+    while (net_sock_send(fds[0], &byte, 1, 0) == 1)
+        filled++; /* full */
+    SETUP(net_sock_recv(fds[1], in, 1, 0)); /* room for one buffer's worth */
+    filled--;
+    memset(data, 'y', sizeof data);
+    for (i = 0; i < 2048; i++) {
+        iov[i].base = data + i;
+        iov[i].len = 1;
+    }
+    n = net_sock_sendv(fds[0], iov, 2048, 0);
+    while ((r = net_sock_recv(fds[1], in, sizeof in, 0)) > 0)
+        queued += r;
+    CHECK(n > 0);
+    CHECK_EQ(queued - filled, n);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 static void test_fds(void)
 {
     int fds[2], other[2], got = -2;
@@ -531,10 +620,121 @@ static void test_sendmany_waits_for_the_first(void)
     close(sv[1]);
 }
 
+/* A blocking unix datagram pair whose receiver's queue is full: the first
+ * datagram of a batch waits for room (a reader empties the queue after
+ * 100 ms), and then the rest go while there is room, as for a first
+ * datagram that did not have to wait: all three, not the first alone. */
+static int drain_rx;
+static void *drain_later(void *unused)
+{
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    char byte;
+    (void)unused;
+    nanosleep(&pause, NULL);
+    while (recv(drain_rx, &byte, 1, MSG_DONTWAIT) >= 0)
+        ;
+    return NULL;
+}
+
+static void test_sendmany_goes_on_after_a_wait(void)
+{
+    int sv[2], queued = 0, i;
+    char byte = 'w';
+    net_msg_t out[3];
+    struct timeval limit = {2, 0}; /* bounds the wait for room */
+    pthread_t thread;
+    SETUP(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+    while (send(sv[0], &byte, 1, MSG_DONTWAIT) == 1)
+        queued++; /* the receiver's queue is full */
+    CHECK(queued >= 3);
+    SETUP(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit));
+    memset(out, 0, sizeof out);
+    for (i = 0; i < 3; i++) {
+        out[i].buf = &byte;
+        out[i].len = 1;
+    }
+    drain_rx = sv[1];
+    SETUP(pthread_create(&thread, NULL, drain_later, NULL) == 0 ? 0 : -1);
+    CHECK_EQ(3, net_sock_sendmany(sv[0], out, 3, 0));
+    pthread_join(thread, NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* sendmany checks every record's address before the first datagram goes
+ * (c-api.md): its len within its storage (NET_ADDR_STORAGE + 1 is one too
+ * many), and the family byte of the sockaddr equal to its family (AF_INET6
+ * over a sockaddr_in). A malformed second record: -EINVAL, and not even
+ * the first datagram, well-addressed, is sent. */
+static void test_sendmany_checks_every_address(void)
+{
+    net_addr_t any, rx_addr;
+    net_msg_t out[2];
+    char in[16];
+    int rx, tx, c, i;
+    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+    rx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC | NET_NONBLOCK);
+    SETUP(rx);
+    tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(tx);
+    SETUP(net_sock_bind(rx, &any));
+    SETUP(net_sock_getsockname(rx, &rx_addr));
+    for (c = 0; c < 2; c++) {
+        memset(out, 0, sizeof out);
+        for (i = 0; i < 2; i++) {
+            out[i].buf = i ? "two" : "one";
+            out[i].len = 3;
+            out[i].addr = rx_addr;
+        }
+        if (c == 0)
+            out[1].addr.len = NET_ADDR_STORAGE + 1;
+        else
+            out[1].addr.family = AF_INET6;
+        CHECK_EQ(-EINVAL, net_sock_sendmany(tx, out, 2, 0));
+        CHECK_EQ(-EAGAIN, net_sock_recv(rx, in, sizeof in, 0)); /* nothing went */
+    }
+    net_sock_close(rx);
+    net_sock_close(tx);
+}
+
+/* recvmany on a blocking socket waits for the first datagram only: with one
+ * queued and room for four, it returns that one at once, not after waiting
+ * for more (SO_RCVTIMEO, 1 s, would end such a wait). */
+static void test_recvmany_waits_for_the_first(void)
+{
+    net_addr_t any, rx_addr;
+    static char area[4][16];
+    net_msg_t in[4];
+    int rx, tx, i;
+    double t0;
+    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+    rx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(rx);
+    tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(tx);
+    SETUP(net_sock_bind(rx, &any));
+    SETUP(net_sock_getsockname(rx, &rx_addr));
+    SETUP(net_sock_rcvtimeo(rx, 1.0));
+    CHECK_EQ(2, net_sock_sendto(tx, "hi", 2, 0, &rx_addr));
+    memset(in, 0, sizeof in);
+    for (i = 0; i < 4; i++) {
+        in[i].buf = area[i];
+        in[i].size = sizeof area[i];
+    }
+    t0 = seconds_now();
+    CHECK_EQ(1, net_sock_recvmany(rx, in, 4, 0));
+    CHECK(seconds_now() - t0 < 0.5);
+    CHECK(in[0].len == 2 && memcmp(area[0], "hi", 2) == 0);
+    net_sock_close(rx);
+    net_sock_close(tx);
+}
+
 int main(void)
 {
     const int fds_at_start = fd_count();
     test_sendv();
+    test_sendv_stops_at_a_partial_batch();
+    test_sendv_counts_before_eagain();
     test_fds();
     test_fds_not_unix();
     test_fds_many();
@@ -546,6 +746,9 @@ int main(void)
     test_sendfile_sigpipe_midway();
     test_batches();
     test_sendmany_waits_for_the_first();
+    test_sendmany_goes_on_after_a_wait();
+    test_sendmany_checks_every_address();
+    test_recvmany_waits_for_the_first();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("msg");
 }
