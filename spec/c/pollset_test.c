@@ -469,6 +469,119 @@ static void test_change_during_wait(void)
     net_sock_close(fds[1]);
 }
 
+/* Every descriptor net_poll_create(NET_CLOEXEC) opens is close-on-exec:
+ * the handle, and on the poll(2) backend the set's wake-up pipe too, or a
+ * child that execs would hold the pipe's ends. The numbers that were not
+ * open before the call are the set's. */
+static void test_cloexec_all(void)
+{
+    enum { SCAN = 256 };
+    char was_open[SCAN];
+    int fd, pfd, added = 0, inheritable = 0;
+    for (fd = 0; fd < SCAN; fd++)
+        was_open[fd] = fcntl(fd, F_GETFD) >= 0;
+    pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    for (fd = 0; fd < SCAN; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || was_open[fd])
+            continue;
+        added++;
+        inheritable += !(flags & FD_CLOEXEC);
+    }
+#ifdef NET_POLLSET_FORCE_POLL
+    CHECK_EQ(3, added); /* the handle and the pipe's two ends */
+#else
+    CHECK_EQ(1, added);
+#endif
+    CHECK_EQ(0, inheritable);
+    CHECK_EQ(0, net_poll_close(pfd));
+}
+
+/* ADD of a number that is not open, below the size the set's slots have
+ * grown to (a registered number above it): -EBADF, as epoll says, and the
+ * number is not registered (poll(2) would only report POLLNVAL later). */
+static void test_add_closed(void)
+{
+    int a[2], b[2], closed;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(a);
+    pair(b);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, b[1], POLLIN, 1)); /* the highest */
+    closed = a[1];
+    net_sock_close(a[1]);
+    CHECK(closed < b[1]);
+    CHECK_EQ(-EBADF, net_poll_ctl(pfd, NET_POLL_ADD, closed, POLLIN, 2));
+    CHECK_EQ(-ENOENT, net_poll_ctl(pfd, NET_POLL_DEL, closed, 0, 0));
+    CHECK_EQ(0, net_poll_close(pfd));
+    net_sock_close(a[0]);
+    net_sock_close(b[0]);
+    net_sock_close(b[1]);
+}
+
+/* A DEL made while another thread waits counts for that wait: a socket
+ * DELeted and then closed is gone at once, its peer reading EOF (the
+ * poll(2) backend's wait, polling a copy that still names it, would hold
+ * the socket open until its timeout). A byte to another registration then
+ * ends the wait. */
+static void test_del_during_wait(void)
+{
+    int gone[2], other[2], ready;
+    char byte;
+    waited_t w;
+    pthread_t waiter;
+    pair(gone);
+    pair(other);
+    w.pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(w.pfd);
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_ADD, gone[0], POLLIN, 1));
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_ADD, other[0], POLLIN, 2));
+    SETUP(-pthread_create(&waiter, NULL, wait_two_seconds, &w));
+    usleep(100 * 1000); /* the waiter is in net_poll_wait by now */
+    SETUP(net_poll_ctl(w.pfd, NET_POLL_DEL, gone[0], 0, 0));
+    net_sock_close(gone[0]);
+    ready = net_poll_fd(gone[1], POLLIN, 0.5);
+    CHECK(ready > 0 && (ready & POLLIN)); /* (with POLLHUP) */
+    CHECK_EQ(0, ready > 0 ? net_sock_recv(gone[1], &byte, 1, MSG_DONTWAIT) : -1); /* EOF */
+    SETUP(net_sock_send(other[1], "o", 1, 0));
+    SETUP(-pthread_join(waiter, NULL));
+    CHECK_EQ(1, w.n);
+    CHECK_EQ(2, w.ev[0].data);
+    CHECK_EQ(0, net_poll_close(w.pfd));
+    net_sock_close(gone[1]);
+    net_sock_close(other[0]);
+    net_sock_close(other[1]);
+}
+
+/* A number closed without DEL never wakes a wait: a 0.3 s wait takes its
+ * time and next to no CPU time (a wait told of it again and again by
+ * poll(2), as POLLNVAL, would spin for all of it). */
+static void test_closed_does_not_spin(void)
+{
+    net_poll_event_t ev[4];
+    struct timespec cpu0, cpu1;
+    int fds[2], number;
+    double t0, took, cpu;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(fds);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, fds[0], POLLIN, 1));
+    number = fds[0];
+    net_sock_close(fds[0]); /* no DEL */
+    t0 = now();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0.3));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    took = now() - t0;
+    cpu = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+    CHECK(took >= 0.25);
+    CHECK_(cpu < 0.1, "a %.3f s wait took %.3f s of CPU time", took, cpu);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, number, 0, 0));
+    CHECK_EQ(0, net_poll_close(pfd));
+    net_sock_close(fds[1]);
+}
+
 #ifdef NET_POLLSET_FORCE_POLL
 /* The poll(2) backend, compiled into this program, calls this poll: while
  * delay_after_poll is set, a poll that returned is held 200 ms before the
@@ -583,6 +696,10 @@ int main(void)
     test_fork();
     test_fork_while_waiting();
     test_change_during_wait();
+    test_cloexec_all();
+    test_add_closed();
+    test_del_during_wait();
+    test_closed_does_not_spin();
 #ifdef NET_POLLSET_FORCE_POLL
     test_close_during_wait();
 #endif
