@@ -1,11 +1,13 @@
 /* signal_test.c — calls interrupted by a signal (issue 9, defect 4): under a
  * timer signal every PERIOD seconds, caught without SA_RESTART (as a Lua
  * signal handler is), a blocking recv/recvfrom/send/sendto/accept returns
- * -EINTR at the first signal, and a SO_RCVTIMEO/SO_SNDTIMEO shorter than the
- * period still expires on time: no call outlives its timeout by more than one
- * period. A blocking connect is waited for across signals, never longer than
- * SO_SNDTIMEO from its start; a unix one, which the kernel abandons at a
- * signal, returns -EINTR. sendfile returns at the first signal or at
+ * -EINTR at the first signal, and so do the message calls (recvdgram,
+ * recvfd, recvmany, sendfd, sendv, sendmany); a SO_RCVTIMEO/SO_SNDTIMEO
+ * shorter than the period still expires on time: no call outlives its
+ * timeout by more than one period. A blocking connect is waited for across
+ * signals, never longer than SO_SNDTIMEO from its start, and reports how
+ * the attempt ended (a refusal too); a unix one, which the kernel abandons
+ * at a signal, returns -EINTR. sendfile returns at the first signal or at
  * SO_SNDTIMEO with what it sent. A call still blocked at the MAX_TICKS-th
  * signal ends the program with a failure (a library that restarts calls
  * with a fresh timeout would hang there instead). */
@@ -24,6 +26,12 @@
 static volatile sig_atomic_t ticks;
 static volatile sig_atomic_t accept_on_tick; /* 0, or the tick that drains */
 static int drain_fd = -1;                     /* a listener the handler drains */
+/* At tick act_on_tick (0: never) the handler also sends one byte on feed_fd,
+ * empties the receive queue of empty_fd and closes close_fd (each when
+ * >= 0): what a call restarted after the first signal would then complete
+ * with, so a restart fails a CHECK instead of running to MAX_TICKS. */
+static volatile sig_atomic_t act_on_tick;
+static int feed_fd = -1, empty_fd = -1, close_fd = -1;
 
 static void set_timer(double first, double period)
 {
@@ -50,6 +58,16 @@ static void on_tick(int sig)
         int fd; /* accept(2) is async-signal-safe; empties the queue */
         while ((fd = accept4(drain_fd, NULL, NULL, SOCK_NONBLOCK)) >= 0)
             close(fd);
+    }
+    if (act_on_tick && ticks == act_on_tick) { /* send/recv/close: signal-safe */
+        char junk[64];
+        if (feed_fd >= 0 && send(feed_fd, "!", 1, MSG_DONTWAIT) < 0)
+            _exit(3);
+        if (empty_fd >= 0)
+            while (recv(empty_fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
+                ;
+        if (close_fd >= 0)
+            close(close_fd);
     }
     errno = saved;
 }
@@ -155,6 +173,81 @@ static void accept_calls(void)
     net_sock_close(lfd);
 }
 
+/* The message calls of msg.c on a blocking unix datagram pair, no timeout:
+ * recvdgram, recvfd and recvmany on an empty queue, sendfd, sendv and
+ * sendmany (its first datagram, sent alone once the batch finds no room)
+ * into a full one (fds[1] never reads). Each returns -EINTR at the first
+ * signal: c-api.md, EINTR is returned, never retried inside libnet. A
+ * restarted call would find, at the second signal, a datagram to receive
+ * (fed by the handler) or room to send (the handler empties fds[1]) and
+ * return a count instead. */
+static void fill_dgram(int fd)
+{
+    while (net_sock_send(fd, "x", 1, MSG_DONTWAIT) == 1)
+        ;
+}
+
+static void msg_calls(void)
+{
+    static const char *const name[] = {"recvdgram", "recvfd", "recvmany",
+                                       "sendfd",    "sendv",  "sendmany"};
+    int fds[2];
+    char buf[16], x = 'x';
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, fds));
+    for (int call = 0; call < 6; call++) {
+        int sending = call >= 3;
+        net_addr_t from;
+        int64_t full, rc = 0;
+        int passfd = -2;
+        net_msg_t m;
+        net_iovec_t v = {&x, 1};
+        memset(&m, 0, sizeof m);
+        m.buf = sending ? (void *)&x : buf;
+        m.size = sizeof buf;
+        m.len = 1;
+        if (sending) {
+            fill_dgram(fds[0]);
+            empty_fd = fds[1];
+        } else {
+            while (net_sock_recv(fds[1], buf, sizeof buf, MSG_DONTWAIT) >= 0)
+                ;
+            feed_fd = fds[0];
+        }
+        act_on_tick = 2;
+        ticking();
+        double t0 = net_now();
+        switch (call) {
+        case 0: rc = net_sock_recvdgram(fds[1], buf, sizeof buf, 0, &from, &full); break;
+        case 1: rc = net_sock_recvfd(fds[1], buf, sizeof buf, 0, &passfd); break;
+        case 2: rc = net_sock_recvmany(fds[1], &m, 1, 0); break;
+        case 3: rc = net_sock_sendfd(fds[0], fds[0], &x, 1, 0); break;
+        case 4: rc = net_sock_sendv(fds[0], &v, 1, 0); break;
+        case 5: rc = net_sock_sendmany(fds[0], &m, 1, 0); break;
+        }
+        double took = net_now() - t0;
+        int seen = ticks;
+        quiet();
+        act_on_tick = 0;
+        feed_fd = empty_fd = -1;
+        CHECK_(rc == -EINTR, "%s: expected -EINTR, got %lld (%s) after %.2fs (%d signals)",
+               name[call], (long long)rc, rc < 0 ? net_strerror((int)rc) : "a count",
+               took, seen);
+        CHECK_(took <= PERIOD + SLACK, "%s: took %.2fs", name[call], took);
+        CHECK_EQ(1, seen); /* returned at the first signal */
+        if (call == 1)
+            CHECK_EQ(-1, passfd); /* nothing received, nothing to close */
+        if (passfd >= 0)
+            close(passfd);
+    }
+    /* Nothing was lost: the pair still carries a datagram each way. */
+    while (net_sock_recv(fds[1], buf, sizeof buf, MSG_DONTWAIT) >= 0)
+        ;
+    CHECK_EQ(2, net_sock_send(fds[0], "hi", 2, 0));
+    CHECK_EQ(2, net_sock_recv(fds[1], buf, sizeof buf, 0));
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 /* A blocking connect that cannot finish at once: a listener with backlog 0
  * holding one unaccepted connection drops further SYNs (Linux), so the next
  * connect waits for a SYN retransmission (1 s on). */
@@ -229,6 +322,30 @@ static void connect_calls(void)
     net_sock_close(c);
     net_sock_close(queued);
     net_sock_close(lfd);
+
+    /* No SO_SNDTIMEO, and the wait ends in a failure: the handler closes
+     * the listener at the second signal, the retransmitted SYN (1 s on)
+     * meets a RST. The connect reports the refusal (the socket's pending
+     * error), never 0 for a socket that is not connected. */
+    lfd = full_listener(&addr, &queued);
+    c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+    SETUP(c);
+    close_fd = lfd;
+    act_on_tick = 2;
+    ticking();
+    t0 = net_now();
+    rc = net_sock_connect(c, &addr);
+    took = net_now() - t0;
+    seen = ticks;
+    quiet();
+    act_on_tick = 0;
+    close_fd = -1;
+    CHECK_(rc == -ECONNREFUSED, "connect, signals, listener gone: got %d (%s) after %.2fs",
+           rc, net_strerror(rc), took);
+    CHECK(seen >= 2);
+    CHECK_EQ(-ENOTCONN, net_sock_getpeername(c, &peer));
+    net_sock_close(c);
+    net_sock_close(queued); /* lfd: closed by the handler */
 }
 
 /* A blocking connect to a unix listener whose queue is full (backlog 0,
@@ -335,6 +452,7 @@ int main(void)
     int fds_before = fd_count();
     io_calls();
     accept_calls();
+    msg_calls();
     connect_calls();
     unix_connect_calls();
     sendfile_calls();
