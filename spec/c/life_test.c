@@ -118,6 +118,40 @@ static void test_nonblocking_connect(void)
     net_sock_close(lfd);
 }
 
+/* net_sock_listen(fd, -1) is SOMAXCONN (net.h): three non-blocking
+ * connects to such a listener all complete before any accept, and all three
+ * are then waiting in its queue. (A backlog of 0 would hold one on Linux and
+ * drop the other SYNs: those clients would still be connecting.) */
+static void test_listen_default_backlog(void)
+{
+    net_addr_t addr;
+    int c[3];
+    int lfd = tcp_listener("127.0.0.1", &addr);
+    CHECK_EQ(0, net_sock_listen(lfd, -1));
+    for (int i = 0; i < 3; i++) {
+        c[i] = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_NONBLOCK | NET_CLOEXEC);
+        SETUP(c[i]);
+        int rc = net_sock_connect(c[i], &addr);
+        CHECK(rc == 0 || rc == -EINPROGRESS);
+    }
+    for (int i = 0; i < 3; i++) {
+        CHECK_(net_poll_fd(c[i], POLLOUT, 0.5) & POLLOUT,
+               "connect %d to a listen(-1) listener still under way", i);
+        CHECK_EQ(0, net_sock_error(c[i]));
+    }
+    SETUP(net_sock_nonblock(lfd, 1));
+    int queued = 0, s;
+    while ((s = net_sock_accept(lfd, NET_CLOEXEC, NULL)) >= 0) {
+        queued++;
+        net_sock_close(s);
+    }
+    CHECK_EQ(-EAGAIN, s);
+    CHECK_EQ(3, queued);
+    for (int i = 0; i < 3; i++)
+        net_sock_close(c[i]);
+    net_sock_close(lfd);
+}
+
 static void test_failures_on_closed_fd(void)
 {
     net_addr_t addr;
@@ -230,6 +264,7 @@ int main(void)
     test_tcp("127.0.0.1");
     test_tcp("::1");
     test_nonblocking_connect();
+    test_listen_default_backlog();
     test_failures_on_closed_fd();
     test_unix();
     test_wrong_kind();
