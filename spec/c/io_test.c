@@ -98,6 +98,34 @@ static void test_datagrams(const char *host)
     CHECK_EQ(-EBADF, net_sock_recvfrom(a, buf, sizeof buf, 0, &from));
 }
 
+/* recvfrom on a stream that brings no sender's name (TCP; a unix stream
+ * whose peer is unnamed) sets from's family to 0 (net.h), even when *from
+ * held an address from an earlier use: the caller must never read a stale
+ * sender as this receive's. Guards io.c filling *from on every receive,
+ * also when the kernel gave a name of length 0. */
+static void test_recvfrom_stream_no_sender(void)
+{
+    int fds[2];
+    char buf[4];
+    net_addr_t from;
+    int lfd = tcp_trio("127.0.0.1", fds);
+    SETUP(net_addr_inet(&from, "::1", 80)); /* left from an earlier use */
+    CHECK_EQ(1, net_sock_send(fds[0], "x", 1, 0));
+    CHECK_EQ(1, net_sock_recvfrom(fds[1], buf, sizeof buf, 0, &from));
+    CHECK_EQ(0, from.family);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+    net_sock_close(lfd);
+
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    SETUP(net_addr_inet(&from, "127.0.0.1", 80));
+    CHECK_EQ(1, net_sock_send(fds[0], "y", 1, 0));
+    CHECK_EQ(1, net_sock_recvfrom(fds[1], buf, sizeof buf, 0, &from));
+    CHECK_EQ(0, from.family);
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+}
+
 /* ---- no flag may make a receive report bytes it did not place ---------- */
 
 enum { ROOM = 8, CANARY = 64, FILL = 0xAA };
@@ -268,6 +296,7 @@ int main(void)
     test_inq();
     test_datagrams("127.0.0.1");
     test_datagrams("::1");
+    test_recvfrom_stream_no_sender();
     test_recv_flags_bounded();
     CHECK_EQ(fds_at_start, fd_count()); /* nothing leaked */
     return check_done("io");
