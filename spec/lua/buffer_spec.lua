@@ -467,6 +467,37 @@ describe('sock:send(buf)', function()
     assert(all == data, 'differs at byte ' .. tostring(h.first_diff(all, data)))
   end)
 
+  -- With a deadline the whole content goes, through partial sends: each
+  -- retry sends the rest of the buffer, never bytes past its end.
+  it('with a deadline and a waiter, sends the whole content byte for byte', function()
+    local data = h.blob(1024 * 1024)
+    local buf = buffer.new(#data)
+    fill(buf, data)
+    assert.is_true(b:nonblock(true))
+    local got, waits = {}, 0
+    local function drain()
+      for _ = 1, 100000 do
+        local s = b:recv(256 * 1024)
+        if not s then break end
+        got[#got + 1] = s
+      end
+    end
+    assert.is_true(a:settimeout(60))
+    assert.is_true(a:setwaiter(function(_, mode)
+      assert.are.equal('w', mode)
+      waits = waits + 1
+      drain() -- makes room
+      return true
+    end))
+    assert.are.same(h.pack(#data), h.pack(a:send(buf)))
+    assert.is_true(waits > 0, 'it had to wait')
+    drain()
+    local all = table.concat(got)
+    assert.are.equal(#data, #all)
+    assert(all == data, 'differs at byte ' .. tostring(h.first_diff(all, data)))
+    assert.are.equal(#data, buf:len()) -- kept: the caller consumes it
+  end)
+
   it('after the peer closed: nil, nil, nil, and why ("Broken pipe")', function()
     local buf = buffer.new(4)
     assert.are.equal(2, a:send('hi'))

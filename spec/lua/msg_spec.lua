@@ -171,6 +171,19 @@ collectgarbage('setstepmul', 400)
       srv:close()
     end)
 
+    -- A deadline that passes before the message had room: 0 sent (so no
+    -- descriptor went), and again.
+    it('at its deadline with nothing sent: 0, nil, true', function()
+      local p = assert(dgram.pair { nonblock = true })
+      while p[1]:send('q') == 1 do end -- until "try again": full
+      assert.is_true(p[1]:settimeout(0.1))
+      local t0 = net.now()
+      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendfd(p[2])))
+      local t = net.now() - t0
+      assert.is_true(t >= 0.09, 'took ' .. t)
+      close_all(p)
+    end)
+
     it('refuses bad input: no stream message without a byte, closed sockets, wrong types', function()
       local srv = assert(sunix.server.new { path = dir .. '/s' })
       assert.is_nil(srv:listen())
@@ -502,6 +515,21 @@ io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
       close_all(q)
     end)
 
+    -- A deadline that passes before any byte had room: 0 sent, and again.
+    it('at its deadline with nothing sent: 0, nil, true', function()
+      local path = dir .. '/full'
+      write_file(path, h.blob(100000))
+      local p = assert(stream.pair { nonblock = true })
+      while (p[1]:send(h.blob(65536))) == 65536 do end -- until it takes less: full
+      while (p[1]:send('x')) == 1 do end
+      assert.is_true(p[1]:settimeout(0.1))
+      local t0 = net.now()
+      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendfile(path)))
+      local t = net.now() - t0
+      assert.is_true(t >= 0.09, 'took ' .. t)
+      close_all(p)
+    end)
+
     -- Some bytes went, then the call failed: it reports the failure, as
     -- send does, never the count alone (which reads as the whole file sent).
     it('reports a peer gone, or its socket closed, after some bytes went', function()
@@ -810,6 +838,19 @@ print(('ran %d wrong %d'):format(ran, wrong))
       assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendmany({'6', '7'})))
       t = net.now() - t0
       assert.is_true(t >= 0.15, 'took ' .. t)
+    end)
+
+    -- A deadline (settimeout) that passes before the first datagram had
+    -- room: the count of none, and again, as at SO_SNDTIMEO above.
+    it('sendmany at its deadline with nothing sent: 0, nil, true', function()
+      local p = assert(dgram.pair { nonblock = true })
+      finally(function() close_all(p) end)
+      while p[1]:send('q') == 1 do end -- until "try again": full
+      assert.is_true(p[1]:settimeout(0.1))
+      local t0 = net.now()
+      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendmany({'y', 'z'})))
+      local t = net.now() - t0
+      assert.is_true(t >= 0.09, 'took ' .. t)
     end)
   end)
 end)

@@ -55,6 +55,8 @@ describe('net.reader.new', function()
     same({ n = 2, nil, EINVAL }, pack(reader.new(b, { size = 0 })))
     same({ n = 2, nil, EINVAL }, pack(reader.new(b, { max = -1 })))
     same({ n = 2, nil, EINVAL }, pack(reader.new(b, { max = 2 ^ 31 })))
+    same({ n = 2, nil, EINVAL }, pack(reader.new(b, { size = 2 ^ 31, max = 100 })))
+    same({ n = 2, nil, EINVAL }, pack(reader.new(b, { size = 2 ^ 31 - 255 })))
   end)
 
   it('cuts the buffer to max when size is larger', function()
@@ -406,19 +408,23 @@ describe('a reader over a large transfer', function()
     srv:close(); c:close(); s:close()
   end)
 
-  it('keeps the reason of a stream cut off with the partial line', function()
-    local srv, c, s = h.tcp_trio('127.0.0.1')
-    assert.is_true(s:nonblock(true))
-    local r = reader.new(s)
-    c:send('abc')
-    assert.is_true(h.readable(s))
-    same({ n = 3, nil, nil, true }, pack(r:line()))
-    assert.equals(0, c:linger(0))
-    c:close() -- linger 0: a reset
-    assert.is_true(h.readable(s))
-    same({ n = 5, nil, nil, nil, 'abc', net.strerror(-net.ECONNRESET) }, pack(r:line()))
-    srv:close(); s:close()
-  end)
+  -- A stream cut off is not an end: line() and all() alike give the bytes
+  -- as partial, with the reason, never as a complete item.
+  for _, method in ipairs({ 'line', 'all' }) do
+    it('keeps the reason of a stream cut off with the partial item (' .. method .. ')', function()
+      local srv, c, s = h.tcp_trio('127.0.0.1')
+      assert.is_true(s:nonblock(true))
+      local r = reader.new(s)
+      c:send('abc')
+      assert.is_true(h.readable(s))
+      same({ n = 3, nil, nil, true }, pack(r[method](r)))
+      assert.equals(0, c:linger(0))
+      c:close() -- linger 0: a reset
+      assert.is_true(h.readable(s))
+      same({ n = 5, nil, nil, nil, 'abc', net.strerror(-net.ECONNRESET) }, pack(r[method](r)))
+      srv:close(); s:close()
+    end)
+  end
 end)
 
 describe('net.reader shared by coroutines', function()
