@@ -250,6 +250,24 @@ describe('net.dgram', function()
     close_all({a, b})
   end)
 
+  -- Guards the cut report after a wait: recv(4) in a net.loop coroutine
+  -- waits, the 8-byte datagram arrives meanwhile, and the 4th result is
+  -- still its full length (8), as for a recv that did not wait.
+  it('reports a cut datagram received after a wait in a net.loop coroutine', function()
+    local loop = require('net.loop')
+    local p = assert(dgram.pair { nonblock = true })
+    assert.is_true(p[1]:settimeout(2)) -- a lost wake-up fails instead of hanging
+    local got
+    loop.spawn(function() got = h.pack(p[1]:recv(4)) end)
+    loop.spawn(function() loop.sleep(0.05); assert.equal(8, p[2]:send('abcdefgh')) end)
+    loop.run()
+    assert.same(h.pack('abcd', nil, nil, 8), got)
+    -- and without a wait: the same answer
+    assert.equal(8, p[2]:send('abcdefgh'))
+    assert.same(h.pack('abcd', nil, nil, 8), h.pack(p[1]:recv(4)))
+    close_all(p)
+  end)
+
   it('MSG_PEEK leaves the datagram queued; MSG_TRUNC is refused', function()
     local p = assert(dgram.pair())
     p[1]:send('peek me')

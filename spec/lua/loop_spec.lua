@@ -484,6 +484,112 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  -- Guards the refusal of a second reader (reference.md): its recv returns
+  -- nil, "another coroutine already waits to read on ..." at once, and its
+  -- coroutine goes on (here: it wakes the first reader). Without that
+  -- answer the second coroutine is never resumed and the run never ends: a
+  -- watchdog coroutine raises after 1.5 s, so that run() returns (raising)
+  -- and the missing result fails an assertion instead of hanging.
+  it('a second coroutine reading the same socket gets nil and an error, and goes on', function()
+    local p = assert(stream.pair { nonblock = true })
+    assert.is_true(p[1]:settimeout(1)) -- the first reader's wait is bounded too
+    local first, second
+    loop.spawn(function() first = h.pack(p[1]:recv()) end)
+    loop.spawn(function()
+      second = h.pack(p[1]:recv())
+      p[2]:send('hi')
+    end)
+    loop.spawn(function() -- the watchdog
+      local t0 = net.now()
+      while not (first and second) do
+        if net.now() - t0 > 1.5 then error('the second reader was never resumed') end
+        loop.sleep(0.01)
+      end
+    end)
+    local ok, err = pcall(loop.run)
+    assert.is_table(second, 'the second reader got no answer')
+    assert.equal(2, second.n)
+    assert.is_nil(second[1])
+    assert.is_truthy(tostring(second[2]):find('^another coroutine already waits to read on '), second[2])
+    assert.same(h.pack('hi'), first)
+    assert.is_true(ok, err)
+    p[1]:close(); p[2]:close()
+  end)
+
+  -- Guards loop.sleep(NaN) (reference.md: "0, negative or NaN: it goes on
+  -- in the next round"): it must not reach the loop's timers as a NaN time
+  -- (that made run() fail with "Invalid argument"), and it wakes before a
+  -- real sleep does.
+  it('sleep(NaN) goes on in the next round, like sleep(0)', function()
+    local order = {}
+    loop.spawn(function() loop.sleep(0.05); order[#order + 1] = 'slept' end)
+    loop.spawn(function() loop.sleep(0 / 0); order[#order + 1] = 'nan' end)
+    assert.same({ true }, { pcall(loop.run) })
+    assert.same({ 'nan', 'slept' }, order)
+  end)
+
+  -- Guards "a socket that is ready when its deadline passes is ready"
+  -- (reference.md) inside the loop: A's send fills the pair and waits for
+  -- room under a 0.05 s deadline; B drains the peer, then keeps the loop
+  -- busy past that deadline, so A's timer fires before the loop looks at
+  -- the sockets. The timer must look once more: A finds the room and sends
+  -- into it before it gives up, so its count exceeds what B drained (all
+  -- A had sent before it waited). Told "not ready", A would give up with
+  -- exactly that.
+  it('a socket ready when its deadline fires is ready: the send goes on into the room', function()
+    local p = assert(stream.pair { nonblock = true })
+    local a, b = p[1], p[2]
+    local data = ('x'):rep(4 * 1024 * 1024) -- more than the pair's buffers hold
+    local r, drained
+    loop.spawn(function()
+      assert.is_true(a:settimeout(0.05))
+      r = h.pack(a:send(data))
+    end)
+    loop.spawn(function()
+      local got = 0
+      while true do
+        local s = b:recv(1048576, net.MSG_DONTWAIT)
+        if not s then break end
+        got = got + #s
+      end
+      drained = got
+      local t = net.now()
+      while net.now() - t < 0.1 do end -- busy past A's deadline
+    end)
+    loop.run()
+    assert.is_true(drained > 0)
+    assert.equal(3, r.n)
+    assert.is_nil(r[2])
+    assert.is_true(r[3]) -- the deadline ended it, data was not all sent
+    assert.is_true(r[1] > drained, ('sent %d, drained %d'):format(r[1], drained))
+    a:close(); b:close()
+  end)
+
+  -- Guards "a deadline's timer goes with the wait it bounds" (reference.md):
+  -- the timers of waits that ended early are compacted away, so memory stays
+  -- bounded. 40,000 waits under settimeout(3600), ending at once (a ping-
+  -- pong over a pair): some 200 KiB more in use at most, against some 7 MiB
+  -- when the stale timers stay. Measured inside the run (its end drops them).
+  it('timers of waits that ended early are dropped: memory stays bounded', function()
+    local p = assert(stream.pair { nonblock = true })
+    assert.is_true(p[1]:settimeout(3600))
+    assert.is_true(p[2]:settimeout(3600))
+    local N = 20000
+    collectgarbage(); collectgarbage()
+    local before = collectgarbage('count')
+    local grew
+    loop.spawn(function() for _ = 1, N do p[1]:send('x'); p[1]:recv(1) end end)
+    loop.spawn(function()
+      for _ = 1, N do p[2]:recv(1); p[2]:send('y') end
+      collectgarbage(); collectgarbage()
+      grew = collectgarbage('count') - before
+    end)
+    loop.run()
+    assert.is_number(grew)
+    assert.is_true(grew < 2048, ('%.0f KiB more in use after %d waits'):format(grew, 2 * N))
+    p[1]:close(); p[2]:close()
+  end)
+
   it('checks its arguments', function()
     h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
