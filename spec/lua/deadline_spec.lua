@@ -95,6 +95,27 @@ describe('sock:settimeout', function()
     assert.is_false(b:nonblock()) -- back to the program's own
   end)
 
+  -- The fd is non-blocking underneath while the socket has a deadline OR a
+  -- waiter: taking the deadline away leaves the waiter's need, so the fd
+  -- stays non-blocking and a recv still goes through the waiter (a blocking
+  -- fd would sleep in the kernel, never asking it).
+  it('settimeout(nil) keeps the fd non-blocking underneath for a waiter of the socket', function()
+    local asked = 0
+    assert.is_true(b:setwaiter(function(sock, mode)
+      asked = asked + 1
+      assert.equals(b, sock)
+      assert.equals('r', mode)
+      return false -- gives up: nothing waits
+    end))
+    assert.is_true(b:settimeout(1))
+    assert.is_true(b:settimeout(nil))
+    assert.is_true(b:nonblock()) -- checked first: a blocking fd's recv would block here
+    local t, r = timed(b.recv, b)
+    assert.same({ n = 3, nil, nil, true }, r)
+    assert.equals(1, asked)
+    assert.is_true(t < 1, 'took ' .. t)
+  end)
+
   it('a nonblock(false) while a deadline is set keeps the deadline', function()
     assert.is_true(b:settimeout(0.1))
     assert.is_false(b:nonblock(false)) -- blocking for the program: waits, up to the deadline
@@ -217,6 +238,45 @@ describe('a deadline where poll says ready and the call says again', function()
   end)
 end)
 
+-- A unix connect to a listener whose backlog is full says "try again" while
+-- poll says writable: under a deadline it goes on in pauses (net.util.wait
+-- Pauses), each a wait through the waiter on a quiet socket of the call's.
+describe('the pauses of a unix connect to a full backlog', function()
+  local unix = require('net.stream.unix')
+
+  -- The quiet socket is the call's: closed when the call ends, not left to
+  -- the collector (stopped here, so a leak shows as descriptors that stay).
+  it('close their quiet socket when the call ends', function()
+    local _, _, path = h.full_unix_backlog(finally)
+    collectgarbage('stop')
+    local before = h.fd_count()
+    local results = {}
+    for i = 1, 20 do results[i] = h.pack(unix.client.new { path = path, timeout = 0.02 }) end
+    local after = h.fd_count()
+    collectgarbage('restart')
+    for i = 1, 20 do
+      if results[i][1] then results[i][1]:close() end
+      assert.same({ n = 2, nil, ETIMEDOUT }, results[i])
+    end
+    assert.equals(before, after)
+  end)
+
+  -- A pause ends at the deadline at the latest, not a whole step (up to
+  -- 16 ms) after it. Load only lengthens a call, so the shortest of a few
+  -- tells: about 20 ms, where pauses past the deadline take over 30.
+  it('never run past the deadline', function()
+    local _, _, path = h.full_unix_backlog(finally)
+    local shortest = math.huge
+    for _ = 1, 5 do
+      local t, r = timed(unix.client.new, { path = path, timeout = 0.02 })
+      if r[1] then r[1]:close() end
+      assert.same({ n = 2, nil, ETIMEDOUT }, r)
+      if t < shortest then shortest = t end
+    end
+    assert.is_true(shortest >= 0.015 and shortest < 0.028, 'took at least ' .. shortest)
+  end)
+end)
+
 describe('accept and connect with deadlines', function()
   it('accept on a server with a timeout: nil, nil, true when nobody comes', function()
     local srv = h.tcp_server('127.0.0.1')
@@ -305,6 +365,37 @@ describe('accept and connect with deadlines', function()
       local t, r = timed(make.connect_new, inet.Client, two_addresses(port), nil, 0.3)
       timed_out(t, r, 0.3) -- not 0.6: the second address is not tried
     end)
+  end)
+
+  -- The same with a second address that would connect at once: the first
+  -- (::1, its accept queue full) used the whole deadline, so the tries end
+  -- there with ETIMEDOUT; 127.0.0.1, listening, is never tried.
+  it('the deadline passing ends the tries: a listening address after it is not tried', function()
+    if not h.has_ipv6() then return pending('no usable ::1 here') end
+    local srv4, port4 = h.tcp_server('127.0.0.1')
+    local srv6, port6 = h.tcp_server('::1')
+    assert.is_nil(srv6:listen(0))
+    local queued = {}
+    for i = 1, 8 do
+      queued[i] = inet.client.new { host = '::1', port = port6, nonblock = true }
+    end
+    finally(function()
+      for _, q in pairs(queued) do q:close() end
+      srv4:close(); srv6:close()
+    end)
+    local ais = {
+      assert(stream.getaddrinfoin { host = '::1', port = port6 })[1],
+      assert(stream.getaddrinfoin { host = '127.0.0.1', port = port4 })[1],
+    }
+    local t, r = timed(make.connect_new, inet.Client, ais, nil, 0.3)
+    if r[1] then
+      local peer = assert(r[1]:getpeername()):addr()
+      r[1]:close()
+      assert.are.equal('::1', peer, 'the address after the deadline was tried')
+      return pending('this kernel completed the handshake with a full accept queue')
+    end
+    assert.same({ n = 2, nil, ETIMEDOUT }, r)
+    assert.is_true(t >= 0.28 and t < 2.3, 'took ' .. t)
   end)
 
   -- A kernel's own ETIMEDOUT (SYNs unanswered for minutes) is one address's
@@ -432,6 +523,25 @@ describe('waiters', function()
     local t0 = now()
     assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
     assert.is_true(seen >= t0 + 2.9 and seen <= now() + 3)
+  end)
+
+  -- A waiter returns false when the deadline passed or it gives up: during
+  -- the pauses of a call (a unix connect to a full backlog) a false long
+  -- before the pause's end is giving up, and ends the call at once, not
+  -- asked again and again until the deadline.
+  it('a waiter that gives up during pauses ends the call at once', function()
+    local _, _, path = h.full_unix_backlog(finally)
+    local calls = 0
+    assert.is_true(net.setwaiter(function()
+      calls = calls + 1
+      return calls == 1 -- ready once, then gives up
+    end))
+    local t, r = timed(require('net.stream.unix').client.new, { path = path, timeout = 1 })
+    assert.is_true(net.setwaiter(nil))
+    if r[1] then r[1]:close() end
+    assert.same({ n = 2, nil, ETIMEDOUT }, r)
+    assert.is_true(calls <= 5, calls .. ' waits')
+    assert.is_true(t < 0.5, 'took ' .. t)
   end)
 
   it('a waiter\'s error is the call\'s error', function()
@@ -672,6 +782,38 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
     assert.are.same({ 'abc' }, { p[1]:recv(10, net.MSG_WAITALL) })
     assert.are.same(h.pack(nil, nil, nil), h.pack(p[1]:recv(10, net.MSG_WAITALL)))
     p[1]:close()
+  end)
+
+  -- The read of the rest finds the socket readable with nothing queued:
+  -- that is the end of the stream (the next call's to report), not a
+  -- wake-up for nothing to wait again after; the bytes that came are
+  -- returned at once, not at the deadline (as the kernel's own MSG_WAITALL
+  -- returns at the end).
+  it('returns at once what came when the peer closed, not at the deadline', function()
+    local p = assert(stream.pair())
+    finally(function() p[1]:close(); p[2]:close() end)
+    assert.is_true(p[1]:settimeout(2))
+    assert.are.equal(3, p[2]:send('abc'))
+    p[2]:close()
+    local t, r = timed(p[1].recv, p[1], 10, net.MSG_WAITALL)
+    assert.are.same(h.pack('abc'), r)
+    assert.is_true(t < 1, 'took ' .. t)
+  end)
+
+  it('in net.loop returns at once what came when the peer closed', function()
+    local p = assert(stream.pair { nonblock = true })
+    finally(function() p[1]:close(); p[2]:close() end)
+    -- the deadline only bounds a wait that did not see the end
+    assert.is_true(p[1]:settimeout(2))
+    assert.are.equal(3, p[2]:send('xyz'))
+    p[2]:close()
+    local got, took
+    loop.spawn(function()
+      took, got = timed(p[1].recv, p[1], 10, net.MSG_WAITALL)
+    end)
+    loop.run()
+    assert.are.same(h.pack('xyz'), got)
+    assert.is_true(took < 1, 'took ' .. took)
   end)
 
   -- A client whose recv(10, MSG_WAITALL) (recvinto: into) under a deadline

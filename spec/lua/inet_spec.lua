@@ -115,6 +115,24 @@ describe('inet.server.new options', function()
     srv:close()
   end)
 
+  -- The socket a failed bind opened is closed by server.new itself, not
+  -- left to the collector (stopped here, so a leak shows as descriptors
+  -- that stay open): a server retrying a busy port must not run out of them.
+  it('a failed bind leaves no descriptor open, with the collector stopped', function()
+    local srv, port = h.tcp_server('127.0.0.1')
+    collectgarbage('stop')
+    local before = h.fd_count()
+    local results = {}
+    for i = 1, 20 do results[i] = h.pack(inet.server.new { host = '127.0.0.1', port = port }) end
+    local after = h.fd_count()
+    collectgarbage('restart')
+    srv:close()
+    for i = 1, 20 do
+      assert.are.same({ n = 2, nil, net.strerror(-net.EADDRINUSE) }, results[i])
+    end
+    assert.are.equal(before, after)
+  end)
+
   it('ipv6only is set before bind, either way; an IPv4 address ignores it', function()
     if not h.has_ipv6() then return pending('no ::1 here') end
     -- off: an IPv6 socket bound to an IPv4 address (v4-mapped) takes an IPv4
