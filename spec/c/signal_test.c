@@ -248,6 +248,19 @@ static void msg_calls(void)
     net_sock_close(fds[1]);
 }
 
+/* A connect of c to addr under ticking signals: its result, how long it
+ * took and how many signals came meanwhile. */
+static int connect_ticking(int c, const net_addr_t *addr, double *took, int *seen)
+{
+    ticking();
+    double t0 = net_now();
+    int rc = net_sock_connect(c, addr);
+    *took = net_now() - t0;
+    *seen = ticks;
+    quiet();
+    return rc;
+}
+
 /* A blocking connect that cannot finish at once: a listener with backlog 0
  * holding one unaccepted connection drops further SYNs (Linux), so the next
  * connect waits for a SYN retransmission (1 s on). */
@@ -284,12 +297,9 @@ static void connect_calls(void)
     c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
     SETUP(c);
     CHECK_DBL(1.0, net_sock_sndtimeo(c, 1.0));
-    ticking();
-    t0 = net_now();
-    int rc = net_sock_connect(c, &addr);
-    double took = net_now() - t0;
-    int seen = ticks;
-    quiet();
+    double took;
+    int seen;
+    int rc = connect_ticking(c, &addr, &took, &seen);
     CHECK_(rc == -EINPROGRESS, "connect, signals, sndtimeo: got %d (%s)", rc, net_strerror(rc));
     CHECK_(took >= 0.9 && took <= 1.0 + PERIOD, "connect, signals, sndtimeo: took %.2fs", took);
     CHECK(seen >= 2);
@@ -305,12 +315,7 @@ static void connect_calls(void)
     SETUP(net_sock_nonblock(lfd, 1)); /* the handler must not block */
     drain_fd = lfd;
     accept_on_tick = 2;
-    ticking();
-    t0 = net_now();
-    rc = net_sock_connect(c, &addr);
-    took = net_now() - t0;
-    seen = ticks;
-    quiet();
+    rc = connect_ticking(c, &addr, &took, &seen);
     accept_on_tick = 0;
     drain_fd = -1;
     CHECK_(rc == 0, "connect, signals, no timeout: got %d (%s) after %.2fs", rc,
@@ -332,12 +337,7 @@ static void connect_calls(void)
     SETUP(c);
     close_fd = lfd;
     act_on_tick = 2;
-    ticking();
-    t0 = net_now();
-    rc = net_sock_connect(c, &addr);
-    took = net_now() - t0;
-    seen = ticks;
-    quiet();
+    rc = connect_ticking(c, &addr, &took, &seen);
     act_on_tick = 0;
     close_fd = -1;
     CHECK_(rc == -ECONNREFUSED, "connect, signals, listener gone: got %d (%s) after %.2fs",
@@ -371,12 +371,9 @@ static void unix_connect_calls(void)
 
     int c = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
     SETUP(c);
-    ticking();
-    double t0 = net_now();
-    int rc = net_sock_connect(c, &addr);
-    double took = net_now() - t0;
-    int seen = ticks;
-    quiet();
+    double took;
+    int seen;
+    int rc = connect_ticking(c, &addr, &took, &seen);
     CHECK_(rc == -EINTR, "unix connect, signal: got %d (%s) after %.2fs", rc,
            net_strerror(rc), took);
     CHECK_EQ(1, seen);
