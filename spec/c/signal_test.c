@@ -24,14 +24,13 @@
 #define MAX_TICKS 20
 
 static volatile sig_atomic_t ticks;
-static volatile sig_atomic_t accept_on_tick; /* 0, or the tick that drains */
-static int drain_fd = -1;                     /* a listener the handler drains */
 /* At tick act_on_tick (0: never) the handler also sends one byte on feed_fd,
- * empties the receive queue of empty_fd and closes close_fd (each when
- * >= 0): what a call restarted after the first signal would then complete
- * with, so a restart fails a CHECK instead of running to MAX_TICKS. */
+ * empties the receive queue of empty_fd, empties the accept queue of
+ * accept_fd and closes close_fd (each when >= 0): what a call restarted
+ * after the first signal would then complete with, so a restart fails a
+ * CHECK instead of running to MAX_TICKS. */
 static volatile sig_atomic_t act_on_tick;
-static int feed_fd = -1, empty_fd = -1, close_fd = -1;
+static int feed_fd = -1, empty_fd = -1, accept_fd = -1, close_fd = -1;
 
 static void set_timer(double first, double period)
 {
@@ -54,18 +53,17 @@ static void on_tick(int sig)
             _exit(1);
         _exit(1);
     }
-    if (accept_on_tick && ticks == accept_on_tick && drain_fd >= 0) {
-        int fd; /* accept(2) is async-signal-safe; empties the queue */
-        while ((fd = accept4(drain_fd, NULL, NULL, SOCK_NONBLOCK)) >= 0)
-            close(fd);
-    }
-    if (act_on_tick && ticks == act_on_tick) { /* send/recv/close: signal-safe */
+    if (act_on_tick && ticks == act_on_tick) { /* all async-signal-safe */
         char junk[64];
+        int fd;
         if (feed_fd >= 0 && send(feed_fd, "!", 1, MSG_DONTWAIT) < 0)
             _exit(3);
         if (empty_fd >= 0)
             while (recv(empty_fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
                 ;
+        if (accept_fd >= 0)
+            while ((fd = accept4(accept_fd, NULL, NULL, SOCK_NONBLOCK)) >= 0)
+                close(fd);
         if (close_fd >= 0)
             close(close_fd);
     }
@@ -313,11 +311,11 @@ static void connect_calls(void)
     c = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
     SETUP(c);
     SETUP(net_sock_nonblock(lfd, 1)); /* the handler must not block */
-    drain_fd = lfd;
-    accept_on_tick = 2;
+    accept_fd = lfd;
+    act_on_tick = 2;
     rc = connect_ticking(c, &addr, &took, &seen);
-    accept_on_tick = 0;
-    drain_fd = -1;
+    act_on_tick = 0;
+    accept_fd = -1;
     CHECK_(rc == 0, "connect, signals, no timeout: got %d (%s) after %.2fs", rc,
            net_strerror(rc), took);
     CHECK(seen >= 2);

@@ -31,6 +31,21 @@ local function close_all(list)
   for _, s in ipairs(list) do s:close() end
 end
 
+-- A deadline (settimeout) that passes before anything had room: the call
+-- on a full non-blocking pair from make_pair returns 0 sent (so nothing
+-- went, no descriptor either), no error, and again, at the deadline.
+local function nothing_sent_at_deadline(make_pair, call)
+  local p = assert(make_pair { nonblock = true })
+  while (p[1]:send(h.blob(65536))) == 65536 do end -- until it takes less
+  while (p[1]:send('x')) == 1 do end -- full
+  assert.is_true(p[1]:settimeout(0.1))
+  local t0 = net.now()
+  assert.are.same(h.pack(0, nil, true), h.pack(call(p[1], p[2])))
+  local t = net.now() - t0
+  assert.is_true(t >= 0.09, 'took ' .. t)
+  close_all(p)
+end
+
 describe('message I/O', function()
   local dir
   before_each(function() dir = h.tmpdir() end)
@@ -171,17 +186,8 @@ collectgarbage('setstepmul', 400)
       srv:close()
     end)
 
-    -- A deadline that passes before the message had room: 0 sent (so no
-    -- descriptor went), and again.
     it('at its deadline with nothing sent: 0, nil, true', function()
-      local p = assert(dgram.pair { nonblock = true })
-      while p[1]:send('q') == 1 do end -- until "try again": full
-      assert.is_true(p[1]:settimeout(0.1))
-      local t0 = net.now()
-      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendfd(p[2])))
-      local t = net.now() - t0
-      assert.is_true(t >= 0.09, 'took ' .. t)
-      close_all(p)
+      nothing_sent_at_deadline(dgram.pair, function(s, peer) return s:sendfd(peer) end)
     end)
 
     it('refuses bad input: no stream message without a byte, closed sockets, wrong types', function()
@@ -515,19 +521,10 @@ io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
       close_all(q)
     end)
 
-    -- A deadline that passes before any byte had room: 0 sent, and again.
     it('at its deadline with nothing sent: 0, nil, true', function()
       local path = dir .. '/full'
       write_file(path, h.blob(100000))
-      local p = assert(stream.pair { nonblock = true })
-      while (p[1]:send(h.blob(65536))) == 65536 do end -- until it takes less: full
-      while (p[1]:send('x')) == 1 do end
-      assert.is_true(p[1]:settimeout(0.1))
-      local t0 = net.now()
-      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendfile(path)))
-      local t = net.now() - t0
-      assert.is_true(t >= 0.09, 'took ' .. t)
-      close_all(p)
+      nothing_sent_at_deadline(stream.pair, function(s) return s:sendfile(path) end)
     end)
 
     -- Some bytes went, then the call failed: it reports the failure, as
@@ -840,17 +837,10 @@ print(('ran %d wrong %d'):format(ran, wrong))
       assert.is_true(t >= 0.15, 'took ' .. t)
     end)
 
-    -- A deadline (settimeout) that passes before the first datagram had
-    -- room: the count of none, and again, as at SO_SNDTIMEO above.
+    -- The first datagram had no room before the deadline: the count of
+    -- none, and again, as at SO_SNDTIMEO above.
     it('sendmany at its deadline with nothing sent: 0, nil, true', function()
-      local p = assert(dgram.pair { nonblock = true })
-      finally(function() close_all(p) end)
-      while p[1]:send('q') == 1 do end -- until "try again": full
-      assert.is_true(p[1]:settimeout(0.1))
-      local t0 = net.now()
-      assert.are.same(h.pack(0, nil, true), h.pack(p[1]:sendmany({'y', 'z'})))
-      local t = net.now() - t0
-      assert.is_true(t >= 0.09, 'took ' .. t)
+      nothing_sent_at_deadline(dgram.pair, function(s) return s:sendmany({'y', 'z'}) end)
     end)
   end)
 end)
