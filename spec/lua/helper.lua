@@ -23,6 +23,13 @@ end
 -- Calls fn and checks that it raised a message ending in `expected`. A raise
 -- from Lua code may carry a "file:line: " position prefix; a C function's
 -- luaL_argerror carries none. Either is accepted, nothing else is.
+-- Runs fn, returns the seconds it took (net.now) and its results (packed).
+function M.timed(fn, ...)
+  local t0 = net.now()
+  local r = M.pack(fn(...))
+  return net.now() - t0, r
+end
+
 function M.raises(expected, fn, ...)
   local ok, msg = pcall(fn, ...)
   assert(not ok, 'expected an error "' .. expected .. '", but the call returned')
