@@ -150,6 +150,42 @@ collectgarbage('setstepmul', 400)
       close_all(reused)
     end)
 
+    -- reference.md (Deadlines and waiters): a call the kernel answers with
+    -- "try again" waits through the waiter, "then tries again, until it
+    -- succeeds". sendfd's try after a wait (msg.lua's sendfd_attempt) was
+    -- run by no test but the one above, where it fails: here it succeeds,
+    -- for a descriptor given as a number and as a socket object.
+    it('a sendfd that waited for room goes once there is room, a number or a socket', function()
+      local p = assert(stream.pair())
+      local q = assert(dgram.pair())
+      assert.is_true(p[1]:nonblock(true))
+      assert.is_true(p[2]:nonblock(true))
+      local waits = 0
+      local function waiter()
+        waits = waits + 1
+        repeat until not p[2]:recv(65536) -- room again
+        return true
+      end
+      for _, fd in ipairs { q[1]:fd(), q[1] } do
+        -- full, without a waiter (with one, send would wait for room)
+        assert.is_true(p[1]:setwaiter(nil))
+        repeat local n, _, again = p[1]:send(('x'):rep(65536)) until again and n == 0
+        assert.is_true(p[1]:setwaiter(waiter))
+        local before = waits
+        assert.are.equal(5, p[1]:sendfd(fd, 'hello'))
+        assert.is_true(waits > before, 'sendfd did not wait')
+        assert.is_true(h.readable(p[2], 5))
+        local got, err, again, str = p[2]:recvfd()
+        assert.are.same({ nil, nil, 'hello' }, { err, again, str })
+        local copy = assert(net.wrap(got))
+        assert.are.equal(3, copy:send('via'))
+        assert.are.equal('via', (q[2]:recv()))
+        copy:close()
+      end
+      close_all(p)
+      close_all(q)
+    end)
+
     it('never cuts a datagram silently: a fifth value says it was longer than size', function()
       local p = assert(dgram.pair())
       local q = assert(dgram.pair())
@@ -437,6 +473,51 @@ c:recv()
       assert.are.same({nil, 'No such file or directory'}, {p[1]:sendfile(dir .. '/none', 1)})
       assert.are.same({nil, 'Invalid argument'}, {p[1]:sendfile(path, -1)})
       close_all(p)
+    end)
+
+    -- reference.md: wrong argument types raise. A count or an offset that is
+    -- no number, or no whole one, was given by no test: msg.lua's count_arg
+    -- raises never ran (a string would otherwise be taken in arithmetic).
+    it('raises for a count or offset that is not a number or not whole', function()
+      local path = dir .. '/small'
+      write_file(path, '0123456789')
+      local p = assert(stream.pair())
+      h.raises("bad argument #2 to 'sendfile' (number expected, got string)", p[1].sendfile, p[1], path, '4')
+      h.raises("bad argument #3 to 'sendfile' (number expected, got boolean)", p[1].sendfile, p[1], path, 4, true)
+      h.raises("bad argument #2 to 'sendfile' (number has no integer representation)",
+        p[1].sendfile, p[1], path, 1.5)
+      h.raises("bad argument #3 to 'sendfile' (number has no integer representation)",
+        p[1].sendfile, p[1], path, 1, 0.5)
+      assert.is_true(p[2]:nonblock(true))
+      assert.are.same({ n = 3, nil, nil, true }, h.pack(p[2]:recv())) -- nothing went
+      close_all(p)
+    end)
+
+    -- reference.md: a file "given by its descriptor or its path ... from
+    -- offset (nil: a descriptor's current position, which advances)". Every
+    -- other sendfile test names a path; a Lua program has no fd of a file of
+    -- its own, so a child gets one from its shell (fd 7) and sends from it.
+    it('sends from a descriptor: from offset, or from its position, which advances', function()
+      local path = dir .. '/small'
+      write_file(path, '0123456789')
+      local script = [[
+local p = assert(require('net.stream').pair())
+local out = {}
+local function go(...)
+  local n, err = p[1]:sendfile(...)
+  out[#out + 1] = tostring(n) .. ',' .. tostring(err) .. ':'
+    .. (type(n) == 'number' and n > 0 and p[2]:recv(n) or '')
+end
+go(7, 4, 3)   -- offset 3: the position stays at 0
+go(7, 3)      -- from the position: 0..2, which then is 3
+go(7)         -- from 3 to the end
+go(7)         -- at the end: nothing
+go(9)         -- no such descriptor
+io.write(table.concat(out, ' '))
+]]
+      local out = shell('exec 7<' .. h.shell_quote(path) .. '; exec 9<&-; exec '
+        .. h.shell_quote(interpreter()) .. ' -e ' .. h.shell_quote(script) .. ' 2>&1')
+      assert.are.equal('4,nil:3456 3,nil:012 7,nil:3456789 0,nil: nil,Bad file descriptor:', out)
     end)
 
     it('sends a file whose size the system reports as 0 to its end (/proc)', function()
