@@ -118,6 +118,34 @@ describe('waiters', function()
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recv()))
   end)
 
+  -- reference.md (Deadlines and waiters): the waiter "returns ... `nil,
+  -- err`, which the call returns". The datagram sends have their own retry
+  -- code (dgram/init.lua's sendto_other and sendmany), which no test made
+  -- fail: a sendto to a full queue waits through pauses on the socket's
+  -- waiter, and that waiter's error must be the call's, not "try again".
+  it("a waiter's error is the error of sendto and sendmany", function()
+    local tx, rx, to = h.stuck_sender(finally)
+    assert.is_true(tx:nonblock(false) == false)
+    assert.is_true(tx:setwaiter(function() return nil, 'waiter broke' end))
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(tx:sendto('z', to)))
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(tx:sendmany({ { 'z', to } })))
+    -- nothing went: the queue holds only what filled it
+    assert.is_true(tx:setwaiter(nil))
+    assert.equals('z', rx:recv())
+    assert.equals(1, tx:sendto('z', to))
+  end)
+
+  -- The same for the message calls of a stream (msg.lua's sendfd and
+  -- sendfile retry their own tries): on a full pair each waits, and the
+  -- waiter's error must come back, not "try again" or a count.
+  it("a waiter's error is the error of sendfd and sendfile", function()
+    assert.is_true(a:nonblock(true))
+    repeat local n, _, again = a:send(('x'):rep(65536)) until again and n == 0 -- full
+    assert.is_true(a:setwaiter(function() return nil, 'waiter broke' end))
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(a:sendfd(b, 'x')))
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(a:sendfile('/dev/zero', 10)))
+  end)
+
   it('setwaiter takes a function or nil', function()
     h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", b.setwaiter, b, 1)
     h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", net.setwaiter, 1)
@@ -175,5 +203,9 @@ describe('waiters', function()
     h.raises(msg, net.waiters.poll, { b[1] + 0.5 }, 'r', now()) -- never a truncated fd
     h.raises(msg, net.waiters.poll, { 2 ^ 32 + b[1] }, 'r', now())
     h.raises("bad argument #2 to 'poll' ('r' or 'w' expected, got 'r\0w')", net.waiters.poll, b, 'r\0w')
+    -- the deadline: a number or nil (no test gave another type: the check
+    -- in wait.lua never ran, and a string would fail in its arithmetic)
+    h.raises("bad argument #3 to 'poll' (number expected, got string)", net.waiters.poll, b, 'r', '1')
+    h.raises("bad argument #3 to 'poll' (number expected, got boolean)", net.waiters.poll, b, 'w', false)
   end)
 end)
