@@ -545,3 +545,28 @@ describe('buffers over TCP on 127.0.0.1', function()
     srv:close()
   end)
 end)
+
+-- reference.md's outcome table: "any other failure" is `nil, err` for
+-- recvinto as for recv. On a datagram socket (result.lua's MESSAGE rules,
+-- where 0 bytes is an empty message) no test had recvinto fail: a UDP
+-- socket connected to a port nobody holds any more gets the ICMP refusal
+-- from its next receive, which must be the error, nothing appended.
+describe('recvinto on a datagram socket', function()
+  it('reports a failure as nil, err ("Connection refused"), nothing appended', function()
+    local dinet = require('net.dgram.inet')
+    local gone = assert(dinet.new { host = '127.0.0.1' })
+    local to = assert(gone:getsockname())
+    gone:close()
+    local s = assert(dinet.new { host = '127.0.0.1' })
+    assert(s:rcvtimeo(5))
+    assert.is_nil(s:connect(to))
+    assert.are.equal(1, s:send('x'))
+    local buf = buffer.new(64)
+    assert.are.same({ n = 2, nil, net.strerror(-net.ECONNREFUSED) }, h.pack(recvinto(s, buf)))
+    assert.are.equal(0, buf:len())
+    -- the error was taken: with nothing queued the socket says try again
+    assert.is_true(s:nonblock(true))
+    assert.are.same({ n = 3, nil, nil, true }, h.pack(s:recvinto(buf)))
+    s:close()
+  end)
+end)
