@@ -15,6 +15,39 @@ if not h.LINUX then
   pending('the child finds its interpreter through /proc (Linux)')
   return
 end
+-- reference.md (Environment): NET_BACKEND "forces the backend under LuaJIT
+-- ... Any other value raises when `net` loads (`NET_BACKEND must be 'ffi' or
+-- 'capi', not 'FFI'`), on PUC Lua too, where `ffi` raises as well
+-- (`NET_BACKEND=ffi needs LuaJIT's ffi module`); empty is as unset". No test
+-- set it to anything but ffi or capi: net/core/init.lua's two raises never
+-- ran. A child of this interpreter loads net with each value.
+describe('NET_BACKEND', function()
+  local function load_with(value)
+    return sh('NET_BACKEND=' .. value .. ' ' .. h.shell_quote(self_exe())
+      .. [[ -e "require('net'); io.write(require('net.core').backend)"]])
+  end
+
+  it("raises when net loads for any value but 'ffi' or 'capi', naming it", function()
+    local out, rc = load_with('FFI')
+    assert.is_true(rc ~= 0, out)
+    assert.truthy(out:find("NET_BACKEND must be 'ffi' or 'capi', not 'FFI'", 1, true), out)
+  end)
+
+  it("'ffi' is the FFI backend under LuaJIT and raises on PUC Lua, which has no ffi", function()
+    local out, rc = load_with('ffi')
+    if type(jit) == 'table' then
+      assert.are.same({ 'ffi', 0 }, { out, rc })
+    else
+      assert.is_true(rc ~= 0, out)
+      assert.truthy(out:find("NET_BACKEND=ffi needs LuaJIT's ffi module; this is " .. _VERSION, 1, true), out)
+    end
+  end)
+
+  it('empty is as unset', function()
+    assert.are.same({ type(jit) == 'table' and 'ffi' or 'capi', 0 }, { load_with("''") })
+  end)
+end)
+
 local _, has_cc = sh('command -v cc')
 if has_cc ~= 0 then
   pending('no C compiler (cc) to build the fake libnet.so.1 with')
