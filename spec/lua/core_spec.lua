@@ -413,6 +413,22 @@ describe('net.core addresses', function()
     assert.is_true(texts[core.strerror(code)] ~= nil, core.strerror(code))
   end)
 
+  -- doc/internals.md: a host or service holding a NUL byte, which would end
+  -- the C string early ("127.0.0.1\0.example.com" is 127.0.0.1), is
+  -- -EINVAL on both backends without calling net.h. The classes raise
+  -- before that, so no test reached the FFI backend's refusal.
+  it('refuses a host or a service holding a NUL byte with -EINVAL', function()
+    local EINVAL = -K.EINVAL
+    assert.are.equal(EINVAL, core.getaddrinfo('127.0.0.1\0.example.com', '80', K.AF_UNSPEC,
+      K.SOCK_STREAM, 0, K.AI_NUMERICHOST))
+    assert.are.equal(EINVAL, core.getaddrinfo('127.0.0.1', '80\0', K.AF_UNSPEC,
+      K.SOCK_STREAM, 0, K.AI_NUMERICHOST))
+    assert.are.equal(EINVAL, core.getaddrinfo(nil, '\0', K.AF_UNSPEC, K.SOCK_STREAM, 0, 0))
+    -- the same strings without the NUL resolve
+    assert.is_table(core.getaddrinfo('127.0.0.1', '80', K.AF_UNSPEC, K.SOCK_STREAM, 0,
+      K.AI_NUMERICHOST))
+  end)
+
   it('gives one record for a unix path', function()
     local list = core.getaddrinfo_unix('/tmp/some.sock', K.SOCK_STREAM)
     assert.are.equal(1, #list)
