@@ -52,6 +52,16 @@ static void test_sendv(void)
     CHECK_EQ(2, net_sock_recv(fds[1], in, sizeof in, 0));
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);
+
+    /* More pieces than one sendmsg takes ask what the socket is: a
+     * descriptor that is none is that lookup's own code, ENOTSOCK (or
+     * EBADF when closed), never EMSGSIZE, which says "a datagram" (no test
+     * reached that return, audit BK). */
+    SETUP(pipe(fds));
+    CHECK_EQ(-ENOTSOCK, net_sock_sendv(fds[1], iov, 1500, 0));
+    close(fds[0]);
+    close(fds[1]);
+    CHECK_EQ(-EBADF, net_sock_sendv(fds[1], iov, 1500, 0));
 }
 
 /* sendv of more pieces than one sendmsg takes (2048 of 256 bytes: two
