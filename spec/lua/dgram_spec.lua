@@ -299,6 +299,27 @@ describe('net.dgram', function()
     assert.are.same({nil, h.EBADF_MSG}, {s:mcastloop()})
   end)
 
+  -- sendto takes a net.addrinfo: a table whose metatable is that class. The
+  -- C fast path of net.capi reads the address from the table's _addr, so it
+  -- must check the metatable first and hand any other table to the Lua
+  -- method, which refuses it: a table of another class (here one that
+  -- inherits from net.addrinfo) holding a genuine address is refused and
+  -- nothing is sent. (methods.c's hand-over of such a table ran in no test,
+  -- audit BK.)
+  it('sendto refuses a table of another class, even one holding an address', function()
+    local rx = assert(inet.new { host = '127.0.0.1' })
+    local tx = assert(inet.new { host = '127.0.0.1' })
+    local ai = rx:getsockname()
+    assert.are.equal(1, tx:sendto('a', ai))
+    assert.are.equal('a', (rx:recv()))
+    local other = setmetatable({_addr = ai._addr}, {__index = getmetatable(ai)})
+    h.raises("bad argument #2 to 'sendto' (net.addrinfo expected, got table)",
+      tx.sendto, tx, 'b', other)
+    assert.is_true(rx:settimeout(0))
+    assert.are.same({nil, nil, true}, {rx:recv()})
+    close_all({rx, tx})
+  end)
+
   it('connect(ai) sets the default peer, connect() dissolves it', function()
     local a = assert(inet.new { host = '127.0.0.1' })
     local b = assert(inet.new { host = '127.0.0.1' })
