@@ -146,6 +146,27 @@ describe('waiters', function()
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(a:sendfile('/dev/zero', 10)))
   end)
 
+  -- A waiter that raises raises through the call with the very value it
+  -- raised. On PUC Lua a call with flags runs the Lua method under the C
+  -- fast path's pcall, which re-raises its error (and puts the caller's
+  -- position before an argument error's message): a number must stay a
+  -- number there, not become a string in place, and a table stay that
+  -- table. (methods.c's re-raise of a value that is no string ran in no
+  -- test, audit BK.)
+  it('a waiter that raises: the call raises that very value, of any type', function()
+    local tag = {}
+    for _, raised in ipairs { 42, tag } do
+      assert.is_true(b:setwaiter(function() error(raised, 0) end))
+      for _, flags in ipairs { false, 0 } do -- the fast path, the Lua method
+        local ok, err
+        if flags then ok, err = pcall(b.recv, b, 10, flags) else ok, err = pcall(b.recv, b) end
+        assert.is_false(ok)
+        assert.equals(type(raised), type(err))
+        assert.is_true(rawequal(raised, err), tostring(err))
+      end
+    end
+  end)
+
   it('setwaiter takes a function or nil', function()
     h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", b.setwaiter, b, 1)
     h.raises("bad argument #1 to 'setwaiter' (function expected, got number)", net.setwaiter, 1)
