@@ -506,4 +506,67 @@ function M.stats()
     ngx.say(table.concat(out, '\n'))
 end
 
+
+-- ---- round TA: checks that kill the BJ audit's surviving mutants ----------
+
+-- GET /resolvein?host=NAME[&canon=1]: stream.getaddrinfoin of NAME (canon:
+-- with canonname): "<addresses, comma-separated> canon=<first record's
+-- canonname> in_pool+<resolutions done in the pool meanwhile>", or
+-- "error <message> in_pool+<n>".
+function M.resolvein()
+    local before = openresty.stats().resolved_in_pool
+    local ais, err = stream.getaddrinfoin { host = ngx.var.arg_host, port = 80,
+                                            canonname = ngx.var.arg_canon == '1' }
+    local out
+    if ais then
+        local hosts = {}
+        for i, ai in ipairs(ais) do hosts[i] = ai:addr() end
+        out = ('%s canon=%s'):format(table.concat(hosts, ','), tostring(ais[1] and ais[1]:canonname()))
+    else
+        out = 'error ' .. tostring(err)
+    end
+    ngx.say(out, ' in_pool+', openresty.stats().resolved_in_pool - before)
+end
+
+-- GET /closewake: a light thread waits in recv on a stream pair, no
+-- deadline; the handler closes that socket 0.2 s on and waits up to 1.5 s
+-- for the thread's result: "<recv outcome> <seconds>", or "still waiting"
+-- (the thread is then killed: the request never hangs).
+function M.closewake()
+    local pair = assert(stream.pair())
+    local res
+    local th = ngx.thread.spawn(function() res = timed_recv(pair[2]) end)
+    ngx.sleep(0.2)
+    pair[2]:close()
+    local t0 = net.now()
+    while not res and net.now() - t0 < 1.5 do ngx.sleep(0.01) end
+    if not res then ngx.thread.kill(th) end
+    pair[1]:close()
+    ngx.say(res or 'still waiting')
+end
+
+-- GET /udperr: a UDP socket connected to a loopback port nobody listens
+-- on; a light thread waits in recv (1 s deadline) while, 0.1 s on, the
+-- handler sends a datagram whose ICMP port-unreachable leaves an error
+-- pending on the socket (POLLERR without POLLIN): "<recv outcome>
+-- <seconds> calls+<the poller's thread calls meanwhile>".
+function M.udperr()
+    local dinet = require('net.dgram.inet')
+    local dead = assert(dinet.new { host = '127.0.0.1' })
+    local port = dead:getsockname():port()
+    dead:close()
+    local s = assert(dinet.new { host = '127.0.0.1' })
+    local ai = assert(require('net.dgram').getaddrinfoin { host = '127.0.0.1', port = port })[1]
+    assert(s:connect(ai) == nil)
+    s:settimeout(1)
+    local calls0 = openresty.stats().thread_calls
+    local res
+    local th = ngx.thread.spawn(function() res = timed_recv(s) end)
+    ngx.sleep(0.1)
+    s:send('x')
+    ngx.thread.wait(th)
+    s:close()
+    ngx.say(res, ' calls+', openresty.stats().thread_calls - calls0)
+end
+
 return M

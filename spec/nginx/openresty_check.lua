@@ -292,6 +292,66 @@ local function main_checks()
         end
     end)
 
+    -- 5b. (round TA) Resolution with a pool, reference.md getaddrinfoin and
+    -- openresty.md: "A numeric address never leaves the worker (it needs no
+    -- lookup)": 127.0.0.1 is resolved with no resolution in the pool (kills
+    -- BJ M29); a name resolved in the pool keeps `canonname`, "the canonical
+    -- name (in the first record)" (M31); a name that fails in the pool
+    -- (nosuch.invalid, answered EAI_NONAME by slowdns.c) is "nil, err", not
+    -- an empty list (M32).
+    if MODE == 'pool' then run(function()
+        local _, body = get('/resolvein?host=127.0.0.1')
+        check(body == '127.0.0.1 canon=nil in_pool+0\n',
+              'a numeric address was not sent to the pool (%s)', show(body))
+        _, body = get('/resolvein?host=localhost&canon=1')
+        check((body or ''):match('^[^ ]*127%.0%.0%.1[^ ]* canon=localhost%S* in_pool%+1\n$') ~= nil,
+              'a name resolved in the pool kept its canonical name (%s)', show(body))
+        if (os.getenv('NET_TEST_SLOWDNS') or '') ~= '' then
+            _, body = get('/resolvein?host=nosuch.invalid')
+            check((body or ''):match('^error %a[^\n]* in_pool%+0\n$') ~= nil,
+                  'a name that failed in the pool is nil, err (%s)', show(body))
+        end
+    end) end
+
+    -- 5c. (round TA) openresty.md: "Closing a socket takes it out of the set
+    -- first ... and wakes its waiters, whose calls then report the closed
+    -- socket": a light thread waiting in recv (no deadline) on a socket the
+    -- handler closes 0.2 s on gets "Bad file descriptor" then, not never
+    -- (kills BJ M17, the waiters not woken, and M18, the close hook not
+    -- installed). Then a recv (1 s deadline) on a connected UDP socket whose
+    -- send brings an ICMP error 0.1 s on ends with that error at once, and
+    -- the poller did not spin meanwhile (M15: POLLERR ignored, busy loop to
+    -- the deadline).
+    if MODE == 'pool' then run(function()
+        local _, body = get('/closewake', 5)
+        local took = tonumber((body or ''):match('^error:Bad file descriptor (%S+)\n$'))
+        check(took and took >= 0.19 and took < 0.7,
+              'a recv waiting on a socket closed 0.2 s on reported the closed socket (%s)', show(body))
+        _, body = get('/udperr', 5)
+        local calls
+        took, calls = (body or ''):match('^error:Connection refused (%S+) calls%+(%d+)\n$')
+        took, calls = tonumber(took), tonumber(calls)
+        check(took and took >= 0.09 and took < 0.5 and calls < 50,
+              'a UDP recv got the pending ICMP error when it came (%s)', show(body))
+    end) end
+
+    -- 5d. (round TA) openresty.md: a deadline "is honoured (to the resolution
+    -- of nginx timers)": a recv with a 0.05 s deadline, nothing written,
+    -- times out after 0.05 s, not 0.1 s later (the best of three tries, so
+    -- a loaded machine does not fail it). Kills BJ M09 (sleep waiter) and
+    -- M10 (pool waiter).
+    run(function()
+        local best, bodies = math.huge, {}
+        for i = 1, 3 do
+            local _, body = get('/pairwait?timeout=0.05', 5)
+            bodies[i] = show(body)
+            local took = tonumber((body or ''):match('^timeout (%S+)\n$'))
+            best = math.min(best, took or math.huge)
+        end
+        check(best >= 0.049 and best < 0.12, 'a 0.05 s deadline ended the wait at it (%s)',
+              table.concat(bodies, ', '))
+    end)
+
     -- 6b. lua_code_cache off (/nocache): each request runs in a Lua VM of its
     -- own, which makes a poller of its own for its wait (with a pool); the
     -- poller's epoll set is closed with the VM, not left open.
