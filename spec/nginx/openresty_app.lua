@@ -569,4 +569,32 @@ function M.udperr()
     ngx.say(res, ' calls+', openresty.stats().thread_calls - calls0)
 end
 
+
+-- The eventpoll descriptors of the process whose /proc/<pid>/fd is dir.
+local function epoll_sets(dir)
+    local p = assert(io.popen('ls -l ' .. dir))
+    local n = 0
+    for line in p:lines() do
+        if line:find('[eventpoll]', 1, true) then n = n + 1 end
+    end
+    p:close()
+    return n
+end
+
+-- GET /cloexec: after a wait (through the poller, with a pool), "worker
+-- <the worker's epoll sets> child <the ones a child process inherited>".
+function M.cloexec()
+    pair_wait(1, 0.01)
+    ngx.say('worker ', epoll_sets('/proc/' .. ngx.worker.pid() .. '/fd'), ' child ', epoll_sets('/proc/self/fd'))
+end
+
+-- access_by_lua of /accesswait: a wait of 0.5 s for a timer's byte, no
+-- deadline; the content phase says its result ("access: <pair_wait's>").
+function M.access_wait()
+    ngx.ctx.access = pair_wait(nil, 0.5)
+end
+function M.access_content()
+    ngx.say('access: ', tostring(ngx.ctx.access))
+end
+
 return M

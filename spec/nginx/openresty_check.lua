@@ -335,6 +335,34 @@ local function main_checks()
               'a UDP recv got the pending ICMP error when it came (%s)', show(body))
     end) end
 
+    -- 5e. (round TA) The poller's epoll set is made close-on-exec: a child
+    -- process of the worker (io.popen) inherits fewer epoll sets than the
+    -- worker has, the poller's not among them (with nginx's own, which is
+    -- not close-on-exec, it would be all of them). Kills BJ M16.
+    if MODE == 'pool' then run(function()
+        local _, body = get('/cloexec', 5)
+        local worker, child = (body or ''):match('^worker (%d+) child (%d+)\n$')
+        check(worker and tonumber(child) < tonumber(worker),
+              'a child of the worker did not inherit the poller\'s epoll set (%s)', show(body))
+    end) end
+
+    -- 5f. (round TA) openresty.md: the access phase yields: a wait there
+    -- (0.5 s for a timer's byte, no deadline) gets its data while another
+    -- request is answered in well under 100 ms. Kills BJ M01 (access taken
+    -- for a phase that cannot yield: the wait blocks the worker, ends at
+    -- block_cap with the timeout).
+    run(function()
+        local a_body
+        loop.spawn(function() a_body = select(2, get('/accesswait', 5)) or 'no body' end)
+        loop.sleep(0.1)
+        local b_status, b_body, b_took = get('/fast')
+        while a_body == nil do loop.sleep(0.01) end
+        local took = tonumber(a_body:match('^access: data:x (%S+)\n$'))
+        check(took and took >= 0.45 and took < 1, 'a wait in the access phase got its data (%s)', show(a_body))
+        check(b_status == 200 and b_body == 'fast\n' and b_took < 0.1,
+              'B (/fast) took %.1f ms while the access phase waited (< 100 ms)', (b_took or -1) * 1000)
+    end)
+
     -- 5d. (round TA) openresty.md: a deadline "is honoured (to the resolution
     -- of nginx timers)": a recv with a 0.05 s deadline, nothing written,
     -- times out after 0.05 s, not 0.1 s later (the best of three tries, so
