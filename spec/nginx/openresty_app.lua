@@ -397,7 +397,18 @@ function M.killloop()
     -- (with a pool, the poller lets go of a killed wait once its next
     -- call returns: poll_interval, 0.2 s)
     ngx.sleep(0.5)
-    ngx.say('fds ', before, ' ', worker_fds())
+    -- A killed run's set and sockets close in their collectors' finalizers;
+    -- what only a pending finalizer still reaches is freed, and its own
+    -- finalizer run, a cycle later, so a chain of them outlasts two
+    -- collections: collected again (up to 1 s) while more are open than
+    -- before. A descriptor still held stays open, and is counted.
+    local after = worker_fds()
+    for _ = 1, 10 do
+        if after <= before then break end
+        ngx.sleep(0.1)
+        after = worker_fds()
+    end
+    ngx.say('fds ', before, ' ', after)
 end
 
 -- header_filter_by_lua (a phase that cannot yield): a net.loop whose
@@ -595,6 +606,26 @@ function M.access_wait()
 end
 function M.access_content()
     ngx.say('access: ', tostring(ngx.ctx.access))
+end
+
+-- ---- round TB: the sleep backoff's calls ---------------------------------------
+
+-- GET /sleeptrace?what=recv|sendto&timeout=S: a wait of S seconds that
+-- nothing ends (recv: on a quiet stream pair; sendto: full_queue_sendto,
+-- the pauses of a sender to a full queue), traced by openresty.conf.in's
+-- ngx.sleep wrapper: "<its result> / <ngx.sleep calls> <smallest argument>".
+function M.sleeptrace()
+    local timeout = tonumber(ngx.var.arg_timeout)
+    local trace = {co = coroutine.running(), n = 0, min = math.huge}
+    rawset(_G, 'SLEEP_TRACE', trace)
+    local result
+    if ngx.var.arg_what == 'sendto' then
+        result = full_queue_sendto(nil, timeout)
+    else
+        result = pair_wait(timeout)
+    end
+    rawset(_G, 'SLEEP_TRACE', nil)
+    ngx.say(('%s / %d %.6f'):format(tostring(result), trace.n, trace.min))
 end
 
 return M

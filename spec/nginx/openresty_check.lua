@@ -279,6 +279,32 @@ local function main_checks()
               'an unnamed blocking datagram sender waited for room (%s)', show(u))
     end)
 
+    -- 4c. (round TB) The sleeping waiter's backoff, as openresty.md says:
+    -- "ngx.sleep with a backoff of 1, 2, 4, 8, 16, 16, ... ms" and "never
+    -- ngx.sleep(0)" (ngx_lua truncates to whole ms: below 1 ms is a
+    -- sleep(0)). A 0.5 s recv wait that nothing ends makes about 35 calls
+    -- (1+2+4+8 ms, then 16 ms each; at most 70 here), none below 1 ms, also
+    -- at the deadline's end; the pauses of a sender to a full unix datagram
+    -- queue (0.2 s deadline) are never below 1 ms either. Counted by the
+    -- ngx.sleep wrapper of openresty.conf.in, for the request's own calls.
+    run(function()
+        if MODE ~= 'pool' then
+            local _, body = get('/sleeptrace?what=recv&timeout=0.5', 5)
+            local what, n, smallest = (body or ''):match('^(%S+) %S+ / (%d+) (%S+)')
+            n, smallest = tonumber(n), tonumber(smallest)
+            check(what == 'timeout' and n and n >= 5 and n <= 70,
+                  'a 0.5 s wait slept with a doubling backoff: %s ngx.sleep calls (about 35) (%s)',
+                  tostring(n), show(body))
+            check(smallest and smallest >= 0.001,
+                  'no ngx.sleep below 1 ms in a 0.5 s wait (smallest %s)', tostring(smallest))
+        end
+        local _, body = get('/sleeptrace?what=sendto&timeout=0.2', 5)
+        local sent, n, smallest = (body or ''):match('^(%S+) true %S+ / (%d+) (%S+)')
+        n, smallest = tonumber(n), tonumber(smallest)
+        check(sent == '0' and n and n >= 1 and smallest and smallest >= 0.001,
+              'the pauses of a sendto to a full queue: none below 1 ms (%s)', show(body))
+    end)
+
     -- 5. Name resolution: a name (not a numeric address) resolves inside a
     -- handler; with a pool it went through the pool thread.
     run(function()
@@ -534,20 +560,56 @@ local function edge_checks()
     -- goes on by sleeping and gets its data, with no pool failure reported;
     -- a pool that cannot run a resolution says so in the log (run checks);
     -- naming the pool again serves the waits through it.
+    -- (round TB) reference.md: "Changing thread_pool while waits are pending
+    -- ends the poller after its current call; those waits go on as the new
+    -- setting says": the pending wait then sleeps (stats().sleep rises) and
+    -- the poller makes no thread call after the one in flight.
+    -- "Naming a pool again clears a pool failure": 20 waits, each after
+    -- nosuchpool is named again, each failing the pool (a poller and its
+    -- epoll set each); the worker's [eventpoll] descriptors do not grow
+    -- with them (a failed pool's set is closed); netpool named again: no
+    -- pool_error, and its waits go through the pool.
     run(function()
         local body
+        local sleep0 = tonumber(stats().sleep)
         loop.spawn(function() body = body_of('/pairwait?delay=0.6', 5) end)
         loop.sleep(0.2)
         get('/configure?pool=off')
+        local calls1 = stats().thread_calls
+        loop.sleep(0.3)
+        local calls2 = stats().thread_calls
         while not body do loop.sleep(0.02) end
         local s = stats()
         check(got_x(body) and s['setting.pool_error'] == nil and s['setting.thread_pool'] == nil,
               'pool switched off during a wait: %s, pool_error %s', show(body), tostring(s['setting.pool_error']))
+        check(calls1 == calls2 and tonumber(s.sleep) > sleep0,
+              'the pending wait went on by sleeping (sleep %s -> %s), no thread call after the switch (%s, %s)',
+              tostring(sleep0), tostring(s.sleep), tostring(calls1), tostring(calls2))
         get('/configure?pool=nosuchpool')
         local _, resolved = get('/resolve?host=localhost')
         check((resolved or ''):find('127.0.0.1\n', 1, true) ~= nil, 'a name resolved without a working pool (%s)',
               show(resolved))
+        local pid = s.pid
+        local function epoll_sets()
+            local n = 0
+            for line in io.popen('ls -l /proc/' .. pid .. '/fd'):lines() do
+                if line:find('[eventpoll]', 1, true) then n = n + 1 end
+            end
+            return n
+        end
+        local sets0, right = epoll_sets(), 0
+        for _ = 1, 20 do
+            get('/configure?pool=nosuchpool')
+            if got_x(body_of('/pairwait?delay=0.01&timeout=3')) then right = right + 1 end
+        end
+        local sets1 = epoll_sets()
+        local failed = stats()['setting.pool_error']
+        check(right == 20 and failed ~= nil, '%d of 20 waits with a failing pool got their data (pool_error %s)',
+              right, tostring(failed))
+        check(sets1 <= sets0 + 1, 'epoll sets of the worker: %d, %d before 20 failed pools', sets1, sets0)
         get('/configure?pool=netpool')
+        check(stats()['setting.pool_error'] == nil, 'naming the pool again cleared its failure (%s)',
+              tostring(stats()['setting.pool_error']))
         local pool0 = tonumber(stats().pool)
         local _, again = get('/pairwait?delay=0.1&timeout=3')
         check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the pool named again serves a wait (%s)',
