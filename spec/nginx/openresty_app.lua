@@ -628,4 +628,13 @@ function M.sleeptrace()
     ngx.say(('%s / %d %.6f'):format(tostring(result), trace.n, trace.min))
 end
 
+-- GET /queuetimer: a timer (ngx.timer.at(0)) whose unconnected unix
+-- datagram sendto to a full queue, with no deadline, pauses between tries
+-- for as long as the worker lives; once the worker is exiting, its pause
+-- fails with "nginx worker is exiting" and the timer ends (run's QUIT).
+function M.queuetimer()
+    assert(ngx.timer.at(0, function() full_queue_sendto('queuetimer') end))
+    ngx.say('started')
+end
+
 return M
