@@ -637,4 +637,23 @@ function M.queuetimer()
     ngx.say('started')
 end
 
+-- GET /threadwait?timeout=S&delay=S (openresty_edge.conf.in): a recv on a
+-- stream pair with timeout as its deadline, to which a light thread of the
+-- request (no timer: the edge worker may have no slot for one) writes "x"
+-- after delay seconds: timed_recv's description.
+function M.threadwait()
+    local pair = assert(stream.pair())
+    pair[2]:settimeout(tonumber(ngx.var.arg_timeout))
+    local delay = tonumber(ngx.var.arg_delay)
+    local writer = ngx.thread.spawn(function()
+        ngx.sleep(delay)
+        pair[1]:send('x')
+    end)
+    local result = timed_recv(pair[2])
+    ngx.thread.wait(writer)
+    pair[1]:close()
+    pair[2]:close()
+    ngx.say(result)
+end
+
 return M

@@ -640,6 +640,24 @@ local function edge_checks()
         check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the next wait went through the pool (%s)',
               show(again))
     end)
+
+    -- 5. (round TB) openresty.md, a dropped timer: "until then its waits
+    -- wake every 0.25 s, and one whose timer has not run by then makes it
+    -- again, until a slot is free". Nothing else waits (the poller has
+    -- ended); two timers hold both slots for 1 s, so the poller's timer of
+    -- a lone wait (3 s deadline; its data comes at 1.5 s, from a light
+    -- thread) is dropped: the wait makes it again once a slot is free and
+    -- gets its data at 1.5 s, not at its deadline.
+    run(function()
+        loop.sleep(0.5) -- the poller of check 4 ends after its call (0.2 s)
+        local s0 = stats()
+        local status = get('/timers?n=2&secs=1')
+        local _, body = get('/threadwait?timeout=3&delay=1.5', 8)
+        local took = got_x(body)
+        check(status == 200 and s0.registered == '0' and took and took >= 1.45 and took < 2.3,
+              'a lone wait whose poller timer was dropped made it again, and got its data (%s, 1.5 s)',
+              show(body))
+    end)
 end
 
 if MODE == 'edge' then edge_checks() else main_checks() end
