@@ -637,14 +637,12 @@ function M.queuetimer()
     ngx.say('started')
 end
 
--- GET /threadwait?timeout=S&delay=S (openresty_edge.conf.in): a recv on a
--- stream pair with timeout as its deadline, to which a light thread of the
--- request (no timer: the edge worker may have no slot for one) writes "x"
--- after delay seconds: timed_recv's description.
-function M.threadwait()
+-- A recv on a stream pair with timeout (seconds or nil) as its deadline,
+-- to which a light thread of the caller (no timer: the edge worker may have
+-- no slot for one) writes "x" after delay seconds: timed_recv's description.
+local function thread_pair_wait(timeout, delay)
     local pair = assert(stream.pair())
-    pair[2]:settimeout(tonumber(ngx.var.arg_timeout))
-    local delay = tonumber(ngx.var.arg_delay)
+    if timeout then pair[2]:settimeout(timeout) end
     local writer = ngx.thread.spawn(function()
         ngx.sleep(delay)
         pair[1]:send('x')
@@ -653,7 +651,30 @@ function M.threadwait()
     ngx.thread.wait(writer)
     pair[1]:close()
     pair[2]:close()
-    ngx.say(result)
+    return result
+end
+
+-- GET /threadwait?timeout=S&delay=S (openresty_edge.conf.in):
+-- thread_pair_wait's result.
+function M.threadwait()
+    ngx.say(thread_pair_wait(tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)))
+end
+
+-- GET /manywaits (openresty_edge.conf.in): a light thread's wait for data
+-- that comes at 2 s, and meanwhile a short wait (data at 0.01 s) every
+-- 0.3 s, five of them, all through the poller: "<the long wait's result>;
+-- <short waits that got their data> short; thread_calls +<the poller's
+-- thread calls meanwhile>".
+function M.manywaits()
+    local calls0 = openresty.stats().thread_calls
+    local long = ngx.thread.spawn(thread_pair_wait, nil, 2)
+    local right = 0
+    for _ = 1, 5 do
+        ngx.sleep(0.3)
+        if thread_pair_wait(3, 0.01):match('^data:x ') then right = right + 1 end
+    end
+    local _, result = ngx.thread.wait(long)
+    ngx.say(('%s; %d short; thread_calls +%d'):format(result, right, openresty.stats().thread_calls - calls0))
 end
 
 return M

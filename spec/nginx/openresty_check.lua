@@ -658,6 +658,29 @@ local function edge_checks()
               'a lone wait whose poller timer was dropped made it again, and got its data (%s, 1.5 s)',
               show(body))
     end)
+
+    -- 6. (round TB) One thread call of the poller at a time: a new wait
+    -- while the loop runs joins its set ("one ngx.timer loop keeps one
+    -- ngx.run_worker_thread call blocked in epoll_wait", openresty.lua); a
+    -- loop that has run is trusted, not made again. One of the pool's two
+    -- Lua VMs is held (/hogs) while a 2 s wait and five short ones (one
+    -- every 0.3 s) go through the poller: its one call at a time finds the
+    -- other VM free, about 13 calls in all (0.2 s each, and one per short
+    -- wait's data); a second loop's call at once would find no VM, and its
+    -- busy pauses make many more (over 30).
+    run(function()
+        loop.sleep(0.5) -- the poller of check 5 ended
+        local hogs
+        loop.spawn(function() hogs = body_of('/hogs?n=1&secs=2.5', 8) end)
+        loop.sleep(0.1)
+        local _, body = get('/manywaits', 8)
+        while not hogs do loop.sleep(0.02) end
+        local took, short, calls = (body or ''):match('^data:x (%S+); (%d+) short; thread_calls %+(%d+)')
+        check(hogs == 'held 1\n' and tonumber(took) and tonumber(took) < 2.5 and short == '5'
+              and tonumber(calls) <= 24,
+              'waits through a poller with one VM free: one call at a time, %s calls (about 13) (%s)',
+              tostring(calls), show(body))
+    end)
 end
 
 if MODE == 'edge' then edge_checks() else main_checks() end
