@@ -610,9 +610,10 @@ end
 
 -- ---- round TB: the sleep backoff's calls ---------------------------------------
 
--- GET /sleeptrace?what=recv|sendto&timeout=S: a wait of S seconds that
--- nothing ends (recv: on a quiet stream pair; sendto: full_queue_sendto,
--- the pauses of a sender to a full queue), traced by openresty.conf.in's
+-- GET /sleeptrace?what=recv|short|sendto&timeout=S: a wait of S seconds
+-- that nothing ends (recv: on a quiet stream pair; short: 20 such waits of
+-- about 30 ms; sendto: full_queue_sendto, the pauses of a sender to a full
+-- queue), traced by openresty.conf.in's
 -- ngx.sleep wrapper: "<its result> / <ngx.sleep calls> <smallest argument>".
 function M.sleeptrace()
     local timeout = tonumber(ngx.var.arg_timeout)
@@ -621,6 +622,15 @@ function M.sleeptrace()
     local result
     if ngx.var.arg_what == 'sendto' then
         result = full_queue_sendto(nil, timeout)
+    elseif ngx.var.arg_what == 'short' then
+        -- 20 waits of 20.7 to 34 ms: each one's last step is cut to what is
+        -- left of it, some fraction of a millisecond after ngx.sleep's
+        -- whole ones
+        local timeouts = 0
+        for i = 1, 20 do
+            if pair_wait(0.02 + i * 0.0007):match('^timeout ') then timeouts = timeouts + 1 end
+        end
+        result = ('timeouts %d'):format(timeouts)
     else
         result = pair_wait(timeout)
     end

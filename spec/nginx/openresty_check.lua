@@ -284,7 +284,8 @@ local function main_checks()
     -- ngx.sleep(0)" (ngx_lua truncates to whole ms: below 1 ms is a
     -- sleep(0)). A 0.5 s recv wait that nothing ends makes about 35 calls
     -- (1+2+4+8 ms, then 16 ms each; at most 70 here), none below 1 ms, also
-    -- at the deadline's end; the pauses of a sender to a full unix datagram
+    -- at the deadline's end (and 20 short waits, whose last steps are cut
+    -- to fractions of a millisecond left); the pauses of a sender to a full unix datagram
     -- queue (0.2 s deadline) are never below 1 ms either. Counted by the
     -- ngx.sleep wrapper of openresty.conf.in, for the request's own calls.
     run(function()
@@ -297,6 +298,12 @@ local function main_checks()
                   tostring(n), show(body))
             check(smallest and smallest >= 0.001,
                   'no ngx.sleep below 1 ms in a 0.5 s wait (smallest %s)', tostring(smallest))
+            _, body = get('/sleeptrace?what=short', 5)
+            local timeouts
+            timeouts, smallest = (body or ''):match('^timeouts (%d+) / %d+ (%S+)')
+            smallest = tonumber(smallest)
+            check(timeouts == '20' and smallest and smallest >= 0.001,
+                  'no ngx.sleep below 1 ms at the end of 20 waits of 21 to 34 ms (%s)', show(body))
         end
         local _, body = get('/sleeptrace?what=sendto&timeout=0.2', 5)
         local sent, n, smallest = (body or ''):match('^(%S+) true %S+ / (%d+) (%S+)')
