@@ -131,8 +131,7 @@ static void test_no_descriptor_left(void)
             net_sock_mcastgroup(udp, NET_MCAST_JOIN, "ff02::1:3", NULL, "lo") != -EMFILE)
             bad |= 128;
         /* the read-back's lookup failing is EMFILE too, not "" (which says
-         * the default interface: mcast.c's getifaddrs failure, which no test
-         * reached, audit BK) */
+         * the default interface: mcast.c's getifaddrs failure) */
         if (net_sock_mcastif(udp4, NULL, text, sizeof text) != -EMFILE)
             bad |= 1;
         int rc = net_getaddrinfo("localhost", "80", AF_UNSPEC, SOCK_STREAM, 0, 0, out, 4);
@@ -203,8 +202,8 @@ static void test_zones(void)
      * is never copied into the INET6_ADDRSTRLEN bytes that hold the
      * literal's part while it is read: a host string comes from anyone
      * (a Lua program's host option), and getaddrinfo asks first whether a
-     * name is a literal. That length check ran in no test (audit BK);
-     * without it this copy overruns the stack. */
+     * name is a literal. Without that length check this copy overruns
+     * the stack. */
     static char long_head[4100];
     memset(long_head, 'f', 4000);
     strcpy(long_head + 4000, "%lo");

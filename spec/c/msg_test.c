@@ -55,8 +55,7 @@ static void test_sendv(void)
 
     /* More pieces than one sendmsg takes ask what the socket is: a
      * descriptor that is none is that lookup's own code, ENOTSOCK (or
-     * EBADF when closed), never EMSGSIZE, which says "a datagram" (no test
-     * reached that return, audit BK). */
+     * EBADF when closed), never EMSGSIZE, which says "a datagram". */
     SETUP(pipe(fds));
     CHECK_EQ(-ENOTSOCK, net_sock_sendv(fds[1], iov, 1500, 0));
     close(fds[0]);

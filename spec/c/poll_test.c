@@ -148,8 +148,7 @@ static void test_bad(void)
  * code: in a child whose RLIMIT_NOFILE is 0, poll of one descriptor is
  * EINVAL at once. Only EINTR is waited out (the loop ends at a result or
  * at the deadline poll itself reports): treating every failure so would
- * spin, which alarm ends. That return ran in no test (audit BK). Skipped
- * where the limit cannot be lowered to 0 (under valgrind). */
+ * spin, which alarm ends. Skipped where the limit cannot be lowered to 0 (under valgrind). */
 static void test_poll_fails(void)
 {
     int fds[2];

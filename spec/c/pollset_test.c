@@ -693,8 +693,8 @@ static int free_fds(void)
 /* A set made with k descriptors free (0 to 3, in a child with every other
  * taken): -EMFILE or a set, and a failure keeps none of the descriptors it
  * took (the poll(2) backend takes three: its pipe, then the handle, a dup
- * of the pipe's read end; epoll one). These failure paths ran in no test
- * (audit BK). Skipped where the limit cannot be lowered (valgrind). */
+ * of the pipe's read end; epoll one). Skipped where the limit cannot be
+ * lowered (valgrind). */
 static void test_no_descriptor_left(void)
 {
     for (int k = 0; k <= 3; k++) {

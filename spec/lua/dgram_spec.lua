@@ -304,8 +304,7 @@ describe('net.dgram', function()
   -- must check the metatable first and hand any other table to the Lua
   -- method, which refuses it: a table of another class (here one that
   -- inherits from net.addrinfo) holding a genuine address is refused and
-  -- nothing is sent. (methods.c's hand-over of such a table ran in no test,
-  -- audit BK.)
+  -- nothing is sent (methods.c's hand-over of such a table).
   it('sendto refuses a table of another class, even one holding an address', function()
     local rx = assert(inet.new { host = '127.0.0.1' })
     local tx = assert(inet.new { host = '127.0.0.1' })

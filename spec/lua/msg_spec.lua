@@ -475,9 +475,9 @@ c:recv()
       close_all(p)
     end)
 
-    -- reference.md: wrong argument types raise. A count or an offset that is
-    -- no number, or no whole one, was given by no test: msg.lua's count_arg
-    -- raises never ran (a string would otherwise be taken in arithmetic).
+    -- reference.md: wrong argument types raise: a count or an offset that is
+    -- no number, or no whole one (msg.lua's count_arg; a string would
+    -- otherwise be taken in arithmetic), and nothing is sent.
     it('raises for a count or offset that is not a number or not whole', function()
       local path = dir .. '/small'
       write_file(path, '0123456789')

@@ -151,8 +151,7 @@ describe('waiters', function()
   -- fast path's pcall, which re-raises its error (and puts the caller's
   -- position before an argument error's message): a number must stay a
   -- number there, not become a string in place, and a table stay that
-  -- table. (methods.c's re-raise of a value that is no string ran in no
-  -- test, audit BK.)
+  -- table (methods.c's re-raise of a value that is no string).
   it('a waiter that raises: the call raises that very value, of any type', function()
     local tag = {}
     for _, raised in ipairs { 42, tag } do
@@ -224,8 +223,8 @@ describe('waiters', function()
     h.raises(msg, net.waiters.poll, { b[1] + 0.5 }, 'r', now()) -- never a truncated fd
     h.raises(msg, net.waiters.poll, { 2 ^ 32 + b[1] }, 'r', now())
     h.raises("bad argument #2 to 'poll' ('r' or 'w' expected, got 'r\0w')", net.waiters.poll, b, 'r\0w')
-    -- the deadline: a number or nil (no test gave another type: the check
-    -- in wait.lua never ran, and a string would fail in its arithmetic)
+    -- the deadline: a number or nil (a string would fail in wait.lua's
+    -- arithmetic)
     h.raises("bad argument #3 to 'poll' (number expected, got string)", net.waiters.poll, b, 'r', '1')
     h.raises("bad argument #3 to 'poll' (number expected, got boolean)", net.waiters.poll, b, 'w', false)
   end)

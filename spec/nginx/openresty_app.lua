@@ -518,7 +518,7 @@ function M.stats()
 end
 
 
--- ---- round TA: checks that kill the BJ audit's surviving mutants ----------
+-- ---- resolution in the pool, wakes on close and errors, phases ----------
 
 -- GET /resolvein?host=NAME[&canon=1]: stream.getaddrinfoin of NAME (canon:
 -- with canonname): "<addresses, comma-separated> canon=<first record's
@@ -608,7 +608,7 @@ function M.access_content()
     ngx.say('access: ', tostring(ngx.ctx.access))
 end
 
--- ---- round TB: the sleep backoff's calls ---------------------------------------
+-- ---- the sleep backoff's calls -----------------------------------------------
 
 -- GET /sleeptrace?what=recv|short|sendto&timeout=S: a wait of S seconds
 -- that nothing ends (recv: on a quiet stream pair; short: 20 such waits of

@@ -279,7 +279,7 @@ local function main_checks()
               'an unnamed blocking datagram sender waited for room (%s)', show(u))
     end)
 
-    -- 4c. (round TB) The sleeping waiter's backoff, as openresty.md says:
+    -- 4c. The sleeping waiter's backoff, as openresty.md says:
     -- "ngx.sleep with a backoff of 1, 2, 4, 8, 16, 16, ... ms" and "never
     -- ngx.sleep(0)" (ngx_lua truncates to whole ms: below 1 ms is a
     -- sleep(0)). A 0.5 s recv wait that nothing ends makes about 35 calls
@@ -325,7 +325,7 @@ local function main_checks()
         end
     end)
 
-    -- 5b. (round TA) Resolution with a pool, reference.md getaddrinfoin and
+    -- 5b. Resolution with a pool, reference.md getaddrinfoin and
     -- openresty.md: "A numeric address never leaves the worker (it needs no
     -- lookup)": 127.0.0.1 is resolved with no resolution in the pool (kills
     -- BJ M29); a name resolved in the pool keeps `canonname`, "the canonical
@@ -346,7 +346,7 @@ local function main_checks()
         end
     end) end
 
-    -- 5c. (round TA) openresty.md: "Closing a socket takes it out of the set
+    -- 5c. openresty.md: "Closing a socket takes it out of the set
     -- first ... and wakes its waiters, whose calls then report the closed
     -- socket": a light thread waiting in recv (no deadline) on a socket the
     -- handler closes 0.2 s on gets "Bad file descriptor" then, not never
@@ -368,7 +368,7 @@ local function main_checks()
               'a UDP recv got the pending ICMP error when it came (%s)', show(body))
     end) end
 
-    -- 5e. (round TA) The poller's epoll set is made close-on-exec: a child
+    -- 5e. The poller's epoll set is made close-on-exec: a child
     -- process of the worker (io.popen) inherits fewer epoll sets than the
     -- worker has, the poller's not among them (with nginx's own, which is
     -- not close-on-exec, it would be all of them). Kills BJ M16.
@@ -379,7 +379,7 @@ local function main_checks()
               'a child of the worker did not inherit the poller\'s epoll set (%s)', show(body))
     end) end
 
-    -- 5f. (round TA) openresty.md: the access phase yields: a wait there
+    -- 5f. openresty.md: the access phase yields: a wait there
     -- (0.5 s for a timer's byte, no deadline) gets its data while another
     -- request is answered in well under 100 ms. Kills BJ M01 (access taken
     -- for a phase that cannot yield: the wait blocks the worker, ends at
@@ -396,7 +396,7 @@ local function main_checks()
               'B (/fast) took %.1f ms while the access phase waited (< 100 ms)', (b_took or -1) * 1000)
     end)
 
-    -- 5d. (round TA) openresty.md: a deadline "is honoured (to the resolution
+    -- 5d. openresty.md: a deadline "is honoured (to the resolution
     -- of nginx timers)": a recv with a 0.05 s deadline, nothing written,
     -- times out after 0.05 s, not 0.1 s later (the best of three tries, so
     -- a loaded machine does not fail it). Kills BJ M09 (sleep waiter) and
@@ -567,7 +567,7 @@ local function edge_checks()
     -- goes on by sleeping and gets its data, with no pool failure reported;
     -- a pool that cannot run a resolution says so in the log (run checks);
     -- naming the pool again serves the waits through it.
-    -- (round TB) reference.md: "Changing thread_pool while waits are pending
+    -- reference.md: "Changing thread_pool while waits are pending
     -- ends the poller after its current call; those waits go on as the new
     -- setting says": the pending wait then sleeps (stats().sleep rises) and
     -- the poller makes no thread call after the one in flight.
@@ -648,7 +648,7 @@ local function edge_checks()
               show(again))
     end)
 
-    -- 5. (round TB) openresty.md, a dropped timer: "until then its waits
+    -- 5. openresty.md, a dropped timer: "until then its waits
     -- wake every 0.25 s, and one whose timer has not run by then makes it
     -- again, until a slot is free". Nothing else waits (the poller has
     -- ended); two timers hold both slots for 1 s, so the poller's timer of
@@ -666,7 +666,7 @@ local function edge_checks()
               show(body))
     end)
 
-    -- 6. (round TB) One thread call of the poller at a time: a new wait
+    -- 6. One thread call of the poller at a time: a new wait
     -- while the loop runs joins its set ("one ngx.timer loop keeps one
     -- ngx.run_worker_thread call blocked in epoll_wait", openresty.lua); a
     -- loop that has run is trusted, not made again. One of the pool's two
