@@ -582,14 +582,9 @@ end
 
 
 -- The eventpoll descriptors of the process whose /proc/<pid>/fd is dir.
+local count_fds = require('proc_fds')
 local function epoll_sets(dir)
-    local p = assert(io.popen('ls -l ' .. dir))
-    local n = 0
-    for line in p:lines() do
-        if line:find('[eventpoll]', 1, true) then n = n + 1 end
-    end
-    p:close()
-    return n
+    return count_fds(dir, '[eventpoll]')
 end
 
 -- GET /cloexec: after a wait (through the poller, with a pool), "worker

@@ -73,6 +73,12 @@ local function run(fn)
     loop.run()
 end
 
+-- How many epoll sets the process pid holds.
+local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. 'proc_fds.lua')
+local function epoll_sets(pid)
+    return count_fds('/proc/' .. pid .. '/fd', '[eventpoll]')
+end
+
 local function parse_lines(body)
     local out = {}
     for k, v in (body or ''):gmatch('([^ \n]+) ([^\n]*)') do out[k] = v end
@@ -419,20 +425,13 @@ local function main_checks()
     if MODE == 'pool' then run(function()
         local _, body = get('/stats')
         local pid = parse_lines(body).pid
-        local function epoll_sets()
-            local n = 0
-            for line in io.popen('ls -l /proc/' .. pid .. '/fd'):lines() do
-                if line:find('[eventpoll]', 1, true) then n = n + 1 end
-            end
-            return n
-        end
-        local before, right = epoll_sets(), 0
+        local before, right = epoll_sets(pid), 0
         for _ = 1, 30 do
             local _, b = get('/nocache?delay=0.01&timeout=3')
             if (b or ''):match('^data:x ') then right = right + 1 end
         end
         loop.sleep(0.5) -- each VM goes once its timers (writer, poller) ended
-        local after = epoll_sets()
+        local after = epoll_sets(pid)
         check(right == 30, '%d of 30 waits without the code cache got their data', right)
         check(after <= before + 1, 'epoll sets of the worker: %d, %d before 30 requests without the code cache',
               after, before)
@@ -597,19 +596,12 @@ local function edge_checks()
         check((resolved or ''):find('127.0.0.1\n', 1, true) ~= nil, 'a name resolved without a working pool (%s)',
               show(resolved))
         local pid = s.pid
-        local function epoll_sets()
-            local n = 0
-            for line in io.popen('ls -l /proc/' .. pid .. '/fd'):lines() do
-                if line:find('[eventpoll]', 1, true) then n = n + 1 end
-            end
-            return n
-        end
-        local sets0, right = epoll_sets(), 0
+        local sets0, right = epoll_sets(pid), 0
         for _ = 1, 20 do
             get('/configure?pool=nosuchpool')
             if got_x(body_of('/pairwait?delay=0.01&timeout=3')) then right = right + 1 end
         end
-        local sets1 = epoll_sets()
+        local sets1 = epoll_sets(pid)
         local failed = stats()['setting.pool_error']
         check(right == 20 and failed ~= nil, '%d of 20 waits with a failing pool got their data (pool_error %s)',
               right, tostring(failed))
