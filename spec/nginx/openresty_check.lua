@@ -333,11 +333,10 @@ local function main_checks()
 
     -- 5b. Resolution with a pool, reference.md getaddrinfoin and
     -- openresty.md: "A numeric address never leaves the worker (it needs no
-    -- lookup)": 127.0.0.1 is resolved with no resolution in the pool (kills
-    -- BJ M29); a name resolved in the pool keeps `canonname`, "the canonical
-    -- name (in the first record)" (M31); a name that fails in the pool
-    -- (nosuch.invalid, answered EAI_NONAME by slowdns.c) is "nil, err", not
-    -- an empty list (M32).
+    -- lookup)": 127.0.0.1 is resolved with no resolution in the pool; a
+    -- name resolved in the pool keeps `canonname`, "the canonical name (in
+    -- the first record)"; a name that fails in the pool (nosuch.invalid,
+    -- answered EAI_NONAME by slowdns.c) is "nil, err", not an empty list.
     if MODE == 'pool' then run(function()
         local _, body = get('/resolvein?host=127.0.0.1')
         check(body == '127.0.0.1 canon=nil in_pool+0\n',
@@ -356,11 +355,10 @@ local function main_checks()
     -- first ... and wakes its waiters, whose calls then report the closed
     -- socket": a light thread waiting in recv (no deadline) on a socket the
     -- handler closes 0.2 s on gets "Bad file descriptor" then, not never
-    -- (kills BJ M17, the waiters not woken, and M18, the close hook not
-    -- installed). Then a recv (1 s deadline) on a connected UDP socket whose
-    -- send brings an ICMP error 0.1 s on ends with that error at once, and
-    -- the poller did not spin meanwhile (M15: POLLERR ignored, busy loop to
-    -- the deadline).
+    -- (the close hook wakes the waiters). Then a recv (1 s deadline) on a
+    -- connected UDP socket whose send brings an ICMP error 0.1 s on ends
+    -- with that error at once, and the poller did not spin meanwhile (an
+    -- error without data wakes the wait like readable data does).
     if MODE == 'pool' then run(function()
         local _, body = get('/closewake', 5)
         local took = tonumber((body or ''):match('^error:Bad file descriptor (%S+)\n$'))
@@ -374,10 +372,10 @@ local function main_checks()
               'a UDP recv got the pending ICMP error when it came (%s)', show(body))
     end) end
 
-    -- 5e. The poller's epoll set is made close-on-exec: a child
+    -- 5d. The poller's epoll set is made close-on-exec: a child
     -- process of the worker (io.popen) inherits fewer epoll sets than the
     -- worker has, the poller's not among them (with nginx's own, which is
-    -- not close-on-exec, it would be all of them). Kills BJ M16.
+    -- not close-on-exec, it would be all of them).
     if MODE == 'pool' then run(function()
         local _, body = get('/cloexec', 5)
         local worker, child = (body or ''):match('^worker (%d+) child (%d+)\n$')
@@ -385,11 +383,11 @@ local function main_checks()
               'a child of the worker did not inherit the poller\'s epoll set (%s)', show(body))
     end) end
 
-    -- 5f. openresty.md: the access phase yields: a wait there
+    -- 5e. openresty.md: the access phase yields: a wait there
     -- (0.5 s for a timer's byte, no deadline) gets its data while another
-    -- request is answered in well under 100 ms. Kills BJ M01 (access taken
-    -- for a phase that cannot yield: the wait blocks the worker, ends at
-    -- block_cap with the timeout).
+    -- request is answered in well under 100 ms (taken for a phase that
+    -- cannot yield, the wait would block the worker and end at block_cap
+    -- with the timeout).
     run(function()
         local a_body
         loop.spawn(function() a_body = select(2, get('/accesswait', 5)) or 'no body' end)
@@ -402,11 +400,11 @@ local function main_checks()
               'B (/fast) took %.1f ms while the access phase waited (< 100 ms)', (b_took or -1) * 1000)
     end)
 
-    -- 5d. openresty.md: a deadline "is honoured (to the resolution
+    -- 5f. openresty.md: a deadline "is honoured (to the resolution
     -- of nginx timers)": a recv with a 0.05 s deadline, nothing written,
     -- times out after 0.05 s, not 0.1 s later (the best of three tries, so
-    -- a loaded machine does not fail it). Kills BJ M09 (sleep waiter) and
-    -- M10 (pool waiter).
+    -- a loaded machine does not fail it), with the sleeping waiter and
+    -- the pool's.
     run(function()
         local best, bodies = math.huge, {}
         for i = 1, 3 do
