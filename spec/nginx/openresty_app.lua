@@ -588,10 +588,12 @@ local function epoll_sets(dir)
 end
 
 -- GET /cloexec: after a wait (through the poller, with a pool), "worker
--- <the worker's epoll sets> child <the ones a child process inherited>".
+-- <the worker's epoll sets> child <the ones a child process inherited>
+-- epoll <net.POLL_WAITABLE: 1 when poll sets are epoll sets>".
 function M.cloexec()
     pair_wait(1, 0.01)
-    ngx.say('worker ', epoll_sets('/proc/' .. ngx.worker.pid() .. '/fd'), ' child ', epoll_sets('/proc/self/fd'))
+    ngx.say('worker ', epoll_sets('/proc/' .. ngx.worker.pid() .. '/fd'), ' child ', epoll_sets('/proc/self/fd'),
+            ' epoll ', net.POLL_WAITABLE)
 end
 
 -- access_by_lua of /accesswait: a wait of 0.5 s for a timer's byte, no
