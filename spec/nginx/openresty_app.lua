@@ -71,13 +71,24 @@ local function timed_recv(sock)
 end
 
 -- A recv on a stream pair in the current phase, with timeout (seconds or
--- nil) as its deadline; a timer writes "x" to the peer after delay seconds,
--- or nothing does (delay nil). Returns timed_recv's description.
-local function pair_wait(timeout, delay)
+-- nil) as its deadline; "x" comes from the peer after delay seconds, or
+-- nothing comes (delay nil). A timer writes it, or, with by_thread, a light
+-- thread of the caller (the edge worker may have no slot for a timer).
+-- Returns timed_recv's description.
+local function pair_wait(timeout, delay, by_thread)
     local pair = assert(stream.pair())
     if timeout then pair[2]:settimeout(timeout) end
-    if delay then assert(ngx.timer.at(delay, function() pair[1]:send('x') end)) end
+    local writer
+    if delay and by_thread then
+        writer = ngx.thread.spawn(function()
+            ngx.sleep(delay)
+            pair[1]:send('x')
+        end)
+    elseif delay then
+        assert(ngx.timer.at(delay, function() pair[1]:send('x') end))
+    end
     local result = timed_recv(pair[2])
+    if writer then ngx.thread.wait(writer) end
     pair[1]:close()
     pair[2]:close()
     return result
@@ -294,18 +305,6 @@ function M.results()
     for _, k in ipairs(keys) do ngx.say(k, ' ', ngx.shared.results:get(k)) end
 end
 
--- GET /resolve?host=NAME: the addresses of NAME (inet stream), one per line,
--- sorted, then "resolved_in_pool N".
-function M.resolve()
-    local ais, err = stream.getaddrinfoin { host = ngx.var.arg_host, port = 80 }
-    if not ais then return ngx.say('error ', tostring(err)) end
-    local hosts = {}
-    for i, ai in ipairs(ais) do hosts[i] = ai:addr() end
-    table.sort(hosts)
-    for _, h in ipairs(hosts) do ngx.say(h) end
-    ngx.say('resolved_in_pool ', openresty.stats().resolved_in_pool)
-end
-
 -- GET /killres?host=NAME: a light thread resolving NAME (in the pool) is
 -- killed 0.3 s on: "killed", answered at once (the request must not wait
 -- for the resolution's keeper, net.openresty's light thread).
@@ -372,13 +371,10 @@ function M.oneloop()
 end
 
 -- The worker's open descriptors, after a full collection.
+local count_fds = require('proc_fds')
 local function worker_fds()
     collectgarbage(); collectgarbage()
-    local p = assert(io.popen('ls /proc/' .. ngx.worker.pid() .. '/fd'))
-    local n = 0
-    for _ in p:lines() do n = n + 1 end
-    p:close()
-    return n
+    return count_fds('/proc/' .. ngx.worker.pid() .. '/fd')
 end
 
 -- GET /killloop: light threads' net.loop runs, each killed 0.1 s into its
@@ -419,9 +415,10 @@ end
 
 -- ---- openresty_edge.conf.in: the poller's own troubles ----------------------
 
--- GET /pairwait?timeout=S&delay=S: pair_wait's result.
+-- GET /pairwait?timeout=S&delay=S[&writer=thread]: pair_wait's result
+-- (writer=thread: a light thread writes, not a timer).
 function M.pairwait()
-    ngx.say(pair_wait(tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)))
+    ngx.say(pair_wait(tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay), ngx.var.arg_writer == 'thread'))
 end
 
 -- GET /timers?n=N&secs=S: N timers that each sleep S seconds, holding N of
@@ -520,11 +517,11 @@ end
 
 -- ---- resolution in the pool, wakes on close and errors, phases ----------
 
--- GET /resolvein?host=NAME[&canon=1]: stream.getaddrinfoin of NAME (canon:
+-- GET /resolve?host=NAME[&canon=1]: stream.getaddrinfoin of NAME (canon:
 -- with canonname): "<addresses, comma-separated> canon=<first record's
 -- canonname> in_pool+<resolutions done in the pool meanwhile>", or
 -- "error <message> in_pool+<n>".
-function M.resolvein()
+function M.resolve()
     local before = openresty.stats().resolved_in_pool
     local ais, err = stream.getaddrinfoin { host = ngx.var.arg_host, port = 80,
                                             canonname = ngx.var.arg_canon == '1' }
@@ -582,7 +579,6 @@ end
 
 
 -- The eventpoll descriptors of the process whose /proc/<pid>/fd is dir.
-local count_fds = require('proc_fds')
 local function epoll_sets(dir)
     return count_fds(dir, '[eventpoll]')
 end
@@ -644,29 +640,6 @@ function M.queuetimer()
     ngx.say('started')
 end
 
--- A recv on a stream pair with timeout (seconds or nil) as its deadline,
--- to which a light thread of the caller (no timer: the edge worker may have
--- no slot for one) writes "x" after delay seconds: timed_recv's description.
-local function thread_pair_wait(timeout, delay)
-    local pair = assert(stream.pair())
-    if timeout then pair[2]:settimeout(timeout) end
-    local writer = ngx.thread.spawn(function()
-        ngx.sleep(delay)
-        pair[1]:send('x')
-    end)
-    local result = timed_recv(pair[2])
-    ngx.thread.wait(writer)
-    pair[1]:close()
-    pair[2]:close()
-    return result
-end
-
--- GET /threadwait?timeout=S&delay=S (openresty_edge.conf.in):
--- thread_pair_wait's result.
-function M.threadwait()
-    ngx.say(thread_pair_wait(tonumber(ngx.var.arg_timeout), tonumber(ngx.var.arg_delay)))
-end
-
 -- GET /manywaits (openresty_edge.conf.in): a light thread's wait for data
 -- that comes at 2 s, and meanwhile a short wait (data at 0.01 s) every
 -- 0.3 s, five of them, all through the poller: "<the long wait's result>;
@@ -674,11 +647,11 @@ end
 -- thread calls meanwhile>".
 function M.manywaits()
     local calls0 = openresty.stats().thread_calls
-    local long = ngx.thread.spawn(thread_pair_wait, nil, 2)
+    local long = ngx.thread.spawn(pair_wait, nil, 2, true)
     local right = 0
     for _ = 1, 5 do
         ngx.sleep(0.3)
-        if thread_pair_wait(3, 0.01):match('^data:x ') then right = right + 1 end
+        if pair_wait(3, 0.01, true):match('^data:x ') then right = right + 1 end
     end
     local _, result = ngx.thread.wait(long)
     ngx.say(('%s; %d short; thread_calls +%d'):format(result, right, openresty.stats().thread_calls - calls0))
