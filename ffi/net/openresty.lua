@@ -439,8 +439,12 @@ local function pool_wait(sock, mode, deadline)
     if fd < 0 then return true end -- closed: the retry reports it
     local reg = p.reg[fd]
     if reg and reg.sock ~= sock then
-        -- the number's old owner was closed without the close hook (the
-        -- collector): its registration is stale
+        -- a registration made under another object with this number (a
+        -- second owner against net.wrap's rule, a look-alike table): its
+        -- number may have been closed (the close hook drops only its own
+        -- object's) and reused since, so it is dropped and its waits woken.
+        -- A socket used as documented never leaves one: its registration
+        -- holds it, so the collector cannot close it while registered.
         unregister(p, fd, reg)
         finish(reg.r, true)
         finish(reg.w, true)
@@ -449,19 +453,18 @@ local function pool_wait(sock, mode, deadline)
     local w = {sema = semaphore.new(0)}
     if not reg then
         generation = generation + 1
+        -- recorded (its wait listed) before the ADD: a memory error raised
+        -- on the way leaves nothing in the set that p.reg does not know
         reg = {sock = sock, gen = generation, mask = EVENTS[mode], r = {}, w = {}}
+        reg[mode][1] = w
+        p.reg[fd] = reg
         local rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
-        if rc == -K.EEXIST then -- closed without DEL earlier: the number is free
-            poll_ctl(p.pfd, POLL_DEL, fd, 0, 0)
-            rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
-        end
         if rc < 0 then
+            p.reg[fd] = nil
             if rc == -K.EBADF then return true end
             return nil, strerror(rc)
         end
-        p.reg[fd] = reg
         p.count = p.count + 1
-        reg[mode][1] = w
     else
         local list = reg[mode]
         list[#list + 1] = w
