@@ -657,4 +657,44 @@ function M.manywaits()
     ngx.say(('%s; %d short; thread_calls +%d'):format(result, right, openresty.stats().thread_calls - calls0))
 end
 
+
+-- ---- a socket ready when its deadline passes ----------------------------------
+
+-- GET /readyatdeadline?dir=recv|send: a light thread's call with a 0.05 s
+-- deadline on a stream pair that is not ready for it (recv: nothing sent;
+-- send of 1000 bytes: the socket's buffer full); the handler then makes it
+-- ready (writes "x" to the peer; reads the peer's queue empty) and keeps
+-- the worker busy for 0.2 s without yielding, so the call's deadline passes
+-- before nginx handles any event (with a pool, the poller learns of it
+-- only later, unless a call of its was under way: one that another wait
+-- keeps going): recv: "<recv outcome> <seconds>"; send: "sent <count>
+-- <again>". In openresty.conf.in and openresty_edge.conf.in.
+function M.readyatdeadline()
+    local pair = assert(stream.pair())
+    local res
+    local th
+    if ngx.var.arg_dir == 'send' then
+        pair[1]:nonblock(true)
+        local chunk = ('z'):rep(65536)
+        repeat until pair[1]:send(chunk) < #chunk
+        pair[1]:settimeout(0.05)
+        th = ngx.thread.spawn(function()
+            local n, _, again = pair[1]:send(('y'):rep(1000))
+            res = ('sent %s %s'):format(tostring(n), tostring(again))
+        end)
+        pair[2]:nonblock(true)
+        repeat until not pair[2]:recv()
+    else
+        pair[2]:settimeout(0.05)
+        th = ngx.thread.spawn(function() res = timed_recv(pair[2]) end)
+        pair[1]:send('x')
+    end
+    local t0 = net.now()
+    repeat until net.now() - t0 >= 0.2
+    ngx.thread.wait(th)
+    pair[1]:close()
+    pair[2]:close()
+    ngx.say(res)
+end
+
 return M

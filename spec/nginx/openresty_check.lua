@@ -378,6 +378,22 @@ local function main_checks()
               'a UDP recv got the pending ICMP error when it came (%s)', show(body))
     end) end
 
+    -- 5g. reference.md, Deadlines and waiters: "A socket that is ready
+    -- when its deadline passes is ready: the shipped waiters look once more
+    -- before they say false". A call with a 0.05 s deadline whose socket
+    -- the handler makes ready at once, in a worker then kept busy for
+    -- 0.2 s: by the time nginx handles events the deadline has passed and
+    -- the poller (with a pool) has not reported the socket; the call goes
+    -- on all the same: a send of 1000 bytes sends them (the waiter's look),
+    -- a recv reads the byte (the waiter's look, and the read's own one).
+    run(function()
+        local _, body = get('/readyatdeadline?dir=send', 5)
+        check(body == 'sent 1000 nil\n', 'a socket writable when its deadline passed was written (%s)', show(body))
+        _, body = get('/readyatdeadline?dir=recv', 5)
+        check((body or ''):match('^data:x %S+\n$') ~= nil,
+              'a socket readable when its deadline passed was read, not timed out (%s)', show(body))
+    end)
+
     -- 5d. The poller's epoll set is made close-on-exec: a child
     -- process of the worker (io.popen) inherits fewer epoll sets than the
     -- worker has, the poller's not among them (with nginx's own, which is
@@ -682,6 +698,24 @@ local function edge_checks()
               and tonumber(calls) <= 24,
               'waits through a poller with one VM free: one call at a time, %s calls (about 13) (%s)',
               tostring(calls), show(body))
+    end)
+
+    -- 7. As main check 5g, a socket ready when its deadline passes is
+    -- ready, here with no poller to report it: two timers hold both slots
+    -- for 1 s (as in check 5), so the poller's timer is dropped, and a
+    -- send of 1000 bytes whose buffer was emptied at once (0.05 s deadline)
+    -- sees its deadline pass with no news of the socket; the pool waiter's
+    -- last look finds it writable and the send goes on. (In the first
+    -- worker the poller learns of the socket first: the slow backend's
+    -- accept keeps its calls going.)
+    run(function()
+        loop.sleep(0.5) -- the poller of check 6 ends after its call (0.2 s)
+        local s0 = stats()
+        local status = get('/timers?n=2&secs=1')
+        local _, body = get('/readyatdeadline?dir=send', 5)
+        check(s0.registered == '0' and status == 200 and body == 'sent 1000 nil\n',
+              'a socket writable when its deadline passed, its poller\'s timer dropped, was written (%s)',
+              show(body))
     end)
 end
 
