@@ -240,18 +240,22 @@ local function update(p, fd, reg)
         return 0
     end
     if mask == reg.mask then return 0 end
-    reg.mask = mask
-    return poll_ctl(p.pfd, POLL_MOD, fd, mask, reg.gen)
+    local rc = poll_ctl(p.pfd, POLL_MOD, fd, mask, reg.gen)
+    if rc == 0 then reg.mask = mask end -- (a failed MOD changed nothing)
+    return rc
+end
+
+-- Drops reg and ends its waits, ready or with err.
+local function drop(p, fd, reg, ready, err)
+    unregister(p, fd, reg)
+    finish(reg.r, ready, err)
+    finish(reg.w, ready, err)
 end
 
 -- Every pending wait ends: with err, or ready (the caller's retry decides),
 -- and the set forgets them all.
 local function end_all(p, ready, err)
-    for fd, reg in pairs(p.reg) do
-        unregister(p, fd, reg)
-        finish(reg.r, ready, err)
-        finish(reg.w, ready, err)
-    end
+    for fd, reg in pairs(p.reg) do drop(p, fd, reg, ready, err) end
 end
 
 -- One thread-pool call's records: each current one wakes the waits its
@@ -417,11 +421,7 @@ local function on_close(sock)
     local p = poller
     local fd = sock[1]
     local reg = p and fd >= 0 and p.reg[fd]
-    if reg and reg.sock == sock then
-        unregister(p, fd, reg)
-        finish(reg.r, true)
-        finish(reg.w, true)
-    end
+    if reg and reg.sock == sock then drop(p, fd, reg, true) end
 end
 
 local function remove(list, w)
@@ -445,26 +445,27 @@ local function pool_wait(sock, mode, deadline)
         -- object's) and reused since, so it is dropped and its waits woken.
         -- A socket used as documented never leaves one: its registration
         -- holds it, so the collector cannot close it while registered.
-        unregister(p, fd, reg)
-        finish(reg.r, true)
-        finish(reg.w, true)
+        drop(p, fd, reg, true)
         reg = nil
     end
     local w = {sema = semaphore.new(0)}
     if not reg then
         generation = generation + 1
-        -- recorded (its wait listed) before the ADD: a memory error raised
-        -- on the way leaves nothing in the set that p.reg does not know
+        -- Recorded and counted, its wait listed, before the ADD: an error
+        -- raised on the way (out of memory) leaves neither a registration
+        -- in the set that p.reg does not know, nor one no wait ever ends
+        -- (the sweep drops waits), nor a count p.reg does not match.
         reg = {sock = sock, gen = generation, mask = EVENTS[mode], r = {}, w = {}}
         reg[mode][1] = w
         p.reg[fd] = reg
+        p.count = p.count + 1
         local rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
         if rc < 0 then
             p.reg[fd] = nil
+            p.count = p.count - 1
             if rc == -K.EBADF then return true end
             return nil, strerror(rc)
         end
-        p.count = p.count + 1
     else
         local list = reg[mode]
         list[#list + 1] = w

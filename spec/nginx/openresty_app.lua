@@ -668,33 +668,40 @@ end
 -- before nginx handles any event (with a pool, the poller learns of it
 -- only later, unless a call of its was under way: one that another wait
 -- keeps going): recv: "<recv outcome> <seconds>"; send: "sent <count>
--- <again>". In openresty.conf.in and openresty_edge.conf.in.
+-- <err> <again>"; "raised <message>" if the thread raised. In
+-- openresty.conf.in and openresty_edge.conf.in.
 function M.readyatdeadline()
     local pair = assert(stream.pair())
-    local res
-    local th
+    local call
     if ngx.var.arg_dir == 'send' then
-        pair[1]:nonblock(true)
+        assert(pair[1]:nonblock(true))
         local chunk = ('z'):rep(65536)
-        repeat until pair[1]:send(chunk) < #chunk
-        pair[1]:settimeout(0.05)
-        th = ngx.thread.spawn(function()
-            local n, _, again = pair[1]:send(('y'):rep(1000))
-            res = ('sent %s %s'):format(tostring(n), tostring(again))
-        end)
-        pair[2]:nonblock(true)
-        repeat until not pair[2]:recv()
+        repeat until assert(pair[1]:send(chunk)) < #chunk -- the buffer is full
+        assert(pair[1]:settimeout(0.05))
+        call = function()
+            local n, err, again = pair[1]:send(('y'):rep(1000))
+            return ('sent %s %s %s'):format(tostring(n), tostring(err), tostring(again))
+        end
     else
-        pair[2]:settimeout(0.05)
-        th = ngx.thread.spawn(function() res = timed_recv(pair[2]) end)
-        pair[1]:send('x')
+        assert(pair[2]:settimeout(0.05))
+        call = function() return timed_recv(pair[2]) end
+    end
+    local th = ngx.thread.spawn(call)
+    if ngx.var.arg_dir == 'send' then
+        assert(pair[2]:nonblock(true))
+        repeat
+            local data, err = pair[2]:recv()
+            assert(data or not err, err)
+        until not data -- the queue is empty
+    else
+        assert(pair[1]:send('x') == 1)
     end
     local t0 = net.now()
     repeat until net.now() - t0 >= 0.2
-    ngx.thread.wait(th)
+    local ok, res = ngx.thread.wait(th)
     pair[1]:close()
     pair[2]:close()
-    ngx.say(res)
+    ngx.say(ok and res or ('raised ' .. tostring(res)))
 end
 
 return M

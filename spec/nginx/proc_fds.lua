@@ -1,7 +1,8 @@
 -- proc_fds.lua: how many of a process's descriptors are of one kind, read
 -- from a /proc/<pid>/fd directory (Linux): `count(dir, '[eventpoll]')`
--- counts its epoll sets, `count(dir)` all its descriptors. Shared by the nginx worker's handlers
--- (openresty_app.lua) and the checking client (openresty_check.lua).
+-- counts its epoll sets, `count(dir)` all its descriptors. Shared by the
+-- nginx worker's handlers (openresty_app.lua) and the checking client
+-- (openresty_check.lua).
 return function(dir, kind)
     local p = assert(io.popen('ls -l ' .. dir))
     local n = 0
