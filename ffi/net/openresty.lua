@@ -461,8 +461,7 @@ local function pool_wait(sock, mode, deadline)
         p.count = p.count + 1
         local rc = poll_ctl(p.pfd, POLL_ADD, fd, reg.mask, reg.gen)
         if rc < 0 then
-            p.reg[fd] = nil
-            p.count = p.count - 1
+            unregister(p, fd, reg) -- (its DEL finds nothing to remove)
             if rc == -K.EBADF then return true end
             return nil, strerror(rc)
         end

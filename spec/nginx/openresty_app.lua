@@ -672,7 +672,7 @@ end
 -- openresty.conf.in and openresty_edge.conf.in.
 function M.readyatdeadline()
     local pair = assert(stream.pair())
-    local call
+    local call, make_ready
     if ngx.var.arg_dir == 'send' then
         assert(pair[1]:nonblock(true))
         local chunk = ('z'):rep(65536)
@@ -682,20 +682,20 @@ function M.readyatdeadline()
             local n, err, again = pair[1]:send(('y'):rep(1000))
             return ('sent %s %s %s'):format(tostring(n), tostring(err), tostring(again))
         end
+        make_ready = function()
+            assert(pair[2]:nonblock(true))
+            repeat
+                local data, err = pair[2]:recv()
+                assert(data or not err, err)
+            until not data -- the queue is empty
+        end
     else
         assert(pair[2]:settimeout(0.05))
         call = function() return timed_recv(pair[2]) end
+        make_ready = function() assert(pair[1]:send('x') == 1) end
     end
     local th = ngx.thread.spawn(call)
-    if ngx.var.arg_dir == 'send' then
-        assert(pair[2]:nonblock(true))
-        repeat
-            local data, err = pair[2]:recv()
-            assert(data or not err, err)
-        until not data -- the queue is empty
-    else
-        assert(pair[1]:send('x') == 1)
-    end
+    make_ready()
     local t0 = net.now()
     repeat until net.now() - t0 >= 0.2
     local ok, res = ngx.thread.wait(th)
