@@ -560,8 +560,17 @@ local function rounds_until_done(st)
                 if timeout < 0 then timeout = 0 end
             end
         end
-        local n, werr = set:wait(timeout)
-        if loaded ~= st then use(st) end -- the wait yielded (nginx): others ran
+        -- Inside nginx the wait may yield to nginx, which may kill the run's
+        -- light thread or request there: `pending` goes into the upvalues
+        -- first, so that they do not keep a run that never comes back (its
+        -- set, and the sockets its coroutines hold, open until another run
+        -- or spawn of the worker took its state out of them). (A coroutine's
+        -- own call of nginx's API, ngx.sleep say, is not covered: a thread
+        -- killed there is ngx_lua's to clean up; see doc/openresty.md.)
+        local waiting_set = set
+        if wait.always_nonblocking then use(pending) end
+        local n, werr = waiting_set:wait(timeout)
+        if loaded ~= st then use(st) end -- the wait yielded (nginx), or pending went in
         if n then
             wake_ready(n)
         elseif werr ~= EINTR_MSG then -- a signal only ends this wait

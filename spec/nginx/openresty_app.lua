@@ -378,9 +378,10 @@ local function worker_fds()
 end
 
 -- GET /killloop: light threads' net.loop runs, each killed 0.1 s into its
--- 5 s wait, then a run of this request's own: "killed <kill's result>
--- <its result>", then the worker's descriptors before and after "<n> <n>"
--- (the killed runs' sets and sockets are let go).
+-- 5 s wait, then the worker's descriptors before and after "fds <n> <n>"
+-- (the killed runs' sets and sockets are let go, with no other run in the
+-- worker to take the loop's state out of the module's hands), then a run
+-- of this request's own: "killed <kill's result> <its result>".
 function M.killloop()
     local before = worker_fds()
     local killed
@@ -389,7 +390,6 @@ function M.killloop()
         ngx.sleep(0.1)
         killed = ngx.thread.kill(th)
     end
-    ngx.say('killed ', tostring(killed), ' ', one_loop(0.05))
     -- (with a pool, the poller lets go of a killed wait once its next
     -- call returns: poll_interval, 0.2 s)
     ngx.sleep(0.5)
@@ -405,6 +405,7 @@ function M.killloop()
         after = worker_fds()
     end
     ngx.say('fds ', before, ' ', after)
+    ngx.say('killed ', tostring(killed), ' ', one_loop(0.05))
 end
 
 -- header_filter_by_lua (a phase that cannot yield): a net.loop whose
