@@ -59,8 +59,13 @@ local live                -- coroutines spawned and not finished
 local set                 -- the net.poll set, made by run() (false before)
 -- sock -> {r = record, w = record, c = {record = true} of the coroutines
 -- pausing on sock (mode 'c'), ev = registered events}: who waits for what.
--- Weak keys: a socket's entry outlives its waits (see "Registrations stay"
--- below) but must not keep a closed socket alive.
+-- A socket's entry outlives its waits (see "Registrations stay" below):
+-- closing the socket removes it, and the sweep one nobody waits on. Not a
+-- weak table, though the set holds those sockets anyway: a waiting
+-- coroutine is reached only through this table (and the timer heap, when
+-- its wait has a deadline), and Lua 5.2's collector leaves what only the
+-- values of a weak-keyed table reach out of its estimate of the live heap,
+-- so that with many such waits it began a full cycle as soon as one ended.
 local waiting
 local timers              -- a binary heap of {at =, rec =, value =}, earliest first
 local stale               -- timers in the heap whose wait ended first (rec = nil)
@@ -79,7 +84,7 @@ local EINTR_MSG = core.strerror(-core.constants.EINTR)
 -- the next run() takes as its own.
 local function new_state()
     return {q_rec = {}, q_a = {}, q_b = {}, q_n = 0, spare_rec = {}, spare_a = {}, spare_b = {},
-            live = 0, set = false, waiting = setmetatable({}, WEAK_KEYS), timers = {}, stale = 0,
+            live = 0, set = false, waiting = {}, timers = {}, stale = 0,
             rounds = 0, sweep_at = SWEEP_ROUNDS}
 end
 -- (save and load name the same values, the upvalues above)

@@ -590,6 +590,56 @@ describe('net.loop', function()
     p[1]:close(); p[2]:close()
   end)
 
+  -- Guards against Lua 5.2's collector running full cycles back to back:
+  -- a coroutine waiting without a deadline is reached only through the
+  -- loop's table of waits, and 5.2 leaves what only the values of a
+  -- weak-keyed table reach out of its estimate of the live heap (so that
+  -- table is a plain one). Four coroutines wait in sends of 4 MiB, with a
+  -- deadline and then without, while a fifth makes garbage; a finalizer
+  -- that arms the next counts the collector's cycles meanwhile. Without a
+  -- deadline there may not be many more (5.2 with a weak-keyed table: 57
+  -- against 2).
+  it('waits without a deadline do not make the collector cycle back to back', function()
+    local newproxy = rawget(_G, 'newproxy') -- Lua 5.1 and LuaJIT: no __gc on tables
+    local cycles, counting = 0, true
+    local function arm()
+      local function count()
+        cycles = cycles + 1
+        if counting then arm() end
+      end
+      if newproxy then
+        getmetatable(newproxy(true)).__gc = count
+      else
+        setmetatable({}, { __gc = count })
+      end
+    end
+    local function cycles_while_sends_wait(timeout)
+      local senders, counted = {}, nil
+      for k = 1, 4 do
+        local p = assert(stream.pair { nonblock = true })
+        senders[k] = p
+        if timeout then assert.is_true(p[1]:settimeout(timeout)) end
+        loop.spawn(function() p[1]:send(string.rep(string.char(64 + k), 4 * 1024 * 1024)) end)
+      end
+      loop.spawn(function()
+        loop.sleep(0.02) -- the sends wait
+        local c0, kept = cycles, {}
+        for i = 1, 1000000 do kept[i % 1000 + 1] = { i } end -- 1,000 live at a time
+        counted = cycles - c0
+        assert.equals(1000000, kept[1][1])
+        for _, p in ipairs(senders) do p[1]:close(); p[2]:close() end -- the sends end
+      end)
+      loop.run()
+      return counted
+    end
+    arm()
+    local with_deadline = cycles_while_sends_wait(60)
+    local without = cycles_while_sends_wait(nil)
+    counting = false
+    assert.is_true(without <= 2 * with_deadline + 4,
+                   ('%d cycles of the collector while sends waited, %d with a deadline'):format(without, with_deadline))
+  end)
+
   it('checks its arguments', function()
     h.raises("bad argument #1 to 'spawn' (function expected, got number)", loop.spawn, 1)
     assert.has_error(function() loop.sleep(1) end, 'net.loop.sleep: not inside a coroutine of the loop')
