@@ -7,8 +7,10 @@ local unix = require('net.stream.unix')
 
 local M = {}
 
--- One line "TEXT\n" in, "backend says: TEXT\n" out, then close.
+-- One line "TEXT\n" in, "backend says: TEXT\n" out, then close. A client
+-- gets 5 s for its line (see the timers below).
 local function serve(conn)
+    conn:settimeout(5)
     local line = ''
     while not line:find('\n', 1, true) do
         local data = conn:recv()
@@ -23,14 +25,18 @@ end
 -- the timer ends (and a record for each coroutine it creates): an accept
 -- loop that never ended would grow by about 1.4 KB for each connection it
 -- served. So a timer accepts a batch of connections, hands the server to a
--- new timer and ends; it is freed once the last of its batch is served.
+-- new timer and ends; it is freed once the last of its batch is served,
+-- and counts among lua_max_running_timers until then (hence the clients'
+-- deadline: a timer that finds no slot free is dropped with only an alert
+-- in the log, and the backend with it).
 local CONNECTIONS_PER_TIMER = 100
 
 local accept_loop
 local function next_timer(server)
     local ok, err = ngx.timer.at(0, accept_loop, server)
     if not ok then
-        ngx.log(ngx.INFO, 'backend stops: ', err) -- the worker is exiting
+        local exiting = ngx.worker.exiting()
+        ngx.log(exiting and ngx.INFO or ngx.ERR, 'backend stops: ', err)
         server:close()
     end
 end

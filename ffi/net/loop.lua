@@ -59,13 +59,14 @@ local live                -- coroutines spawned and not finished
 local set                 -- the net.poll set, made by run() (false before)
 -- sock -> {r = record, w = record, c = {record = true} of the coroutines
 -- pausing on sock (mode 'c'), ev = registered events}: who waits for what.
--- A socket's entry outlives its waits (see "Registrations stay" below):
--- closing the socket removes it, and the sweep one nobody waits on. Not a
--- weak table, though the set holds those sockets anyway: a waiting
--- coroutine is reached only through this table (and the timer heap, when
--- its wait has a deadline), and Lua 5.2's collector leaves what only the
--- values of a weak-keyed table reach out of its estimate of the live heap,
--- so that with many such waits it began a full cycle as soon as one ended.
+-- A socket's entry outlives its waits while the socket is in the set (see
+-- "Registrations stay" below): closing the socket removes it, the sweep
+-- one nobody waits on, and an entry that only pauses made goes with the
+-- last of them. Not a weak table: a waiting coroutine is reached only
+-- through this table (and the timer heap, when its wait has a deadline),
+-- and Lua 5.2's collector leaves what only the values of a weak-keyed
+-- table reach out of its estimate of the live heap, so that with many such
+-- waits it began a full cycle as soon as one ended.
 local waiting
 local timers              -- a binary heap of {at =, rec =, value =}, earliest first
 local stale               -- timers in the heap whose wait ended first (rec = nil)
@@ -255,7 +256,10 @@ local function watch(sock, mode, rec)
             ok, err = set:mod(sock, 'rw')
             if ok then w.ev = 'rw' end
         end
-        if not ok then return nil, err end -- rec does not wait: nothing recorded
+        if not ok then -- rec does not wait: nothing recorded, nor an entry of its own
+            if not (ev or w.r or w.w or w.c) then waiting[sock] = nil end
+            return nil, err
+        end
     end
     w[mode] = rec
     return true
@@ -300,7 +304,12 @@ local function wake(rec, value)
                 local c = w.c
                 if c then
                     c[rec] = nil
-                    if next(c) == nil then w.c = nil end
+                    if next(c) == nil then
+                        w.c = nil
+                        -- a pause alone made the entry (sock is not in the
+                        -- set): it goes, or it would hold sock until a sweep
+                        if not (w.ev or w.r or w.w) then waiting[sock] = nil end
+                    end
                 end
             end
         end
@@ -569,9 +578,11 @@ local function rounds_until_done(st)
         -- light thread or request there: `pending` goes into the upvalues
         -- first, so that they do not keep a run that never comes back (its
         -- set, and the sockets its coroutines hold, open until another run
-        -- or spawn of the worker took its state out of them). (A coroutine's
-        -- own call of nginx's API, ngx.sleep say, is not covered: a thread
-        -- killed there is ngx_lua's to clean up; see doc/openresty.md.)
+        -- or spawn of the worker took its state out of them). Not where a
+        -- loop coroutine itself calls nginx's API (ngx.sleep, say): a
+        -- thread killed there leaves its run's state in the upvalues until
+        -- then, but no test can make that case here, as it kills the worker
+        -- on ngx_lua releases without #2514 (doc/openresty.md, Limits).
         local waiting_set = set
         if wait.always_nonblocking then use(pending) end
         local n, werr = waiting_set:wait(timeout)
