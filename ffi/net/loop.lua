@@ -235,6 +235,13 @@ local function sweep()
     sweep_at = rounds + (waited > SWEEP_ROUNDS and waited or SWEEP_ROUNDS)
 end
 
+-- An entry that no longer registers, waits or pauses leaves the table of
+-- waits: kept, it would hold its socket (maybe dropped without close())
+-- until two sweeps.
+local function forget_if_unused(sock, w)
+    if not (w.ev or w.r or w.w or w.c) then waiting[sock] = nil end
+end
+
 -- Registers rec as the one waiting for sock to be ready for mode (step
 -- takes the common case, a registration in place, without calling it).
 local function watch(sock, mode, rec)
@@ -257,7 +264,7 @@ local function watch(sock, mode, rec)
             if ok then w.ev = 'rw' end
         end
         if not ok then -- rec does not wait: nothing recorded, nor an entry of its own
-            if not (ev or w.r or w.w or w.c) then waiting[sock] = nil end
+            forget_if_unused(sock, w)
             return nil, err
         end
     end
@@ -270,8 +277,9 @@ end
 local function trim(sock, w)
     local ev = events_of(w)
     if ev == '' then
-        -- a pause on sock keeps the entry (its close ends the pause), out of the set
-        if w.c then w.ev = nil else waiting[sock] = nil end
+        -- out of the set; a pause on sock keeps the entry (its close ends the pause)
+        w.ev = nil
+        forget_if_unused(sock, w)
         set:del(sock) -- cleans up after a closed socket too
     elseif ev ~= w.ev then
         if set:mod(sock, ev) then w.ev = ev end
@@ -306,9 +314,7 @@ local function wake(rec, value)
                     c[rec] = nil
                     if next(c) == nil then
                         w.c = nil
-                        -- a pause alone made the entry (sock is not in the
-                        -- set): it goes, or it would hold sock until a sweep
-                        if not (w.ev or w.r or w.w) then waiting[sock] = nil end
+                        forget_if_unused(sock, w) -- a pause alone made it
                     end
                 end
             end
