@@ -229,9 +229,10 @@ int net_addr_host(const net_addr_t *addr, char *buf, size_t size)
     }
     if (inet_ntop(addr->family, src, text, sizeof text) == NULL)
         return NET_ERR();
-    /* The zone, as getnameinfo(NI_NUMERICHOST) writes it: the interface's
-     * name, or the number when no interface has it. Without it a link-local
-     * address names no particular link. */
+    /* The zone: the interface's name for every scope (getnameinfo names it
+     * for link-local and multicast addresses only, so "::1%lo" reads back
+     * as given), or the number when no interface has it. Without it a
+     * link-local address names no particular link. */
     if (scope != 0) {
         size_t n = strlen(text);
         char name[IF_NAMESIZE];

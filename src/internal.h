@@ -98,7 +98,8 @@ int net__addr_validate(const net_addr_t *addr);
  * wait never ends early, and capped at INT_MAX (about 24.8 days), what
  * poll(2) and epoll_wait take: a wait that returns 0 before its deadline
  * has passed must wait again (src/poll.c, src/pollset.c). Inline: the
- * test of pollset.c's poll(2) backend builds that file alone. */
+ * test of pollset.c's poll(2) backend builds that file with platform.c
+ * only, outside libnet, whose net__ symbols are hidden. */
 static inline int net__remaining_ms(double deadline)
 {
     double left = deadline - net_now();

@@ -149,8 +149,8 @@ end
 -- The heap without its stale timers. A wait that ends before its deadline
 -- leaves its timer in the heap (removing it from the middle would need
 -- each timer's position kept through every swap): it is marked stale, and
--- once stale timers are more than half the heap they go, all at once. A
--- sorted array is a heap.
+-- once stale timers are more than 64 and more than half the heap they go,
+-- all at once (fewer leave as they are popped). A sorted array is a heap.
 local function by_time(a, b) return a.at < b.at end
 local function compact()
     local kept, n = {}, 0
@@ -516,9 +516,10 @@ end
 -- Wakes the coroutines whose sockets the last wait reported: net.poll's
 -- round lists, read in place (p:ready() does the same with a call per
 -- socket). A reader, the common case (once per echo in a server), is
--- resumed at once instead of through the queue (which is empty when the
--- loop waits): readers run in the order the wait reported them, writers
--- after them, from the queue. What a reader does meanwhile is safe for the
+-- resumed at once instead of through the queue: readers run in the order
+-- the wait reported them, ahead of the coroutines queued already (the loop
+-- looks without waiting while some are), and writers go to the end of the
+-- queue, after those. What a reader does meanwhile is safe for the
 -- rest of the round: a socket it closes has left `waiting` (its waiters
 -- are queued by the close), and a wait it begins on a socket reported
 -- later in the round ends at once, as readiness is level-triggered (a wake

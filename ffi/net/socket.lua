@@ -124,8 +124,8 @@ function Socket:linger(sec)
 end
 
 -- settimeout(seconds | nil): from now on, each call of this socket that can
--- wait (connect, accept, recv, recvinto, send) gets at most seconds from its
--- own start; nil: no limit. The fd is non-blocking underneath while the
+-- wait (connect, accept, recv, recvinto, send, and the datagram and message
+-- calls) gets at most seconds from its own start; nil: no limit. The fd is non-blocking underneath while the
 -- socket has a deadline or a waiter (nonblock() reads true).
 function Socket:settimeout(sec)
     if sec ~= nil then

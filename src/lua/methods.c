@@ -1,12 +1,14 @@
 /*
- * methods.c — C fast paths of the hottest socket methods (send, recv and the
- * option getters), for the C-API backend.
+ * methods.c — C fast paths of the hottest socket methods (send, recv, the
+ * option getters, and net.dgram's sendto and recvfrom), for the C-API
+ * backend.
  *
  * On PUC Lua a method written in Lua costs more than the system call it
  * makes: the Lua call, type() per argument, the lookup of the fd, then the C
  * primitive (bench/RESULTS.md). So net.capi offers
  *
- *     core.fast_method(name, lua_method, other[, default_size]) -> C function | nil
+ *     core.fast_method(name, lua_method, other[, extra[, where[, finish]]])
+ *         -> C function | nil
  *
  * which returns a C function doing the common case of that method: the
  * well-formed call with the arguments of the hot loop, and only its plain
@@ -30,9 +32,10 @@
 /* The upvalues of every fast method. */
 enum {
     UV_LUA_METHOD = 1, /* the full method, for every call not handled here */
-    UV_OTHER,       /* the Lua result rule for every other outcome */
-    UV_EXTRA,       /* per method: the option index, or recv's default size */
-    UV_SCRATCH,     /* recv: its receive buffer (net__capi_recv_buffer) */
+    UV_OTHER,       /* the Lua method's handler of every other outcome */
+    UV_EXTRA,       /* per method: the option index, the default size of
+                     * recv and recvfrom, or sendto's address class */
+    UV_SCRATCH,     /* recv, recvfrom: its receive buffer (net__capi_recv_buffer) */
     UV_WHERE,       /* the level of the caller whose position an argument
                      * error gets: 1, or 2 behind a Lua wrapper (Lua 5.1) */
     UV_FINISH,      /* recvfrom: the Lua function making its results */
@@ -482,7 +485,7 @@ static int l_fast_method(lua_State *L)
     }
     /* upvalues: UV_LUA_METHOD, UV_OTHER, UV_EXTRA, UV_SCRATCH, UV_WHERE,
      * UV_FINISH, UV_ADDR_MT */
-    new_userdata(L, 0); /* recv's first scratch buffer; unused by the others */
+    new_userdata(L, 0); /* recv's and recvfrom's first scratch buffer; unused by the others */
     lua_pushinteger(L, where);
     lua_pushvalue(L, 6);
     luaL_getmetatable(L, NET_CAPI_ADDR_MT);

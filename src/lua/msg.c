@@ -356,8 +356,8 @@ static const luaL_Reg functions[] = {
     {NULL, NULL},
 };
 
-/* The receivers share one scratch buffer of their own (see
- * net__capi_recv_buffer in capi.c). */
+/* Each receiver closes over its own scratch buffer (an empty one at first;
+ * see net__capi_recv_buffer in capi.c). */
 static const luaL_Reg receivers[] = {
     {"sock_recvdgram", l_sock_recvdgram},
     {"sock_recvfd", l_sock_recvfd},

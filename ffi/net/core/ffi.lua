@@ -246,8 +246,9 @@ function M.sock_close(fd) return C.net_sock_close(fd) end
 -- A read asks for at most RECV_MAX bytes, LuaJIT's largest string (2^31 -
 -- 256), so every size up to 2^31 - 1 is valid: a read may return fewer bytes
 -- than asked, and Linux never reads more than 2^31 - 4096 at once anyway.
--- net.capi has the same two numbers (src/lua/capi.h); the classes read this
--- one as core.max_size.
+-- net.capi has the same two numbers (RECV_MAX in src/lua/capi.h,
+-- RECV_KEEP_MAX in src/lua/capi.c); the classes read RECV_MAX as
+-- core.max_size.
 local RECV_KEEP_MAX = 4 * 1024 * 1024
 local RECV_MAX = 0x7fffff00
 M.max_size = RECV_MAX

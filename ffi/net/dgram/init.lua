@@ -368,8 +368,8 @@ local function fill(self, b, max, size)
 end
 
 -- recvmany(max[, size[, batch]]). Up to max (1..1024) datagrams already
--- queued, waiting (as the socket does) for the first only, in one recvmmsg
--- call where the platform has it; at most size bytes each (default
+-- queued, waiting (as the socket does) for the first only, in recvmmsg
+-- calls of 64 where the platform has it; at most size bytes each (default
 -- 65,536). Without batch: list | nil, nil, true (nothing waiting, or the
 -- deadline passed) | nil, err; each entry is {data, ai, cut}: the bytes,
 -- the sender (net.addrinfo), and nil or the full length of a datagram that
@@ -400,7 +400,7 @@ end
 
 -- sendmany(list): n | n, nil, true (fewer went, or try again) | nil, err.
 -- Each entry is a string (to the connected peer) or {data, ai}; at most
--- 1,024, in one sendmmsg call where the platform has it.
+-- 1,024, in sendmmsg calls of 64 where the platform has it.
 function Socket:sendmany(list)
     if type(list) ~= 'table' then
         argerror('sendmany', 1, 'table expected, got ' .. type(list))

@@ -25,8 +25,8 @@ define_options(Socket, 'stream')
 io_methods.define(Socket, result.STREAM)
 -- sendfile; and the unix socket calls (sendfd, recvfd, peercred) here too,
 -- so that pairs, accepted connections and wrapped fds have them: on a stream
--- socket of another family sendfd and recvfd fail with EAFNOSUPPORT, before
--- sending or reading, and peercred with the kernel's error.
+-- socket of another family sendfd, recvfd and peercred fail with
+-- EAFNOSUPPORT, before anything is sent or read.
 require('net.util.msg').stream(Socket)
 require('net.util.msg').unix(Socket)
 

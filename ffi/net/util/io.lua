@@ -102,18 +102,19 @@ function M.define(cls, rules)
     -- Every outcome of a call but its plain success goes through one of
     -- these: "try again" waits and retries where a deadline or a waiter
     -- applies (net.util.wait), the rest is the rules' to report. net.capi's
-    -- fast paths call them too, with the same arguments.
+    -- fast paths call them too (a count of 0 for the Lua method's "", no
+    -- flags).
 
     -- Drained sockets. A server written in straight-line code reads,
     -- answers, and reads again at once: that read finds nothing (the peer
     -- has not answered yet) and costs a system call before the coroutine
     -- waits (0.9 of them per echo in W5, bench/RESULTS.md). A stream read
     -- that got less than it asked for has emptied the queue; when it came
-    -- after a wait, the socket is marked _drained, and its next recv or
-    -- recvinto waits first when its waiter is one that waits cheaply
-    -- (wait.waits_first: net.loop's). Waiting first is always right, only
-    -- later: readiness is level-triggered, so data that came meanwhile ends
-    -- the wait at once.
+    -- after a wait, or was the read of a socket marked already, the socket
+    -- is marked _drained (again), and its next recv or recvinto waits first
+    -- when its waiter is one that waits cheaply (wait.waits_first:
+    -- net.loop's). Waiting first is always right, only later: readiness is
+    -- level-triggered, so data that came meanwhile ends the wait at once.
     local drains = rules.drains
 
     -- For a socket marked _drained: clears the mark, and waits for it to be
@@ -249,8 +250,9 @@ function M.define(cls, rules)
         return recv_rest(self, r, deadline, size, flags, waited)
     end
 
-    -- r: "" or a code, from recv(self, size, flags); nil: not tried, the
-    -- socket is marked _drained (no flags: the fast path's calls).
+    -- r: "" or a code from the Lua recv, 0 or a code from net.capi's fast
+    -- path; nil: not tried, the socket is marked _drained (no flags: the
+    -- fast path's calls).
     local function recv_other(self, r, size, flags)
         flags = flags or 0
         if r == nil then return recv_drained(self, size, flags) end

@@ -76,8 +76,8 @@ end
 
 -- ---- opening, binding, connecting --------------------------------------------
 
--- Opens a socket for ai (its family, type and protocol), lets prepare(fd)
--- set options, then runs step(fd, addr). Returns the fd and its guard, or
+-- Opens a socket for ai (its family, type and protocol), lets
+-- prepare(fd, family) set options, then runs step(fd, addr). Returns the fd and its guard, or
 -- the code (the fd closed).
 local function open_and(ai, flags, prepare, step)
     local g = new_guard()
@@ -138,7 +138,8 @@ function M.bind_options(opts)
 end
 
 -- The first address of ais that binds, as an instance of cls (not listening).
--- prepare(fd), if given, sets options before bind (0 or a code).
+-- prepare(fd, family), if given, sets options before bind (0 or a code;
+-- family: the address's, for options of one family only).
 function M.bind_first(cls, ais, nonblock, prepare)
     local code = -K.EADDRNOTAVAIL -- what an empty list reports
     for _, ai in ipairs(ais) do

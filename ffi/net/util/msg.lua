@@ -1,8 +1,10 @@
 -- Message I/O methods that belong to more than one class, each written once
 -- and given to the classes that have them:
---   msg.unix(cls)   sendfd, recvfd, peercred: unix sockets of both types
---                   (net.stream.unix's classes, net.dgram.unix.Socket);
---   msg.stream(cls) sendfile: stream sockets (net.stream.Socket).
+--   msg.unix(cls, messages)  sendfd, recvfd, peercred: every stream socket
+--       (net.stream.Socket: pairs, accepted and wrapped fds too; another
+--       family fails with EAFNOSUPPORT) and net.dgram.unix.Socket
+--       (messages: a cut message is reported);
+--   msg.stream(cls)  sendfile: stream sockets (net.stream.Socket).
 -- Datagram batches (recvmany, sendmany) are net.dgram.Socket's own.
 local core = require('net.core')
 local args = require('net.util.args')
@@ -83,8 +85,8 @@ local function sendfd(self, fd, str)
     return result.MESSAGE.sent(n, #str)
 end
 
--- The descriptor of the last attempt of a retried recvfd (retry passes on
--- one result).
+-- The bytes of the last attempt of a retried recvfd (retry passes on one
+-- result only: the descriptor, or a code).
 local last_str
 local function recvfd_attempt(fd, size, flags, g)
     local passfd, str = core.sock_recvfd(fd, size, flags, g)

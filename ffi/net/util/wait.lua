@@ -2,8 +2,10 @@
 -- deadlines (sock:settimeout) and waiters (sock:setwaiter, net.setwaiter,
 -- net.loop). A waiter is fn(sock, mode, deadline): mode 'r' or 'w',
 -- deadline an absolute net.now() time or nil; it returns true when sock is
--- ready, false when the deadline passed, or nil, err. Nothing here runs on
--- the hot path: only a call that got "try again" asks whether to wait.
+-- ready, false when the deadline passed, or nil, err. A call asks whether
+-- to wait only after a "try again", except the next read of a stream that
+-- a short read drained (net.util.io's wait_first), which asks first: in
+-- net.loop, once per echo.
 local core = require('net.core')
 local result = require('net.util.result')
 local args = require('net.util.args')
@@ -90,9 +92,10 @@ end
 M.waits_first = setmetatable({}, {__mode = 'k'})
 -- waiter -> fn(): the most seconds one wait through that waiter may last
 -- now, or nil (as long as its deadline says). A call that waits for one
--- thing in short steps of its own (net.util.make: a unix connect to a full
--- backlog) bounds the steps together by it (capped), as the waiter bounds
--- one wait. Weak keys.
+-- thing in several steps (retry_until's tries of a call that polls ready
+-- yet says "try again", such as a unix connect to a full backlog; net.poll's
+-- looks at a set whose handle cannot be waited for) bounds the steps
+-- together by it (capped), as the waiter bounds one wait. Weak keys.
 M.wait_caps = setmetatable({}, {__mode = 'k'})
 
 -- deadline, or sooner the end of the cap of w's one wait from now.
@@ -222,8 +225,9 @@ end
 -- applies to the call's socket: it yields where w yields (net.loop, nginx)
 -- and blocks where w blocks, and nothing spins.
 --   A waiter that can sleep without a descriptor has a pauser: pausers[w] =
--- fn(until_t, sock) that sleeps until then (or until sock, the call's
--- socket, is closed) and returns true, nil, err when it failed, or false
+-- fn(until_t, sock) that sleeps until then (net.loop's ends at once when
+-- sock, the call's socket, is closed; nginx's ngx.sleep goes on) and
+-- returns true, nil, err when it failed, or false
 -- when it cannot sleep now (net.openresty in a phase that cannot yield).
 -- Otherwise a pause is a wait through w on a quiet socket of the call's
 -- own (an unnamed unix datagram socket, which nothing can make readable)
