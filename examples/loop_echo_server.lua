@@ -1,7 +1,8 @@
 -- net.loop: an echo server and many clients in one process, each connection
 -- written as straight-line code in a coroutine of its own. The sockets are
 -- non-blocking: a call that would block yields to the loop, which resumes
--- it when the socket is ready. A deadline (settimeout) bounds each client.
+-- it when the socket is ready. A deadline (client.new's timeout) bounds each
+-- call of each client.
 --
 -- Run from the checkout (LuaJIT uses the FFI, Lua 5.1-5.4 the C module):
 --   meson devenv -C build -w . luajit examples/loop_echo_server.lua [clients]

@@ -33,7 +33,7 @@ print(('gather write: %d pieces, %d bytes'):format(#pieces, n))
 assert(read_exactly(b, n) == table.concat(pieces))
 
 -- 2. sendfile: a file by its path (opened and closed by the library), all of
--- it, then 4 bytes of it from offset 6.
+-- it, then 4 bytes of it from offset 8.
 local path = os.tmpname()
 local f = assert(io.open(path, 'wb'))
 f:write('lua-net sendfile example\n')

@@ -10,7 +10,7 @@
 --   meson devenv -C build -w . sh -c 'systemd-socket-activate -l 127.0.0.1:8081 \
 --     -E LUA_PATH -E LUA_CPATH_5_4 -E LD_LIBRARY_PATH lua5.4 examples/socket_activation.lua'
 --   meson devenv -C build -w . luajit examples/socket_activation.lua
--- then: nc 127.0.0.1 8081
+-- then: nc 127.0.0.1 8081 (netcat), or bash -c 'cat </dev/tcp/127.0.0.1/8081'
 local net = require('net')
 local inet = require('net.stream.inet')
 
