@@ -141,9 +141,10 @@ describe('sock:settimeout', function()
     assert.is_true(r[1] > 0 and r[1] < #data, 'sent ' .. tostring(r[1]))
     assert.is_nil(r[2])
     assert.is_true(r[3])
-    -- what it reports as sent is exactly what arrives
+    -- what it reports as sent is exactly what arrives, and nothing more
     local got = h.recv_exact(b, r[1])
     assert.equals(data:sub(1, r[1]), got)
+    assert.same(h.pack(nil, nil, true), h.pack(b:recv(1, net.MSG_DONTWAIT)))
   end)
 
   it('sends the whole string when the reader keeps up before the deadline', function()
@@ -223,7 +224,7 @@ describe('a deadline where poll says ready and the call says again', function()
     assert.is_true(tx:settimeout(0.3))
     local t, r = timed(tx.sendto, tx, 'z', to)
     assert.same({ n = 3, 0, nil, true }, r)
-    assert.is_true(t >= 0.28 and t < 3, 'took ' .. t) -- ended by the first pause before
+    assert.is_true(t >= 0.28 and t < 3, 'took ' .. t) -- the waiter's early false does not end it: on to the deadline
     assert.is_true(waits >= 5, waits .. ' waits')
     waits = 0
     assert.is_true(tx:setwaiter(function() waits = waits + 1; return false end))

@@ -215,14 +215,19 @@ describe('garbage collection', function()
   it('closes dropped poll sets and the sockets in them in one collection', function()
     local poll = require('net.poll')
     collect()
-    local before = h.fd_count()
-    for _ = 1, 50 do
+    local before = h.fd_count() -- sockets only: the sets' own handles are counted below
+    local handles = {}
+    for i = 1, 50 do
       local set, pair = assert(poll.new()), assert(stream.pair())
+      handles[i] = tonumber(tostring(set):match('fd (%d+)$'))
       assert.is_true(set:add(pair[1], 'r'))
       assert.is_true(set:add(pair[2], 'r'))
     end
     assert.are.equal(before + 100, h.fd_count())
     collectgarbage('collect') -- one (the guard of a set must not keep its sockets for another)
+    for i = 1, 50 do
+      assert.is_false(h.fd_is_open(handles[i]), 'the handle of set ' .. i .. ' is open')
+    end
     assert.are.equal(before, h.fd_count())
   end)
 

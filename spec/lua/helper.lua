@@ -20,9 +20,6 @@ end
 
 -- ---------------------------------------------------------------- errors --
 
--- Calls fn and checks that it raised a message ending in `expected`. A raise
--- from Lua code may carry a "file:line: " position prefix; a C function's
--- luaL_argerror carries none. Either is accepted, nothing else is.
 -- Runs fn, returns the seconds it took (net.now) and its results (packed).
 function M.timed(fn, ...)
   local t0 = net.now()
@@ -30,6 +27,9 @@ function M.timed(fn, ...)
   return net.now() - t0, r
 end
 
+-- Calls fn and checks that it raised a message ending in `expected`. A raise
+-- from Lua code may carry a "file:line: " position prefix; a C function's
+-- luaL_argerror carries none. Either is accepted, nothing else is.
 function M.raises(expected, fn, ...)
   local ok, msg = pcall(fn, ...)
   assert(not ok, 'expected an error "' .. expected .. '", but the call returned')
@@ -306,6 +306,18 @@ function M.tcp_server(host, opts)
   assert(srv:listen() == nil)
   local port = assert(srv:getsockname()):port()
   return srv, port
+end
+
+-- A client that connects to 127.0.0.1:port from a child process after
+-- `delay` seconds, so that the connection comes while this process waits in
+-- one call; the child waits (5 s at most) for a byte or the end, then ends.
+-- Returns the child's output reader: read('*a') waits for its end. Close
+-- the server first where a test may fail: a connection not accepted is
+-- reset, and the child ends.
+function M.late_client(port, delay)
+  local script = ("os.execute('sleep %s'); local c = require('net.stream.inet').client.new{"
+    .. "host = '127.0.0.1', port = %d, timeout = 5}; assert(c:recv()) c:close()"):format(delay, port)
+  return assert(io.popen(('exec %s -e %s 2>&1'):format(M.shell_quote(M.interpreter()), M.shell_quote(script))))
 end
 
 -- A connected TCP trio on host: server, client, and the accepted socket.

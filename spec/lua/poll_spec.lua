@@ -91,8 +91,24 @@ describe('net.poll', function()
   end)
 
   it('waits without limit for nil, until a socket is ready', function()
-    assert.is_true(p:add(b, 'w'))
-    assert.same({[b] = 'w'}, (wait_round(p, nil)))
+    -- a child connects after 0.2 s: wait(nil) returns then, with the
+    -- listener ready, not at once (as a look would) nor never
+    local srv, port = h.tcp_server('127.0.0.1')
+    local client
+    finally(function()
+      srv:close() -- a connection not accepted yet is reset: the child ends
+      if client then client:close() end
+    end)
+    assert.is_true(p:add(srv, 'r'))
+    client = h.late_client(port, 0.2)
+    local took, r = h.timed(p.wait, p, nil)
+    assert.same({[srv] = 'r'}, (round(p)))
+    assert.same(h.pack(1), r)
+    assert.is_true(took >= 0.15, took)
+    local conn = assert(srv:accept())
+    assert.are.equal(1, conn:send('x'))
+    assert.are.equal('', client:read('*a'))
+    conn:close()
   end)
 
   it("reports 'w', and 'rw' when both hold", function()

@@ -41,8 +41,9 @@ local lua_methods = setmetatable({}, {__mode = 'k'})
 local M = {}
 
 -- The function to install as the method name: its C fast path, or method.
--- other is the result rule of net.util.result that method applies to every
--- outcome but the plain success; the C function calls it for those too.
+-- other is the function method hands every outcome but the plain success
+-- to (waiting where a deadline or waiter applies, then net.util.result's
+-- rules); the C function calls it for those too.
 -- extra: recv's and recvfrom's default size, sendto's class net.addrinfo;
 -- finish: recvfrom's maker of its results (core.fast_method).
 function M.method(name, method, other, extra, finish)
