@@ -100,10 +100,18 @@ describe('inet.server.new options', function()
     local srv = assert(inet.server.new { host = '127.0.0.1', port = 0, reuseaddr = true, reuseport = true })
     assert.is_true(srv:reuseaddr())
     assert.is_true(srv:reuseport())
-    -- reuseport lets a second socket bind the very same address.
+    srv:close()
+    -- reuseport, set before bind, lets a second socket bind the very address
+    -- a listening one holds; reuseaddr alone does not (Linux lets a twin
+    -- bind beside a socket that does not listen yet with reuseaddr alone)
+    srv = assert(inet.server.new { host = '127.0.0.1', port = 0, reuseport = true })
+    assert.is_nil(srv:listen())
     local port = assert(srv:getsockname()):port()
-    local twin = assert(inet.server.new { host = '127.0.0.1', port = port, reuseaddr = true, reuseport = true })
+    local twin = assert(inet.server.new { host = '127.0.0.1', port = port, reuseport = true })
     assert.are.equal(port, assert(twin:getsockname()):port())
+    local other, err = inet.server.new { host = '127.0.0.1', port = port, reuseaddr = true }
+    assert.is_nil(other)
+    assert.are.equal(net.strerror(-net.EADDRINUSE), err)
     close_all(srv, twin)
   end)
 

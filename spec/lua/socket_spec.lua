@@ -409,7 +409,15 @@ describe('a closed socket', function()
     assert.is_true(h.fd_is_open(fd))
     pair[1]:close()
     assert.is_false(h.fd_is_open(fd))
-    pair[2]:close()
+    -- a new socket takes the number (the lowest free): a second close of
+    -- the old object must leave it alone
+    local new = assert(stream.pair())
+    assert.is_true(new[1]:fd() == fd or new[2]:fd() == fd, 'the number was not reused')
+    assert.are.equal(EBADF, pair[1]:close())
+    assert.is_true(h.fd_is_open(fd))
+    assert.are.equal(2, new[1]:send('ok'))
+    assert.are.equal('ok', new[2]:recv())
+    new[1]:close(); new[2]:close(); pair[2]:close()
   end)
 end)
 
