@@ -162,7 +162,7 @@ end)
 describe('addresses from sockets', function()
   it('getsockname of a unix server matches getaddrinfoun of its path', function()
     local dir = h.tmpdir()
-    finally(function() h.rmdir(dir) end)
+    h.cleanup(function() h.rmdir(dir) end)
     local path = dir .. '/a.sock'
     local srv = assert(unix.server.new { path = path })
     local mine = assert(srv:getsockname())

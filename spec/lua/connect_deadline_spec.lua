@@ -20,7 +20,7 @@ describe('the pauses of a unix connect to a full backlog', function()
   -- The quiet socket is the call's: closed when the call ends, not left to
   -- the collector (stopped here, so a leak shows as descriptors that stay).
   it('close their quiet socket when the call ends', function()
-    local _, _, path = h.full_unix_backlog(finally)
+    local _, _, path = h.full_unix_backlog()
     collectgarbage('stop')
     local before = h.fd_count()
     local results = {}
@@ -41,7 +41,7 @@ describe('the pauses of a unix connect to a full backlog', function()
   -- shortest of ten calls (load only makes a call longer) leaves 10 ms for
   -- a late wake-up.
   it('never run past the deadline', function()
-    local _, _, path = h.full_unix_backlog(finally)
+    local _, _, path = h.full_unix_backlog()
     local shortest = math.huge
     for _ = 1, 10 do
       local t, r = timed(unix.client.new, { path = path, timeout = 0.032 })
@@ -66,7 +66,7 @@ describe('accept and connect with deadlines', function()
   it('accept waits for a client that comes in time', function()
     local srv, port = h.tcp_server('127.0.0.1')
     local client
-    finally(function()
+    h.cleanup(function()
       srv:close()
       if client then client:close() end
     end)
@@ -104,9 +104,9 @@ describe('accept and connect with deadlines', function()
 
   -- A listener with a full accept queue drops further SYNs (Linux,
   -- tcp_abort_on_overflow = 0): a connect to it goes on until its deadline.
-  -- Runs fn(srv, port) with such a listener on host (default 127.0.0.1);
-  -- others: more sockets of the test, closed with it at the end.
-  local function with_full_backlog(fn, host, others)
+  -- The port of such a listener on host (default 127.0.0.1), closed with
+  -- its queued clients when the test ends.
+  local function full_backlog_port(host)
     host = host or '127.0.0.1'
     local srv, port = h.tcp_server(host)
     assert.is_nil(srv:listen(0))
@@ -114,12 +114,11 @@ describe('accept and connect with deadlines', function()
     for i = 1, 8 do
       queued[i] = inet.client.new { host = host, port = port, nonblock = true }
     end
-    finally(function()
+    h.cleanup(function()
       for _, q in pairs(queued) do q:close() end
-      for _, o in ipairs(others or {}) do o:close() end
       srv:close()
     end)
-    fn(srv, port)
+    return port
   end
 
   -- A client.new{timeout} result r that took t: ETIMEDOUT within the
@@ -134,34 +133,41 @@ describe('accept and connect with deadlines', function()
   end
 
   it('client.new{timeout} gives up with ETIMEDOUT when the handshake never completes', function()
-    with_full_backlog(function(_, port)
-      local t, r = timed(inet.client.new, { host = '127.0.0.1', port = port, timeout = 0.3 })
-      timed_out(t, r, 0.3)
-    end)
+    local port = full_backlog_port()
+    local t, r = timed(inet.client.new, { host = '127.0.0.1', port = port, timeout = 0.3 })
+    timed_out(t, r, 0.3)
   end)
 
   -- Two addresses of one client (the list client.new resolves), for the
-  -- rules of trying the next one.
+  -- rules of trying the next one: 127.0.0.1 at port, then at port2 (nil:
+  -- port again).
   local make = require('net.util.make')
-  local function two_addresses(port)
-    local ai = assert(stream.getaddrinfoin { host = '127.0.0.1', port = port })[1]
-    return { ai, ai }
+  local function two_addresses(port, port2)
+    local function at(p) return assert(stream.getaddrinfoin { host = '127.0.0.1', port = p })[1] end
+    return { at(port), at(port2 or port) }
+  end
+
+  -- Counts the connect primitive's calls until the test ends: returns a
+  -- function that gives the count so far. fail_first: the first call
+  -- returns this error code (negative) instead of connecting.
+  local function count_connects(fail_first)
+    local core = require('net.core')
+    local real, calls = core.sock_connect, 0
+    core.sock_connect = function(fd, addr)
+      calls = calls + 1
+      if calls == 1 and fail_first then return fail_first end
+      return real(fd, addr)
+    end
+    h.cleanup(function() core.sock_connect = real end)
+    return function() return calls end
   end
 
   it('the deadline passing ends the tries: no address after it gets a wait of its own', function()
-    local core = require('net.core')
-    local real, calls = core.sock_connect, 0
-    with_full_backlog(function(_, port) -- (its finally is the test's one: put real back here)
-      core.sock_connect = function(fd, addr)
-        calls = calls + 1
-        return real(fd, addr)
-      end
-      local ok, t, r = pcall(timed, make.connect_new, inet.Client, two_addresses(port), nil, 0.3)
-      core.sock_connect = real
-      assert(ok, t)
-      timed_out(t, r, 0.3)
-      assert.equals(1, calls) -- the second address is not tried
-    end)
+    local port = full_backlog_port()
+    local connects = count_connects()
+    local t, r = timed(make.connect_new, inet.Client, two_addresses(port), nil, 0.3)
+    timed_out(t, r, 0.3)
+    assert.equals(1, connects()) -- the second address is not tried
   end)
 
   -- The same with a second address that would connect at once: the first
@@ -170,21 +176,20 @@ describe('accept and connect with deadlines', function()
   it('the deadline passing ends the tries: a listening address after it is not tried', function()
     if not h.has_ipv6() then return pending('no usable ::1 here') end
     local srv4, port4 = h.tcp_server('127.0.0.1')
-    with_full_backlog(function(_, port6)
-      local ais = {
-        assert(stream.getaddrinfoin { host = '::1', port = port6 })[1],
-        assert(stream.getaddrinfoin { host = '127.0.0.1', port = port4 })[1],
-      }
-      local t, r = timed(make.connect_new, inet.Client, ais, nil, 0.3)
-      if r[1] then
-        local peer = assert(r[1]:getpeername()):addr()
-        r[1]:close()
-        assert.are.equal('::1', peer, 'the address after the deadline was tried')
-        return pending('this kernel completed the handshake with a full accept queue')
-      end
-      assert.same({ n = 2, nil, ETIMEDOUT }, r)
-      assert.is_true(t >= 0.28 and t < 2.3, 'took ' .. t)
-    end, '::1', { srv4 })
+    h.cleanup(function() srv4:close() end)
+    local ais = {
+      assert(stream.getaddrinfoin { host = '::1', port = full_backlog_port('::1') })[1],
+      assert(stream.getaddrinfoin { host = '127.0.0.1', port = port4 })[1],
+    }
+    local t, r = timed(make.connect_new, inet.Client, ais, nil, 0.3)
+    if r[1] then
+      local peer = assert(r[1]:getpeername()):addr()
+      r[1]:close()
+      assert.are.equal('::1', peer, 'the address after the deadline was tried')
+      return pending('this kernel completed the handshake with a full accept queue')
+    end
+    assert.same({ n = 2, nil, ETIMEDOUT }, r)
+    assert.is_true(t >= 0.28 and t < 2.3, 'took ' .. t)
   end)
 
   -- A kernel's own ETIMEDOUT (SYNs unanswered for minutes) is one address's
@@ -194,17 +199,11 @@ describe('accept and connect with deadlines', function()
   for _, timeout in ipairs({ false, 5 }) do
     it(('a kernel ETIMEDOUT of one address moves on to the next (%s)'):format(
         timeout and 'a deadline not yet passed' or 'no deadline'), function()
-      local core = require('net.core')
       local srv, port = h.tcp_server('127.0.0.1')
-      local real, calls = core.sock_connect, 0
-      core.sock_connect = function(fd, addr)
-        calls = calls + 1
-        if calls == 1 then return -net.ETIMEDOUT end
-        return real(fd, addr)
-      end
-      finally(function() core.sock_connect = real; srv:close() end)
+      h.cleanup(function() srv:close() end)
+      local connects = count_connects(-net.ETIMEDOUT)
       local c = assert(make.connect_new(inet.Client, two_addresses(port), nil, timeout or nil))
-      assert.equals(2, calls)
+      assert.equals(2, connects())
       local s = assert(srv:accept())
       assert.equals(2, c:send('hi'))
       assert.equals('hi', h.recv_exact(s, 2))
@@ -217,12 +216,8 @@ describe('accept and connect with deadlines', function()
     -- listens (a name that resolves to both is not certain on every host)
     local holder, refusing = h.refusing_port('127.0.0.1')
     local srv, port = h.tcp_server('127.0.0.1')
-    finally(function() holder:close(); srv:close() end)
-    local ais = {
-      assert(stream.getaddrinfoin { host = '127.0.0.1', port = refusing })[1],
-      assert(stream.getaddrinfoin { host = '127.0.0.1', port = port })[1],
-    }
-    local c = assert(make.connect_new(inet.Client, ais, nil, 2))
+    h.cleanup(function() holder:close(); srv:close() end)
+    local c = assert(make.connect_new(inet.Client, two_addresses(refusing, port), nil, 2))
     local s = assert(srv:accept())
     assert.equals(2, c:send('hi'))
     assert.equals('hi', h.recv_exact(s, 2))

@@ -112,7 +112,7 @@ describe('a signal during a blocking call', function()
 
   it('ends a blocking sendfile at the signal once bytes went, as send', function()
     local dir = h.tmpdir()
-    finally(function() h.rmdir(dir) end)
+    h.cleanup(function() h.rmdir(dir) end)
     local path = dir .. '/file'
     local f = assert(io.open(path, 'wb'))
     assert(f:write(h.blob(65536):rep(256))) -- 16 MiB: far more than a pair holds
@@ -136,7 +136,7 @@ describe('a signal during a blocking call', function()
   -- times the waiter was asked.
   local function connect_after_signal(room_at)
     local unix = require('net.stream.unix')
-    local srv, queued, path = h.full_unix_backlog(finally)
+    local srv, queued, path = h.full_unix_backlog()
     local asked = 0
     net.setwaiter(function(sock, mode, deadline)
       asked = asked + 1
@@ -186,7 +186,7 @@ describe('a signal during a blocking call', function()
   local function waitall_after_signal(rcvtimeo, writes)
     local unix = require('net.stream.unix')
     local dir = h.tmpdir()
-    finally(function() h.rmdir(dir) end)
+    h.cleanup(function() h.rmdir(dir) end)
     local path = dir .. '/s'
     local srv = assert(unix.server.new{path = path})
     assert.is_nil(srv:listen())

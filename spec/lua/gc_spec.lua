@@ -59,7 +59,7 @@ describe('garbage collection', function()
 
   it('closes dropped servers, clients and accepted sockets of every class', function()
     local dir = h.tmpdir()
-    finally(function() h.rmdir(dir) end)
+    h.cleanup(function() h.rmdir(dir) end)
     local before = h.fd_count()
     local function make_all()
       local srv, port = h.tcp_server('127.0.0.1')

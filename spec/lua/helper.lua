@@ -2,8 +2,10 @@
 --
 -- Specs reach it with `require('spec.lua.helper')`: busted's --helper runs
 -- this file first and registers it under that name; without --helper the same
--- require finds it from the project root. Only loopback addresses and unix
--- paths inside a fresh temporary directory are ever used.
+-- require finds it from the project root, but cleanup() then refuses to run.
+-- Only loopback addresses and unix paths inside a fresh temporary directory
+-- are ever used. Tests clean up with cleanup(fn), not busted's `finally`
+-- (see cleanup for why).
 local net = require('net')
 local core = require('net.core')
 
@@ -246,7 +248,42 @@ function M.recv_exact(sock, n)
   return table.concat(got)
 end
 
+-- Checks that nothing is queued for reading on sock now: a recv that does
+-- not wait says "try again" (not a byte, not the peer's close).
+function M.nothing_queued(sock)
+  require('luassert').same(M.pack(nil, nil, true), M.pack(sock:recv(1, net.MSG_DONTWAIT)))
+end
+
 -- ------------------------------------------------------------ fixtures --
+
+-- Work to do when the current test ends, passed or failed: cleanup(fn).
+-- busted's own `finally` keeps one function per test, and a second call
+-- (the test's after a helper's, or two helpers') silently drops the first;
+-- this list keeps them all. They run after every after_each, the last
+-- added first (sockets before the folder they live in); an error in one
+-- does not stop the others, and the first is raised. The list runs from an
+-- after_each at busted's root, registered when --helper loads this file
+-- (with dofile: no module name in `...`). Required by a spec instead, it
+-- would land in that one file: cleanup() raises rather than leave work
+-- undone.
+local cleanups = {}
+local loaded_as_helper = select('#', ...) == 0
+
+function M.cleanup(fn)
+  assert(loaded_as_helper, 'cleanup() needs busted --helper=spec/lua/helper.lua')
+  cleanups[#cleanups + 1] = fn
+end
+
+local function run_cleanups()
+  local first_error
+  while #cleanups > 0 do
+    local fn = table.remove(cleanups)
+    local ok, err = pcall(fn)
+    if not ok and first_error == nil then first_error = err end
+  end
+  if first_error ~= nil then error(first_error, 0) end
+end
+if loaded_as_helper then require('busted').after_each(run_cleanups) end
 
 -- For every test of the enclosing describe: before it, make() opens sockets
 -- and set(...) receives them (to store in the describe's locals); after it,
@@ -372,14 +409,14 @@ end
 -- An unconnected unix datagram sender (non-blocking) to a full queue, its
 -- receiver, the receiver's address and how many datagrams filled it: the
 -- system says the sender is writable, each sendto "try again". All closed
--- and removed when the test ends: pass the test's busted `finally`.
-function M.stuck_sender(finally)
+-- and removed when the test ends.
+function M.stuck_sender()
   local dunix = require('net.dgram.unix')
   local dir = M.tmpdir()
   local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
   local to = rx:getsockname()
   local tx = assert(dunix.new{nonblock = true})
-  finally(function() tx:close(); rx:close(); M.rmdir(dir) end)
+  M.cleanup(function() tx:close(); rx:close(); M.rmdir(dir) end)
   local queued = 0
   while tx:sendto('z', to) == 1 do queued = queued + 1 end
   return tx, rx, to, queued
@@ -390,10 +427,9 @@ end
 -- (Linux queues one; a blocking connect would sleep until the listener
 -- accepts). path: the listener's (nil: one in a temporary folder of its
 -- own). Returns the server, the list of queued clients and the path; all
--- closed (and the folder removed) when the test ends: pass the test's
--- busted `finally`, which holds one function. Add to the list what the
--- test accepts, to be closed with them.
-function M.full_unix_backlog(finally, path)
+-- closed (and the folder removed) when the test ends. Add to the list what
+-- the test accepts, to be closed with them.
+function M.full_unix_backlog(path)
   local unix = require('net.stream.unix')
   local dir = not path and M.tmpdir()
   path = path or dir .. '/listener'
@@ -405,7 +441,7 @@ function M.full_unix_backlog(finally, path)
     c, err = unix.client.new { path = path, nonblock = true }
     queued[#queued + 1] = c
   until not c or #queued > 16
-  finally(function()
+  M.cleanup(function()
     srv:close()
     for _, s in pairs(queued) do s:close() end
     if dir then M.rmdir(dir) end

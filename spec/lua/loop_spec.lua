@@ -253,7 +253,7 @@ describe('net.loop', function()
 
   it('a sendto that polls ready yet cannot go on waits in pauses, not in a spin', function()
     -- another coroutine makes room later
-    local tx, rx, to = h.stuck_sender(finally)
+    local tx, rx, to = h.stuck_sender()
     local sent, took
     loop.spawn(function()
       local t0 = net.now()
@@ -280,7 +280,7 @@ describe('net.loop', function()
   end)
 
   it('a socket closed during a pause ends every paused call on it at once', function()
-    local tx, _, to = h.stuck_sender(finally)
+    local tx, _, to = h.stuck_sender()
     local PAUSERS = 3
     local sent, seen = {}, nil
     for i = 1, PAUSERS do
@@ -648,7 +648,7 @@ describe('net.loop', function()
     local dunix = require('net.dgram.unix')
     local dir = h.tmpdir()
     local rx = assert(dunix.new { path = dir .. '/rx', nonblock = true })
-    finally(function() rx:close(); h.rmdir(dir) end)
+    h.cleanup(function() rx:close(); h.rmdir(dir) end)
     local to = rx:getsockname()
     local dropped = setmetatable({}, { __mode = 'v' })
     local sent, held

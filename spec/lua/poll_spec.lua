@@ -95,7 +95,7 @@ describe('net.poll', function()
     -- listener ready, not at once (as a look would) nor never
     local srv, port = h.tcp_server('127.0.0.1')
     local client
-    finally(function()
+    h.cleanup(function()
       srv:close() -- a connection not accepted yet is reset: the child ends
       if client then client:close() end
     end)

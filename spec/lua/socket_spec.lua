@@ -393,7 +393,7 @@ describe('a closed socket', function()
 
   it('returns it from connect of a closed unix client', function()
     local dir = h.tmpdir()
-    finally(function() h.rmdir(dir) end)
+    h.cleanup(function() h.rmdir(dir) end)
     local path = dir .. '/s'
     local srv = assert(unix.server.new { path = path })
     assert.is_nil(srv:listen())

@@ -137,7 +137,7 @@ describe('unix stream sockets', function()
     close_all(srv, c, s)
   end)
 
-  local function full_backlog() return h.full_unix_backlog(finally, path) end
+  local function full_backlog() return h.full_unix_backlog(path) end
 
   it('client.new{timeout} on a full backlog waits, then gives up with ETIMEDOUT', function()
     full_backlog()

@@ -99,7 +99,7 @@ describe('waiters', function()
   -- before the pause's end is giving up, and ends the call at once, not
   -- asked again and again until the deadline.
   it('a waiter that gives up during pauses ends the call at once', function()
-    local _, _, path = h.full_unix_backlog(finally)
+    local _, _, path = h.full_unix_backlog()
     local calls = 0
     assert.is_true(net.setwaiter(function()
       calls = calls + 1
@@ -124,7 +124,7 @@ describe('waiters', function()
   -- fail: a sendto to a full queue waits through pauses on the socket's
   -- waiter, and that waiter's error must be the call's, not "try again".
   it("a waiter's error is the error of sendto and sendmany", function()
-    local tx, rx, to = h.stuck_sender(finally)
+    local tx, rx, to = h.stuck_sender()
     assert.is_true(tx:nonblock(false) == false)
     assert.is_true(tx:setwaiter(function() return nil, 'waiter broke' end))
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(tx:sendto('z', to)))
