@@ -279,7 +279,8 @@ NET_API int net_sock_linger(int fd, const net_linger_t *set, net_linger_t *out);
 
 /* An inet or inet6 address from a literal ("127.0.0.1", "::1", with a zone
  * "fe80::1%eth0" or "fe80::1%2") and a port (0..65535). -EINVAL when host is
- * not a literal address (or names no interface) or port is out of range. */
+ * not a literal address (or names no interface; *out is then all zero, never
+ * part of an address) or port is out of range (*out is left alone). */
 NET_API int net_addr_inet(net_addr_t *out, const char *host, int port);
 /* A unix address of len bytes. A leading NUL makes a Linux abstract name. A
  * path that does not fit sun_path (with its NUL) is -ENAMETOOLONG, and so is

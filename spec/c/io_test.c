@@ -5,6 +5,8 @@
 #define _GNU_SOURCE 1
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "util.h"
@@ -25,11 +27,23 @@ static void test_flags(void)
     CHECK_EQ(5, net_sock_recv(fds[1], buf, sizeof buf, 0));
     CHECK(memcmp(buf, "hello", 5) == 0);
 
-    /* MSG_WAITALL gathers two writes into one read. */
+    /* MSG_WAITALL gathers two writes into one read: it waits for the second,
+     * which a child sends 50 ms into the read (two writes already queued
+     * would fill a plain read as well). */
     CHECK_EQ(3, net_sock_send(fds[0], "abc", 3, 0));
-    CHECK_EQ(3, net_sock_send(fds[0], "def", 3, 0));
+    int status;
+    pid_t pid = fork();
+    SETUP(pid);
+    if (pid == 0) {
+        usleep(50000);
+        _exit(net_sock_send(fds[0], "def", 3, 0) == 3 ? 0 : 1);
+    }
+    double t0 = net_now();
     CHECK_EQ(6, net_sock_recv(fds[1], buf, 6, MSG_WAITALL));
+    CHECK(net_now() - t0 >= 0.04);
     CHECK(memcmp(buf, "abcdef", 6) == 0);
+    SETUP(waitpid(pid, &status, 0));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     /* The peer is gone: EPIPE is returned and SIGPIPE, left at its default
      * action (which would end this process), is never raised. */

@@ -2,6 +2,7 @@
  * over socketpair, TCP on 127.0.0.1 and ::1, and unix paths in a temporary
  * folder. */
 #define _GNU_SOURCE 1
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -98,6 +99,7 @@ static void test_tcp(const char *host)
     if (rc == -EINPROGRESS) {
         CHECK(net_poll_fd(c, POLLOUT, 5) > 0);
         CHECK_EQ(ECONNREFUSED, net_sock_error(c));
+        CHECK_EQ(0, net_sock_error(c)); /* reading it cleared it */
     }
     net_sock_close(c);
 }
@@ -118,15 +120,34 @@ static void test_nonblocking_connect(void)
     net_sock_close(lfd);
 }
 
-/* net_sock_listen(fd, -1) is SOMAXCONN (net.h): three non-blocking
- * connects to such a listener all complete before any accept, and all three
- * are then waiting in its queue. (A backlog of 0 would hold one on Linux and
- * drop the other SYNs: those clients would still be connecting.) */
+/* listen(2) as libnet calls it (this program's definition comes first):
+ * the backlog of the last call is kept, then the real listen runs. */
+static int listen_backlog_seen = -2;
+
+int listen(int fd, int backlog)
+{
+    static int (*real)(int, int);
+    if (real == NULL)
+        real = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+    listen_backlog_seen = backlog;
+    return real(fd, backlog);
+}
+
+/* net_sock_listen(fd, -1) is SOMAXCONN (net.h): that is the backlog libnet
+ * asks of listen(2) (Linux would read a negative one as its own maximum,
+ * other systems need not). And it works: three non-blocking connects to
+ * such a listener all complete before any accept, and all three are then
+ * waiting in its queue. (A backlog of 0 would hold one on Linux and drop
+ * the other SYNs: those clients would still be connecting.) */
 static void test_listen_default_backlog(void)
 {
     net_addr_t addr;
     int c[3];
     int lfd = tcp_listener("127.0.0.1", &addr);
+    CHECK_EQ(0, net_sock_listen(lfd, -1));
+    CHECK_EQ(SOMAXCONN, listen_backlog_seen);
+    CHECK_EQ(0, net_sock_listen(lfd, 5)); /* a backlog given goes as it is */
+    CHECK_EQ(5, listen_backlog_seen);
     CHECK_EQ(0, net_sock_listen(lfd, -1));
     for (int i = 0; i < 3; i++) {
         c[i] = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_NONBLOCK | NET_CLOEXEC);

@@ -1,5 +1,6 @@
 /* state_test.c — names, close-on-exec, non-blocking, type/family/protocol
- * and the pending error of real sockets. */
+ * and the pending error of fresh sockets (none; a refused connect's is
+ * life_test's). */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <netinet/in.h>
