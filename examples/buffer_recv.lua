@@ -38,7 +38,7 @@ while true do
     if not n then break end -- nil, nil, nil: the peer closed
 end
 for i, line in ipairs(lines) do print(i, line) end
-assert(#lines == 3 and lines[2] == 'second line', 'unexpected lines')
+assert(table.concat(lines, '|') == 'first line|second line|third line', 'unexpected lines')
 
 -- Sending from a buffer: its whole content goes out and stays in the buffer
 -- until consumed.
@@ -49,6 +49,8 @@ assert(c:send('ping'))
 assert(d:recvinto(buf) == 4)
 local sent = assert(d:send(buf))
 buf:consume(sent)
-print('echoed', sent, 'bytes:', c:recv(), '; buffer now', buf)
+local echo = c:recv()
+print('echoed', sent, 'bytes:', echo, '; buffer now', buf)
+assert(echo == 'ping' and buf:len() == 0)
 
 a:close(); b:close(); c:close(); d:close()

@@ -21,6 +21,7 @@ local port = assert(server:getsockname()):port()
 local client = assert(inet.client.new { host = '127.0.0.1', port = port, timeout = 2 })
 local conn = assert(server:accept())
 print('connected, timeout', client:gettimeout())
+assert(client:gettimeout() == 2)
 
 -- 2. A recv with nothing coming: nil, nil, true once 0.3 s have passed (the
 -- same "try again" as a SO_RCVTIMEO expiry; a closed peer is nil, nil, nil).
@@ -48,6 +49,7 @@ while got < sent do
     got = got + #s
 end
 print('the peer read', got, 'bytes')
+assert(got == sent)
 
 -- 4. A waiter of one's own for this socket: fn(sock, mode, deadline)
 -- returns true (ready), false (deadline passed) or nil, err. This one counts
@@ -62,6 +64,7 @@ end))
 assert(conn:send('late answer'))
 data = client:recv() -- there already: no wait
 print('recv:', data)
+assert(data == 'late answer')
 data, err, again = client:recv() -- nothing more: one wait, to the deadline
 print('then:', data, err, again, 'waits:', waits)
 assert(data == nil and again == true and waits == 1)

@@ -54,7 +54,11 @@ assert(me:connect(from) == nil) -- sendfd goes to the connected peer
 assert(me:sendfd(pair[1], 'one end of a pair'))
 pair[1]:close() -- the child's copy is the only one left
 print('process ' .. pid .. ' passed a descriptor to ' .. from:addr())
-print('and read: ' .. assert(pair[2]:recv()))
+local said = assert(pair[2]:recv())
+print('and read: ' .. said)
+-- written by the child, another process, through the descriptor passed
+local writer = said:match('^process (%d+) got "one end of a pair" and wrote this through it$')
+assert(writer and writer ~= pid)
 child:close()
 me:close()
 os.remove(dir .. '/parent.sock')

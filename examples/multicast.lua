@@ -34,7 +34,11 @@ end
 
 -- The sender: out by lo, its own datagrams looped back, one hop.
 local tx = assert(inet.new { host = SENDER })
-print('outgoing interface:', tx:mcastif('lo'), 'loop:', tx:mcastloop(true), 'ttl:', tx:mcastttl(1))
+-- each setter returns the value read back
+local ifname, loop, ttl = tx:mcastif('lo'), tx:mcastloop(true), tx:mcastttl(1)
+print('outgoing interface:', ifname, 'loop:', loop, 'ttl:', ttl)
+assert(ifname == 'lo' and loop == true and ttl == 1)
+local me = tostring(assert(tx:getsockname()))
 local to = assert(dgram.getaddrinfoin { host = GROUP, port = port })[1]
 
 assert(rx:settimeout(1))
@@ -52,6 +56,7 @@ for i = 1, 3 do
         os.exit(0)
     end
     print(('receiver got "%s" from %s'):format(data, tostring(from)))
+    assert(data == 'datagram ' .. i and tostring(from) == me)
 end
 assert(rx:mcastleave(GROUP, 'lo') == nil)
 rx:close()

@@ -51,6 +51,7 @@ print(('the rest: %q'):format(rest))
 
 -- Past the end, a line is the plain end: nil, nil, nil.
 assert(select('#', r:line()) == 3 and r:line() == nil)
-assert(body == 'hello world' and header.Name == 'reader')
+assert(first == 'HELLO 1' and header.Length == '11' and header.Name == 'reader')
+assert(body == 'hello world' and rest == 'and the rest,\nas it comes,\nuntil the close')
 conn:close()
 server:close()

@@ -13,13 +13,18 @@ print('pair:', a, b)
 
 -- Both ends send and receive.
 assert(a:send('ping'))
-print('b received', b:recv())
+local data = b:recv()
+print('b received', data)
+assert(data == 'ping')
 assert(b:send('pong'))
-print('a received', a:recv())
+data = a:recv()
+print('a received', data)
+assert(data == 'pong')
 
 -- Non-blocking, an empty socket answers "again" instead of waiting.
 assert(a:nonblock(true))
-local data, err, again = a:recv()
+local err, again
+data, err, again = a:recv()
 print('nothing to read:', data, err, again)
 assert(data == nil and err == nil and again == true)
 

@@ -37,7 +37,7 @@ for _, msg in ipairs({'hello', '', ('x'):rep(60000), 'quit'}) do
     assert(back, err or (again and 'timed out'))
     print(('echoed %d bytes from %s: %s'):format(#back, tostring(from),
         back == msg and 'same' or 'DIFFERENT'))
-    assert(back == msg)
+    assert(back == msg and tostring(from) == tostring(server_ai))
 end
 server:close()
 client:close()

@@ -107,9 +107,12 @@ describe('method arguments', function()
     local r = h.pack(a:send('x', 2 ^ 32 + 2))
     assert.is_nil(r[1])
     assert.are.equal('Invalid argument', r[2])
-    r = h.pack(a:linger(-1))
-    assert.is_nil(r[1])
-    assert.are.equal('Invalid argument', r[2])
+    for _, seconds in ipairs { -1, 2 ^ 32 + 5 } do
+      r = h.pack(a:linger(seconds))
+      assert.is_nil(r[1])
+      assert.are.equal('Invalid argument', r[2])
+    end
+    assert.is_false(a:linger()) -- neither was set
     r = h.pack(a:rcvbuf(2 ^ 40))
     assert.is_nil(r[1])
     assert.are.equal('Invalid argument', r[2])
@@ -126,6 +129,11 @@ describe('method arguments', function()
       assert.is_true(r[1], tostring(r[2]))
       assert.is_nil(r[2])
       assert.is_true(srv:acceptconn())
+      -- the backlog in effect (ss's Send-Q of a listener): SOMAXCONN, as
+      -- the kernel caps it
+      local out = h.sh('ss -ltnH "sport = :' .. srv:getsockname():port() .. '"')
+      assert.are.equal(math.min(net.SOMAXCONN, h.sysctl('net/core/somaxconn')),
+        tonumber(out:match('^%S+%s+%d+%s+(%d+)')), out)
       srv:close()
     end
   end)
@@ -309,7 +317,7 @@ describe('options tables', function()
   it('an option given through __index is checked and applied alike', function()
     local openresty = require('net.openresty') -- (its configure runs outside nginx too)
     local cap = openresty.settings().block_cap
-    finally(function() openresty.configure { block_cap = cap } end)
+    h.cleanup(function() openresty.configure { block_cap = cap } end)
     assert.is_true(openresty.configure(setmetatable({}, { __index = { block_cap = cap + 1 } })))
     assert.are.equal(cap + 1, openresty.settings().block_cap)
     raises("bad argument #1 to 'configure' (option 'block_cap' must be a number of seconds above 0)",

@@ -14,8 +14,10 @@ local function has(events, bit)
   return math.floor(events / bit) % 2 == 1
 end
 
--- An integer on every Lua (5.3+ would also accept the float 9.0 in ==).
+-- An integer on every Lua: on 5.3+ of the integer subtype (== would also
+-- accept the float 9.0); before 5.3, a whole number.
 local function is_int(v)
+  if math.type then return math.type(v) == 'integer' end
   return type(v) == 'number' and math.floor(v) == v
 end
 
@@ -257,7 +259,7 @@ describe('net.core buffers', function()
   it('receive into, read, move inside and send from buffer memory', function()
     local a, b = pair()
     local mem = core.buffer_new(16)
-    assert.are.equal(0, core.buffer_byte(mem, 0)) -- new memory is zeroed
+    assert.are.equal(('\0'):rep(16), core.buffer_string(mem, 0, 16)) -- new memory is zeroed
     assert.are.equal(5, core.sock_send(a, 'a\0cde', 0))
     assert.are.equal(3, core.sock_recvinto(b, mem, 2, 3, 0)) -- at most size
     assert.are.equal(2, core.sock_recvinto(b, mem, 5, 11, 0))
@@ -533,8 +535,10 @@ describe('net.core TCP over loopback', function()
   it('completes a non-blocking connect, seen through poll_fd and sock_error', function()
     local _, port = tcp_listener('127.0.0.1')
     local c = track(core.sock_open(K.AF_INET, K.SOCK_STREAM, 0, K.NONBLOCK))
+    assert.are.equal(1, core.sock_nonblock(c, -1))
     local rc = core.sock_connect(c, inet_addr('127.0.0.1', port))
     assert.is_true(rc == 0 or rc == -K.EINPROGRESS, core.strerror(rc))
+    if h.LINUX then assert.are.equal(-K.EINPROGRESS, rc) end -- (so the poll below waits)
     assert.is_true(has(core.poll_fd(c, K.POLLOUT, 5), K.POLLOUT))
     assert.are.equal(0, core.sock_error(c))
   end)
@@ -600,6 +604,7 @@ describe('net.core poll_fd', function()
     close(a)
     local ev = core.poll_fd(b, K.POLLIN, 5)
     assert.is_true(has(ev, K.POLLIN) or has(ev, K.POLLHUP))
+    if h.LINUX then assert.is_true(has(ev, K.POLLHUP), 'events ' .. ev) end -- (POLLIN comes at any end of file)
   end)
 
   it('returns -EBADF for a closed descriptor (POLLNVAL)', function()

@@ -257,13 +257,15 @@ local function check(text, modules)
             .. ' is not a public module'
           reported[s] = true
         end
-      elseif e.kind == 'function' then
-        if type(get(mod, e.name)) ~= 'function' then
-          stale[#stale + 1] = where .. s.module .. ': no function ' .. e.name
+      else
+        if e.kind == 'function' then
+          if type(get(mod, e.name)) ~= 'function' then
+            stale[#stale + 1] = where .. s.module .. ': no function ' .. e.name
+          end
+        elseif get(mod, e.name) == nil then
+          stale[#stale + 1] = where .. s.module .. ': no field ' .. e.name
         end
-        once(s.module .. ': ' .. e.name, where)
-      elseif get(mod, e.name) == nil then
-        stale[#stale + 1] = where .. s.module .. ': no field ' .. e.name
+        once(s.module .. ': ' .. e.name, where) -- a field given twice too
       end
     else
       for _, cname in ipairs(s.classes) do
@@ -396,15 +398,17 @@ describe('the docs check', function()
   it('names each entry for something that does not exist, or is listed twice', function()
     local doc = DOC .. table.concat({'',
       '## Module `net.fake`',
-      '| `fake.client.new{}`, `fake.nothing()`, `fake.Gone`, `fake.make()` | |',
+      '| `fake.client.new{}`, `fake.nothing()`, `fake.Gone`, `fake.make()`, `fake.Base` | |',
       '## Module `net.none`',
       '| `none.f()` | |',
       '## Classes `fake.Sub`, `fake.Missing`',
       '| `s:open()`, `vanished` | |',
+      '| `s:extra()` | |',
     }, '\n')
     local form, _, stale = check(doc, modules)
     assert.same({}, form)
     assert.same({
+      REFERENCE .. ':18: net.fake: Base has an entry already (line 6)',
       REFERENCE .. ':18: net.fake: make has an entry already (line 5)',
       REFERENCE .. ':18: net.fake: no field Gone',
       REFERENCE .. ':18: net.fake: no function nothing',
@@ -412,6 +416,7 @@ describe('the docs check', function()
       REFERENCE .. ':21: no class fake.Missing',
       REFERENCE .. ':22: fake.Sub: no method vanished',
       REFERENCE .. ':22: fake.Sub:open is inherited unchanged from fake.Base: document it there only',
+      REFERENCE .. ':23: fake.Sub:extra has an entry already (line 13)',
     }, stale)
   end)
 

@@ -88,17 +88,29 @@ function M.run_limited(limit, code)
   return out, rc
 end
 
--- How many sockets this process has open. `ls -l` runs in a child and lists
--- /proc/<our pid>/fd; only socket entries are counted, because the popen
--- pipe's own descriptors are there or not depending on timing.
-function M.fd_count()
+-- How many descriptors this process has open whose `ls -l` line passes
+-- counts(line). `ls -l` runs in a child and lists /proc/<our pid>/fd.
+local function count_fds(counts)
   local p = assert(io.popen('ls -l /proc/' .. pid() .. '/fd'))
   local n = 0
   for line in p:lines() do
-    if line:find('socket:', 1, true) then n = n + 1 end
+    if counts(line) then n = n + 1 end
   end
   p:close()
   return n
+end
+
+-- How many sockets this process has open. Only socket entries are counted,
+-- because the popen pipe's own descriptors are there or not depending on
+-- timing.
+function M.fd_count()
+  return count_fds(function(line) return line:find('socket:', 1, true) end)
+end
+
+-- How many descriptors of any kind but pipes (the popen's) this process
+-- has open: sockets, poll sets' epoll descriptors, files.
+function M.fd_count_all()
+  return count_fds(function(line) return line:find(' -> ', 1, true) and not line:find('pipe:', 1, true) end)
 end
 
 -- Whether descriptor n is open in this process. Opening /proc/self/fd/<n>

@@ -510,10 +510,11 @@ function M.call(method, self, a, fx, exact, partial)
         local pid_first = type(self) == 'table' and method == self.peercred -- pid, uid, gid
         for i = 1, res.n do parts[i] = value(res[i], fx, exact, partial, pid_first and i == 1) end
         out = 'returns ' .. res.n .. ': ' .. table.concat(parts, ', ')
-    elseif not fx then
+    elseif not fx and not exact then
         -- A self that is not a socket is a programming error: it raises on
-        -- every runtime, with the backend's own wording of the bad argument
-        -- (doc/reference.md, "Errors"): that it raises is compared.
+        -- every runtime, with the backend's own wording (doc/reference.md,
+        -- "A wrong self"): across runtimes, that it raises is compared;
+        -- within one process (exact), the message too.
         out = 'raises (self is not a socket)'
     else
         out = 'raises ' .. M.message(r[2])

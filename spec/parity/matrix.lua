@@ -89,7 +89,8 @@ function M.api()
   for _, name in ipairs(public_modules()) do
     local loaded, mod = pcall(require, name)
     if not loaded then
-      -- a module of a host (net.openresty outside nginx): said, not walked
+      -- a module that needs its host to load (none does now: net.openresty
+      -- loads outside nginx too): said, not walked
       M.unloadable[#M.unloadable + 1] = name .. ': ' .. tostring(mod)
     elseif is_class(mod) then
       classes[mod._NAME] = mod
@@ -211,14 +212,18 @@ M.MAKE = {
 -- script prints only their outcome's kind, until their owners fix them.
 -- Remove an entry once its function passes.
 M.KNOWN = {
-  ['net.openresty.*'] = 'runs only inside nginx (the nginx suite); outside, it fails to load'
-    .. ' (net.capi) or raises Lua errors on bad input (FFI)',
+  -- (net.openresty loads outside nginx too, installing nothing: its other
+  -- functions are held to the matrix like any module's)
+  ['net.openresty.waiter'] = "net.util.wait's waiter inside nginx, which the library calls with"
+    .. ' a socket, a mode and a deadline; it does not check them, and given anything else it'
+    .. ' raises Lua errors (indexing a sock that is no table)',
   ['net.loop.sleep'] = 'outside a loop coroutine it raises a usage error'
     .. ' (net.loop.sleep: not inside a coroutine of the loop)',
 }
 
 -- The reason what ("name" or "Class:method") is a known finding, or nil.
--- A key ending in "*" covers every name it begins ("net.openresty.*").
+-- A key ending in "*" covers every name it begins ("net.openresty.*" would
+-- cover the module's every function).
 function M.known(what)
   if M.KNOWN[what] then return M.KNOWN[what] end
   for key, why in pairs(M.KNOWN) do
@@ -232,8 +237,9 @@ end
 -- Each run calls report(what, label, ok, r, base) once per call: what names
 -- the function or Class:method, label the arguments, ok and r the outcome,
 -- base the outcome of the plain call (no arguments) when that returned,
--- then whether self is a closed socket, and whether the results vary from
--- call to call.
+-- then whether self is a closed socket, whether the results vary from
+-- call to call, and the parity fixture self belongs to (socket methods:
+-- cases.value names its fds and ports by it).
 
 -- A 'path' option's value as the call gets it: a file name goes into the
 -- fixtures' temporary folder, never the working directory (a bound unix
@@ -294,7 +300,7 @@ function M.socket_methods(report)
         for _, l in ipairs(lists) do
           local fx = cases.fixture(m, s)
           local ok, r = M.call(fx.sock[name], fx.sock, unpack(l.args, 1, l.args.n))
-          report(cname .. ':' .. name, where .. l.label, ok, r, base_ok and base or nil, s ~= 2)
+          report(cname .. ':' .. name, where .. l.label, ok, r, base_ok and base or nil, s ~= 2, false, fx)
           if ok then M.close_results(r) end
           cases.release(fx)
         end

@@ -1,8 +1,10 @@
 -- The parity script of the bad-input matrix (spec/parity/matrix.lua): one
--- normalised line per call of the module functions, the methods of the
--- classes that are no sockets, and every method with a wrong self (the
--- socket methods' calls with good selves are the 'parity' test's). The
--- meson test 'parity-matrix' runs it on every runtime and backend through
+-- normalised line per call of the module functions, every socket method on
+-- every fixture with every value (its good self: the values the 'parity'
+-- test's cases.ARGS do not hold, such as 2^63, -0.5 and "a\0b", in the
+-- positions after the first too), the methods of the classes that are no
+-- sockets, and every method with a wrong self. The meson test
+-- 'parity-matrix' runs it on every runtime and backend through
 -- spec/parity/compare and fails when an output differs from the first.
 --
 -- Usage: lua spec/parity/matrix_calls.lua (from the source root, with the
@@ -14,8 +16,9 @@ local matrix = require('spec.parity.matrix')
 local out = io.stdout
 
 -- A call's outcome as text: cases.value for each result (fds, ports,
--- numbers alike on every Lua), cases.message for what it raised.
-local function report(what, label, ok, r, _, _, volatile)
+-- numbers alike on every Lua; fx: a socket method's fixture, which names
+-- them), cases.message for what it raised.
+local function report(what, label, ok, r, _, _, volatile, fx)
   local text
   if matrix.known(what) then
     text = 'a known finding (spec/parity/matrix.lua: KNOWN)'
@@ -25,7 +28,9 @@ local function report(what, label, ok, r, _, _, volatile)
       local t = type(r[i])
       -- an address in the text (thread: 0x...) differs from run to run
       local opaque = t == 'function' or t == 'thread' or t == 'userdata' or t == 'cdata'
-      parts[i] = (volatile or opaque) and ('<' .. t .. '>') or cases.value(r[i])
+      -- (peercred's first result is this process's id: '<pid>')
+      parts[i] = (volatile or opaque) and ('<' .. t .. '>')
+        or cases.value(r[i], fx, false, nil, i == 1 and what:match(':peercred$') ~= nil)
     end
     text = 'returns ' .. r.n .. ': ' .. table.concat(parts, ', ')
   elseif type(r[1]) == 'string' and r[1]:find('bad argument', 1, true) then
@@ -40,12 +45,14 @@ end
 
 local funcs, classes = matrix.api()
 matrix.functions(funcs, report)
+matrix.socket_methods(report)
 local missing = matrix.other_methods(classes, report)
 if #missing > 0 then
   error('no maker for: ' .. table.concat(missing, ', ') .. ' (add one to spec/parity/matrix.lua)')
 end
--- A socket method's text with a wrong self is the 'parity' test's to
--- compare (its SELVES): here only whether it raised.
+-- A socket method with a wrong self raises in the backend's own words
+-- (doc/reference.md, "A wrong self"): here, as in the 'parity' test (its
+-- SELVES), only whether it raised is compared.
 matrix.wrong_selves(classes, function(what, label, ok, r)
   if matrix.is_socket_class(classes[what:match('^(.-):')]) then
     out:write(what, ' ', label, ' ', ok and 'returns' or 'raises', '\n')
