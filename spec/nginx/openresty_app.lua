@@ -185,11 +185,12 @@ function M.kerneltimeo()
     local kind = ngx.var.arg_kind
     local a, b
     if kind == 'wrap' then a, b = foreign_pair() else a, b = unpack(assert(stream.pair())) end
+    local data = kind == 'snd' and ('x'):rep(8 * 1024 * 1024) -- (made before the clock starts)
     local t0 = net.now()
     local what
     if kind == 'snd' then
         assert(a:sndtimeo(0.2) > 0)
-        local sent, err, again = a:send(('x'):rep(8 * 1024 * 1024))
+        local sent, err, again = a:send(data)
         what = again and ('timeout sent=' .. sent) or ('sent=' .. tostring(sent) .. ' ' .. tostring(err))
     else
         assert(a:rcvtimeo(kind == 'wrap' and 2 or 0.2) > 0)
@@ -608,10 +609,11 @@ end
 -- that nothing ends (recv: on a quiet stream pair; short: 20 such waits of
 -- about 30 ms; sendto: full_queue_sendto, the pauses of a sender to a full
 -- queue), traced by openresty.conf.in's
--- ngx.sleep wrapper: "<its result> / <ngx.sleep calls> <smallest argument>".
+-- ngx.sleep wrapper: "<its result> / <ngx.sleep calls> <smallest argument>
+-- first <the first five arguments, comma-separated>".
 function M.sleeptrace()
     local timeout = tonumber(ngx.var.arg_timeout)
-    local trace = {co = coroutine.running(), n = 0, min = math.huge}
+    local trace = {co = coroutine.running(), n = 0, min = math.huge, first = {}}
     rawset(_G, 'SLEEP_TRACE', trace)
     local result
     if ngx.var.arg_what == 'sendto' then
@@ -629,7 +631,8 @@ function M.sleeptrace()
         result = pair_wait(timeout)
     end
     rawset(_G, 'SLEEP_TRACE', nil)
-    ngx.say(('%s / %d %.6f'):format(tostring(result), trace.n, trace.min))
+    ngx.say(('%s / %d %.6f first %s'):format(tostring(result), trace.n, trace.min,
+                                              table.concat(trace.first, ',')))
 end
 
 -- GET /queuetimer: a timer (ngx.timer.at(0)) whose unconnected unix

@@ -73,10 +73,15 @@ local function run(fn)
     loop.run()
 end
 
--- How many epoll sets the process pid holds.
+-- The descriptors of the poll sets the process pid holds: its epoll sets
+-- (one descriptor each), or with the poll(2) backend (net.POLL_WAITABLE 0)
+-- its pipes (three descriptors a set: the set's pipe and a dup of its read
+-- end). SET_FDS: the descriptors of one set.
 local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. 'proc_fds.lua')
-local function epoll_sets(pid)
-    return count_fds('/proc/' .. pid .. '/fd', '[eventpoll]')
+local SET_KIND = net.POLL_WAITABLE == 1 and '[eventpoll]' or 'pipe:'
+local SET_FDS = net.POLL_WAITABLE == 1 and 1 or 3
+local function set_fds(pid)
+    return count_fds('/proc/' .. pid .. '/fd', SET_KIND)
 end
 
 -- Whether a /resolve body lists 127.0.0.1 among its addresses.
@@ -177,15 +182,35 @@ local function main_checks()
 
     -- 3b. SO_RCVTIMEO / SO_SNDTIMEO of a socket blocking for its user, which
     -- inside nginx is non-blocking underneath: the library ends its calls
-    -- at them, as the kernel would (a send with its count); and a blocking
+    -- at them, as the kernel would (a send with its count: some of the
+    -- 8 MiB, not none nor all); and a blocking
     -- descriptor made elsewhere and wrapped waits without freezing the
-    -- worker (a timer of the worker answers it).
+    -- worker (a timer of the worker answers it). Each timeout is made three
+    -- times, and the best ends within 0.1 s of the 0.2 s (a loaded machine
+    -- delays one now and then).
     run(function()
         for _, kind in ipairs { 'rcv', 'snd' } do
-            local status, body = get('/kerneltimeo?kind=' .. kind, 5)
-            local took = tonumber((body or ''):match('^timeout.- ([%d.]+)%s*$'))
-            check(status == 200 and took and took >= 0.19 and took < 0.6,
-                  '%stimeo of 0.2 s ended the call at it (%s)', kind, show(body))
+            local best, right, bodies = math.huge, 0, {}
+            for i = 1, 3 do
+                local status, body = get('/kerneltimeo?kind=' .. kind, 5)
+                bodies[i] = show(body)
+                local ok, took -- ok: a timeout (for snd: sent some, not all)
+                if kind == 'snd' then
+                    local sent
+                    sent, took = (body or ''):match('^timeout sent=(%d+) ([%d.]+)\n$')
+                    ok = sent and tonumber(sent) > 0 and tonumber(sent) < 8 * 1024 * 1024
+                else
+                    took = (body or ''):match('^timeout ([%d.]+)\n$')
+                    ok = took ~= nil
+                end
+                took = tonumber(took)
+                if status == 200 and ok and took >= 0.19 then
+                    right = right + 1
+                    best = math.min(best, took)
+                end
+            end
+            check(right == 3 and best < 0.3, '%stimeo of 0.2 s ended the call at it%s, best of 3 under 0.3 s (%s)',
+                  kind, kind == 'snd' and ', with part of 8 MiB sent' or '', table.concat(bodies, ', '))
         end
         local status, body = get('/kerneltimeo?kind=wrap', 5)
         local took = tonumber((body or ''):match('^data:x ([%d.]+)%s*$'))
@@ -295,7 +320,8 @@ local function main_checks()
     -- "ngx.sleep with a backoff of 1, 2, 4, 8, 16, 16, ... ms" and "never
     -- ngx.sleep(0)" (ngx_lua truncates to whole ms: below 1 ms is a
     -- sleep(0)). A 0.5 s recv wait that nothing ends makes about 35 calls
-    -- (1+2+4+8 ms, then 16 ms each; at most 70 here), none below 1 ms, also
+    -- (1+2+4+8 ms, then 16 ms each: its first five arguments are checked;
+    -- at most 70 calls here), none below 1 ms, also
     -- at the deadline's end (and 20 short waits, whose last steps are cut
     -- to fractions of a millisecond left); the pauses of a sender to a full unix datagram
     -- queue (0.2 s deadline) are never below 1 ms either. Counted by the
@@ -303,11 +329,11 @@ local function main_checks()
     run(function()
         if MODE ~= 'pool' then
             local _, body = get('/sleeptrace?what=recv&timeout=0.5', 5)
-            local what, n, smallest = (body or ''):match('^(%S+) %S+ / (%d+) (%S+)')
+            local what, n, smallest, first = (body or ''):match('^(%S+) %S+ / (%d+) (%S+) first (%S+)')
             n, smallest = tonumber(n), tonumber(smallest)
-            check(what == 'timeout' and n and n >= 5 and n <= 70,
-                  'a 0.5 s wait slept with a doubling backoff: %s ngx.sleep calls (about 35) (%s)',
-                  tostring(n), show(body))
+            check(what == 'timeout' and first == '0.001,0.002,0.004,0.008,0.016' and n and n >= 5 and n <= 70,
+                  'a 0.5 s wait slept with a doubling backoff: first steps %s s (1, 2, 4, 8, 16 ms), ' ..
+                  '%s ngx.sleep calls (about 35) (%s)', tostring(first), tostring(n), show(body))
             check(smallest and smallest >= 0.001,
                   'no ngx.sleep below 1 ms in a 0.5 s wait (smallest %s)', tostring(smallest))
             _, body = get('/sleeptrace?what=short', 5)
@@ -446,20 +472,21 @@ local function main_checks()
 
     -- 6b. lua_code_cache off (/nocache): each request runs in a Lua VM of its
     -- own, which makes a poller of its own for its wait (with a pool); the
-    -- poller's epoll set is closed with the VM, not left open.
+    -- poller's set is closed with the VM, not left open (set_fds).
     if MODE == 'pool' then run(function()
         local _, body = get('/stats')
         local pid = parse_lines(body).pid
-        local before, right = epoll_sets(pid), 0
+        local before, right = set_fds(pid), 0
         for _ = 1, 30 do
             local _, b = get('/nocache?delay=0.01&timeout=3')
             if (b or ''):match('^data:x ') then right = right + 1 end
         end
         loop.sleep(0.5) -- each VM goes once its timers (writer, poller) ended
-        local after = epoll_sets(pid)
+        local after = set_fds(pid)
         check(right == 30, '%d of 30 waits without the code cache got their data', right)
-        check(after <= before + 1, 'epoll sets of the worker: %d, %d before 30 requests without the code cache',
-              after, before)
+        check(after <= before + SET_FDS,
+              'poll set descriptors (%s) of the worker: %d, %d before 30 requests without the code cache',
+              SET_KIND, after, before)
     end) end
 
     -- 6. Which waiter did the waiting.
@@ -521,8 +548,11 @@ local function edge_checks()
     -- 1. Two timers hold both of the worker's lua_max_running_timers for 1 s,
     -- so nginx drops the poller's timer of the waits that start meanwhile.
     -- A wait without deadline must still end when its data comes (1.5 s),
-    -- and a wait after the timers must be served by a poller again.
+    -- and a wait after the timers must be served by a poller again: it
+    -- counts as a pool wait, the poller makes thread calls meanwhile, no
+    -- wait of the check went on by sleeping, and no pool failure.
     run(function()
+        local before = stats()
         local status = get('/timers?n=2&secs=1')
         check(status == 200, 'two timers sleep 1 s (%s)', tostring(status))
         local t0 = net.now()
@@ -530,14 +560,25 @@ local function edge_checks()
         loop.spawn(function() short_body = body_of('/pairwait?timeout=0.3', 5) end)
         loop.spawn(function() long_body = body_of('/pairwait?delay=1.5', 5) end)
         loop.sleep(1.2 - (net.now() - t0))
+        local s0 = stats()
         local _, body = get('/pairwait?delay=0.1&timeout=3', 5)
+        local s1 = stats()
         local took = got_x(body)
         check(took and took < 0.5, 'a wait after the dropped timer got its data (%s, 0.1 s delay)', show(body))
+        check(tonumber(s1.pool) == s0.pool + 1 and tonumber(s1.thread_calls) > tonumber(s0.thread_calls)
+              and s1['setting.pool_error'] == nil,
+              'the wait after the dropped timer went through the pool (pool %s -> %s, thread calls %s -> %s, ' ..
+              'pool_error %s)', s0.pool, s1.pool, s0.thread_calls, s1.thread_calls,
+              tostring(s1['setting.pool_error']))
         while not long_body do loop.sleep(0.02) end
         check((short_body or ''):match('^timeout 0%.[34]'), 'a 0.3 s wait meanwhile timed out (%s)', show(short_body))
         took = got_x(long_body)
         check(took and took >= 1.45 and took < 2.3,
               'a wait without deadline, its poller timer dropped, got its data (%s, 1.5 s)', show(long_body))
+        local after = stats()
+        check(after.sleep == before.sleep and after['setting.pool_error'] == nil,
+              'no wait of the dropped timers went on by sleeping (sleep %s -> %s, pool_error %s)',
+              before.sleep, after.sleep, tostring(after['setting.pool_error']))
     end)
 
     -- 2. Waits whose coroutine is killed: 20 requests whose light thread
@@ -579,6 +620,10 @@ local function edge_checks()
         check(s1.registered == '0', 'no fd left in the epoll set (%s)', tostring(s1.registered))
         loop.sleep(0.5)
         local s2 = stats()
+        check(tonumber(s1.thread_calls) > tonumber(before.thread_calls) and s1.sleep == before.sleep
+              and s2['setting.pool_error'] == nil,
+              'the waits went through the poller: thread calls %s -> %s, sleep %s -> %s, pool_error %s',
+              before.thread_calls, s1.thread_calls, before.sleep, s1.sleep, tostring(s2['setting.pool_error']))
         check(s1.thread_calls == s2.thread_calls, 'the poller stopped: thread calls %s, 0.5 s later %s',
               tostring(s1.thread_calls), tostring(s2.thread_calls))
         local fds1 = fds(pid)
@@ -595,7 +640,7 @@ local function edge_checks()
     -- the poller makes no thread call after the one in flight.
     -- "Naming a pool again clears a pool failure": 20 waits, each after
     -- nosuchpool is named again, each failing the pool (a poller and its
-    -- epoll set each); the worker's [eventpoll] descriptors do not grow
+    -- poll set each); the worker's poll set descriptors (set_fds) do not grow
     -- with them (a failed pool's set is closed); netpool named again: no
     -- pool_error, and its waits go through the pool.
     run(function()
@@ -618,23 +663,26 @@ local function edge_checks()
         local _, resolved = get('/resolve?host=localhost')
         check(resolved_loopback(resolved), 'a name resolved without a working pool (%s)', show(resolved))
         local pid = s.pid
-        local sets0, right = epoll_sets(pid), 0
+        local sets0, right = set_fds(pid), 0
         for _ = 1, 20 do
             get('/configure?pool=nosuchpool')
             if got_x(body_of('/pairwait?delay=0.01&timeout=3')) then right = right + 1 end
         end
-        local sets1 = epoll_sets(pid)
+        local sets1 = set_fds(pid)
         local failed = stats()['setting.pool_error']
         check(right == 20 and failed ~= nil, '%d of 20 waits with a failing pool got their data (pool_error %s)',
               right, tostring(failed))
-        check(sets1 <= sets0 + 1, 'epoll sets of the worker: %d, %d before 20 failed pools', sets1, sets0)
+        check(sets1 <= sets0 + SET_FDS, 'poll set descriptors (%s) of the worker: %d, %d before 20 failed pools',
+              SET_KIND, sets1, sets0)
         get('/configure?pool=netpool')
         check(stats()['setting.pool_error'] == nil, 'naming the pool again cleared its failure (%s)',
               tostring(stats()['setting.pool_error']))
-        local pool0 = tonumber(stats().pool)
+        local a0 = stats()
         local _, again = get('/pairwait?delay=0.1&timeout=3')
-        check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the pool named again serves a wait (%s)',
-              show(again))
+        local a1 = stats()
+        check(got_x(again) and tonumber(a1.pool) == a0.pool + 1 and a1.sleep == a0.sleep,
+              'the pool named again serves a wait (%s; pool %s -> %s, sleep %s -> %s)',
+              show(again), a0.pool, a1.pool, a0.sleep, a1.sleep)
     end)
 
     -- 4. Every Lua VM of the pool busy for 0.6 s (lua_worker_thread_vm_pool_size
@@ -656,10 +704,11 @@ local function edge_checks()
         local s = stats()
         check(s['setting.pool_error'] == nil, 'a busy pool is no failure (pool_error %s)',
               tostring(s['setting.pool_error']))
-        local pool0 = tonumber(s.pool)
         local _, again = get('/pairwait?delay=0.05&timeout=3')
-        check(got_x(again) and tonumber(stats().pool) == pool0 + 1, 'the next wait went through the pool (%s)',
-              show(again))
+        local s1 = stats()
+        check(got_x(again) and tonumber(s1.pool) == s.pool + 1 and s1.sleep == s.sleep,
+              'the next wait went through the pool (%s; pool %s -> %s, sleep %s -> %s)',
+              show(again), s.pool, s1.pool, s.sleep, s1.sleep)
     end)
 
     -- After the poller of the check before ended (its last call:
@@ -679,14 +728,18 @@ local function edge_checks()
     -- ended); two timers hold both slots for 1 s, so the poller's timer of
     -- a lone wait (3 s deadline; its data comes at 1.5 s, from a light
     -- thread) is dropped: the wait makes it again once a slot is free and
-    -- gets its data at 1.5 s, not at its deadline.
+    -- gets its data at 1.5 s, not at its deadline, through the pool: the
+    -- poller made thread calls, and the wait never went on by sleeping.
     run(function()
-        local _, held = hold_timer_slots()
+        local s0, held = hold_timer_slots()
         local _, body = get('/pairwait?timeout=3&delay=1.5&writer=thread', 8)
+        local s1 = stats()
         local took = got_x(body)
-        check(held and took and took >= 1.45 and took < 2.3,
-              'a lone wait whose poller timer was dropped made it again, and got its data (%s, 1.5 s)',
-              show(body))
+        check(held and took and took >= 1.45 and took < 2.3 and s1.sleep == s0.sleep
+              and tonumber(s1.thread_calls) > tonumber(s0.thread_calls),
+              'a lone wait whose poller timer was dropped made it again, and got its data through the pool ' ..
+              '(%s, 1.5 s; sleep %s -> %s, thread calls %s -> %s)',
+              show(body), s0.sleep, s1.sleep, s0.thread_calls, s1.thread_calls)
     end)
 
     -- 6. One thread call of the poller at a time: a new wait
@@ -696,7 +749,9 @@ local function edge_checks()
     -- Lua VMs is held (/hogs) while a 2 s wait and five short ones (one
     -- every 0.3 s) go through the poller: its one call at a time finds the
     -- other VM free, about 13 calls in all (0.2 s each, and one per short
-    -- wait's data); a second loop's call at once would find no VM, and its
+    -- wait's data; 8 at least, as the 2 s wait alone keeps it calling every
+    -- 0.2 s: waits that went on by sleeping make none); a second loop's
+    -- call at once would find no VM, and its
     -- busy pauses make many more (over 30).
     run(function()
         loop.sleep(0.5) -- the poller of check 5 ended
@@ -707,8 +762,8 @@ local function edge_checks()
         while not hogs do loop.sleep(0.02) end
         local took, short, calls = (body or ''):match('^data:x (%S+); (%d+) short; thread_calls %+(%d+)')
         check(hogs == 'held 1\n' and tonumber(took) and tonumber(took) < 2.5 and short == '5'
-              and tonumber(calls) <= 24,
-              'waits through a poller with one VM free: one call at a time, %s calls (about 13) (%s)',
+              and tonumber(calls) >= 8 and tonumber(calls) <= 24,
+              'waits through a poller with one VM free: one call at a time, %s calls (8 to 24, about 13) (%s)',
               tostring(calls), show(body))
     end)
 
