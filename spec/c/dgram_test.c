@@ -61,10 +61,13 @@ static void test_recvdgram(const char *host)
     CHECK_EQ(-EDESTADDRREQ, net_sock_send(b, "x", 1, 0));
     CHECK_EQ(0, net_sock_disconnect(a)); /* never connected: still fine */
     net_addr_t after;
+    CHECK_EQ(0, net_sock_getsockname(b, &after));
+    CHECK(addr_same(&b_addr, &after));
     CHECK_EQ(0, net_sock_getsockname(a, &after));
     CHECK(addr_same(&a_addr, &after));
     CHECK_EQ(2, net_sock_sendto(b, "hi", 2, 0, &a_addr));
-    CHECK_EQ(2, net_sock_recvdgram(a, in, sizeof in, 0, NULL, NULL));
+    CHECK_EQ(2, net_sock_recvdgram(a, in, sizeof in, 0, &from, NULL));
+    CHECK(addr_same(&b_addr, &from)); /* sent from the port b kept */
 
     net_sock_close(a);
     net_sock_close(b);

@@ -2,7 +2,9 @@
 -- the trace events recorded: run by spec/lua/jit_spec.lua in a process of
 -- its own, so that no earlier spec has compiled (or blacklisted) the hot
 -- paths already. Prints one line per trace event of interest:
---   stop <tab> file:line                  a trace compiled
+--   stop <tab> file:line <tab> link       a trace compiled, where it
+--                                          started, and how it ends
+--                                          ('loop': it loops to its start)
 --   abort <tab> file:line <tab> reason <tab> start file:line
 --                                          a trace aborted: where, why, and
 --                                          where the trace had started
@@ -47,7 +49,7 @@ local function on_trace(what, tr, func, pc, code, info)
     if what == 'start' then
         started[tr] = where(func, pc)
     elseif what == 'stop' then
-        events[#events + 1] = 'stop\t' .. tostring(started[tr])
+        events[#events + 1] = 'stop\t' .. tostring(started[tr]) .. '\t' .. tostring(jutil.traceinfo(tr).linktype)
     elseif what == 'abort' then
         events[#events + 1] = 'abort\t' .. where(func, pc) .. '\t' .. reason(code, info)
             .. '\t' .. tostring(started[tr])
