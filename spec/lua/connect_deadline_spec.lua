@@ -176,7 +176,7 @@ describe('accept and connect with deadlines', function()
   it('the deadline passing ends the tries: a listening address after it is not tried', function()
     if not h.has_ipv6() then return pending('no usable ::1 here') end
     local srv4, port4 = h.tcp_server('127.0.0.1')
-    h.cleanup(function() srv4:close() end)
+    h.close_at_end(srv4)
     local ais = {
       assert(stream.getaddrinfoin { host = '::1', port = full_backlog_port('::1') })[1],
       assert(stream.getaddrinfoin { host = '127.0.0.1', port = port4 })[1],
@@ -200,7 +200,7 @@ describe('accept and connect with deadlines', function()
     it(('a kernel ETIMEDOUT of one address moves on to the next (%s)'):format(
         timeout and 'a deadline not yet passed' or 'no deadline'), function()
       local srv, port = h.tcp_server('127.0.0.1')
-      h.cleanup(function() srv:close() end)
+      h.close_at_end(srv)
       local connects = count_connects(-net.ETIMEDOUT)
       local c = assert(make.connect_new(inet.Client, two_addresses(port), nil, timeout or nil))
       assert.equals(2, connects())
@@ -216,7 +216,7 @@ describe('accept and connect with deadlines', function()
     -- listens (a name that resolves to both is not certain on every host)
     local holder, refusing = h.refusing_port('127.0.0.1')
     local srv, port = h.tcp_server('127.0.0.1')
-    h.cleanup(function() holder:close(); srv:close() end)
+    h.close_at_end(holder, srv)
     local c = assert(make.connect_new(inet.Client, two_addresses(refusing, port), nil, 2))
     local s = assert(srv:accept())
     assert.equals(2, c:send('hi'))

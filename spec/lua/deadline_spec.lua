@@ -262,7 +262,7 @@ describe('MSG_DONTWAIT', function()
 
   it('returns "try again" at once under a deadline or a waiter, as without them', function()
     local p = assert(stream.pair())
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:settimeout(2))
     local t, r = timed(p[1].recv, p[1], 16, DONTWAIT)
     assert.same(AGAIN, r)
@@ -309,7 +309,7 @@ describe('MSG_DONTWAIT', function()
   it('does not wait inside net.loop, a drained stream neither', function()
     local loop = require('net.loop')
     local p = assert(stream.pair { nonblock = true })
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     local first, r, t
     loop.spawn(function()
       first = p[2]:recv(16) -- waits for 'x': a short read after a wait drains the stream
@@ -350,7 +350,7 @@ describe("a blocking socket's kernel timeouts under a waiter that applies", func
 
   it('end recv, recvinto and accept as without the waiter', function()
     local p = assert(stream.pair())
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:rcvtimeo(0.2) > 0)
     local t, r = timed(p[1].recv, p[1], 16)
     assert.same(AGAIN, r)
@@ -374,7 +374,7 @@ describe("a blocking socket's kernel timeouts under a waiter that applies", func
 
   it('end send and sendfile with the count that went out', function()
     local p = assert(stream.pair())
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:sndtimeo(0.2) > 0)
     local t, r = timed(p[1].send, p[1], ('x'):rep(4 * 1024 * 1024))
     bounded(t, 'send')
@@ -389,7 +389,7 @@ describe("a blocking socket's kernel timeouts under a waiter that applies", func
   it('end a recv of a blocking socket inside net.loop', function()
     local loop = require('net.loop')
     local p = assert(stream.pair())
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:rcvtimeo(0.2) > 0)
     local t, r
     loop.spawn(function() t, r = timed(p[1].recv, p[1], 16) end)
@@ -457,7 +457,7 @@ describe('a deadline or waiter taken away while a call waits', function()
     local loop = require('net.loop')
     local p = assert(stream.pair()) -- p[1] blocking for its user
     local q = assert(stream.pair { nonblock = true })
-    h.cleanup(function() p[1]:close(); p[2]:close(); q[1]:close(); q[2]:close() end)
+    h.close_at_end(p[1], p[2], q[1], q[2])
     local a = p[1]
     assert.is_true(a:settimeout(5))
     assert.is_true(a:rcvtimeo(1.5) > 0) -- (bounds a read that blocked the thread)
@@ -495,7 +495,7 @@ describe('a deadline or waiter taken away while a call waits', function()
 
   it('setwaiter(nil): a recv ends at its next wait, not waiting through the old waiter', function()
     local p = assert(stream.pair { nonblock = true })
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:setwaiter(net.waiters.coroutine))
     local co = coroutine.create(function() return p[1]:recv(16) end)
     local ok, s, mode = coroutine.resume(co)
@@ -508,7 +508,7 @@ describe('a deadline or waiter taken away while a call waits', function()
 
   it('setwaiter(nil): a blocking socket a short read drained blocks again, as the seed', function()
     local p = assert(stream.pair()) -- blocking
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     -- a wait that the peer's bytes end, then a short read: drained
     assert.is_true(p[1]:setwaiter(function() p[2]:send('x'); return true end))
     assert.equals('x', p[1]:recv(16))
@@ -537,7 +537,7 @@ describe('a deadline or waiter taken away while a call waits', function()
   it('settimeout(nil): a drained blocking socket in a loop ends its recv at its rcvtimeo', function()
     local loop = require('net.loop')
     local p = assert(stream.pair()) -- blocking
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:rcvtimeo(0.3) > 0)
     local r, t
     loop.spawn(function()
@@ -561,7 +561,7 @@ describe('a deadline or waiter taken away while a call waits', function()
 
   it('setwaiter(nil): a send reports the bytes that went before it', function()
     local p = assert(stream.pair { nonblock = true })
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:setwaiter(net.waiters.coroutine))
     local co = coroutine.create(function() return p[1]:send(('x'):rep(4 * 1024 * 1024)) end)
     local ok, s, mode = coroutine.resume(co)

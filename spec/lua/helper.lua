@@ -297,6 +297,17 @@ local function run_cleanups()
 end
 if loaded_as_helper then require('busted').after_each(run_cleanups) end
 
+-- Closes every socket given when the current test ends (nils skipped;
+-- closing twice is harmless): close_at_end(p[1], p[2]).
+function M.close_at_end(...)
+  local socks = M.pack(...)
+  M.cleanup(function()
+    for i = 1, socks.n do
+      if socks[i] then socks[i]:close() end
+    end
+  end)
+end
+
 -- For every test of the enclosing describe: before it, make() opens sockets
 -- and set(...) receives them (to store in the describe's locals); after it,
 -- every socket make() returned is closed (closing twice is harmless).
@@ -428,7 +439,8 @@ function M.stuck_sender()
   local rx = assert(dunix.new{path = dir .. '/rx', nonblock = true})
   local to = rx:getsockname()
   local tx = assert(dunix.new{nonblock = true})
-  M.cleanup(function() tx:close(); rx:close(); M.rmdir(dir) end)
+  M.cleanup(function() M.rmdir(dir) end)
+  M.close_at_end(tx, rx)
   local queued = 0
   while tx:sendto('z', to) == 1 do queued = queued + 1 end
   return tx, rx, to, queued

@@ -900,7 +900,7 @@ print(('ran %d wrong %d'):format(ran, wrong))
 
     it('a blocking sendmany waits for room for the first datagram only', function()
       local p = assert(dgram.pair())
-      h.cleanup(function() close_all(p) end)
+      h.close_at_end(p[1], p[2])
       local queued = 0
       while p[1]:send('q', net.MSG_DONTWAIT) == 1 do queued = queued + 1 end
       assert.is_true(queued >= 3, 'queued ' .. queued)

@@ -73,7 +73,7 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
   -- returns at the end).
   it('returns at once what came when the peer closed, not at the deadline', function()
     local p = assert(stream.pair())
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     assert.is_true(p[1]:settimeout(2))
     assert.are.equal(3, p[2]:send('abc'))
     p[2]:close()
@@ -84,7 +84,7 @@ describe('MSG_WAITALL with a deadline or a waiter', function()
 
   it('in net.loop returns at once what came when the peer closed', function()
     local p = assert(stream.pair { nonblock = true })
-    h.cleanup(function() p[1]:close(); p[2]:close() end)
+    h.close_at_end(p[1], p[2])
     -- the deadline only bounds a wait that did not see the end
     assert.is_true(p[1]:settimeout(2))
     assert.are.equal(3, p[2]:send('xyz'))
