@@ -6,10 +6,9 @@
  *
  * This program defines getaddrinfo itself: libnet's calls reach this one
  * first (an executable's symbol comes before libc's), which notes the hints
- * it was given and calls the C library's (dlsym RTLD_NEXT). So the test sees
+ * it was given and calls the C library's (interpose.h). So the test sees
  * whether libnet asked for a resolver-free lookup. */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "interpose.h"
 #include "util.h"
 
 static int seen_calls, seen_flags;
@@ -24,14 +24,9 @@ static int seen_calls, seen_flags;
 int getaddrinfo(const char *node, const char *service,
                 const struct addrinfo *hints, struct addrinfo **res)
 {
-    typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *,
-                          struct addrinfo **);
-    gai_fn real = (gai_fn)(void (*)(void))dlsym(RTLD_NEXT, "getaddrinfo");
     seen_calls++;
     seen_flags = hints ? hints->ai_flags : 0;
-    if (real == NULL)
-        return EAI_SYSTEM;
-    return real(node, service, hints, res);
+    return REAL(getaddrinfo)(node, service, hints, res);
 }
 
 /* The flags libnet handed getaddrinfo for host, or -1 when it never called

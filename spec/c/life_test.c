@@ -2,13 +2,13 @@
  * over socketpair, TCP on 127.0.0.1 and ::1, and unix paths in a temporary
  * folder. */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "interpose.h"
 #include "util.h"
 
 static int fd_has(int fd, int get, int bit) { return (fcntl(fd, get) & bit) != 0; }
@@ -126,11 +126,8 @@ static int listen_backlog_seen = -2;
 
 int listen(int fd, int backlog)
 {
-    static int (*real)(int, int);
-    if (real == NULL)
-        real = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
     listen_backlog_seen = backlog;
-    return real(fd, backlog);
+    return REAL(listen)(fd, backlog);
 }
 
 /* net_sock_listen(fd, -1) is SOMAXCONN (net.h): that is the backlog libnet

@@ -586,15 +586,11 @@ static void test_closed_does_not_spin(void)
 /* The poll(2) backend, compiled into this program, calls this poll: while
  * delay_after_poll is set, a poll that returned is held 200 ms before the
  * caller goes on, as a thread the scheduler left waiting. */
-#include <dlfcn.h>
+#include "interpose.h"
 static volatile int delay_after_poll;
 int poll(struct pollfd *fds, nfds_t n, int ms)
 {
-    static int (*real)(struct pollfd *, nfds_t, int);
-    int rc;
-    if (real == NULL)
-        real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
-    rc = real(fds, n, ms);
+    int rc = REAL(poll)(fds, n, ms);
     if (delay_after_poll)
         usleep(200 * 1000);
     return rc;

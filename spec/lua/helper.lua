@@ -88,29 +88,24 @@ function M.run_limited(limit, code)
   return out, rc
 end
 
--- How many descriptors this process has open whose `ls -l` line passes
--- counts(line). `ls -l` runs in a child and lists /proc/<our pid>/fd.
-local function count_fds(counts)
-  local p = assert(io.popen('ls -l /proc/' .. pid() .. '/fd'))
-  local n = 0
-  for line in p:lines() do
-    if counts(line) then n = n + 1 end
-  end
-  p:close()
-  return n
+-- How many descriptors this process has open of a kind: a text its
+-- `ls -l` line holds, or a function of that line (spec/proc_fds.lua).
+local proc_fds = dofile((os.getenv('NET_SOURCE_ROOT') or '.') .. '/spec/proc_fds.lua')
+local function count_fds(kind)
+  return proc_fds('/proc/' .. pid() .. '/fd', kind)
 end
 
 -- How many sockets this process has open. Only socket entries are counted,
 -- because the popen pipe's own descriptors are there or not depending on
 -- timing.
 function M.fd_count()
-  return count_fds(function(line) return line:find('socket:', 1, true) end)
+  return count_fds('socket:')
 end
 
 -- How many descriptors of any kind but pipes (the popen's) this process
 -- has open: sockets, poll sets' epoll descriptors, files.
 function M.fd_count_all()
-  return count_fds(function(line) return line:find(' -> ', 1, true) and not line:find('pipe:', 1, true) end)
+  return count_fds(function(line) return not line:find('pipe:', 1, true) end)
 end
 
 -- Whether descriptor n is open in this process. Opening /proc/self/fd/<n>
@@ -309,20 +304,18 @@ function M.close_at_end(...)
 end
 
 -- For every test of the enclosing describe: before it, make() opens sockets
--- and set(...) receives them (to store in the describe's locals); after it,
--- every socket make() returned is closed (closing twice is harmless).
+-- and set(...) receives them (to store in the describe's locals); when it
+-- ends, every socket make() returned is closed (close_at_end).
 function M.each(make, set)
-  local busted = require('busted') -- this module's environment has no busted globals
-  local opened
-  busted.before_each(function()
-    opened = M.pack(make())
-    set(unpack(opened, 1, opened.n))
-  end)
-  busted.after_each(function()
+  require('busted').before_each(function() -- this module's environment has no busted globals
+    local opened = M.pack(make())
+    local socks = {}
     for i = 1, opened.n do
       local v = opened[i]
-      if type(v) == 'table' and v.close then v:close() end
+      if type(v) == 'table' and v.close then socks[#socks + 1] = v end
     end
+    M.close_at_end(unpack(socks))
+    set(unpack(opened, 1, opened.n))
   end)
 end
 

@@ -77,7 +77,7 @@ end
 -- (one descriptor each), or with the poll(2) backend (net.POLL_WAITABLE 0)
 -- its pipes (three descriptors a set: the set's pipe and a dup of its read
 -- end). SET_FDS: the descriptors of one set.
-local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. 'proc_fds.lua')
+local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. '../proc_fds.lua')
 local SET_KIND = net.POLL_WAITABLE == 1 and '[eventpoll]' or 'pipe:'
 local SET_FDS = net.POLL_WAITABLE == 1 and 1 or 3
 local function set_fds(pid)

@@ -30,12 +30,9 @@ local function pid()
 end
 
 -- Descriptors open in this process (listed by a child: /proc/<pid>/fd).
+local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. '../proc_fds.lua')
 local function fd_count()
-  local p = assert(io.popen('ls /proc/' .. pid() .. '/fd'))
-  local n = 0
-  for _ in p:lines() do n = n + 1 end
-  p:close()
-  return n
+  return count_fds('/proc/' .. pid() .. '/fd')
 end
 
 local function rss()
