@@ -52,6 +52,9 @@ end
 
 function Socket:close()
     if self[1] < 0 then return EBADF_MSG end
+    -- only a socket the library made owns its fd (a guard): a table built to
+    -- look like one ({5}) never closes a descriptor, nor is it changed
+    if not self._guard then argerror('close', 0, 'net.Socket expected, got table') end
     -- a client's connect() waiting for a new connection: it ends now
     local pending = connecting[self]
     if pending then

@@ -160,6 +160,16 @@ describe('method arguments', function()
     assert.are.equal('Bad file descriptor', r[3])
   end)
 
+  it('close of a table built like a socket raises, changes nothing and closes no fd', function()
+    for _, fake in ipairs({ { a:fd() }, { 2 ^ 32 + a:fd() } }) do
+      local held = fake[1]
+      raises("bad argument #0 to 'close' (net.Socket expected, got table)", a.close, fake)
+      assert.are.equal(held, fake[1])
+    end
+    assert.are.equal(2, a:send('ok')) -- a's fd is open
+    assert.are.equal('ok', b:recv())
+  end)
+
   it('net.wrap of a whole float gives a socket whose fd is an integer', function()
     assert.are.equal(1, a:sendfd(a))
     assert(h.readable(b, 5))

@@ -506,6 +506,39 @@ describe('a deadline or waiter taken away while a call waits', function()
     assert.equals('dead', coroutine.status(co))
   end)
 
+  -- the socket keeps its own waiter, so its fd stays non-blocking: only the
+  -- deadline says the call should end
+  it('settimeout(nil) under its own waiter: a recv, or a send between two tries, ends at its next wait', function()
+    local p = assert(stream.pair { nonblock = true })
+    h.close_at_end(p[1], p[2])
+    for _, call in ipairs { 'recv', 'send' } do
+      assert.is_true(p[1]:setwaiter(net.waiters.coroutine))
+      assert.is_true(p[1]:settimeout(5))
+      local co = coroutine.create(function()
+        if call == 'recv' then return p[1]:recv(16) end
+        return p[1]:send(('x'):rep(8 * 1024 * 1024))
+      end)
+      local ok, s, mode, deadline = coroutine.resume(co)
+      assert.is_true(ok and s == p[1] and mode == (call == 'recv' and 'r' or 'w'))
+      assert.is_true(deadline > now() + 4)
+      local got = call == 'send' and drain(p[2]) or 0 -- room: the send's next try goes on
+      assert.is_true(p[1]:settimeout(nil))
+      local r = h.pack(coroutine.resume(co, true))
+      if call == 'send' then
+        while coroutine.status(co) ~= 'dead' do -- it had room, then none: waits again
+          got = got + drain(p[2])
+          r = h.pack(coroutine.resume(co, true))
+        end
+        got = got + drain(p[2])
+        assert.same({ n = 4, true, got, nil, true }, r)
+      else
+        assert.same({ n = 4, true, nil, nil, true }, r)
+      end
+      assert.equals('dead', coroutine.status(co))
+      assert.is_true(p[1]:setwaiter(nil))
+    end
+  end)
+
   it('setwaiter(nil): a blocking socket a short read drained blocks again, as the seed', function()
     local p = assert(stream.pair()) -- blocking
     h.close_at_end(p[1], p[2])

@@ -222,6 +222,21 @@ collectgarbage('setstepmul', 400)
       srv:close()
     end)
 
+    -- reference.md: a stream reports a peer gone as recv and send do,
+    -- nil, nil, nil, reason; a datagram socket's is a failure, nil, err
+    it('a peer gone: on a stream nil, nil, nil, reason (as recv, send); on a datagram pair nil, err', function()
+      local p = assert(stream.pair())
+      h.close_at_end(p[1], p[2])
+      assert.are.equal(6, p[2]:send('unread'))
+      p[1]:close() -- with bytes unread: the kernel resets the stream
+      assert.are.same(h.pack(nil, nil, nil, 'Connection reset by peer'), h.pack(p[2]:recvfd()))
+      assert.are.same(h.pack(nil, nil, nil, 'Broken pipe'), h.pack(p[2]:sendfd(p[2])))
+      local d = assert(dgram.pair())
+      h.close_at_end(d[1], d[2])
+      d[1]:close()
+      assert.are.same(h.pack(nil, 'Connection refused'), h.pack(d[2]:sendfd(d[2])))
+    end)
+
     it('at its deadline with nothing sent: 0, nil, true', function()
       nothing_sent_at_deadline(dgram.pair, function(s, peer) return s:sendfd(peer) end)
     end)
@@ -478,7 +493,7 @@ c:recv()
     -- reference.md: wrong argument types raise: a count or an offset that is
     -- no number, or no whole one (msg.lua's count_arg; a string would
     -- otherwise be taken in arithmetic), and nothing is sent.
-    it('raises for a count or offset that is not a number or not whole', function()
+    it('raises for a file, count or offset of a wrong type; refuses one out of range', function()
       local path = dir .. '/small'
       write_file(path, '0123456789')
       local p = assert(stream.pair())
@@ -488,6 +503,14 @@ c:recv()
         p[1].sendfile, p[1], path, 1.5)
       h.raises("bad argument #3 to 'sendfile' (number has no integer representation)",
         p[1].sendfile, p[1], path, 1, 0.5)
+      h.raises("bad argument #1 to 'sendfile' (path, number or socket expected, got nil)",
+        p[1].sendfile, p[1], nil)
+      -- whole numbers from 0 below 2^53 (every runtime holds them exactly)
+      for _, bad in ipairs({{2 ^ 53}, {1, 2 ^ 53}, {-1}, {1, -1}}) do
+        assert.are.same(h.pack(nil, 'Invalid argument'), h.pack(p[1]:sendfile(path, bad[1], bad[2])))
+      end
+      assert.are.equal(4, p[1]:sendfile(path, 2 ^ 53 - 1, 6)) -- a count past the end: what the file has
+      assert.are.equal('6789', p[2]:recv())
       assert.is_true(p[2]:nonblock(true))
       assert.are.same({ n = 3, nil, nil, true }, h.pack(p[2]:recv())) -- nothing went
       close_all(p)

@@ -17,7 +17,6 @@ local K = core.constants
 local argerror = args.error
 local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
 local retry_until, deadline_of = wait.retry_until, wait.deadline_of
-local again_or_fail = result.again_or_fail
 local new_guard, release = require('net.util.socket').new_guard, core.guard_release
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
     result.EINVAL, result.EBADF
@@ -28,12 +27,13 @@ local M = {}
 M.NO_FD = 'no file descriptor in the message'
 
 -- A descriptor argument: a number, or a socket object (its fd); nil when
--- the socket is closed or the number is out of range.
-local function descriptor(fname, n, v)
+-- the socket is closed or the number is out of range. expected: what the
+-- argument may be, for the error.
+local function descriptor(fname, n, v, expected)
     if type(v) == 'table' and getmetatable(v) and type(v[1]) == 'number' then
         v = v[1]
     elseif type(v) ~= 'number' then
-        argerror(fname, n, 'number or socket expected, got ' .. type(v), 1)
+        argerror(fname, n, expected .. ' expected, got ' .. type(v), 1)
     elseif v % 1 ~= 0 then
         argerror(fname, n, NOT_INTEGER, 1)
     end
@@ -59,31 +59,37 @@ local function sendfd_attempt(fd, v, passfd, str)
     return core.sock_sendfd(fd, passfd, str, 0)
 end
 
--- sendfd(fd_or_socket[, str]): len | len, nil, true (try again) | nil, err.
--- Passes a descriptor (a number, or a socket's) with the bytes of str,
--- by default one NUL byte: a stream carries a descriptor only with at least
--- one byte (an empty str on a stream socket is EINVAL). The sender keeps its
--- own descriptor open; the receiver gets a new one to the same file.
-local function sendfd(self, fd, str)
-    local passfd = descriptor('sendfd', 1, fd)
-    if str == nil then
-        str = '\0'
-    elseif type(str) ~= 'string' then
-        argerror('sendfd', 2, 'string expected, got ' .. type(str))
-    end
-    if not passfd then return nil, EBADF_MSG end
-    local n = core.sock_sendfd(self[1], passfd, str, 0)
-    if n == #str then return n end
-    if AGAIN[n] then
-        local err, timed_out
-        n, err, timed_out = retry(self, 'w', n, sendfd_attempt, fd, passfd, str)
-        if n == nil then
-            if timed_out then return 0, nil, true end
-            return nil, err
+-- sendfd(fd_or_socket[, str]): len | len, nil, true (try again) | nil, err
+-- | on a stream, nil, nil, nil, reason (the peer gone, as send: rules, the
+-- socket kind's result rules of net.util.result). Passes a descriptor (a
+-- number, or a socket's) with the bytes of str, by default one NUL byte: a
+-- stream carries a descriptor only with at least one byte (an empty str on
+-- a stream socket is EINVAL). The sender keeps its own descriptor open; the
+-- receiver gets a new one to the same file.
+local function sendfd_by(rules)
+    return function(self, fd, str)
+        local passfd = descriptor('sendfd', 1, fd, 'number or socket')
+        if str == nil then
+            str = '\0'
+        elseif type(str) ~= 'string' then
+            argerror('sendfd', 2, 'string expected, got ' .. type(str))
         end
+        if not passfd then return nil, EBADF_MSG end
+        local n = core.sock_sendfd(self[1], passfd, str, 0)
+        if n == #str then return n end
+        if AGAIN[n] then
+            local err, timed_out
+            n, err, timed_out = retry(self, 'w', n, sendfd_attempt, fd, passfd, str)
+            if n == nil then
+                if timed_out then return 0, nil, true end
+                return nil, err
+            end
+        end
+        return rules.sent(n, #str)
     end
-    return result.MESSAGE.sent(n, #str)
 end
+
+local sendfd_stream, sendfd_message = sendfd_by(result.STREAM), sendfd_by(result.MESSAGE)
 
 -- The bytes of the last attempt of a retried recvfd (retry passes on one
 -- result only: the descriptor, or a code).
@@ -103,7 +109,8 @@ local function recvfd_size(size)
 end
 
 -- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
--- nil, err[, nil, str]. One message of at most size bytes (default 8192)
+-- nil, err[, nil, str] | on a stream, nil, nil, nil[, reason] (its end, or
+-- the peer gone: rules, as sendfd's). One message of at most size bytes (default 8192)
 -- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
 -- makes a socket of it; for any other file the caller closes it). A message
 -- without a descriptor returns nil, msg.NO_FD, nil, str; one whose
@@ -112,14 +119,14 @@ end
 -- guard, owns the descriptor from its arrival (handed_over gives it to the
 -- caller once the results are made).
 local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
-local function receive_fd(self, size, g)
+local function receive_fd(self, size, g, rules)
     local passfd, str = core.sock_recvfd(self[1], size, 0, g)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
         local err, timed_out
         last_str = nil
         passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
         if passfd == nil then return nil, err, timed_out end
-        if last_str == nil then return again_or_fail(passfd) end
+        if last_str == nil then return rules.received(passfd) end
         str = last_str
     end
     if passfd >= 0 then return passfd, nil, nil, str end
@@ -148,7 +155,7 @@ local function recvfd(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
     local g = new_guard()
-    return handed_over(g, receive_fd(self, size, g))
+    return handed_over(g, receive_fd(self, size, g, result.STREAM))
 end
 
 -- receive_fd's results (as many as it gave), a message longer than size
@@ -171,7 +178,7 @@ local function recvfd_message(self, size)
     size = recvfd_size(size)
     if not size then return nil, EINVAL_MSG end
     local g = new_guard()
-    return handed_over(g, cut_message(size, receive_fd(self, size < INT_MAX and size + 1 or size, g)))
+    return handed_over(g, cut_message(size, receive_fd(self, size < INT_MAX and size + 1 or size, g, result.MESSAGE)))
 end
 
 -- peercred(): pid, uid, gid of the peer as of connect/socketpair
@@ -185,7 +192,8 @@ end
 
 -- messages: cls's sockets keep message boundaries (datagram sockets).
 function M.unix(cls, messages)
-    cls.sendfd, cls.peercred = sendfd, peercred
+    cls.peercred = peercred
+    cls.sendfd = messages and sendfd_message or sendfd_stream
     cls.recvfd = messages and recvfd_message or recvfd
 end
 
@@ -226,7 +234,7 @@ local function sendfile(self, file, count, offset)
     local by_path = type(file) == 'string'
     local filefd
     if not by_path then
-        filefd = descriptor('sendfile', 1, file)
+        filefd = descriptor('sendfile', 1, file, 'path, number or socket')
     end
     local ok = count_arg(2, count)
     ok = count_arg(3, offset) and ok

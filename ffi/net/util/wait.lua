@@ -299,6 +299,15 @@ function Pauses:close()
     if self.quiet then self.quiet:close() end
 end
 
+-- Whether the deadline of a call of sock, which retry_until is given, was
+-- settimeout's and settimeout(nil) took it away meanwhile. Where else a
+-- deadline comes from: a blocking fd's SO_*TIMEO after a signal (blocking:
+-- the fd blocked in the kernel when the retries began), and a socket
+-- blocking for its user where the host never blocks (_blocking); those stay.
+local function deadline_taken_away(sock, deadline, blocking)
+    return deadline ~= nil and sock._timeout == nil and not blocking and not sock._blocking
+end
+
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
 -- primitive call, is a "try again" code and a waiter applies to sock: waits
 -- for mode until deadline, then calls again. Returns the last raw result;
@@ -313,16 +322,20 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         if r ~= EINTR then return r end -- its SO_*TIMEO ran out
         deadline = M.deadline_after(sock, mode, r, deadline) -- a signal
     end
+    -- (taken away between two retries of one call, as send's rest)
+    if deadline_taken_away(sock, deadline, blocking) then return r end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
     local waited = false
     repeat
-        -- A socket that no longer waits (its waiter taken away, or its fd
-        -- blocking again: settimeout(nil) or setwaiter(nil) meanwhile) ends
-        -- the call at its next wait, "try again" as without a waiter. (A
-        -- blocking one from the start, retried after a signal, goes on.)
-        if waited and (M.waiter_for(sock) ~= w or not blocking and M.blocks_in_kernel(sock)) then
+        -- A socket that no longer waits as the call began (its waiter or
+        -- its deadline taken away, or its fd blocking again: setwaiter(nil)
+        -- or settimeout(nil) meanwhile) ends the call at its next wait, "try
+        -- again" as without them. (A blocking one from the start, retried
+        -- after a signal, goes on.)
+        if waited and (M.waiter_for(sock) ~= w or deadline_taken_away(sock, deadline, blocking)
+            or not blocking and M.blocks_in_kernel(sock)) then
             break
         end
         waited = true
