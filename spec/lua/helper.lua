@@ -90,7 +90,9 @@ end
 
 -- How many descriptors this process has open of a kind: a text its
 -- `ls -l` line holds, or a function of that line (spec/proc_fds.lua).
-local proc_fds = dofile((os.getenv('NET_SOURCE_ROOT') or '.') .. '/spec/proc_fds.lua')
+-- (found beside this file's folder: tools/check-install runs the helper
+-- from another folder, with no NET_SOURCE_ROOT)
+local proc_fds = dofile((debug.getinfo(1, 'S').source:match('^@(.*/)') or './') .. '../proc_fds.lua')
 local function count_fds(kind)
   return proc_fds('/proc/' .. pid() .. '/fd', kind)
 end

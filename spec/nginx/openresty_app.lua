@@ -203,6 +203,33 @@ function M.kerneltimeo()
     ngx.say(('%s %.3f'):format(what, took))
 end
 
+-- GET /untimeout: a send of 8 MiB with a 5 s deadline (settimeout) on a
+-- socket blocking for its user, to a peer that reads nothing until a light
+-- thread takes the deadline away after 0.1 s, then reads what is queued:
+-- the send goes on into that room, then ends at its next wait, "<sent> nil
+-- true <seconds>"
+-- (reference.md, "A deadline or waiter taken away while a call of the
+-- socket waits"). Such a socket blocks for its user only: inside nginx its
+-- fd is non-blocking, and no SO_SNDTIMEO is set (else the library could not
+-- tell the two deadlines apart).
+function M.untimeout()
+    local a, b = unpack(assert(stream.pair()))
+    assert(a:settimeout(5))
+    local data = ('x'):rep(8 * 1024 * 1024)
+    local th = ngx.thread.spawn(function()
+        ngx.sleep(0.1)
+        assert(a:settimeout(nil))
+        repeat until not b:recv(65536, net.MSG_DONTWAIT)
+    end)
+    local t0 = net.now()
+    local sent, err, again = a:send(data)
+    local took = net.now() - t0
+    assert(ngx.thread.wait(th))
+    a:close()
+    b:close()
+    ngx.say(('%s %s %s %.3f'):format(tostring(sent), tostring(err), tostring(again), took))
+end
+
 -- A unix connect, with no deadline, to a listener whose queue is full and
 -- which nobody drains: the result ("<result> <seconds>") under name. The
 -- connect waits in short steps of its own (net.util.make): in a phase that

@@ -216,6 +216,14 @@ local function main_checks()
         local took = tonumber((body or ''):match('^data:x ([%d.]+)%s*$'))
         check(status == 200 and took and took < 0.6,
               'a wrapped blocking descriptor waited without freezing the worker (%s)', show(body))
+        -- the deadline (5 s) taken away mid-send: the send ends at its next
+        -- wait with part of the 8 MiB
+        status, body = get('/untimeout', 10)
+        local sent
+        sent, took = (body or ''):match('^(%d+) nil true ([%d.]+)\n$')
+        sent, took = tonumber(sent), tonumber(took)
+        check(status == 200 and sent and sent > 0 and sent < 8 * 1024 * 1024 and took < 1,
+              'settimeout(nil) while a send waits: it ends at its next wait, with its count (%s)', show(body))
     end)
 
     -- 4. Phases that cannot yield: init_worker (at start) and log (now) each

@@ -299,13 +299,17 @@ function Pauses:close()
     if self.quiet then self.quiet:close() end
 end
 
--- Whether the deadline of a call of sock, which retry_until is given, was
--- settimeout's and settimeout(nil) took it away meanwhile. Where else a
--- deadline comes from: a blocking fd's SO_*TIMEO after a signal (blocking:
--- the fd blocked in the kernel when the retries began), and a socket
--- blocking for its user where the host never blocks (_blocking); those stay.
-local function deadline_taken_away(sock, deadline, blocking)
-    return deadline ~= nil and sock._timeout == nil and not blocking and not sock._blocking
+-- Whether the deadline of a call of sock (mode 'r' or 'w'), which
+-- retry_until is given, was settimeout's and settimeout(nil) took it away
+-- meanwhile. A deadline comes otherwise from the socket's SO_RCVTIMEO or
+-- SO_SNDTIMEO, and stays: on a blocking fd after a signal (blocking: the fd
+-- blocked in the kernel when the retries began), and on a socket blocking
+-- for its user where the host never blocks (_blocking, inside nginx). There
+-- a socket without such a timeout had settimeout's; one with both cannot
+-- tell, and waits on (reference.md says so).
+local function deadline_taken_away(sock, mode, deadline, blocking)
+    return deadline ~= nil and sock._timeout == nil and not blocking
+        and not (sock._blocking and KERNEL_TIMEOUT[mode](sock[1], -1) > 0)
 end
 
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
@@ -323,7 +327,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         deadline = M.deadline_after(sock, mode, r, deadline) -- a signal
     end
     -- (taken away between two retries of one call, as send's rest)
-    if deadline_taken_away(sock, deadline, blocking) then return r end
+    if deadline_taken_away(sock, mode, deadline, blocking) then return r end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
@@ -334,7 +338,7 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         -- or settimeout(nil) meanwhile) ends the call at its next wait, "try
         -- again" as without them. (A blocking one from the start, retried
         -- after a signal, goes on.)
-        if waited and (M.waiter_for(sock) ~= w or deadline_taken_away(sock, deadline, blocking)
+        if waited and (M.waiter_for(sock) ~= w or deadline_taken_away(sock, mode, deadline, blocking)
             or not blocking and M.blocks_in_kernel(sock)) then
             break
         end
