@@ -294,13 +294,15 @@ local function run_cleanups()
 end
 if loaded_as_helper then require('busted').after_each(run_cleanups) end
 
--- Closes every socket given when the current test ends (nils skipped;
--- closing twice is harmless): close_at_end(p[1], p[2]).
+-- Closes every socket given when the current test ends (values that are
+-- no socket, nils too, skipped; closing twice is harmless):
+-- close_at_end(p[1], p[2]).
 function M.close_at_end(...)
   local socks = M.pack(...)
   M.cleanup(function()
     for i = 1, socks.n do
-      if socks[i] then socks[i]:close() end
+      local s = socks[i]
+      if type(s) == 'table' and s.close then s:close() end
     end
   end)
 end
@@ -311,12 +313,7 @@ end
 function M.each(make, set)
   require('busted').before_each(function() -- this module's environment has no busted globals
     local opened = M.pack(make())
-    local socks = {}
-    for i = 1, opened.n do
-      local v = opened[i]
-      if type(v) == 'table' and v.close then socks[#socks + 1] = v end
-    end
-    M.close_at_end(unpack(socks))
+    M.close_at_end(unpack(opened, 1, opened.n))
     set(unpack(opened, 1, opened.n))
   end)
 end

@@ -309,7 +309,7 @@ end
 -- tell, and waits on (reference.md says so).
 local function deadline_taken_away(sock, mode, deadline, blocking)
     return deadline ~= nil and sock._timeout == nil and not blocking
-        and not (sock._blocking and KERNEL_TIMEOUT[mode](sock[1], -1) > 0)
+        and not (sock._blocking and kernel_deadline(sock, mode))
 end
 
 -- Retries attempt(sock[1], a, b, c, d) while r, the raw result of the last
