@@ -398,7 +398,12 @@ NET_API int net_poll_close(int pfd);
  * other (a stream) is -EOPNOTSUPP, found out after the receive (a receive
  * that brings no sender's name, or a unix one, asks SO_TYPE; checking before
  * would cost every UDP datagram a system call): the bytes of that receive
- * are lost (TCP discards them under MSG_TRUNC), never reported as data. (1.1) */
+ * are lost (TCP discards them under MSG_TRUNC), never reported as data.
+ * A receive that would wait on a socket whose reading end is shut
+ * (shutdown SHUT_RD; a seqpacket socket's peer gone) with nothing queued is
+ * -ESHUTDOWN (Linux returns 0 bytes from no sender there; an empty datagram
+ * from an unbound unix sender that arrives after the shutdown reads so too);
+ * one that does not wait gets -EAGAIN. (1.1) */
 NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                                    net_addr_t *from, int64_t *full);
 /* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The
@@ -517,7 +522,9 @@ typedef struct net_msg {
 /* Receives up to count datagrams into msgs (recvmmsg with MSG_WAITFORONE:
  * waits, as flags and the socket's mode say, for the first only; a loop of
  * recvmsg where recvmmsg is missing). Returns how many were received. The
- * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP); MSG_TRUNC is
+ * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP), and
+ * -ESHUTDOWN as there for a first datagram that meets the reading end shut;
+ * MSG_TRUNC is
  * -EOPNOTSUPP, nothing read, as for every receive. MSG_PEEK peeks at one
  * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);

@@ -24,6 +24,9 @@ static const net_constant_t constants[] = {
     /* readiness */
     CONST(POLLIN), CONST(POLLPRI), CONST(POLLOUT), CONST(POLLERR),
     CONST(POLLHUP), CONST(POLLNVAL),
+#ifdef POLLRDHUP /* Linux's: the reading end shut (a peer's FIN, SHUT_RD) */
+    CONST(POLLRDHUP),
+#endif
     {"POLL_WAITABLE", NET_POLLSET_EPOLL}, /* a poll set's handle (internal.h) */
     /* errno values (results are their negations) */
     CONST(EPERM), CONST(ENOENT), CONST(EEXIST), CONST(EINTR), CONST(EBADF),
@@ -38,7 +41,7 @@ static const net_constant_t constants[] = {
     CONST(ENOBUFS), CONST(EISCONN), CONST(ENOTCONN), CONST(ETIMEDOUT),
     CONST(ECONNREFUSED), CONST(EHOSTUNREACH), CONST(EALREADY),
     CONST(EINPROGRESS), CONST(ENODEV), CONST(ENOSYS), CONST(ENOTTY),
-    CONST(ESPIPE), CONST(EIO), CONST(EOVERFLOW),
+    CONST(ESPIPE), CONST(EIO), CONST(EOVERFLOW), CONST(ESHUTDOWN),
     /* getaddrinfo failures, as result codes */
     EAI_CODE(EAI_AGAIN), EAI_CODE(EAI_BADFLAGS), EAI_CODE(EAI_FAIL),
     EAI_CODE(EAI_FAMILY), EAI_CODE(EAI_MEMORY), EAI_CODE(EAI_NONAME),

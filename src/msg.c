@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +95,27 @@ static int stream_like(const unsigned char *name, socklen_t namelen)
            ((const struct sockaddr *)(const void *)name)->sa_family == AF_UNIX;
 }
 
+/* Whether a receive of fd that got no bytes from no sender (namelen: the
+ * length of the sender's name it brought) met the socket's reading end shut
+ * rather than an empty datagram. After shutdown(SHUT_RD), and on a
+ * seqpacket socket whose peer is gone, a receive that would wait returns 0
+ * bytes and no sender at once, each time; only then does poll report
+ * POLLRDHUP on a message socket. Asked on that result only: a UDP datagram
+ * always has a sender, so none pays it. (An empty datagram from an unbound
+ * unix sender that arrives after the shutdown reads as the shutdown too.) */
+static int shut_for_reading(int fd, int64_t n, socklen_t namelen)
+{
+#ifdef POLLRDHUP
+    if (n != 0 || namelen >= sizeof(sa_family_t))
+        return 0;
+    int revents = net_poll_fd(fd, POLLRDHUP, 0);
+    return revents > 0 && (revents & POLLRDHUP);
+#else
+    (void)fd, (void)n, (void)namelen;
+    return 0;
+#endif
+}
+
 /* 0 when fd is a unix socket, else -EAFNOSUPPORT (or the code of a
  * descriptor that is no socket). Only unix sockets carry descriptors
  * (SCM_RIGHTS): an inet socket would send the bytes, drop the control
@@ -146,6 +168,8 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
         return NET_ERR();
     if (stream_like(from->storage.bytes, namelen) && (rc = message_socket(fd)) < 0)
         return rc;
+    if (shut_for_reading(fd, n, namelen))
+        return -ESHUTDOWN;
     sender(from, namelen);
     if (full)
         *full = (int64_t)n;
@@ -162,6 +186,8 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
         return NET_ERR();
     if (stream_like(from->storage.bytes, mh.msg_namelen) && (rc = message_socket(fd)) < 0)
         return rc;
+    if (shut_for_reading(fd, n, mh.msg_namelen))
+        return -ESHUTDOWN;
     sender(from, mh.msg_namelen);
     if (full)
         *full = full_length(n, len, mh.msg_flags);
@@ -617,6 +643,11 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
             stream_like(msgs[done].addr.storage.bytes, mm[0].msg_hdr.msg_namelen) &&
             (rc = message_socket(fd)) < 0)
             return rc;
+        /* only the first can be the reading end shut: the rest do not
+         * wait, and a shut socket that has nothing queued says EAGAIN then */
+        if (done == 0 && n > 0 &&
+            shut_for_reading(fd, mm[0].msg_len, mm[0].msg_hdr.msg_namelen))
+            return -ESHUTDOWN;
         for (i = 0; i < n; i++) {
             net_msg_t *m = &msgs[done + i];
             size_t got = mm[i].msg_len;

@@ -570,22 +570,26 @@ static void test_sendfile_sigpipe_midway(void)
     rmdir(dir);
 }
 
+/* A UDP socket bound to 127.0.0.1 on a free port, its name into *name. */
+static int bound_udp(net_addr_t *name)
+{
+    net_addr_t any;
+    int fd;
+    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+    fd = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
+    SETUP(fd);
+    SETUP(net_sock_bind(fd, &any));
+    SETUP(net_sock_getsockname(fd, name));
+    return fd;
+}
+
 static void test_batches(void)
 {
-    net_addr_t any, rx_addr, tx_addr;
+    net_addr_t rx_addr, tx_addr;
     static char area[32][64];
     net_msg_t out[32], in[40];
     char text[32][16];
-    int rx, tx, i, ok = 1;
-    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
-    rx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
-    tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
-    SETUP(rx);
-    SETUP(tx);
-    SETUP(net_sock_bind(rx, &any));
-    SETUP(net_sock_bind(tx, &any));
-    SETUP(net_sock_getsockname(rx, &rx_addr));
-    SETUP(net_sock_getsockname(tx, &tx_addr));
+    int rx = bound_udp(&rx_addr), tx = bound_udp(&tx_addr), i, ok = 1;
     memset(out, 0, sizeof out);
     for (i = 0; i < 32; i++) {
         snprintf(text[i], sizeof text[i], "dgram %d", i);
@@ -743,18 +747,11 @@ static void test_sendmany_checks_every_address(void)
  * for more (SO_RCVTIMEO, 1 s, would end such a wait). */
 static void test_recvmany_waits_for_the_first(void)
 {
-    net_addr_t any, rx_addr;
+    net_addr_t rx_addr, tx_addr;
     static char area[4][16];
     net_msg_t in[4];
-    int rx, tx, i;
+    int rx = bound_udp(&rx_addr), tx = bound_udp(&tx_addr), i;
     double t0;
-    SETUP(net_addr_inet(&any, "127.0.0.1", 0));
-    rx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
-    SETUP(rx);
-    tx = net_sock_open(AF_INET, SOCK_DGRAM, 0, NET_CLOEXEC);
-    SETUP(tx);
-    SETUP(net_sock_bind(rx, &any));
-    SETUP(net_sock_getsockname(rx, &rx_addr));
     SETUP(net_sock_rcvtimeo(rx, 1.0));
     CHECK_EQ(2, net_sock_sendto(tx, "hi", 2, 0, &rx_addr));
     memset(in, 0, sizeof in);
@@ -768,6 +765,61 @@ static void test_recvmany_waits_for_the_first(void)
     CHECK(in[0].len == 2 && memcmp(area[0], "hi", 2) == 0);
     net_sock_close(rx);
     net_sock_close(tx);
+}
+
+/* A receive that would wait on a socket whose reading end is shut returns
+ * 0 bytes from no sender at once, each time (Linux): recvdgram and
+ * recvmany say -ESHUTDOWN then, after the datagrams still queued, and
+ * tell it apart from an empty datagram, which has a sender. A socket that
+ * does not wait gets -EAGAIN, as the kernel says. */
+static void check_shut(int fd, const char *what)
+{
+    char in[16], area[16];
+    net_msg_t msgs[2];
+    net_addr_t from;
+    int64_t full;
+    memset(msgs, 0, sizeof msgs);
+    msgs[0].buf = area;
+    msgs[0].size = sizeof area;
+    msgs[1] = msgs[0];
+    if (net_sock_recvdgram(fd, in, sizeof in, 0, &from, &full) != -ESHUTDOWN ||
+        net_sock_recvdgram(fd, in, sizeof in, 0, NULL, NULL) != -ESHUTDOWN ||
+        net_sock_recvmany(fd, msgs, 2, 0) != -ESHUTDOWN ||
+        net_sock_recvdgram(fd, in, sizeof in, MSG_DONTWAIT, NULL, NULL) != -EAGAIN ||
+        net_sock_recvmany(fd, msgs, 2, MSG_DONTWAIT) != -EAGAIN)
+        CHECK_(0, "%s: not the reading end shut", what);
+}
+
+static void test_receive_after_shutdown(void)
+{
+    net_addr_t rx_addr, tx_addr, from;
+    char in[16];
+    int rx = bound_udp(&rx_addr), tx = bound_udp(&tx_addr), fds[2];
+    CHECK_EQ(2, net_sock_sendto(tx, "hi", 2, 0, &rx_addr));
+    CHECK_EQ(0, net_sock_sendto(tx, "", 0, 0, &rx_addr));
+    net_sock_shutdown(rx, SHUT_RD); /* -ENOTCONN, yet applied (Linux) */
+    CHECK_EQ(2, net_sock_recvdgram(rx, in, sizeof in, 0, &from, NULL));
+    CHECK_EQ(0, net_sock_recvdgram(rx, in, sizeof in, 0, &from, NULL)); /* the empty one */
+    CHECK(addr_same(&tx_addr, &from));
+    check_shut(rx, "UDP");
+    net_sock_close(rx);
+    net_sock_close(tx);
+
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(2, net_sock_send(fds[0], "hi", 2, 0));
+    CHECK_EQ(0, net_sock_shutdown(fds[1], SHUT_RD));
+    CHECK_EQ(2, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    check_shut(fds[1], "unix datagram");
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
+    /* a seqpacket socket whose peer is gone: its end */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_SEQPACKET, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(2, net_sock_send(fds[0], "hi", 2, 0));
+    net_sock_close(fds[0]);
+    CHECK_EQ(2, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    CHECK_EQ(-ESHUTDOWN, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    net_sock_close(fds[1]);
 }
 
 int main(void)
@@ -790,6 +842,7 @@ int main(void)
     test_sendmany_goes_on_after_a_wait();
     test_sendmany_checks_every_address();
     test_recvmany_waits_for_the_first();
+    test_receive_after_shutdown();
     CHECK_EQ(fds_at_start, fd_count());
     return check_done("msg");
 }

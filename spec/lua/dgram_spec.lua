@@ -173,6 +173,81 @@ describe('net.dgram', function()
     end)
   end
 
+  -- closer() on a datagram socket: Linux then returns 0 bytes from no
+  -- sender at once, each time, to a receive that would wait, and says
+  -- "try again" (yet polls readable) to one that does not. A reader gets
+  -- what was queued, then the end, nil, nil, nil, at once, however it
+  -- waits; before, a blocking reader spun on empty datagrams and a waiting
+  -- one waited out its deadline (nil, nil, true).
+  describe('closer() ends a reader', function()
+    local buffer = require('net.buffer')
+    local END = h.pack(nil, nil, nil)
+
+    -- Every receive of s, whose queue is empty and reading end shut.
+    local function each_receive_ends(s, how)
+      local buf = buffer.new(64)
+      assert.same(END, h.pack(s:recvfrom()), how .. ' recvfrom')
+      assert.same(END, h.pack(s:recv()), how .. ' recv')
+      assert.same(END, h.pack(s:recvinto(buf)), how .. ' recvinto')
+      assert.same(END, h.pack(s:recvmany(4)), how .. ' recvmany')
+      assert.same(END, h.pack(s:recvmany(4, 16, dgram.batch())), how .. ' recvmany(batch)')
+      assert.equal(0, buf:len())
+    end
+
+    for _, deadline in ipairs({false, true}) do
+      local how = deadline and 'with a deadline' or 'blocking'
+      it('UDP, ' .. how .. ': the datagrams queued (an empty one too), then the end', function()
+        local a = assert(inet.new { host = '127.0.0.1' })
+        local b = assert(inet.new { host = '127.0.0.1' })
+        h.close_at_end(a, b)
+        if deadline then assert.is_true(a:settimeout(5)) end
+        assert.equal(3, b:sendto('one', a:getsockname()))
+        assert.equal(0, b:sendto('', a:getsockname()))
+        -- unconnected: Linux says so, and shuts the reading end all the same
+        assert.equal('Transport endpoint is not connected', a:closer())
+        assert.equal('one', (a:recvfrom()))
+        local str, _, _, from = a:recvfrom() -- an empty datagram has a sender
+        assert.equal('', str)
+        same_addr(b:getsockname(), from)
+        each_receive_ends(a, how)
+      end)
+
+      it('unix pair, ' .. how .. ': the datagrams queued, then the end', function()
+        local p = assert(dgram.pair())
+        h.close_at_end(p[1], p[2])
+        if deadline then assert.is_true(p[2]:settimeout(5)) end
+        assert.equal(3, p[1]:send('one'))
+        assert.is_nil(p[2]:closer())
+        assert.equal('one', (p[2]:recv()))
+        each_receive_ends(p[2], how)
+        assert.same(END, h.pack(p[2]:recvfd()), how .. ' recvfd')
+      end)
+    end
+
+    it('a reader waiting in a net.loop coroutine ends when another calls closer()', function()
+      local loop = require('net.loop')
+      local s = assert(inet.new { host = '127.0.0.1', nonblock = true })
+      local p = assert(dgram.pair { nonblock = true })
+      h.close_at_end(s, p[1], p[2])
+      assert.is_true(s:settimeout(5)) -- without the end: nil, nil, true after 5 s
+      assert.is_true(p[1]:settimeout(5))
+      local got = {}
+      loop.spawn(function() got.recvfrom = h.pack(s:recvfrom()) end)
+      loop.spawn(function() got.recvmany = h.pack(p[1]:recvmany(8)) end)
+      loop.spawn(function() loop.sleep(0.05); s:closer(); p[1]:closer() end)
+      loop.run()
+      assert.same({recvfrom = END, recvmany = END}, got)
+    end)
+
+    it('a non-blocking socket without a deadline or a waiter says again, as the kernel', function()
+      local s = assert(inet.new { host = '127.0.0.1', nonblock = true })
+      h.close_at_end(s)
+      s:closer()
+      assert.same(h.pack(nil, nil, true), h.pack(s:recvfrom()))
+      assert.same(h.pack(nil, nil, true), h.pack(s:recv()))
+    end)
+  end)
+
   describe('unix', function()
     local dir
     before_each(function() dir = h.tmpdir() end)

@@ -30,6 +30,7 @@ local SELF_CONTAINED = {
   { 'reader_lines', nil, 'until the close"$' },
   { 'stream_pair', nil, '^peer closed:\tnil\tnil\tnil$' },
   { 'udp_echo', nil, '^echoed 4 bytes from 127%.0%.0%.1:%d+: same$' },
+  { 'udp_reader_stop', nil, '^reader ended after 3 datagrams$' },
 }
 local NO_ROUTE = 'try the unshare command at the top of this file$'
 

@@ -91,9 +91,9 @@ describe('core.fast_method (net.capi)', function()
   -- the pure result rules of net.util.result to that, recording what they
   -- were given (the outcome, and the string's length for send).
   local function on_recv(rule)
-    return function(_, code)
+    return function(self, code)
       outcomes[#outcomes + 1] = { n = 1, code }
-      return rule(code)
+      return rule(code, self[1])
     end
   end
   local function on_send(rule)
@@ -194,9 +194,13 @@ describe('core.fast_method (net.capi)', function()
   end)
 
   it('recv: the rule, not C, says what 0 bytes means', function()
-    local recv = core.fast_method('recv', lua_method, on_recv(result.MESSAGE.received), 64)
-    a:close()
-    assert.same({ n = 1, '' }, h.pack(recv(b))) -- a message rule: an empty one
+    local p = assert(require('net.dgram').pair())
+    h.close_at_end(p[1], p[2])
+    for rule, outcome in pairs({ MESSAGE = { n = 1, '' }, STREAM = { n = 3, nil, nil, nil } }) do
+      local recv = core.fast_method('recv', lua_method, on_recv(result[rule].received), 64)
+      assert.equals(0, p[1]:send(''))
+      assert.same(outcome, h.pack(recv(p[2])), rule) -- an empty datagram, or an end
+    end
   end)
 
   it('option reads: the kernel value in the kind asked for; setters go to Lua', function()

@@ -230,6 +230,26 @@ function M.untimeout()
     ngx.say(('%s %s %s %.3f'):format(tostring(sent), tostring(err), tostring(again), took))
 end
 
+-- GET /dgramcloser: a UDP socket blocking for its user, with a 5 s
+-- deadline, waits in recv for a datagram that never comes; a light thread
+-- calls closer() on it after 0.1 s. The recv ends then with the end of a
+-- datagram socket's reading, "nil nil nil <seconds>" (reference.md,
+-- net.dgram), not at its deadline.
+function M.dgramcloser()
+    local s = assert(require('net.dgram.inet').new { host = '127.0.0.1' })
+    assert(s:settimeout(5))
+    local th = ngx.thread.spawn(function()
+        ngx.sleep(0.1)
+        s:closer() -- (unconnected: "Transport endpoint is not connected", yet applied)
+    end)
+    local t0 = net.now()
+    local data, err, again = s:recv()
+    local took = net.now() - t0
+    assert(ngx.thread.wait(th))
+    s:close()
+    ngx.say(('%s %s %s %.3f'):format(tostring(data), tostring(err), tostring(again), took))
+end
+
 -- A unix connect, with no deadline, to a listener whose queue is full and
 -- which nobody drains: the result ("<result> <seconds>") under name. The
 -- connect waits in short steps of its own (net.util.make): in a phase that

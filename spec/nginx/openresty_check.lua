@@ -187,7 +187,8 @@ local function main_checks()
     -- descriptor made elsewhere and wrapped waits without freezing the
     -- worker (a timer of the worker answers it). Each timeout is made three
     -- times, and the best ends within 0.1 s of the 0.2 s (a loaded machine
-    -- delays one now and then).
+    -- delays one now and then). Then calls that end before their deadline:
+    -- settimeout(nil) mid-send, closer() on a datagram socket mid-recv.
     run(function()
         for _, kind in ipairs { 'rcv', 'snd' } do
             local best, right, bodies = math.huge, 0, {}
@@ -224,6 +225,12 @@ local function main_checks()
         sent, took = tonumber(sent), tonumber(took)
         check(status == 200 and sent and sent > 0 and sent < 8 * 1024 * 1024 and took < 1,
               'settimeout(nil) while a send waits: it ends at its next wait, with its count (%s)', show(body))
+        -- closer() on a datagram socket whose recv waits (5 s deadline):
+        -- the recv ends at once with the end, not at the deadline
+        status, body = get('/dgramcloser', 10)
+        took = tonumber((body or ''):match('^nil nil nil ([%d.]+)\n$'))
+        check(status == 200 and took and took < 1,
+              'closer() while a datagram recv waits: it ends with nil, nil, nil (%s)', show(body))
     end)
 
     -- 4. Phases that cannot yield: init_worker (at start) and log (now) each

@@ -1,9 +1,10 @@
 -- net.dgram: datagram sockets (net.dgram.Socket), connected pairs, and the
 -- resolvers for inet and unix datagram addresses. A datagram is a message:
--- 0 bytes is an empty datagram (""), never an end (net.Socket's MESSAGE
--- rules), and a datagram is never cut silently: recv and recvfrom take the
--- whole of any datagram up to 65,536 bytes when no size is given, and report
--- the datagram's full length whenever it did not fit (the "cut" result).
+-- 0 bytes is an empty datagram (""); the end is a receive that finds the
+-- reading end shut (closer(); net.Socket's MESSAGE rules). A datagram is
+-- never cut silently: recv and recvfrom take the whole of any datagram up
+-- to 65,536 bytes when no size is given, and report the datagram's full
+-- length whenever it did not fit (the "cut" result).
 local core = require('net.core')
 local class = require('net.util.class')
 local args = require('net.util.args')
@@ -119,10 +120,10 @@ end
 -- full | nil, err, again (the MESSAGE rules; with a deadline or a waiter,
 -- waited for). like: as sock_recvdgram's.
 local function receive_rest(self, r, size, flags, like)
-    if wait.dontwait(flags) then return received(r) end
+    if wait.dontwait(flags) then return received(r, self[1]) end
     local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
     if str == nil then return nil, err, timed_out end
-    if type(str) ~= 'string' then return received(str) end
+    if type(str) ~= 'string' then return received(str, self[1]) end
     return str, last_addr, last_full
 end
 
@@ -360,7 +361,7 @@ local function fill(self, b, max, size)
         local err, timed_out
         n, err, timed_out = retry(self, 'r', n, recvmany_attempt, max, size, b)
         if n == nil then return nil, err, timed_out end
-        if n < 0 then return received(n) end
+        if n < 0 then return received(n, self[1]) end
     end
     for i = n + 1, b._n do b[i] = nil end
     b._n = n

@@ -224,9 +224,9 @@ function M.define(cls, rules)
                 r, err = retry_until(self, 'r', r, deadline, sock_recv, size, flags)
                 if r == nil then return gave_up(err) end
             end
-            if type(r) ~= 'string' then return received(r) end
+            if type(r) ~= 'string' then return received(r, self[1]) end
         end
-        if r == '' then return received(0) end
+        if r == '' then return received(0, self[1]) end
         if drains and #r < size then
             if flags ~= 0 and waits_for_all(flags) then
                 return recv_all(self, r, deadline, size, flags, waited)
@@ -309,7 +309,7 @@ function M.define(cls, rules)
             end
             return n
         end
-        return appended(n)
+        return appended(n, self[1])
     end
 
     local function recvinto_drained(self, buf, size, flags)

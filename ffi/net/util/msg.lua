@@ -126,7 +126,7 @@ local function receive_fd(self, size, g, rules)
         last_str = nil
         passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
         if passfd == nil then return nil, err, timed_out end
-        if last_str == nil then return rules.received(passfd) end
+        if last_str == nil then return rules.received(passfd, self[1]) end
         str = last_str
     end
     if passfd >= 0 then return passfd, nil, nil, str end
@@ -137,6 +137,8 @@ local function receive_fd(self, size, g, rules)
         local socktype = core.sock_type(self[1])
         if socktype == K.SOCK_STREAM then return nil, nil, nil end -- the peer closed the stream
         if socktype < 0 then return nil, core.strerror(socktype), nil, str end
+        -- a message socket's reading end shut (closer()): its end
+        if result.read_end_shut(self[1]) then return nil, nil, nil end
     end
     return nil, M.NO_FD, nil, str
 end

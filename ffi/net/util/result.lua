@@ -5,7 +5,7 @@
 -- every outcome but the plain success (src/lua/methods.c).
 local core = require('net.core')
 
-local strerror = core.strerror
+local strerror, poll_fd = core.strerror, core.poll_fd
 local K = core.constants
 
 local M = {
@@ -37,8 +37,9 @@ end
 M.again_or_fail = again_or_fail
 
 -- A rule set gives, for the I/O methods of one kind of socket:
---   received(code)  recv's result for code <= 0 (0: no bytes, else a code)
---   appended(code)  recvinto's result for the same
+--   received(code, fd)  recv's result for code <= 0 (0: no bytes, else a
+--                       code) of a receive of fd
+--   appended(code, fd)  recvinto's result for the same
 --   sent(n, len)    send's result for n ~= len (a partial count, or a code)
 
 -- Streams: 0 bytes is the end of the stream, and a peer gone (EPIPE,
@@ -65,14 +66,39 @@ end
 -- waiting reader skip its next try (net.util.io).
 M.STREAM = {received = stream_received, appended = stream_received, sent = sent(true), drains = true}
 
+-- Whether fd's reading end is shut: its own closer() (shutdown SHUT_RD),
+-- or on a seqpacket socket the peer gone. A message socket's receive then
+-- returns what is still queued and, once nothing is, 0 bytes from no
+-- sender at once where it would wait (the kernel's: libnet's datagram
+-- receives tell it apart from an empty datagram and return ESHUTDOWN), or
+-- "try again" where it would not (retry_until tells it apart from a wait
+-- for nothing). Where the platform has no POLLRDHUP, never.
+local RDHUP = K.POLLRDHUP
+local function read_end_shut(fd)
+    if not RDHUP then return false end
+    local revents = poll_fd(fd, RDHUP, 0)
+    return revents > 0 and revents % (RDHUP + RDHUP) >= RDHUP
+end
+M.read_end_shut = read_end_shut
+M.SHUT = -K.ESHUTDOWN
+local SHUT = M.SHUT
+
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
--- 0 bytes is an empty message, "" (recvinto: 0), never an end.
+-- 0 bytes is an empty message, "" (recvinto: 0). The end, nil, nil, nil as
+-- a stream's, is a receive that found the reading end shut (SHUT, or 0
+-- bytes where read_end_shut(fd) says so: an empty datagram read after
+-- closer() reads as the end too, as recv and recvinto bring no sender).
+local function message_ended(code, fd)
+    return code == SHUT or code == 0 and read_end_shut(fd)
+end
 M.MESSAGE = {
-    received = function(code)
+    received = function(code, fd)
+        if message_ended(code, fd) then return nil, nil, nil end
         if code == 0 then return '' end
         return again_or_fail(code)
     end,
-    appended = function(code)
+    appended = function(code, fd)
+        if message_ended(code, fd) then return nil, nil, nil end
         if code == 0 then return 0 end
         return again_or_fail(code)
     end,

@@ -15,6 +15,11 @@ local now, poll_fd, strerror = core.now, core.poll_fd, core.strerror
 local AGAIN = result.AGAIN
 local K = core.constants
 local EVENTS = {r = K.POLLIN, w = K.POLLOUT}
+-- What retry_until asks of a socket that was ready yet says "try again":
+-- whether it is still ready (then it waits by pauses), or for a read
+-- whether its reading end is shut (then nothing will come).
+local RDHUP = K.POLLRDHUP
+local STUCK_EVENTS = {r = K.POLLIN + (RDHUP or 0), w = K.POLLOUT}
 local EINTR = -K.EINTR
 
 local M = {}
@@ -356,11 +361,19 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         -- at once each time (then the next try comes after a pause). Such
         -- tries make one wait: a cap on one wait (net.openresty's in a phase
         -- that cannot yield) bounds them all, as a deadline does.
+        -- A read ready with its socket's reading end shut and nothing
+        -- queued (a datagram socket after closer()) ends: nothing will
+        -- come, and the kernel's own blocking read would have returned.
         if type(r) == 'number' and AGAIN[r] then
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
-            stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
-            if stuck and not pauses then pauses = new_pauses(w, sock, mode) end
+            local revents = poll_fd(sock[1], STUCK_EVENTS[mode], 0)
+            if mode == 'r' and revents > 0 and RDHUP and has_flag(revents, RDHUP) then
+                r = result.SHUT
+            else
+                stuck = revents > 0
+                if stuck and not pauses then pauses = new_pauses(w, sock, mode) end
+            end
         end
     until type(r) ~= 'number' or not AGAIN[r]
     if pauses then pauses:close() end
