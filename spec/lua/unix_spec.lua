@@ -114,6 +114,28 @@ describe('unix stream sockets', function()
     end
   end)
 
+  -- Linux's blocking accept on a unix listener whose reading end is shut
+  -- says "Invalid argument" at once; a non-blocking one says "try again"
+  -- and polls readable. A waiting accept ends as the blocking one does,
+  -- not at its deadline (nil, nil, true after 5 s before).
+  it('closer() on a listener ends a waiting accept as a blocking one ends', function()
+    local srv = listening()
+    h.close_at_end(srv)
+    assert.is_nil(srv:closer())
+    local blocking = h.pack(srv:accept())
+    assert.same(h.pack(nil, 'Invalid argument'), blocking)
+    local loop = require('net.loop')
+    local waiting = assert(unix.server.new { path = dir .. '/waiting.sock', nonblock = true })
+    h.close_at_end(waiting)
+    assert.is_nil(waiting:listen())
+    assert.is_true(waiting:settimeout(5))
+    local got
+    loop.spawn(function() got = h.pack(waiting:accept()) end)
+    loop.spawn(function() loop.sleep(0.05); waiting:closer() end)
+    loop.run()
+    assert.same(blocking, got)
+  end)
+
   it('binding an existing path is "Address already in use"', function()
     local srv = listening()
     local other, err = unix.server.new { path = path }
