@@ -90,7 +90,7 @@ local SEMA_CHUNK = 3600 -- seconds: ngx.semaphore takes an int of milliseconds
 local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
 
 -- Counters for stats(): which way the waits went.
-local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0}
+local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0, busy_spells = 0}
 
 local pool_error -- the message of the pool call that failed; then sleep waits
 local poller -- this worker's epoll set and its loop (below), made on first use
@@ -346,7 +346,12 @@ local function rounds(p, token, pool)
         local ok, n, list = ngx.run_worker_thread(pool, THREAD, 'wait', p.pfd,
                                                   settings.poll_interval, MAX_EVENTS)
         if not ok and POOL_BUSY[n] then
-            if not pause then
+            -- once per busy spell: it may outlast this loop (which ends
+            -- when nothing waits), and the next loop's first call finds
+            -- the pool still busy
+            if not p.pool_busy then
+                p.pool_busy = true
+                counts.busy_spells = counts.busy_spells + 1
                 ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(pool), '" busy (', n,
                         '): the poller looks from the worker until it is not')
             end
@@ -357,7 +362,7 @@ local function rounds(p, token, pool)
         elseif not ok or (n < 0 and not AGAIN[n]) then
             return pool_failed(p, pool, ok and strerror(n) or tostring(n))
         else
-            pause = nil
+            pause, p.pool_busy = nil, nil
             if n > 0 then dispatch(p, n, list) end
         end
     end
@@ -516,6 +521,7 @@ end
 -- ('r' or 'w'), false when the deadline (absolute net.now() seconds, or nil)
 -- passed, nil, err when waiting failed.
 function M.waiter(sock, mode, deadline)
+    wait.check_waiter_args('waiter', sock, mode, deadline)
     if not YIELDABLE[get_phase()] then return block_wait(sock, mode, deadline) end
     if must_end() then return nil, EXITING end
     if settings.thread_pool and not pool_error and not ngx.worker.exiting() then

@@ -228,4 +228,17 @@ describe('waiters', function()
     h.raises("bad argument #3 to 'poll' (number expected, got string)", net.waiters.poll, b, 'r', '1')
     h.raises("bad argument #3 to 'poll' (number expected, got boolean)", net.waiters.poll, b, 'w', false)
   end)
+
+  -- Each shipped waiter checks what a program passes it in the same words
+  -- (net.openresty's loads outside nginx too).
+  it('every shipped waiter raises at the caller for arguments that are not a waiter\'s', function()
+    local waiters = { poll = net.waiters.poll, coroutine = net.waiters.coroutine,
+                      waiter = require('net.openresty').waiter }
+    for name, waiter in pairs(waiters) do
+      h.raises(("bad argument #1 to '%s' (socket expected, got table)"):format(name), waiter, {}, 'r')
+      h.raises(("bad argument #2 to '%s' ('r' or 'w' expected, got 'x')"):format(name), waiter, b, 'x')
+      h.raises(("bad argument #2 to '%s' ('r' or 'w' expected, got nil)"):format(name), waiter, b)
+      h.raises(("bad argument #3 to '%s' (number expected, got string)"):format(name), waiter, b, 'r', '1')
+    end
+  end)
 end)

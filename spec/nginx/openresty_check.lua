@@ -704,13 +704,22 @@ local function edge_checks()
     -- 2, both held by /hogs): the poller's calls are refused meanwhile. The
     -- pool is not given up: a wait started then gets its data in time (the
     -- poller looks at the set from the worker meanwhile), and the next wait
-    -- goes through the pool again.
+    -- goes through the pool again. Two more waits in the same spell, each
+    -- served by a poller loop of its own, are not warned of again: one
+    -- busy spell counted (openresty.md: "once per busy spell").
     run(function()
         local hogs
+        local spells = tonumber(stats().busy_spells)
         loop.spawn(function() hogs = body_of('/hogs?n=2&secs=0.6', 5) end)
         loop.sleep(0.1)
         local _, body = get('/pairwait?delay=0.1&timeout=3', 5)
+        local more = {}
+        for i = 1, 2 do more[i] = got_x(select(2, get('/pairwait?delay=0.02&timeout=3', 5))) end
+        local counted = tonumber(stats().busy_spells) - spells
         while not hogs do loop.sleep(0.02) end
+        check(more[1] and more[2] and counted == 1,
+              'three waits in one busy spell: one spell counted, warned of once (%d; %s, %s)',
+              counted, tostring(more[1]), tostring(more[2]))
         check(hogs == 'held 2\n', 'two thread calls held the pool\'s two Lua VMs (%s)', show(hogs))
         local took = got_x(body)
         check(took and took >= 0.09 and took < 0.3,

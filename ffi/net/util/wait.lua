@@ -32,7 +32,7 @@ end
 
 -- The arguments of a waiter called by a program (the library passes them
 -- right): a socket object, 'r' or 'w', a number or nil. Raises at the
--- program's line.
+-- program's line (called by the waiter itself: every shipped waiter).
 local function check_waiter_args(fname, sock, mode, deadline)
     if type(sock) ~= 'table' or not is_fd(sock[1]) then
         args.error(fname, 1, 'socket expected, got ' .. type(sock), 1)
@@ -43,6 +43,7 @@ local function check_waiter_args(fname, sock, mode, deadline)
         args.error(fname, 3, 'number expected, got ' .. type(deadline), 1)
     end
 end
+M.check_waiter_args = check_waiter_args
 
 -- The default waiter: poll(2) on the socket's one fd. A signal (EINTR) does
 -- not end the wait: net_poll_fd waits on with the time left, in C, so a Lua
