@@ -208,13 +208,18 @@ NET_API int net_sock_inq(int fd);
  *        seconds        double net_sock_<name>(int fd, double val), fractional
  *                       seconds, 0 means no timeout, at most 1e9 (more, or
  *                       NaN, is -EINVAL);
- * scope  socket: every socket has it; stream: stream sockets (Lua's classes
- *        net.Socket and net.stream.Socket follow this column);
+ * scope  socket: a socket of any type may have it, as far as its family
+ *        does (IPV6_V6ONLY: AF_INET6 sockets); stream: stream sockets, and
+ *        the TCP_* options TCP sockets only. Elsewhere the kernel's code
+ *        (-ENOPROTOOPT, -EOPNOTSUPP). Lua's classes net.Socket and
+ *        net.stream.Socket follow this column;
  * alias  another name for the same option ("" for none), as Lua methods.
  *
  * val < 0 reads; val >= 0 sets. The result is the value in effect afterwards,
  * read back from the kernel (Linux caps a SO_RCVBUF/SO_SNDBUF request at
- * rmem_max/wmem_max, then doubles it).
+ * rmem_max/wmem_max, then doubles it; it keeps SO_RCVTIMEO/SO_SNDTIMEO in
+ * its clock's ticks, rounded up: 1.25 reads back 1.252 at 250 ticks a
+ * second).
  * An option the platform lacks is -ENOPROTOOPT. net_options() lists the same
  * rows at run time, for bindings (the Lua layer builds its methods from it).
  * Adding an option: one row here, its platform row in src/options.c.
@@ -430,7 +435,8 @@ NET_API int net_sock_mcastttl(int fd, int val);
  * interface deleted after it was set reads back as its index in decimal
  * ("7"), as an address's zone is written. Setting a name needs
  * size >= IF_NAMESIZE (16, room for any interface's name), else -ENOSPC
- * before anything changes; a read or "" needs room for the name or "" only.
+ * before anything changes; a read or "" needs room for the name or "" only
+ * (size 0 is -ENOSPC, nothing changed; out NULL is -EINVAL).
  * (1.1) */
 NET_API int net_sock_mcastif(int fd, const char *ifname, char *out,
                              size_t size);

@@ -36,11 +36,29 @@ void net__addr_from_sockaddr(net_addr_t *out, const struct sockaddr *sa,
     net__addr_filled(out, len);
 }
 
+/* The shortest name of family that Linux takes (any other family: its
+ * family alone). A shorter inet name is refused here, before the kernel
+ * sees it: the kernel refuses it too, but only after a UDP connect or
+ * sendto bound the socket to a port of its choosing. IPv6's is RFC 2133's
+ * sockaddr_in6, without the scope id, as Linux takes it. */
+static size_t shortest_name(int family)
+{
+    switch (family) {
+    case AF_INET:
+        return sizeof(struct sockaddr_in);
+    case AF_INET6:
+        return offsetof(struct sockaddr_in6, sin6_scope_id);
+    default:
+        return sizeof(sa_family_t);
+    }
+}
+
 int net__addr_validate(const net_addr_t *addr)
 {
     if (addr == NULL || addr->len > NET_ADDR_STORAGE ||
         addr->len < sizeof(sa_family_t) ||
-        NET_CSA(addr)->sa_family != addr->family)
+        NET_CSA(addr)->sa_family != addr->family ||
+        addr->len < shortest_name(addr->family))
         return -EINVAL;
     return 0;
 }

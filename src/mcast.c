@@ -110,8 +110,10 @@ int net_sock_mcastif(int fd, const char *ifname, char *out, size_t size)
     unsigned index = 0;
     if (family < 0)
         return family;
-    if (out == NULL || size == 0)
+    if (out == NULL)
         return -EINVAL;
+    if (size == 0) /* no room even for "" (as net_addr_host's) */
+        return -ENOSPC;
     /* The name read back after a change must fit out, or the interface
      * would change and the call still fail. Which name that is, is known
      * only afterwards (IPv4 finds it by the interface's address, and the

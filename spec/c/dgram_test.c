@@ -326,7 +326,8 @@ static void test_mcast_options(const char *host)
     memset(&exact, 0xAA, sizeof exact);
     CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, NULL, exact.out, sizeof exact.out));
     CHECK_EQ(0xAA, exact.guard[0]);
-    CHECK_EQ(-EINVAL, net_sock_mcastif(fd, "", small, 0));
+    CHECK_EQ(-ENOSPC, net_sock_mcastif(fd, "", small, 0)); /* no room, "lo" kept */
+    CHECK_EQ(-EINVAL, net_sock_mcastif(fd, "", NULL, sizeof name));
     CHECK_EQ(2, net_sock_mcastif(fd, NULL, name, sizeof name));
     CHECK_STR("lo", name);
     CHECK_EQ(0, net_sock_mcastif(fd, "", name, sizeof name));
