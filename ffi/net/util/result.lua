@@ -86,8 +86,9 @@ local SHUT = M.SHUT
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
 -- 0 bytes is an empty message, "" (recvinto: 0). The end, nil, nil, nil as
 -- a stream's, is a receive that found the reading end shut (SHUT, or 0
--- bytes where read_end_shut(fd) says so: an empty datagram read after
--- closer() reads as the end too, as recv and recvinto bring no sender).
+-- bytes where read_end_shut(fd) says so: an empty datagram that recvinto,
+-- or net.Socket's recv, reads after closer() reads as the end too, as
+-- those bring no sender; net.dgram's receives get SHUT from libnet).
 local function message_ended(code, fd)
     return code == SHUT or code == 0 and read_end_shut(fd)
 end
