@@ -195,6 +195,17 @@ NET_API int net_sock_error(int fd);
  * SOCK_SEQPACKET socket the bytes of all its messages. A listening socket is
  * -EINVAL; a descriptor that is not a socket is -ENOTSOCK. (1.1) */
 NET_API int net_sock_inq(int fd);
+/* 1 when fd's reading end is shut (shutdown SHUT_RD, a stream's or a
+ * seqpacket socket's peer gone: POLLRDHUP) and nothing is queued, 0 when
+ * it is not shut or something is still queued, else a code (a listening
+ * socket: -EINVAL, what a blocking accept of a shut unix listener says).
+ * What a receive that got 0 bytes and no sender's name asks, to tell the
+ * end of a message socket's reading from an empty message: a datagram
+ * socket's queue is looked at with a peek that does not wait (a pending
+ * error, which that peek takes, is its code), a seqpacket socket's by its
+ * bytes (SIOCINQ: an empty message still queued counts none). Where the
+ * platform has no POLLRDHUP, 0. (1.1) */
+NET_API int net_sock_readshut(int fd);
 
 /* ---- options --------------------------------------------------------------
  * Every option of a socket or its descriptor, listed once:
@@ -406,9 +417,11 @@ NET_API int net_poll_close(int pfd);
  * are lost (TCP discards them under MSG_TRUNC), never reported as data.
  * A receive that would wait on a socket whose reading end is shut
  * (shutdown SHUT_RD; a seqpacket socket's peer gone) with nothing queued is
- * -ESHUTDOWN (Linux returns 0 bytes from no sender there; an empty datagram
- * from an unbound unix sender that arrives after the shutdown reads so too);
- * one that does not wait gets -EAGAIN. (1.1) */
+ * -ESHUTDOWN: Linux returns 0 bytes from no sender there, which libnet
+ * tells from an empty datagram by net_sock_readshut (an empty datagram of
+ * an unbound unix sender, the last one queued, reads as the end). One that
+ * does not wait gets -EAGAIN. A UDP socket still queues datagrams that
+ * arrive after the shutdown: later receives return them. (1.1) */
 NET_API int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
                                    net_addr_t *from, int64_t *full);
 /* Dissolves a datagram socket's default peer (connect to AF_UNSPEC). The
@@ -529,9 +542,9 @@ typedef struct net_msg {
  * waits, as flags and the socket's mode say, for the first only; a loop of
  * recvmsg where recvmmsg is missing). Returns how many were received. The
  * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP), and
- * -ESHUTDOWN as there for a first datagram that meets the reading end shut;
- * MSG_TRUNC is
- * -EOPNOTSUPP, nothing read, as for every receive. MSG_PEEK peeks at one
+ * -ESHUTDOWN as there when the first receive meets the reading end shut
+ * (nothing taken); MSG_TRUNC is -EOPNOTSUPP, nothing read, as for every
+ * receive. MSG_PEEK peeks at one
  * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop), waiting, as flags

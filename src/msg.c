@@ -7,7 +7,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,25 +94,23 @@ static int stream_like(const unsigned char *name, socklen_t namelen)
            ((const struct sockaddr *)(const void *)name)->sa_family == AF_UNIX;
 }
 
-/* Whether a receive of fd that got no bytes from no sender (namelen: the
- * length of the sender's name it brought) met the socket's reading end shut
- * rather than an empty datagram. After shutdown(SHUT_RD), and on a
+/* 1 when a receive of fd that got n bytes from a sender whose name took
+ * namelen bytes met the socket's reading end shut with nothing queued, 0
+ * when it got a message, else a code. After shutdown(SHUT_RD), and on a
  * seqpacket socket whose peer is gone, a receive that would wait returns 0
- * bytes and no sender at once, each time; only then does poll report
- * POLLRDHUP on a message socket. Asked on that result only: a UDP datagram
- * always has a sender, so none pays it. (An empty datagram from an unbound
- * unix sender that arrives after the shutdown reads as the shutdown too.) */
+ * bytes and no sender at once, each time. Only that result is looked at
+ * again, so no UDP datagram pays for it (each has a sender): on a socket of
+ * another family than unix it is always the shut end; a unix one may have
+ * got an empty datagram from an unbound sender, which net_sock_readshut
+ * tells by what is still queued (the last one queued reads as the end). */
 static int shut_for_reading(int fd, int64_t n, socklen_t namelen)
 {
-#ifdef POLLRDHUP
+    int family;
     if (n != 0 || namelen >= sizeof(sa_family_t))
         return 0;
-    int revents = net_poll_fd(fd, POLLRDHUP, 0);
-    return revents > 0 && (revents & POLLRDHUP);
-#else
-    (void)fd, (void)n, (void)namelen;
-    return 0;
-#endif
+    if ((family = net_sock_family(fd)) < 0)
+        return family;
+    return family == AF_UNIX ? net_sock_readshut(fd) : 1;
 }
 
 /* 0 when fd is a unix socket, else -EAFNOSUPPORT (or the code of a
@@ -168,8 +165,8 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
         return NET_ERR();
     if (stream_like(from->storage.bytes, namelen) && (rc = message_socket(fd)) < 0)
         return rc;
-    if (shut_for_reading(fd, n, namelen))
-        return -ESHUTDOWN;
+    if ((rc = shut_for_reading(fd, n, namelen)) != 0)
+        return rc < 0 ? rc : -ESHUTDOWN;
     sender(from, namelen);
     if (full)
         *full = (int64_t)n;
@@ -186,8 +183,8 @@ int64_t net_sock_recvdgram(int fd, void *buf, size_t len, int flags,
         return NET_ERR();
     if (stream_like(from->storage.bytes, mh.msg_namelen) && (rc = message_socket(fd)) < 0)
         return rc;
-    if (shut_for_reading(fd, n, mh.msg_namelen))
-        return -ESHUTDOWN;
+    if ((rc = shut_for_reading(fd, n, mh.msg_namelen)) != 0)
+        return rc < 0 ? rc : -ESHUTDOWN;
     sender(from, mh.msg_namelen);
     if (full)
         *full = full_length(n, len, mh.msg_flags);
@@ -643,11 +640,13 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
             stream_like(msgs[done].addr.storage.bytes, mm[0].msg_hdr.msg_namelen) &&
             (rc = message_socket(fd)) < 0)
             return rc;
-        /* only the first can be the reading end shut: the rest do not
-         * wait, and a shut socket that has nothing queued says EAGAIN then */
-        if (done == 0 && n > 0 &&
-            shut_for_reading(fd, mm[0].msg_len, mm[0].msg_hdr.msg_namelen))
-            return -ESHUTDOWN;
+        /* only a first that came alone can be the reading end shut: the
+         * rest do not wait, and a shut socket with nothing queued says
+         * EAGAIN to them (so a first followed by more was an empty
+         * datagram, unless a UDP datagram came in between) */
+        if (done == 0 && n == 1 &&
+            (rc = shut_for_reading(fd, mm[0].msg_len, mm[0].msg_hdr.msg_namelen)) != 0)
+            return rc < 0 ? rc : -ESHUTDOWN;
         for (i = 0; i < n; i++) {
             net_msg_t *m = &msgs[done + i];
             size_t got = mm[i].msg_len;

@@ -3,6 +3,8 @@
  * non-blocking are options: src/options.c). */
 #include "internal.h"
 
+#include <poll.h>
+
 #include <sys/ioctl.h>
 
 static int get_name(int fd, net_addr_t *out,
@@ -52,6 +54,30 @@ int net_sock_inq(int fd)
     if (type < 0)
         return type;
     return ioctl(fd, FIONREAD, &n) < 0 ? NET_ERR() : n;
+}
+
+int net_sock_readshut(int fd)
+{
+#ifdef POLLRDHUP
+    int revents = net_poll_fd(fd, POLLRDHUP, 0), type, queued;
+    char byte;
+    if (revents <= 0 || !(revents & POLLRDHUP))
+        return revents < 0 ? revents : 0;
+    if ((type = net_sock_type(fd)) < 0)
+        return type;
+    if (type == SOCK_DGRAM || type == SOCK_RAW) {
+        /* the next datagram may be empty (SIOCINQ says 0 for it); shut,
+         * a receive that does not wait says EAGAIN only when none is */
+        if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+            return 0;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : NET_ERR();
+    }
+    queued = net_sock_inq(fd);
+    return queued < 0 ? queued : queued == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
 }
 
 int net_sock_family(int fd)

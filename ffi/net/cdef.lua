@@ -75,6 +75,7 @@ int net_sock_family(int fd);
 int net_sock_protocol(int fd);
 int net_sock_error(int fd);
 int net_sock_inq(int fd);
+int net_sock_readshut(int fd);
 int net_sock_cloexec(int fd, int val);
 int net_sock_nonblock(int fd, int val);
 int net_sock_reuseport(int fd, int val);

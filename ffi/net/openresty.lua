@@ -346,11 +346,11 @@ local function rounds(p, token, pool)
         local ok, n, list = ngx.run_worker_thread(pool, THREAD, 'wait', p.pfd,
                                                   settings.poll_interval, MAX_EVENTS)
         if not ok and POOL_BUSY[n] then
-            -- once per busy spell: it may outlast this loop (which ends
-            -- when nothing waits), and the next loop's first call finds
-            -- the pool still busy
-            if not p.pool_busy then
-                p.pool_busy = true
+            -- once per busy spell of this pool: a spell may outlast this
+            -- loop (which ends when nothing waits), and the next loop's
+            -- first call finds the pool still busy
+            if p.pool_busy ~= pool then
+                p.pool_busy = pool
                 counts.busy_spells = counts.busy_spells + 1
                 ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(pool), '" busy (', n,
                         '): the poller looks from the worker until it is not')

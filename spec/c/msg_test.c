@@ -801,6 +801,7 @@ static void test_receive_after_shutdown(void)
     CHECK_EQ(2, net_sock_recvdgram(rx, in, sizeof in, 0, &from, NULL));
     CHECK_EQ(0, net_sock_recvdgram(rx, in, sizeof in, 0, &from, NULL)); /* the empty one */
     CHECK(addr_same(&tx_addr, &from));
+    CHECK_EQ(1, net_sock_readshut(rx));
     check_shut(rx, "UDP");
     net_sock_close(rx);
     net_sock_close(tx);
@@ -813,12 +814,48 @@ static void test_receive_after_shutdown(void)
     net_sock_close(fds[0]);
     net_sock_close(fds[1]);
 
+    /* empty datagrams of an unbound sender queued before the shutdown are
+     * datagrams; the end comes after them (the last one queued reads as
+     * it). recvmany takes a batch that starts with one whole. */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_DGRAM, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(0, net_sock_readshut(fds[1]));
+    CHECK_EQ(0, net_sock_send(fds[0], "", 0, 0));
+    CHECK_EQ(1, net_sock_send(fds[0], "x", 1, 0));
+    CHECK_EQ(0, net_sock_send(fds[0], "", 0, 0));
+    CHECK_EQ(1, net_sock_send(fds[0], "y", 1, 0));
+    CHECK_EQ(0, net_sock_shutdown(fds[1], SHUT_RD));
+    CHECK_EQ(0, net_sock_readshut(fds[1])); /* shut, but datagrams queued */
+    CHECK_EQ(0, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    CHECK_EQ(1, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    {
+        char area[2][4];
+        net_msg_t two[2];
+        memset(two, 0, sizeof two);
+        two[0].buf = area[0], two[0].size = sizeof area[0];
+        two[1].buf = area[1], two[1].size = sizeof area[1];
+        CHECK_EQ(2, net_sock_recvmany(fds[1], two, 2, 0));
+        CHECK(two[0].len == 0 && two[1].len == 1 && area[1][0] == 'y');
+    }
+    CHECK_EQ(1, net_sock_readshut(fds[1]));
+    check_shut(fds[1], "unix datagram, after its queue");
+    net_sock_close(fds[0]);
+    net_sock_close(fds[1]);
+
     /* a seqpacket socket whose peer is gone: its end */
     SETUP(net_sock_pair(AF_UNIX, SOCK_SEQPACKET, 0, NET_CLOEXEC, fds));
     CHECK_EQ(2, net_sock_send(fds[0], "hi", 2, 0));
     net_sock_close(fds[0]);
     CHECK_EQ(2, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
     CHECK_EQ(-ESHUTDOWN, net_sock_recvdgram(fds[1], in, sizeof in, 0, NULL, NULL));
+    CHECK_EQ(1, net_sock_readshut(fds[1]));
+    net_sock_close(fds[1]);
+    CHECK_EQ(-EBADF, net_sock_readshut(fds[1]));
+
+    /* a stream: shut when its peer is gone and nothing is queued */
+    SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
+    CHECK_EQ(0, net_sock_readshut(fds[1]));
+    net_sock_close(fds[0]);
+    CHECK_EQ(1, net_sock_readshut(fds[1])); /* a stream at its end */
     net_sock_close(fds[1]);
 }
 

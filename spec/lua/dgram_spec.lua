@@ -224,6 +224,25 @@ describe('net.dgram', function()
       end)
     end
 
+    -- An empty datagram from an unbound unix sender (every one of a pair)
+    -- looks, received, as the shut end does: 0 bytes, no sender. Queued
+    -- before closer(), it is a datagram while more are queued behind it.
+    it('unix pair: empty datagrams queued before closer() are datagrams, not the end', function()
+      local p = assert(dgram.pair())
+      h.close_at_end(p[1], p[2])
+      for _, msg in ipairs({'', 'x', '', 'y', '', 'z', ''}) do assert.equal(#msg, p[1]:send(msg)) end
+      assert.is_nil(p[2]:closer())
+      local buf = buffer.new(8)
+      assert.same(h.pack(''), h.pack((p[2]:recv())))
+      assert.same(h.pack('x'), h.pack((p[2]:recv())))
+      assert.equal(0, p[2]:recvinto(buf))
+      assert.equal(1, p[2]:recvinto(buf))
+      local list = assert(p[2]:recvmany(8)) -- after the first, the batch takes only what is queued
+      assert.same({'', 'z', ''}, {list[1][1], list[2][1], list[3][1]})
+      assert.equal(3, #list)
+      each_receive_ends(p[2], 'after the queue')
+    end)
+
     it('a reader waiting in a net.loop coroutine ends when another calls closer()', function()
       local loop = require('net.loop')
       local s = assert(inet.new { host = '127.0.0.1', nonblock = true })

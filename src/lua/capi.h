@@ -131,7 +131,8 @@ static inline int push_int64(lua_State *L, int64_t v)
 
 /* int net_sock_<name>(int fd) */
 #define NET_FD_CALLS(X) \
-    X(close) X(atmark) X(type) X(family) X(protocol) X(error) X(inq)
+    X(close) X(atmark) X(type) X(family) X(protocol) X(error) X(inq) \
+    X(readshut)
 
 /* int net_sock_<name>(int fd, int arg) */
 #define NET_FD_ARG_CALLS(X) X(listen) X(shutdown)

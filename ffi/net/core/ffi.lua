@@ -360,7 +360,7 @@ M.sock_getsockname = name_of(C.net_sock_getsockname)
 M.sock_getpeername = name_of(C.net_sock_getpeername)
 
 -- The int-valued state functions map one to one onto net.h: (fd).
-for _, name in ipairs({'atmark', 'type', 'family', 'protocol', 'error', 'inq'}) do
+for _, name in ipairs({'atmark', 'type', 'family', 'protocol', 'error', 'inq', 'readshut'}) do
     M['sock_' .. name] = C['net_sock_' .. name]
 end
 

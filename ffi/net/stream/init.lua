@@ -58,9 +58,6 @@ function Server:accept()
         local err
         fd, err = wait.retry(self, 'r', fd, core.sock_accept, flags, g)
         if fd == nil then return wait.gave_up(err) end
-        -- a unix listener whose reading end is shut (closer()): what a
-        -- blocking accept says there
-        if fd == result.SHUT then fd = -K.EINVAL end
         if fd < 0 then return result.again_or_fail(fd) end
     end
     return wait.made(adopt(Socket, fd, g), false)

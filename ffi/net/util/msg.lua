@@ -138,7 +138,9 @@ local function receive_fd(self, size, g, rules)
         if socktype == K.SOCK_STREAM then return nil, nil, nil end -- the peer closed the stream
         if socktype < 0 then return nil, core.strerror(socktype), nil, str end
         -- a message socket's reading end shut (closer()): its end
-        if result.read_end_shut(self[1]) then return nil, nil, nil end
+        local shut = result.zero_bytes(self[1])
+        if shut == result.SHUT then return nil, nil, nil end
+        if shut < 0 then return nil, core.strerror(shut), nil, str end
     end
     return nil, M.NO_FD, nil, str
 end

@@ -5,7 +5,7 @@
 -- every outcome but the plain success (src/lua/methods.c).
 local core = require('net.core')
 
-local strerror, poll_fd = core.strerror, core.poll_fd
+local strerror, sock_readshut = core.strerror, core.sock_readshut
 local K = core.constants
 
 local M = {
@@ -66,43 +66,40 @@ end
 -- waiting reader skip its next try (net.util.io).
 M.STREAM = {received = stream_received, appended = stream_received, sent = sent(true), drains = true}
 
--- Whether fd's reading end is shut: its own closer() (shutdown SHUT_RD),
--- or on a seqpacket socket the peer gone. A message socket's receive then
--- returns what is still queued and, once nothing is, 0 bytes from no
--- sender at once where it would wait (the kernel's: libnet's datagram
--- receives tell it apart from an empty datagram and return ESHUTDOWN), or
--- "try again" where it would not (retry_until tells it apart from a wait
--- for nothing). Where the platform has no POLLRDHUP, never.
-local RDHUP = K.POLLRDHUP
-local function read_end_shut(fd)
-    if not RDHUP then return false end
-    local revents = poll_fd(fd, RDHUP, 0)
-    return revents > 0 and revents % (RDHUP + RDHUP) >= RDHUP
-end
-M.read_end_shut = read_end_shut
+-- ESHUTDOWN: a message socket's receive that met its reading end shut
+-- with nothing queued (its own closer(), a seqpacket socket's peer gone),
+-- which libnet's datagram receives return, and retry_until for a read that
+-- polls ready only for that.
 M.SHUT = -K.ESHUTDOWN
 local SHUT = M.SHUT
 
+-- Whether a receive of fd that got 0 bytes and no sender's name met the
+-- reading end shut with nothing queued (net_sock_readshut): SHUT, 0 (an
+-- empty message), or a code.
+local function zero_bytes(fd)
+    local shut = sock_readshut(fd)
+    if shut == 1 then return SHUT end
+    return shut
+end
+M.zero_bytes = zero_bytes
+
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
 -- 0 bytes is an empty message, "" (recvinto: 0). The end, nil, nil, nil as
--- a stream's, is a receive that found the reading end shut (SHUT, or 0
--- bytes where read_end_shut(fd) says so: an empty datagram that recvinto,
--- or net.Socket's recv, reads after closer() reads as the end too, as
--- those bring no sender; net.dgram's receives get SHUT from libnet).
-local function message_ended(code, fd)
-    return code == SHUT or code == 0 and read_end_shut(fd)
+-- a stream's, is a receive that met the reading end shut (SHUT; or 0 bytes
+-- where zero_bytes says so: recvinto and net.Socket's recv learn no
+-- sender, so an empty datagram from any sender, the last one queued after
+-- closer(), reads as the end too).
+local function message_rule(empty)
+    return function(code, fd)
+        if code == 0 then code = zero_bytes(fd) end
+        if code == SHUT then return nil, nil, nil end
+        if code == 0 then return empty end
+        return again_or_fail(code)
+    end
 end
 M.MESSAGE = {
-    received = function(code, fd)
-        if message_ended(code, fd) then return nil, nil, nil end
-        if code == 0 then return '' end
-        return again_or_fail(code)
-    end,
-    appended = function(code, fd)
-        if message_ended(code, fd) then return nil, nil, nil end
-        if code == 0 then return 0 end
-        return again_or_fail(code)
-    end,
+    received = message_rule(''),
+    appended = message_rule(0),
     sent = sent(false),
 }
 

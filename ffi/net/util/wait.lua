@@ -362,15 +362,19 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         -- at once each time (then the next try comes after a pause). Such
         -- tries make one wait: a cap on one wait (net.openresty's in a phase
         -- that cannot yield) bounds them all, as a deadline does.
-        -- A read ready with its socket's reading end shut and nothing
-        -- queued (a datagram socket after closer()) ends: nothing will
-        -- come, and the kernel's own blocking read would have returned.
+        -- A read ready only because its socket's reading end is shut, with
+        -- nothing queued (a datagram socket after closer()), ends as the
+        -- kernel's own blocking read would have: nothing will come.
+        -- net_sock_readshut says so (or gives a code: a shut unix
+        -- listener's EINVAL, what a blocking accept says there).
         if type(r) == 'number' and AGAIN[r] then
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
             local revents = poll_fd(sock[1], STUCK_EVENTS[mode], 0)
-            if mode == 'r' and revents > 0 and RDHUP and has_flag(revents, RDHUP) then
-                r = result.SHUT
+            local shut = mode == 'r' and revents > 0 and RDHUP and has_flag(revents, RDHUP)
+                and core.sock_readshut(sock[1])
+            if shut and shut ~= 0 then
+                r = shut == 1 and result.SHUT or shut
             else
                 stuck = revents > 0
                 if stuck and not pauses then pauses = new_pauses(w, sock, mode) end
