@@ -15,11 +15,6 @@ local now, poll_fd, strerror = core.now, core.poll_fd, core.strerror
 local AGAIN = result.AGAIN
 local K = core.constants
 local EVENTS = {r = K.POLLIN, w = K.POLLOUT}
--- What retry_until asks of a socket that was ready yet says "try again":
--- whether it is still ready (then it waits by pauses), or for a read
--- whether its reading end is shut (then nothing will come).
-local RDHUP = K.POLLRDHUP
-local STUCK_EVENTS = {r = K.POLLIN + (RDHUP or 0), w = K.POLLOUT}
 local EINTR = -K.EINTR
 
 local M = {}
@@ -370,14 +365,12 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
         if type(r) == 'number' and AGAIN[r] then
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
-            local revents = poll_fd(sock[1], STUCK_EVENTS[mode], 0)
-            local shut = mode == 'r' and revents > 0 and RDHUP and has_flag(revents, RDHUP)
-                and core.sock_readshut(sock[1])
+            stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
+            local shut = stuck and mode == 'r' and core.sock_readshut(sock[1])
             if shut and shut ~= 0 then
                 r = shut == 1 and result.SHUT or shut
-            else
-                stuck = revents > 0
-                if stuck and not pauses then pauses = new_pauses(w, sock, mode) end
+            elseif stuck and not pauses then
+                pauses = new_pauses(w, sock, mode)
             end
         end
     until type(r) ~= 'number' or not AGAIN[r]
