@@ -119,6 +119,14 @@ end
 -- guard, owns the descriptor from its arrival (handed_over gives it to the
 -- caller once the results are made).
 local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
+
+-- recvfd's results for no bytes and no descriptor, from what the rules say
+-- a receive of 0 bytes is: a stream's end, a message socket's end after
+-- closer(), or an empty message ('').
+local function without_bytes(...)
+    if ... == '' then return nil, M.NO_FD, nil, '' end
+    return ...
+end
 local function receive_fd(self, size, g, rules)
     local passfd, str = core.sock_recvfd(self[1], size, 0, g)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
@@ -133,15 +141,7 @@ local function receive_fd(self, size, g, rules)
     if passfd ~= NONE then -- it carried one the system dropped (no free fd)
         return nil, core.strerror(passfd), nil, str
     end
-    if str == '' then
-        local socktype = core.sock_type(self[1])
-        if socktype == K.SOCK_STREAM then return nil, nil, nil end -- the peer closed the stream
-        if socktype < 0 then return nil, core.strerror(socktype), nil, str end
-        -- a message socket's reading end shut (closer()): its end
-        local shut = result.zero_bytes(self[1])
-        if shut == result.SHUT then return nil, nil, nil end
-        if shut < 0 then return nil, core.strerror(shut), nil, str end
-    end
+    if str == '' then return without_bytes(rules.received(0, self[1])) end
     return nil, M.NO_FD, nil, str
 end
 

@@ -70,28 +70,27 @@ M.STREAM = {received = stream_received, appended = stream_received, sent = sent(
 -- with nothing queued (its own closer(), a seqpacket socket's peer gone),
 -- which libnet's datagram receives return, and retry_until for a read that
 -- polls ready only for that.
-M.SHUT = -K.ESHUTDOWN
-local SHUT = M.SHUT
+local SHUT = -K.ESHUTDOWN
 
--- Whether a receive of fd that got 0 bytes and no sender's name met the
--- reading end shut with nothing queued (net_sock_readshut): SHUT, 0 (an
--- empty message), or a code.
-local function zero_bytes(fd)
+-- net_sock_readshut in a code: SHUT when fd's reading end is shut with
+-- nothing queued, 0 when it is not (a receive of 0 bytes and no sender's
+-- name was an empty message), or a code.
+local function readshut(fd)
     local shut = sock_readshut(fd)
     if shut == 1 then return SHUT end
     return shut
 end
-M.zero_bytes = zero_bytes
+M.readshut = readshut
 
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
 -- 0 bytes is an empty message, "" (recvinto: 0). The end, nil, nil, nil as
 -- a stream's, is a receive that met the reading end shut (SHUT; or 0 bytes
--- where zero_bytes says so: recvinto and net.Socket's recv learn no
+-- where readshut says so: recvinto and net.Socket's recv learn no
 -- sender, so an empty datagram from any sender, the last one queued after
 -- closer(), reads as the end too).
 local function message_rule(empty)
     return function(code, fd)
-        if code == 0 then code = zero_bytes(fd) end
+        if code == 0 then code = readshut(fd) end
         if code == SHUT then return nil, nil, nil end
         if code == 0 then return empty end
         return again_or_fail(code)

@@ -366,9 +366,9 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
             limit = limit or M.capped(w, deadline)
             if limit and now() >= limit then ready = false; break end
             stuck = poll_fd(sock[1], EVENTS[mode], 0) > 0
-            local shut = stuck and mode == 'r' and core.sock_readshut(sock[1])
+            local shut = stuck and mode == 'r' and result.readshut(sock[1])
             if shut and shut ~= 0 then
-                r = shut == 1 and result.SHUT or shut
+                r = shut
             elseif stuck and not pauses then
                 pauses = new_pauses(w, sock, mode)
             end
