@@ -180,6 +180,15 @@ describe('net.Socket', function()
         assert.are.equal(v, c[opt](c))
         assert.are.equal(0, c[opt](c, 0))
       end)
+
+      it(opt .. ': a whole number of seconds reads back as it prints on every Lua', function()
+        assert.are.equal('0', tostring(c[opt](c)))
+        assert.are.equal('2', tostring(c[opt](c, 2)))
+        assert.are.equal('2', tostring(c[opt](c)))
+        assert.are.equal('2', tostring(c[opt](c, 2.0)))
+        assert.are.equal('1.5', tostring(c[opt](c, 1.5)))
+        assert.are.equal(0, c[opt](c, 0))
+      end)
     end
 
     it('a SO_RCVTIMEO timeout makes recv say again', function()

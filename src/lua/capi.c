@@ -242,7 +242,7 @@ static int push_seconds(lua_State *L, double sec)
 {
     if (sec < 0)
         return push_int(L, (lua_Integer)sec);
-    lua_pushnumber(L, (lua_Number)sec);
+    push_seconds_value(L, sec);
     return 1;
 }
 

@@ -122,6 +122,17 @@ static inline int push_int64(lua_State *L, int64_t v)
     return 1;
 }
 
+/* Seconds (a SO_*TIMEO option's, >= 0): a whole number as an integer, so
+ * that it prints as it does on LuaJIT ("2": a float 2.0 on 5.3+ prints
+ * "2.0"), a fraction as a number. */
+static inline void push_seconds_value(lua_State *L, double sec)
+{
+    if (sec >= 0 && sec <= INT_MAX && sec == (double)(lua_Integer)sec)
+        lua_pushinteger(L, (lua_Integer)sec);
+    else
+        lua_pushnumber(L, (lua_Number)sec);
+}
+
 /* ---- the net.h functions of "integers in, one integer out" shape --------- */
 
 /*

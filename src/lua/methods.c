@@ -429,7 +429,7 @@ static int fast_option(lua_State *L)
             lua_pushinteger(L, (lua_Integer)sec);
             return other_outcome(L, 2);
         }
-        lua_pushnumber(L, (lua_Number)sec);
+        push_seconds_value(L, sec);
     } else {
         int rc = opt->get_int(fd, -1);
         if (rc < 0) {
