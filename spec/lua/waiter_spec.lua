@@ -118,6 +118,20 @@ describe('waiters', function()
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recv()))
   end)
 
+  -- The same two values from every receive: recvfd and the datagram
+  -- receives retry their own tries, and passed on a third value, nil.
+  it("a waiter's error is every receive's error, nil and it", function()
+    local d = assert(require('net.dgram').pair())
+    h.close_at_end(d[1], d[2])
+    for _, sock in ipairs({ b, d[2] }) do
+      assert.is_true(sock:setwaiter(function() return nil, 'waiter broke' end))
+    end
+    assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recvfd()))
+    for _, call in ipairs({ { 'recv' }, { 'recvfrom' }, { 'recvfd' }, { 'recvmany', 4 } }) do
+      assert.same({ n = 2, nil, 'waiter broke' }, h.pack(d[2][call[1]](d[2], call[2])), call[1])
+    end
+  end)
+
   -- reference.md (Deadlines and waiters): the waiter "returns ... `nil,
   -- err`, which the call returns". The datagram sends have their own retry
   -- code (dgram/init.lua's sendto_other and sendmany), which no test made

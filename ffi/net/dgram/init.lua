@@ -20,7 +20,7 @@ local type, getmetatable, setmetatable, pairs, rawequal = type, getmetatable, se
 local floor = math.floor
 local K = core.constants
 local AddrInfo = addrinfo.AddrInfo
-local acted, fail, retry, AGAIN = result.acted, result.fail, wait.retry, result.AGAIN
+local acted, fail, nothing, retry, AGAIN = result.acted, result.fail, result.nothing, wait.retry, result.AGAIN
 local received, sent = result.MESSAGE.received, result.MESSAGE.sent
 local argerror = args.error
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL, result.EBADF
@@ -122,7 +122,7 @@ end
 local function receive_rest(self, r, size, flags, like)
     if wait.dontwait(flags) then return received(r, self[1]) end
     local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
-    if str == nil then return nil, err, timed_out end
+    if str == nil then return nothing(err, timed_out) end
     if type(str) ~= 'string' then return received(str, self[1]) end
     return str, last_addr, last_full
 end
@@ -140,7 +140,7 @@ end
 -- call, none).
 local function recvfrom_other(self, r, size, flags)
     local str, addr, full = receive_rest(self, r, size, flags or 0, last_sender_addr(self))
-    if not str then return nil, addr, full end
+    if not str then return nothing(addr, full) end
     return recvfrom_result(self, str, addr, full)
 end
 
@@ -169,7 +169,7 @@ function Socket:recv(size, flags)
     local str, addr, full = sock_recvdgram(self[1], size, flags, like)
     if type(str) ~= 'string' then
         str, addr, full = receive_rest(self, str, size, flags, like)
-        if not str then return nil, addr, full end
+        if not str then return nothing(addr, full) end
     end
     remember(self, addr)
     return str, nil, nil, cut_of(str, full)
@@ -360,7 +360,7 @@ local function fill(self, b, max, size)
     if n < 0 then
         local err, timed_out
         n, err, timed_out = retry(self, 'r', n, recvmany_attempt, max, size, b)
-        if n == nil then return nil, err, timed_out end
+        if n == nil then return nothing(err, timed_out) end
         if n < 0 then return received(n, self[1]) end
     end
     for i = n + 1, b._n do b[i] = nil end
@@ -391,7 +391,7 @@ function Socket:recvmany(max, size, batch)
     if batch then return fill(self, batch, max, size) end
     local b = new_batch()
     local n, err, again = fill(self, b, max, size)
-    if not n then return nil, err, again end
+    if not n then return nothing(err, again) end
     local list, addrs, fulls = {}, b._addrs, b._fulls
     for i = 1, n do
         list[i] = {b[i], sender(addrs[i]), cut_of(b[i], fulls[i])}

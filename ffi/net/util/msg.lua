@@ -15,7 +15,7 @@ local io_methods = require('net.util.io')
 local type, getmetatable, select, floor = type, getmetatable, select, math.floor
 local K = core.constants
 local argerror = args.error
-local fail, retry, AGAIN = result.fail, wait.retry, result.AGAIN
+local fail, nothing, retry, AGAIN = result.fail, result.nothing, wait.retry, result.AGAIN
 local retry_until, deadline_of = wait.retry_until, wait.deadline_of
 local new_guard, release = require('net.util.socket').new_guard, core.guard_release
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
@@ -133,7 +133,7 @@ local function receive_fd(self, size, g, rules)
         local err, timed_out
         last_str = nil
         passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
-        if passfd == nil then return nil, err, timed_out end
+        if passfd == nil then return nothing(err, timed_out) end
         if last_str == nil then return rules.received(passfd, self[1]) end
         str = last_str
     end

@@ -22,6 +22,15 @@ local function fail(code)
 end
 M.fail = fail
 
+-- A receive's outcome that brought nothing, passed on with as many values
+-- as it has: nil, err (a failure), or nil, nil, again (true: try again;
+-- nil: the end). What a method returns after a retry or a fill that gave
+-- err and again.
+function M.nothing(err, again)
+    if err then return nil, err end
+    return nil, nil, again
+end
+
 -- message: the result of a failed call that only acts (close, listen, ...);
 -- nil on success (code >= 0).
 function M.acted(code)
