@@ -54,13 +54,16 @@ local AGAIN = result.AGAIN
 
 -- The phases whose code may yield (ngx.sleep, ngx.semaphore,
 -- ngx.run_worker_thread): NGX_HTTP_LUA_CONTEXT_YIELDABLE of ngx_lua
--- (src/ngx_http_lua_util.h), 0.10.23 and later releases together, but
--- ssl_client_hello: ngx_lua counts it yieldable, yet on Debian 12's nginx
--- 1.22 a yield there (ngx.sleep itself) aborts the TLS handshake, so a wait
--- there blocks, bounded, as in the phases that cannot yield.
+-- (src/ngx_http_lua_util.h), 0.10.23 and later releases together, but two
+-- that ngx_lua counts yieldable where a yield fails on Debian 12's nginx
+-- 1.22 and OpenSSL, so a wait there blocks, bounded, as in the phases that
+-- cannot yield: ssl_client_hello (a yield, ngx.sleep itself, aborts the
+-- TLS handshake) and ssl_session_fetch (a yield needs OpenResty's patched
+-- OpenSSL; without it ngx_lua logs "cannot yield in sess get cb" and drops
+-- the handler, whose coroutine is never resumed: a wait would never end).
 M.YIELDABLE = {
     rewrite = true, server_rewrite = true, access = true, precontent = true,
-    content = true, timer = true, ssl_cert = true, ssl_session_fetch = true,
+    content = true, timer = true, ssl_cert = true,
     proxy_ssl_cert = true, proxy_ssl_verify = true,
 }
 local YIELDABLE = M.YIELDABLE
@@ -438,10 +441,10 @@ end
 -- true (ready), false (deadline), nil, err; or nil, nil, true: the pool is
 -- not usable, wait some other way.
 local function pool_wait(sock, mode, deadline)
-    local p = get_poller()
-    if not p then return nil, nil, true end
     local fd = sock[1]
     if fd < 0 then return true end -- closed: the retry reports it
+    local p = get_poller()
+    if not p then return nil, nil, true end
     local reg = p.reg[fd]
     if reg and reg.sock ~= sock then
         -- a registration made under another object with this number (a
@@ -524,6 +527,9 @@ function M.waiter(sock, mode, deadline)
     wait.check_waiter_args('waiter', sock, mode, deadline)
     if not YIELDABLE[get_phase()] then return block_wait(sock, mode, deadline) end
     if must_end() then return nil, EXITING end
+    -- a deadline passed already (settimeout(0)): one look, as at the end of
+    -- a wait, with nothing registered in the poller's set and no sleep
+    if deadline and deadline <= now() then return wait.poll(sock, mode, 0) == true end
     if settings.thread_pool and not pool_error and not ngx.worker.exiting() then
         local ready, err, other = pool_wait(sock, mode, deadline)
         if not other then return ready, err end

@@ -346,6 +346,29 @@ function M.client_hello()
     stuck_wait('client_hello', 0.1)
 end
 
+-- ssl_session_fetch_by_lua: a 0.1 s wait that nothing ends, recorded as
+-- session_fetch.
+function M.session_fetch()
+    stuck_wait('session_fetch', 0.1)
+end
+
+-- GET /pastdeadline: 20 receives on a quiet socket with settimeout(0):
+-- each says "try again" after one look, without a wait in the poller's set
+-- (the thread-pool waiter) or a sleep: "<agains of 20> pool+<n> sleep+<n>".
+function M.pastdeadline()
+    local pair = assert(stream.pair())
+    pair[2]:settimeout(0)
+    local before, again = openresty.stats(), 0
+    for _ = 1, 20 do
+        local data, err, try_again = pair[2]:recv()
+        if data == nil and err == nil and try_again then again = again + 1 end
+    end
+    local after = openresty.stats()
+    ngx.say(('%d pool+%d sleep+%d'):format(again, after.pool - before.pool, after.sleep - before.sleep))
+    pair[1]:close()
+    pair[2]:close()
+end
+
 -- GET /results: the shared dict, "name value" per line, sorted.
 function M.results()
     local keys = ngx.shared.results:get_keys(0)

@@ -231,6 +231,11 @@ local function main_checks()
         took = tonumber((body or ''):match('^nil nil nil ([%d.]+)\n$'))
         check(status == 200 and took and took < 1,
               'closer() while a datagram recv waits: it ends with nil, nil, nil (%s)', show(body))
+        -- a deadline that has passed before the wait (settimeout(0)): one
+        -- look, no registration in the poller's set and no sleep
+        status, body = get('/pastdeadline', 5)
+        check(status == 200 and body == '20 pool+0 sleep+0\n',
+              'settimeout(0): 20 receives say again after one look each, no wait (%s)', show(body))
     end)
 
     -- 4. Phases that cannot yield: init_worker (at start) and log (now) each
