@@ -57,16 +57,30 @@ local AGAIN = result.AGAIN
 -- (src/ngx_http_lua_util.h), 0.10.23 and later releases together, but two
 -- that ngx_lua counts yieldable where a yield fails on Debian 12's nginx
 -- 1.22 and OpenSSL, so a wait there blocks, bounded, as in the phases that
--- cannot yield: ssl_client_hello (a yield, ngx.sleep itself, aborts the
--- TLS handshake) and ssl_session_fetch (a yield needs OpenResty's patched
--- OpenSSL; without it ngx_lua logs "cannot yield in sess get cb" and drops
--- the handler, whose coroutine is never resumed: a wait would never end).
+-- cannot yield:
+--  * ssl_client_hello: a yield (ngx.sleep itself) aborts the TLS handshake;
+--  * ssl_session_fetch, unless the process has OpenResty's patched OpenSSL
+--    (below): without it ngx_lua logs "cannot yield in sess get cb" and
+--    drops the handler, whose coroutine is never resumed (a wait there
+--    would never end).
 M.YIELDABLE = {
     rewrite = true, server_rewrite = true, access = true, precontent = true,
     content = true, timer = true, ssl_cert = true,
     proxy_ssl_cert = true, proxy_ssl_verify = true,
 }
 local YIELDABLE = M.YIELDABLE
+
+-- ngx_lua lets ssl_session_fetch yield only when built with OpenResty's
+-- patched OpenSSL (SSL_ERROR_PENDING_SESSION), whose libssl has the
+-- function it then calls, SSL_magic_pending_session_ptr: looked for among
+-- the process's symbols (OpenResty builds the two together).
+local function session_fetch_yields()
+    local has_ffi, ffi = pcall(require, 'ffi')
+    if not has_ffi then return false end
+    pcall(ffi.cdef, 'void *SSL_magic_pending_session_ptr(void);')
+    return (pcall(function() return ffi.C.SSL_magic_pending_session_ptr end))
+end
+YIELDABLE.ssl_session_fetch = session_fetch_yields() or nil
 
 local EXITING = 'nginx worker is exiting'
 
@@ -168,6 +182,15 @@ local function block_wait(sock, mode, deadline)
     return nil, strerror(rc)
 end
 
+-- One look at sock without waiting: true when ready for events (or closed:
+-- the call's retry reports it), false when not, or nil, err.
+local function look(sock, events)
+    local rc = poll_fd(sock[1], events, 0)
+    if rc > 0 or rc == -K.EBADF then return true end
+    if rc < 0 and not AGAIN[rc] then return nil, strerror(rc) end
+    return false
+end
+
 -- ---- yieldable phases without a pool: poll(fd, 0) + ngx.sleep backoff ----------
 -- A socket that polls ready yet whose call says "try again" (an unconnected
 -- unix datagram sender to a full queue) does not come back here at once:
@@ -177,9 +200,8 @@ local function sleep_wait(sock, mode, deadline)
     counts.sleep = counts.sleep + 1
     local events, step = EVENTS[mode], BACKOFF_MIN
     while true do
-        local rc = poll_fd(sock[1], events, 0)
-        if rc > 0 or rc == -K.EBADF then return true end
-        if rc < 0 and not AGAIN[rc] then return nil, strerror(rc) end
+        local ready, err = look(sock, events)
+        if ready ~= false then return ready, err end
         if must_end() then return nil, EXITING end
         local left = deadline and deadline - now()
         if left and left <= 0 then return false end
@@ -326,7 +348,7 @@ end
 -- time to wait), between pauses of the sleeping waiter's backoff, and tries
 -- the pool again after each.
 local POOL_BUSY = {['no available Lua vm'] = true, ['ngx_thread_task_post failed'] = true}
-local look = require(THREAD).wait
+local look_at_set = require(THREAD).wait
 
 -- The rounds of the loop token over p: one ngx.run_worker_thread call at a
 -- time in pool, for as long as anything waits. They stop when nothing does,
@@ -358,7 +380,7 @@ local function rounds(p, token, pool)
                 ngx_log(ngx.WARN, 'net.openresty: thread pool "', tostring(pool), '" busy (', n,
                         '): the poller looks from the worker until it is not')
             end
-            n, list = look(p.pfd, 0, MAX_EVENTS)
+            n, list = look_at_set(p.pfd, 0, MAX_EVENTS)
             if n > 0 then dispatch(p, n, list) end
             pause = (pause and n <= 0) and min(pause * 2, settings.backoff_max) or BACKOFF_MIN
             ngx_sleep(pause)
@@ -513,7 +535,7 @@ local function pool_wait(sock, mode, deadline)
         -- ready all the same (the poller's news not in yet): ready, as
         -- every waiter reports a socket that is ready at its deadline (the
         -- default waiter, its deadline passed, looks once without waiting)
-        return wait.poll(sock, mode, 0) == true
+        return look(sock, EVENTS[mode])
     end
     if w.ready == nil and w.err == nil then return nil, nil, true end -- the pool failed
     return w.ready, w.err
@@ -525,11 +547,12 @@ end
 -- passed, nil, err when waiting failed.
 function M.waiter(sock, mode, deadline)
     wait.check_waiter_args('waiter', sock, mode, deadline)
+    -- a deadline passed already (settimeout(0)): one look, as at the end of
+    -- a wait, in any phase; no wait (nothing registered in the poller's
+    -- set, no sleep, none counted in stats)
+    if deadline and deadline <= now() then return look(sock, EVENTS[mode]) end
     if not YIELDABLE[get_phase()] then return block_wait(sock, mode, deadline) end
     if must_end() then return nil, EXITING end
-    -- a deadline passed already (settimeout(0)): one look, as at the end of
-    -- a wait, with nothing registered in the poller's set and no sleep
-    if deadline and deadline <= now() then return wait.poll(sock, mode, 0) == true end
     if settings.thread_pool and not pool_error and not ngx.worker.exiting() then
         local ready, err, other = pool_wait(sock, mode, deadline)
         if not other then return ready, err end

@@ -187,6 +187,7 @@ describe('net.Socket', function()
         assert.are.equal('2', tostring(c[opt](c)))
         assert.are.equal('2', tostring(c[opt](c, 2.0)))
         assert.are.equal('1.5', tostring(c[opt](c, 1.5)))
+        assert.are.equal('1000000000', tostring(c[opt](c, 1e9))) -- the largest
         assert.are.equal(0, c[opt](c, 0))
       end)
     end

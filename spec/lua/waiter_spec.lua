@@ -127,8 +127,9 @@ describe('waiters', function()
       assert.is_true(sock:setwaiter(function() return nil, 'waiter broke' end))
     end
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recvfd()))
-    for _, call in ipairs({ { 'recv' }, { 'recvfrom' }, { 'recvfd' }, { 'recvmany', 4 } }) do
-      assert.same({ n = 2, nil, 'waiter broke' }, h.pack(d[2][call[1]](d[2], call[2])), call[1])
+    local batch = require('net.dgram').batch()
+    for _, call in ipairs({ { 'recv' }, { 'recvfrom' }, { 'recvfd' }, { 'recvmany', 4 }, { 'recvmany', 4, 64, batch } }) do
+      assert.same({ n = 2, nil, 'waiter broke' }, h.pack(d[2][call[1]](d[2], call[2], call[3], call[4])), call[1])
     end
   end)
 

@@ -354,19 +354,31 @@ end
 
 -- GET /pastdeadline: 20 receives on a quiet socket with settimeout(0):
 -- each says "try again" after one look, without a wait in the poller's set
--- (the thread-pool waiter) or a sleep: "<agains of 20> pool+<n> sleep+<n>".
+-- (the thread-pool waiter), a sleep or a block: "<agains of 20> waits+<n>";
+-- then the waiter itself, given a deadline that has passed, on the quiet
+-- socket, on one with a byte queued, and on a closed one (the call's retry
+-- reports it): "quiet <r> queued <r> closed <r>".
 function M.pastdeadline()
     local pair = assert(stream.pair())
     pair[2]:settimeout(0)
-    local before, again = openresty.stats(), 0
+    local function waits()
+        local s = openresty.stats()
+        return s.pool + s.sleep + s.block
+    end
+    local before, again = waits(), 0
     for _ = 1, 20 do
         local data, err, try_again = pair[2]:recv()
         if data == nil and err == nil and try_again then again = again + 1 end
     end
-    local after = openresty.stats()
-    ngx.say(('%d pool+%d sleep+%d'):format(again, after.pool - before.pool, after.sleep - before.sleep))
+    ngx.say(('%d waits+%d'):format(again, waits() - before))
+    local past = net.now() - 1
+    local quiet = openresty.waiter(pair[2], 'r', past)
+    assert(pair[1]:send('x') == 1)
+    local queued = openresty.waiter(pair[2], 'r', past)
     pair[1]:close()
     pair[2]:close()
+    ngx.say(('quiet %s queued %s closed %s'):format(tostring(quiet), tostring(queued),
+        tostring(openresty.waiter(pair[2], 'r', past))))
 end
 
 -- GET /results: the shared dict, "name value" per line, sorted.

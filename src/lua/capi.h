@@ -122,15 +122,20 @@ static inline int push_int64(lua_State *L, int64_t v)
     return 1;
 }
 
-/* Seconds (a SO_*TIMEO option's, >= 0): a whole number as an integer, so
- * that it prints as it does on LuaJIT ("2": a float 2.0 on 5.3+ prints
- * "2.0"), a fraction as a number. */
+/* Seconds (a SO_*TIMEO option's, >= 0): on 5.3+ a whole number as an
+ * integer, so that it prints as it does on LuaJIT ("2": a float 2.0 prints
+ * "2.0"), a fraction as a number. (Before 5.3 both are the same number.) */
 static inline void push_seconds_value(lua_State *L, double sec)
 {
-    if (sec >= 0 && sec <= INT_MAX && sec == (double)(lua_Integer)sec)
+#if LUA_VERSION_NUM >= 503
+    /* below -LUA_MININTEGER (2^63, or 2^31 on LUA_32BITS), exact as a
+     * double: the cast is defined */
+    if (sec >= 0 && sec < -(double)LUA_MININTEGER && sec == (double)(lua_Integer)sec) {
         lua_pushinteger(L, (lua_Integer)sec);
-    else
-        lua_pushnumber(L, (lua_Number)sec);
+        return;
+    }
+#endif
+    lua_pushnumber(L, (lua_Number)sec);
 }
 
 /* ---- the net.h functions of "integers in, one integer out" shape --------- */

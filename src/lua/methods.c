@@ -387,8 +387,9 @@ static int fast_recvfrom(lua_State *L)
 
 /* ---- option getters ------------------------------------------------------------ */
 
-/* How the Lua method presents an option's value, by its kind in net.h. */
-enum presentation { AS_BOOLEAN, AS_INTEGER, AS_NUMBER };
+/* How the Lua method presents an option's value, by its kind in net.h
+ * (AS_SECONDS: push_seconds_value's whole number or fraction). */
+enum presentation { AS_BOOLEAN, AS_INTEGER, AS_SECONDS };
 
 typedef struct option {
     const char *name;
@@ -400,7 +401,7 @@ typedef struct option {
 #define FAST_OPTION_bool(name) {#name, AS_BOOLEAN, net_sock_##name, NULL},
 #define FAST_OPTION_readonly_bool(name) FAST_OPTION_bool(name)
 #define FAST_OPTION_int(name) {#name, AS_INTEGER, net_sock_##name, NULL},
-#define FAST_OPTION_seconds(name) {#name, AS_NUMBER, NULL, net_sock_##name},
+#define FAST_OPTION_seconds(name) {#name, AS_SECONDS, NULL, net_sock_##name},
 #define FAST_OPTION(name, kind, scope, alias) FAST_OPTION_##kind(name)
 static const option_t options[] = {NET_SOCK_OPTIONS(FAST_OPTION)};
 #define OPTION_COUNT (int)(sizeof options / sizeof options[0])

@@ -21,6 +21,7 @@ local floor = math.floor
 local K = core.constants
 local AddrInfo = addrinfo.AddrInfo
 local acted, fail, nothing, retry, AGAIN = result.acted, result.fail, result.nothing, wait.retry, result.AGAIN
+local gave_up = wait.gave_up
 local received, sent = result.MESSAGE.received, result.MESSAGE.sent
 local argerror = args.error
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL, result.EBADF
@@ -121,8 +122,8 @@ end
 -- waited for). like: as sock_recvdgram's.
 local function receive_rest(self, r, size, flags, like)
     if wait.dontwait(flags) then return received(r, self[1]) end
-    local str, err, timed_out = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
-    if str == nil then return nothing(err, timed_out) end
+    local str, err = retry(self, 'r', r, recvdgram_attempt, size, flags, like)
+    if str == nil then return gave_up(err) end
     if type(str) ~= 'string' then return received(str, self[1]) end
     return str, last_addr, last_full
 end
@@ -358,9 +359,9 @@ end
 local function fill(self, b, max, size)
     local n = recvmany_attempt(self[1], max, size, b)
     if n < 0 then
-        local err, timed_out
-        n, err, timed_out = retry(self, 'r', n, recvmany_attempt, max, size, b)
-        if n == nil then return nothing(err, timed_out) end
+        local err
+        n, err = retry(self, 'r', n, recvmany_attempt, max, size, b)
+        if n == nil then return gave_up(err) end
         if n < 0 then return received(n, self[1]) end
     end
     for i = n + 1, b._n do b[i] = nil end

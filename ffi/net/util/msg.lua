@@ -15,7 +15,7 @@ local io_methods = require('net.util.io')
 local type, getmetatable, select, floor = type, getmetatable, select, math.floor
 local K = core.constants
 local argerror = args.error
-local fail, nothing, retry, AGAIN = result.fail, result.nothing, wait.retry, result.AGAIN
+local fail, retry, gave_up, AGAIN = result.fail, wait.retry, wait.gave_up, result.AGAIN
 local retry_until, deadline_of = wait.retry_until, wait.deadline_of
 local new_guard, release = require('net.util.socket').new_guard, core.guard_release
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER,
@@ -109,13 +109,13 @@ local function recvfd_size(size)
 end
 
 -- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
--- nil, err[, nil, str] | on a stream, nil, nil, nil[, reason] (its end, or
--- the peer gone: rules, as sendfd's). One message of at most size bytes (default 8192)
+-- nil, err[, nil, str] | nil, nil, nil[, reason] (the end of a stream, or
+-- of a datagram socket's reading after closer(); a stream's peer gone: the
+-- rules say, as for sendfd). One message of at most size bytes (default 8192)
 -- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
 -- makes a socket of it; for any other file the caller closes it). A message
 -- without a descriptor returns nil, msg.NO_FD, nil, str; one whose
--- descriptor the system dropped (no free fd) nil, err, nil, str; the end of
--- a stream returns nil, nil, nil. receive_fd reads up to size bytes; g, a
+-- descriptor the system dropped (no free fd) nil, err, nil, str. receive_fd reads up to size bytes; g, a
 -- guard, owns the descriptor from its arrival (handed_over gives it to the
 -- caller once the results are made).
 local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
@@ -130,10 +130,10 @@ end
 local function receive_fd(self, size, g, rules)
     local passfd, str = core.sock_recvfd(self[1], size, 0, g)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
-        local err, timed_out
+        local err
         last_str = nil
-        passfd, err, timed_out = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
-        if passfd == nil then return nothing(err, timed_out) end
+        passfd, err = retry(self, 'r', passfd, recvfd_attempt, size, 0, g)
+        if passfd == nil then return gave_up(err) end
         if last_str == nil then return rules.received(passfd, self[1]) end
         str = last_str
     end

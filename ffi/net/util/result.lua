@@ -23,9 +23,9 @@ end
 M.fail = fail
 
 -- A receive's outcome that brought nothing, passed on with as many values
--- as it has: nil, err (a failure), or nil, nil, again (true: try again;
--- nil: the end). What a method returns after a retry or a fill that gave
--- err and again.
+-- as it has: nil, err (a failure), or nil, nil, again (true: try again, or
+-- the deadline passed; nil: the end). What a method returns for the err and
+-- again of a retry (net.util.wait's gave_up) or of a rule it called.
 function M.nothing(err, again)
     if err then return nil, err end
     return nil, nil, again
@@ -94,7 +94,7 @@ M.readshut = readshut
 -- Any other socket (datagrams, and a wrapped socket of an unknown type):
 -- 0 bytes is an empty message, "" (recvinto: 0). The end, nil, nil, nil as
 -- a stream's, is a receive that met the reading end shut (SHUT; or 0 bytes
--- where readshut says so: recvinto and net.Socket's recv learn no
+-- where readshut says so: recvinto, recvfd and net.Socket's recv learn no
 -- sender, so an empty datagram from any sender, the last one queued after
 -- closer(), reads as the end too).
 local function message_rule(empty)

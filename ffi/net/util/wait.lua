@@ -214,8 +214,7 @@ end
 -- What a call reports when its wait ended without the socket ready: nil,
 -- err when the waiter failed, nil, nil, true when the deadline passed.
 function M.gave_up(err)
-    if err then return nil, err end
-    return nil, nil, true
+    return result.nothing(err, true)
 end
 
 -- ---- pauses: for a call whose socket cannot tell when to try again ---------
