@@ -128,7 +128,8 @@ describe('waiters', function()
     end
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recvfd()))
     local batch = require('net.dgram').batch()
-    for _, call in ipairs({ { 'recv' }, { 'recvfrom' }, { 'recvfd' }, { 'recvmany', 4 }, { 'recvmany', 4, 64, batch } }) do
+    local calls = { { 'recv' }, { 'recvfrom' }, { 'recvfd' }, { 'recvmany', 4 }, { 'recvmany', 4, 64, batch } }
+    for _, call in ipairs(calls) do
       assert.same({ n = 2, nil, 'waiter broke' }, h.pack(d[2][call[1]](d[2], call[2], call[3], call[4])), call[1])
     end
   end)
