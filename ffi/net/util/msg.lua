@@ -108,18 +108,6 @@ local function recvfd_size(size)
     if size >= 1 and size <= INT_MAX then return floor(size) end -- (3.0: the integer 3 on 5.3+)
 end
 
--- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
--- nil, err[, nil, str] | nil, nil, nil[, reason] (the end of a stream, or
--- of a datagram socket's reading after closer(); a stream's peer gone: the
--- rules say, as for sendfd). One message of at most size bytes (default 8192)
--- and the descriptor it carries, a plain number, close-on-exec (net.wrap(fd)
--- makes a socket of it; for any other file the caller closes it). A message
--- without a descriptor returns nil, msg.NO_FD, nil, str; one whose
--- descriptor the system dropped (no free fd) nil, err, nil, str. receive_fd reads up to size bytes; g, a
--- guard, owns the descriptor from its arrival (handed_over gives it to the
--- caller once the results are made).
-local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
-
 -- recvfd's results for no bytes and no descriptor, from what the rules say
 -- a receive of 0 bytes is: a stream's end, a message socket's end after
 -- closer(), or an empty message ('').
@@ -127,6 +115,19 @@ local function without_bytes(...)
     if ... == '' then return nil, M.NO_FD, nil, '' end
     return ...
 end
+
+-- recvfd([size]): fd, nil, nil, str | nil, nil, true (try again) |
+-- nil, err[, nil, str] | nil, nil, nil[, reason] (the end of a stream, or
+-- of a datagram socket's reading after closer(); a stream's peer gone: the
+-- rules say, as for sendfd). One message of at most size bytes (default
+-- 8192) and the descriptor it carries, a plain number, close-on-exec
+-- (net.wrap(fd) makes a socket of it; for any other file the caller closes
+-- it). A message without a descriptor returns nil, msg.NO_FD, nil, str; one
+-- whose descriptor the system dropped (no free fd) nil, err, nil, str.
+-- receive_fd reads up to size bytes; g, a guard, owns the descriptor from
+-- its arrival (handed_over gives it to the caller once the results are
+-- made).
+local NONE = -1 -- net_sock_recvfd's passfd for a message that carried none
 local function receive_fd(self, size, g, rules)
     local passfd, str = core.sock_recvfd(self[1], size, 0, g)
     if str == nil then -- passfd is a code (-1 is EPERM there, not "none")
