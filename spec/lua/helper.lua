@@ -75,6 +75,24 @@ function M.interpreter()
   return assert(exe, 'no interpreter path')
 end
 
+-- Runs code (a chunk, as with -e) in a child interpreter (this one: same
+-- backend and paths, from the environment) with the shared module preload
+-- added to LD_PRELOAD, after what is there (an ASan build's sanitizer
+-- runtimes come first), or with LD_PRELOAD as it is when preload is nil:
+-- its output (stdout and stderr).
+function M.run_preloaded(preload, code)
+  local env = ''
+  if preload then
+    local was = os.getenv('LD_PRELOAD')
+    env = 'LD_PRELOAD=' .. M.shell_quote((was and was ~= '') and (was .. ':' .. preload) or preload) .. ' '
+  end
+  local p = assert(io.popen(env .. 'exec ' .. M.shell_quote(M.interpreter()) .. ' -e '
+    .. M.shell_quote(code) .. ' 2>&1'))
+  local out = p:read('*a')
+  p:close()
+  return out
+end
+
 -- Runs code in a child interpreter (this one: same backend and paths, from
 -- the environment) with RLIMIT_NOFILE lowered to limit, a limit this
 -- process must never take on: its output (stdout and stderr) and exit status.

@@ -11,18 +11,12 @@ local shim = os.getenv('NET_FAULT_SHIM')
 -- The output of script (with `fault(n)`: the n-th getsockopt from then on
 -- fails; `fired()`: whether it did) in a child with the shim preloaded.
 local function run(script)
-  local preload = os.getenv('LD_PRELOAD')
-  preload = (preload and preload ~= '') and (preload .. ':' .. shim) or shim
   local prelude = [[
     local net = require('net')
     local function fault(n) assert(os.getenv('NET_FAULT getsockopt ' .. n .. ' 13')) end
     local function fired() return os.getenv('NET_FAULT_FIRED') == '1' end
   ]]
-  local p = assert(io.popen('LD_PRELOAD=' .. h.shell_quote(preload) .. ' exec '
-    .. h.shell_quote(h.interpreter()) .. ' -e ' .. h.shell_quote(prelude .. script) .. ' 2>&1'))
-  local out = p:read('*a')
-  p:close()
-  return out
+  return h.run_preloaded(shim, prelude .. script)
 end
 
 describe('a getsockopt that fails', function()
