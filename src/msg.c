@@ -610,11 +610,26 @@ static int recvmany_count(const net_msg_t *msgs, int count, int flags)
 }
 
 #ifdef NET_HAVE_MMSG
+/* Whether the first of several datagrams one recvmmsg took is no datagram
+ * but the reading end met shut with nothing queued, and the rest arrived
+ * after it, while the kernel's loop went on (MSG_DONTWAIT): 0 bytes from no
+ * sender on a socket of another family than unix, where every datagram has
+ * a sender. A unix socket refuses datagrams once shut, so there a first
+ * followed by more is an empty datagram of a sender never bound. */
+static int shut_before_more(int fd, const struct mmsghdr *first)
+{
+    int family;
+    if (first->msg_len != 0 || first->msg_hdr.msg_namelen >= sizeof(sa_family_t))
+        return 0;
+    family = net_sock_family(fd);
+    return family >= 0 && family != AF_UNIX;
+}
+
 int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
 {
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
-    int done = 0, rc;
+    int done = 0, rc, skip;
 
     if ((count = recvmany_count(msgs, count, flags)) < 0)
         return count;
@@ -640,21 +655,25 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
             stream_like(msgs[done].addr.storage.bytes, mm[0].msg_hdr.msg_namelen) &&
             (rc = message_socket(fd)) < 0)
             return rc;
-        /* only a first that came alone can be the reading end shut: the
-         * rest do not wait, and a shut socket with nothing queued says
-         * EAGAIN to them (so a first followed by more was an empty
-         * datagram, unless a UDP datagram came in between) */
+        /* only a first can be the reading end shut: the rest do not wait,
+         * and a shut socket with nothing queued says EAGAIN to them */
         if (done == 0 && n == 1 &&
             (rc = shut_for_reading(fd, mm[0].msg_len, mm[0].msg_hdr.msg_namelen)) != 0)
             return rc < 0 ? rc : -ESHUTDOWN;
-        for (i = 0; i < n; i++) {
-            net_msg_t *m = &msgs[done + i];
-            size_t got = mm[i].msg_len;
+        skip = done == 0 && n > 1 && shut_before_more(fd, &mm[0]);
+        for (i = skip; i < n; i++) {
+            net_msg_t *m = &msgs[done + i - skip], *slot = &msgs[done + i];
+            size_t got = mm[i].msg_len, room = (size_t)slot->size;
+            if (m != slot) { /* one slot down, in the room of both */
+                room = room < m->size ? room : (size_t)m->size;
+                memmove(m->buf, slot->buf, got < room ? got : room);
+                m->addr = slot->addr;
+            }
             sender(&m->addr, mm[i].msg_hdr.msg_namelen);
-            m->full = full_length((ssize_t)got, (size_t)m->size, mm[i].msg_hdr.msg_flags);
-            m->len = got > m->size ? m->size : got;
+            m->full = full_length((ssize_t)got, room, mm[i].msg_hdr.msg_flags);
+            m->len = got > room ? room : got;
         }
-        done += n;
+        done += n - skip;
         if (n < k)
             break;
     }
