@@ -15,7 +15,8 @@
 --    ngx.run_worker_thread call blocked in epoll_wait (at most
 --    poll_interval seconds) and posts the semaphores of the ready fds; the
 --    waits make that loop again when nginx drops its timer, and the loop
---    drops the waits of coroutines killed while waiting;
+--    drops the waits of coroutines killed while waiting; a pending timer
+--    ends that call at a graceful quit;
 --  * yieldable phases without a pool, or once a pool call failed: poll(fd, 0)
 --    and ngx.sleep with a backoff of 1, 2, 4, 8, 16 ms (never ngx.sleep(0),
 --    which stock nginx warns about and which would spin);
@@ -211,7 +212,8 @@ local function sleep_wait(sock, mode, deadline)
 end
 
 -- ---- yieldable phases with a pool: the per-worker epoll set --------------------
--- poller: {pfd, pid, reg = fd -> registration, count = registrations,
+-- poller: {pfd, pid, wake = the wake pair (below) or nil, reg = fd ->
+-- registration, count = registrations,
 -- loop = the token of the timer loop that serves the set (nil: none),
 -- started = when that loop's timer was made, live = the token of the loop
 -- that last ran (loop == live: the current loop is known to run), swept =
@@ -219,7 +221,8 @@ end
 -- mask, r = {waits}, w = {waits}}; a wait is {sema, done, ready, err}. gen
 -- is the registration's data word in the set: an event whose data is not
 -- the current gen of its fd is old news (the fd was closed, or
--- re-registered, since) and dropped.
+-- re-registered, since) and dropped. The wake pair's end in the set has
+-- data 0, which no registration has (p.reg never holds its fd).
 local generation = 0
 local semaphore -- ngx.semaphore, loaded on first use
 
@@ -327,6 +330,59 @@ local function sweep(p)
     end
 end
 
+-- ---- a graceful quit ends the pool call at once --------------------------------
+-- At a graceful quit (nginx -s quit, a reload) ngx_lua runs each pending
+-- timer at once, premature. The sentinel is such a timer, kept pending while
+-- the poller's loop runs: run premature, it writes a byte to the wake pair,
+-- whose other end is in the set, so the pool call returns from epoll_wait
+-- at once and the rounds end every wait (the worker is exiting), where they
+-- would wait out the rest of the call's poll_interval, and so would nginx.
+-- Run in time (after poll_interval), it makes the next one while the loop
+-- runs; the rounds make one before each call when none is pending, or when
+-- nginx dropped it (lua_max_running_timers: one not run START_GRACE after
+-- its time). Its period is short because a pending timer keeps its Lua VM
+-- alive (with lua_code_cache off, a request's): poll_interval after the
+-- loop, as the loop's last call does. Best effort: without a pair or a
+-- timer, a quit waits for the call as before.
+
+-- The pair's ends (guards, closed with p) and the writing end's fd; nil
+-- when none could be made.
+local function wake_pair(pfd)
+    local r_guard, w_guard = core.guard(-1), core.guard(-1)
+    local r, w = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.CLOEXEC + K.NONBLOCK, r_guard, w_guard)
+    if r >= 0 and poll_ctl(pfd, POLL_ADD, r, POLLIN, 0) == 0 then
+        return {r_guard, w_guard, fd = w}
+    end
+    core.guard_close(r_guard)
+    core.guard_close(w_guard)
+end
+
+local function close_wake(p)
+    local wake = p.wake
+    p.wake = nil
+    if wake then
+        core.guard_close(wake[1])
+        core.guard_close(wake[2])
+    end
+end
+
+local arm_sentinel
+local function sentinel(premature, p)
+    p.sentinel_due = nil
+    if premature then
+        if p.wake then core.sock_send(p.wake.fd, 'q', 0) end
+    elseif poller == p and p.loop then
+        arm_sentinel(p)
+    end
+end
+
+function arm_sentinel(p)
+    local t = now()
+    if not p.wake or (p.sentinel_due and t < p.sentinel_due + START_GRACE) then return end
+    local period = settings.poll_interval
+    if ngx.timer.at(period, sentinel, p) then p.sentinel_due = t + period end
+end
+
 -- The pool failed (its call, or this module's loop): the set is closed and
 -- every wait goes on by sleeping, as do the waits to come.
 local function pool_failed(p, pool, why)
@@ -337,6 +393,7 @@ local function pool_failed(p, pool, why)
     p.loop = nil
     end_all(p, nil, nil) -- neither ready nor failed: each goes on by sleeping
     collect.close(p.box, core.poll_close)
+    close_wake(p)
 end
 
 -- What ngx.run_worker_thread says when the pool is busy for now, not broken:
@@ -367,6 +424,7 @@ local function rounds(p, token, pool)
         if now() - p.swept >= settings.poll_interval then sweep(p) end
         if p.count == 0 then return end
         if settings.thread_pool ~= pool then return end_all(p, true) end
+        arm_sentinel(p)
         counts.thread_calls = counts.thread_calls + 1
         local ok, n, list = ngx.run_worker_thread(pool, THREAD, 'wait', p.pfd,
                                                   settings.poll_interval, MAX_EVENTS)
@@ -440,7 +498,8 @@ local function get_poller()
     if pfd < 0 then return nil, strerror(pfd) end
     box[1] = pfd
     semaphore = semaphore or require('ngx.semaphore')
-    poller = {pfd = pfd, box = box, hook = hook, pid = pid, reg = {}, count = 0, started = 0, swept = now()}
+    poller = {pfd = pfd, box = box, hook = hook, pid = pid, wake = wake_pair(pfd), reg = {}, count = 0,
+              started = 0, swept = now()}
     return poller
 end
 

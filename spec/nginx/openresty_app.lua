@@ -582,8 +582,13 @@ function M.gc()
 end
 
 -- GET /configure?pool=NAME|off: names the thread pool, or none.
+-- GET /configure?poll_interval=S: sets poll_interval.
 function M.configure()
-    local pool = ngx.var.arg_pool
+    local pool, interval = ngx.var.arg_pool, tonumber(ngx.var.arg_poll_interval)
+    if interval then
+        openresty.configure { poll_interval = interval }
+        return ngx.say('poll_interval ', interval)
+    end
     openresty.configure { thread_pool = pool ~= 'off' and pool }
     ngx.say('pool ', pool)
 end

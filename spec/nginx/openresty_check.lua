@@ -502,7 +502,10 @@ local function main_checks()
             local _, b = get('/nocache?delay=0.01&timeout=3')
             if (b or ''):match('^data:x ') then right = right + 1 end
         end
-        loop.sleep(0.5) -- each VM goes once its timers (writer, poller) ended
+        -- each VM goes once its timers ended: the writer, the poller (its
+        -- last call, poll_interval) and the poller's sentinel (pending for
+        -- up to poll_interval after that call began)
+        loop.sleep(0.8)
         local after = set_fds(pid)
         check(right == 30, '%d of 30 waits without the code cache got their data', right)
         check(after <= before + SET_FDS,
