@@ -55,11 +55,20 @@ function accept_loop(premature, server)
 end
 
 -- init_worker_by_lua: listen on path and serve from a timer (the accept
--- loop must run where it may wait, and init_worker may not).
+-- loop must run where it may wait, and init_worker may not). The socket is
+-- bound to a name of its own, then renamed to path, which replaces the old
+-- worker's at once at a reload: removing path and binding it again would
+-- leave a moment with no path, and the old worker's last requests would
+-- find none ("No such file or directory"). One moment is left: an exiting
+-- worker's accept loop ends at once (doc/openresty.md), so a request of
+-- that worker that connects before the new worker has renamed its socket
+-- is refused; a backend outside nginx has no such moment.
 function M.start_backend(path)
-    os.remove(path)
-    local server = assert(unix.server.new { path = path })
+    local own = path .. '.' .. ngx.worker.pid()
+    os.remove(own)
+    local server = assert(unix.server.new { path = own })
     assert(server:listen() == nil)
+    assert(os.rename(own, path))
     assert(ngx.timer.at(0, accept_loop, server))
 end
 

@@ -627,7 +627,16 @@ function M.run()
     local ok, werr = pcall(rounds_until_done, st)
     inside_run = nil
     drop(st)
-    if not ok or werr then close_abandoned(st) end
+    if not ok or werr then
+        close_abandoned(st)
+        if wait.host_exiting() then
+            -- nothing else will collect the coroutines this run leaves, nor
+            -- close the sockets that only they held (their peers, maybe
+            -- requests of this worker, would wait on them): collected now
+            st = nil -- luacheck: ignore 311 (run's last reference to them)
+            collectgarbage()
+        end
+    end
     if not ok then error(werr, 0) end
     if werr then error('net.loop.run: ' .. tostring(werr), 2) end
 end

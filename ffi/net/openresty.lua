@@ -715,6 +715,7 @@ end
 M.installed = ngx.get_phase ~= nil and ngx.worker ~= nil and ngx.sleep ~= nil
 if M.installed then
     wait.install(M.waiter, true)
+    wait.host_exiting = ngx.worker.exiting
     socket.on_close(on_close)
     core.getaddrinfo = resolve
 end

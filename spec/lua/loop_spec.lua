@@ -431,6 +431,33 @@ describe('net.loop', function()
     assert.equals(before, after)
   end)
 
+  it('where the host is going away, closes at once the sockets only a failed run held', function()
+    -- inside an exiting nginx worker (wait.host_exiting: net.openresty's
+    -- ngx.worker.exiting) nothing would collect the abandoned coroutines,
+    -- and a peer in the same worker would wait on their sockets for good
+    local wait = require('net.util.wait')
+    local host_exiting = wait.host_exiting
+    local peers = {}
+    local function serve(sock) loop.spawn(function() sock:recv() end) end -- (the only holder)
+    for i = 1, 3 do
+      local pair = assert(stream.pair())
+      assert.is_true(pair[2]:nonblock(true))
+      peers[i] = pair[1]
+      serve(pair[2])
+    end
+    loop.spawn(function() loop.sleep(0.01); error('boom', 0) end)
+    wait.host_exiting = function() return true end
+    local ok = pcall(loop.run)
+    wait.host_exiting = host_exiting
+    assert.is_false(ok)
+    for i = 1, 3 do -- the end at once (an open peer: nil, nil, true)
+      assert.is_true(peers[i]:settimeout(0))
+      local data, err, again = peers[i]:recv()
+      assert.same({}, {data, err, again}, 'peer ' .. i)
+      peers[i]:close()
+    end
+  end)
+
   it('is free for the next run after an error raised by its own code', function()
     -- the loop's own code (not a coroutine's) can raise: a memory error, or
     -- on 5.2/5.3 a __gc finalizer's error that one of its allocations ran;

@@ -53,14 +53,22 @@ nginx_setup() {
     trap harness_cleanup EXIT
 }
 
+# Whether process pid runs: a zombie has exited (kill -0 still finds it,
+# until its parent, init for the daemonized master, reaps it: 1.5 s here).
+running() {
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
 nginx_stop() { # [SIGNAL [SECONDS]]
     [[ -s $pidfile ]] || return 0
-    local pid i signal=${1:-TERM} ticks=$(( ${2:-5} * 20 ))
+    local pid i signal=${1:-TERM} ticks=$(( ${2:-5} * 100 ))
     pid=$(<"$pidfile")
     kill -"$signal" "$pid" 2>/dev/null || return 0
     for ((i = 0; i < ticks; i++)); do
-        kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
-        sleep 0.05
+        running "$pid" || { rm -f "$pidfile"; return 0; }
+        sleep 0.01
     done
     echo "nginx $pid ignored SIG$signal for ${2:-5} s; killing it" >&2
     pkill -KILL -P "$pid" 2>/dev/null || true # its own workers (by this parent pid)

@@ -731,6 +731,43 @@ function M.queuetimer()
     ngx.say('started')
 end
 
+-- GET /loopserver: a timer runs a net.loop server on a unix path of its
+-- own (beside the backend's), each connection's coroutine waiting, with no
+-- deadline, for a line that never comes. GET /loopask: a connection to it
+-- that waits, with no deadline, for an answer that never comes either. At a
+-- graceful quit the loop's run fails ("nginx worker is exiting") and leaves
+-- its coroutines; the exiting worker would never collect them, so the
+-- connection's server side stayed open and /loopask held the worker. The
+-- loop collects them: /loopask answers "end" and the worker goes.
+local function loop_path() return backend_path .. '.loop' end
+
+function M.loopserver()
+    os.remove(loop_path())
+    local server = assert(unix.server.new { path = loop_path() })
+    assert(server:listen() == nil)
+    assert(ngx.timer.at(0, function()
+        local loop = require('net.loop')
+        loop.spawn(function()
+            while true do
+                local conn = server:accept()
+                if not conn then break end
+                loop.spawn(function() conn:recv() end)
+            end
+        end)
+        local ok, err = pcall(loop.run)
+        ngx.log(ngx.INFO, 'loopserver: ', tostring(ok), ' ', tostring(err))
+    end))
+    ngx.say('started')
+end
+
+function M.loopask()
+    local c = assert(unix.client.new { path = loop_path() })
+    local data, err, again = c:recv()
+    c:close()
+    if data == nil and err == nil and not again then return ngx.say('end') end
+    ngx.say(tostring(data), ' ', tostring(err), ' ', tostring(again))
+end
+
 -- GET /manywaits (openresty_edge.conf.in): a light thread's wait for data
 -- that comes at 2 s, and meanwhile a short wait (data at 0.01 s) every
 -- 0.3 s, five of them, all through the poller: "<the long wait's result>;

@@ -141,7 +141,7 @@ end
 -- call, none).
 local function recvfrom_other(self, r, size, flags)
     local str, addr, full = receive_rest(self, r, size, flags or 0, last_sender_addr(self))
-    if not str then return nothing(addr, full) end
+    if not str then return nothing(addr, full) end -- (then addr, full are err, again)
     return recvfrom_result(self, str, addr, full)
 end
 
@@ -170,7 +170,7 @@ function Socket:recv(size, flags)
     local str, addr, full = sock_recvdgram(self[1], size, flags, like)
     if type(str) ~= 'string' then
         str, addr, full = receive_rest(self, str, size, flags, like)
-        if not str then return nothing(addr, full) end
+        if not str then return nothing(addr, full) end -- (err, again)
     end
     remember(self, addr)
     return str, nil, nil, cut_of(str, full)

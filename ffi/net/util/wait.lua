@@ -78,6 +78,10 @@ local global -- net.setwaiter's, or nil
 -- never block its thread (net.openresty inside nginx).
 M.default = M.poll
 M.always_nonblocking = false
+-- fn(): true when the host is going away and will not collect garbage
+-- by itself any more (an exiting nginx worker, net.openresty's answer):
+-- net.loop then collects what a failed run leaves at once.
+M.host_exiting = function() return false end
 
 -- default: the waiter; always_nonblocking: every socket made from now on is
 -- non-blocking underneath, and waits through the default when its user
