@@ -543,10 +543,11 @@ typedef struct net_msg {
  * recvmsg where recvmmsg is missing). Returns how many were received. The
  * sockets of net_sock_recvdgram only (a stream is -EOPNOTSUPP), and
  * -ESHUTDOWN as there when the first receive meets the reading end shut
- * (nothing taken; UDP datagrams that arrive within the call after that
- * first receive are returned, from the first slot on, each cut to the room
- * of its own slot and the one it lands in); MSG_TRUNC is -EOPNOTSUPP, nothing read, as for every
- * receive. MSG_PEEK peeks at one
+ * (nothing taken; datagrams of another family than unix, UDP's, that
+ * arrive within the call after that first receive are returned, from the
+ * first slot on, each cut to the room of its own slot and the one it lands
+ * in). MSG_TRUNC is -EOPNOTSUPP, nothing read, as for every receive; so is
+ * a room above SIZE_MAX (ILP32), as -EINVAL. MSG_PEEK peeks at one
  * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);
 /* Sends the count datagrams of msgs (sendmmsg, or a loop), waiting, as flags

@@ -599,11 +599,16 @@ static int check_destinations(const net_msg_t *msgs, int count)
 
 /* How many datagrams a recvmany of count may take, or a code: a peek
  * (MSG_PEEK) takes one at most, as each slot would peek the same datagram,
- * the one at the head of the queue. */
+ * the one at the head of the queue. A room this platform's calls cannot
+ * take (ILP32) is -EINVAL, nothing read. */
 static int recvmany_count(const net_msg_t *msgs, int count, int flags)
 {
+    int i;
     if (count < 0 || (count > 0 && msgs == NULL))
         return -EINVAL;
+    for (i = 0; i < count; i++)
+        if (!fits_size_t(msgs[i].size))
+            return -EINVAL;
     if (flags & NET_RECV_REFUSED)
         return -EOPNOTSUPP;
     return (flags & MSG_PEEK) && count > 1 ? 1 : count;
@@ -615,7 +620,9 @@ static int recvmany_count(const net_msg_t *msgs, int count, int flags)
  * after it, while the kernel's loop went on (MSG_DONTWAIT): 0 bytes from no
  * sender on a socket of another family than unix, where every datagram has
  * a sender. A unix socket refuses datagrams once shut, so there a first
- * followed by more is an empty datagram of a sender never bound. */
+ * followed by more is an empty datagram of a sender never bound. A family
+ * that cannot be read keeps the first as a datagram: an error would lose
+ * the datagrams the call took. */
 static int shut_before_more(int fd, const struct mmsghdr *first)
 {
     int family;
@@ -665,8 +672,11 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
             net_msg_t *m = &msgs[done + i - skip], *slot = &msgs[done + i];
             size_t got = mm[i].msg_len, room = (size_t)slot->size;
             if (m != slot) { /* one slot down, in the room of both */
-                room = room < m->size ? room : (size_t)m->size;
-                memmove(m->buf, slot->buf, got < room ? got : room);
+                size_t moved;
+                room = room < (size_t)m->size ? room : (size_t)m->size;
+                moved = got < room ? got : room;
+                if (moved > 0)
+                    memmove(m->buf, slot->buf, moved);
                 m->addr = slot->addr;
             }
             sender(&m->addr, mm[i].msg_hdr.msg_namelen);

@@ -433,6 +433,8 @@ end
 -- variables close (`local s <close> = sock`), as an error out of a plain
 -- call closes them. The other runtimes have no such variables. A loop
 -- coroutine is suspended or dead here (run() is never inside one).
+-- Collections a failed run in a host going away tries (see run).
+local COLLECT_TRIES = 8
 local close_coroutine = coroutine.close
 local function close_abandoned(st)
     if not close_coroutine then return end
@@ -634,7 +636,11 @@ function M.run()
             -- close the sockets that only they held (their peers, maybe
             -- requests of this worker, would wait on them): collected now
             st = nil -- luacheck: ignore 311 (run's last reference to them)
-            collectgarbage()
+            -- a finalizer's error (any object's) stops a collection but on
+            -- 5.4, and would replace the run's own: the collection goes on
+            for _ = 1, COLLECT_TRIES do
+                if pcall(collectgarbage) then break end
+            end
         end
     end
     if not ok then error(werr, 0) end

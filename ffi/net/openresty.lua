@@ -346,15 +346,16 @@ end
 -- timer, a quit waits for the call as before.
 
 -- The pair's ends (guards, closed with p) and the writing end's fd; nil
--- when none could be made.
+-- when none could be made (logged).
 local function wake_pair(pfd)
     local r_guard, w_guard = core.guard(-1), core.guard(-1)
     local r, w = core.sock_pair(K.AF_UNIX, K.SOCK_STREAM, 0, K.CLOEXEC + K.NONBLOCK, r_guard, w_guard)
-    if r >= 0 and poll_ctl(pfd, POLL_ADD, r, POLLIN, 0) == 0 then
-        return {r_guard, w_guard, fd = w}
-    end
+    local rc = r < 0 and r or poll_ctl(pfd, POLL_ADD, r, POLLIN, 0)
+    if rc == 0 then return {r_guard, w_guard, fd = w} end
     core.guard_close(r_guard)
     core.guard_close(w_guard)
+    ngx_log(ngx.WARN, 'net.openresty: no wake pair for the poller (', strerror(rc),
+            '): a graceful quit waits for its pool call')
 end
 
 local function close_wake(p)
@@ -366,21 +367,28 @@ local function close_wake(p)
     end
 end
 
+-- p.sentinel is the token of the sentinel that counts (one taken as
+-- dropped is replaced: should it run after all, late, it finds another
+-- token and ends, so that one sentinel is pending at a time); sentinel_due
+-- is when it should run.
 local arm_sentinel
-local function sentinel(premature, p)
-    p.sentinel_due = nil
+local function sentinel(premature, p, token)
     if premature then
         if p.wake then core.sock_send(p.wake.fd, 'q', 0) end
-    elseif poller == p and p.loop then
-        arm_sentinel(p)
+        return
     end
+    if p.sentinel ~= token then return end
+    p.sentinel, p.sentinel_due = nil, nil
+    if poller == p and p.loop then arm_sentinel(p) end
 end
 
 function arm_sentinel(p)
     local t = now()
-    if not p.wake or (p.sentinel_due and t < p.sentinel_due + START_GRACE) then return end
-    local period = settings.poll_interval
-    if ngx.timer.at(period, sentinel, p) then p.sentinel_due = t + period end
+    if not p.wake or (p.sentinel and t < p.sentinel_due + START_GRACE) then return end
+    local token, period = {}, settings.poll_interval
+    if ngx.timer.at(period, sentinel, p, token) then
+        p.sentinel, p.sentinel_due = token, t + period
+    end
 end
 
 -- The pool failed (its call, or this module's loop): the set is closed and

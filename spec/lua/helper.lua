@@ -16,6 +16,22 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 M.LINUX = io.open('/proc/self/stat', 'r') ~= nil and true or false
 
 -- Every result of a call, trailing nils included: {n = count, ...}.
+-- garbage_with_finalizer(fn) leaves garbage whose collection calls fn: a
+-- newproxy on Lua 5.1 and LuaJIT (no __gc on tables there), a table
+-- elsewhere. Its source is a chunk that returns it, for a child
+-- interpreter's script too.
+M.GARBAGE_WITH_FINALIZER = [[
+local newproxy = rawget(_G, 'newproxy')
+return function(fn)
+  if newproxy then
+    getmetatable(newproxy(true)).__gc = fn
+  else
+    setmetatable({}, { __gc = fn })
+  end
+end
+]]
+M.garbage_with_finalizer = assert((rawget(_G, 'loadstring') or load)(M.GARBAGE_WITH_FINALIZER))()
+
 function M.pack(...)
   return { n = select('#', ...), ... }
 end

@@ -55,15 +55,10 @@ describe('message I/O', function()
   -- process's large heap, on PUC Lua 5.3 and 5.4, it may not at all). The
   -- child's script gets finalizers(n, fn), n objects whose collection calls
   -- fn, and prints "ran R wrong W"; this returns R and W.
-  local FINALIZER_PRELUDE = [[
+  local FINALIZER_PRELUDE = 'local garbage_with_finalizer = (function() '
+    .. h.GARBAGE_WITH_FINALIZER .. ' end)()\n' .. [[
 local function finalizers(n, fn)
-  for _ = 1, n do
-    if newproxy then
-      getmetatable(newproxy(true)).__gc = fn
-    else
-      setmetatable({}, {__gc = fn})
-    end
-  end
+  for _ = 1, n do garbage_with_finalizer(fn) end
 end
 collectgarbage('setpause', 0)
 collectgarbage('setstepmul', 400)

@@ -55,18 +55,26 @@ nginx_setup() {
 
 # Whether process pid runs: a zombie has exited (kill -0 still finds it,
 # until its parent, init for the daemonized master, reaps it: 1.5 s here).
+# Its state is the field after the name, which may hold spaces and ")".
+# Without /proc, kill -0 alone.
 running() {
-    local state
-    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ -n $state && $state != Z ]]
+    local line state
+    [[ -d /proc/self ]] || { kill -0 "$1" 2>/dev/null; return; }
+    { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+    state=${line##*) }
+    [[ ${state%% *} != Z ]]
 }
 
+# SECONDS are the clock's, however slow each look is: the deadline is read
+# from bash 5's EPOCHREALTIME in microseconds (its decimal mark dropped,
+# which follows the locale).
 nginx_stop() { # [SIGNAL [SECONDS]]
     [[ -s $pidfile ]] || return 0
-    local pid i signal=${1:-TERM} ticks=$(( ${2:-5} * 100 ))
+    local pid signal=${1:-TERM} deadline
     pid=$(<"$pidfile")
     kill -"$signal" "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < ticks; i++)); do
+    deadline=$(( ${EPOCHREALTIME//[!0-9]/} + ${2:-5} * 1000000 ))
+    while (( ${EPOCHREALTIME//[!0-9]/} < deadline )); do
         running "$pid" || { rm -f "$pidfile"; return 0; }
         sleep 0.01
     done

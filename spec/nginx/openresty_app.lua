@@ -731,6 +731,17 @@ function M.queuetimer()
     ngx.say('started')
 end
 
+-- GET /stall?secs=S: holds the worker S seconds (a busy loop, as a CPU-heavy
+-- handler or a long collection would), then answers "pending N": the
+-- worker's pending timers (ngx.timer.pending_count). GET /stall alone: only
+-- the count.
+function M.stall()
+    local secs = tonumber(ngx.var.arg_secs) or 0
+    local t0 = core.now()
+    while core.now() - t0 < secs do end
+    ngx.say('pending ', ngx.timer.pending_count())
+end
+
 -- GET /loopserver: a timer runs a net.loop server on a unix path of its
 -- own (beside the backend's), each connection's coroutine waiting, with no
 -- deadline, for a line that never comes. GET /loopask: a connection to it
