@@ -428,13 +428,14 @@ local function drop(st)
     if old then old:close() end
 end
 
+-- Collections a failed run in a host going away tries (see run).
+local COLLECT_TRIES = 8
+
 -- Lua 5.4: closes the coroutines a failed run leaves (the one that failed,
 -- and those queued, waiting or sleeping), so that their to-be-closed
 -- variables close (`local s <close> = sock`), as an error out of a plain
 -- call closes them. The other runtimes have no such variables. A loop
 -- coroutine is suspended or dead here (run() is never inside one).
--- Collections a failed run in a host going away tries (see run).
-local COLLECT_TRIES = 8
 local close_coroutine = coroutine.close
 local function close_abandoned(st)
     if not close_coroutine then return end

@@ -15,7 +15,6 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 M.LINUX = io.open('/proc/self/stat', 'r') ~= nil and true or false
 
--- Every result of a call, trailing nils included: {n = count, ...}.
 -- garbage_with_finalizer(fn) leaves garbage whose collection calls fn: a
 -- newproxy on Lua 5.1 and LuaJIT (no __gc on tables there), a table
 -- elsewhere. Its source is a chunk that returns it, for a child
@@ -32,6 +31,7 @@ end
 ]]
 M.garbage_with_finalizer = assert((rawget(_G, 'loadstring') or load)(M.GARBAGE_WITH_FINALIZER))()
 
+-- Every result of a call, trailing nils included: {n = count, ...}.
 function M.pack(...)
   return { n = select('#', ...), ... }
 end
