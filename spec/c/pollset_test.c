@@ -587,7 +587,8 @@ static void test_closed_does_not_spin(void)
  * delay_after_poll is set, a poll that returned is held 200 ms before the
  * caller goes on, as a thread the scheduler left waiting. */
 #include "interpose.h"
-static volatile int delay_after_poll;
+#include <stdatomic.h>
+static atomic_int delay_after_poll; /* set by one thread, read by another */
 int poll(struct pollfd *fds, nfds_t n, int ms)
 {
     int rc = REAL(poll)(fds, n, ms);
