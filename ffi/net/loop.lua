@@ -428,8 +428,15 @@ local function drop(st)
     if old then old:close() end
 end
 
--- Collections a failed run in a host going away tries (see run).
+-- All garbage, collected for a failed run in a host going away (see run).
+-- A finalizer's error (any object's) stops a collection but on 5.4, and
+-- would be raised in the run's place: the collection is tried again.
 local COLLECT_TRIES = 8
+local function collect_all()
+    for _ = 1, COLLECT_TRIES do
+        if pcall(collectgarbage) then return end
+    end
+end
 
 -- Lua 5.4: closes the coroutines a failed run leaves (the one that failed,
 -- and those queued, waiting or sleeping), so that their to-be-closed
@@ -635,13 +642,9 @@ function M.run()
         if wait.host_exiting() then
             -- nothing else will collect the coroutines this run leaves, nor
             -- close the sockets that only they held (their peers, maybe
-            -- requests of this worker, would wait on them): collected now
+            -- requests of this worker, would wait on them)
             st = nil -- luacheck: ignore 311 (run's last reference to them)
-            -- a finalizer's error (any object's) stops a collection but on
-            -- 5.4, and would replace the run's own: the collection goes on
-            for _ = 1, COLLECT_TRIES do
-                if pcall(collectgarbage) then break end
-            end
+            wait.collect_soon(collect_all)
         end
     end
     if not ok then error(werr, 0) end

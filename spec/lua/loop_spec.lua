@@ -450,11 +450,15 @@ describe('net.loop', function()
     -- collection that meets it), which must neither end the collection nor
     -- replace the run's error
     h.garbage_with_finalizer(function() error('unrelated __gc failed', 0) end)
+    -- the host's collect_soon is asked once, with what collects
+    local collect_soon, asked = wait.collect_soon, 0
+    wait.collect_soon = function(collect) asked = asked + 1; collect_soon(collect) end
     wait.host_exiting = function() return true end
     local ok, err = pcall(loop.run)
-    wait.host_exiting = host_exiting
+    wait.host_exiting, wait.collect_soon = host_exiting, collect_soon
     assert.is_false(ok)
     assert.matches('a coroutine failed: boom', err)
+    assert.equal(1, asked)
     for i = 1, 3 do -- the end at once (an open peer: nil, nil, true)
       assert.is_true(peers[i]:settimeout(0))
       local data, rerr, again = peers[i]:recv()

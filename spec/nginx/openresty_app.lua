@@ -742,19 +742,22 @@ function M.stall()
     ngx.say('pending ', ngx.timer.pending_count())
 end
 
--- GET /loopserver: a timer runs a net.loop server on a unix path of its
--- own (beside the backend's), each connection's coroutine waiting, with no
--- deadline, for a line that never comes. GET /loopask: a connection to it
--- that waits, with no deadline, for an answer that never comes either. At a
--- graceful quit the loop's run fails ("nginx worker is exiting") and leaves
--- its coroutines; the exiting worker would never collect them, so the
--- connection's server side stayed open and /loopask held the worker. The
--- loop collects them: /loopask answers "end" and the worker goes.
-local function loop_path() return backend_path .. '.loop' end
+-- GET /loopserver?name=N: a timer runs a net.loop server on a unix path of
+-- its own (beside the backend's), each connection's coroutine waiting, with
+-- no deadline, for a line that never comes. GET /loopask?names=N,M,...: a
+-- connection to each, waiting in turn, with no deadline, for an answer that
+-- never comes either. At a graceful quit every loop's run fails ("nginx
+-- worker is exiting") and leaves its coroutines; the exiting worker would
+-- never collect them, so the connections' server sides stayed open and
+-- /loopask held the worker. They are collected: /loopask answers "end" for
+-- each, then "cycles N", the collector's full cycles meanwhile (one for all
+-- the loops that failed together; a collection per loop made as many).
+local function loop_path(name) return backend_path .. '.loop' .. name end
 
 function M.loopserver()
-    os.remove(loop_path())
-    local server = assert(unix.server.new { path = loop_path() })
+    local path = loop_path(ngx.var.arg_name or '')
+    os.remove(path)
+    local server = assert(unix.server.new { path = path })
     assert(server:listen() == nil)
     assert(ngx.timer.at(0, function()
         local loop = require('net.loop')
@@ -771,12 +774,32 @@ function M.loopserver()
     ngx.say('started')
 end
 
+-- The collector's full cycles in this VM since the first call: a proxy
+-- whose finalizer counts and makes the next one.
+local gc_cycles
+local function count_gc_cycles()
+    if gc_cycles then return end
+    gc_cycles = 0
+    local function arm()
+        getmetatable(newproxy(true)).__gc = function() gc_cycles = gc_cycles + 1; arm() end
+    end
+    arm()
+end
+
 function M.loopask()
-    local c = assert(unix.client.new { path = loop_path() })
-    local data, err, again = c:recv()
-    c:close()
-    if data == nil and err == nil and not again then return ngx.say('end') end
-    ngx.say(tostring(data), ' ', tostring(err), ' ', tostring(again))
+    count_gc_cycles()
+    local conns, said = {}, {}
+    for name in (ngx.var.arg_names or ''):gmatch('[^,]+') do
+        conns[#conns + 1] = assert(unix.client.new { path = loop_path(name) })
+    end
+    local cycles0 = gc_cycles
+    for i, c in ipairs(conns) do
+        local data, err, again = c:recv()
+        c:close()
+        said[i] = (data == nil and err == nil and not again) and 'end'
+            or table.concat({tostring(data), tostring(err), tostring(again)}, ' ')
+    end
+    ngx.say(table.concat(said, ', '), '; cycles ', gc_cycles - cycles0)
 end
 
 -- GET /manywaits (openresty_edge.conf.in): a light thread's wait for data

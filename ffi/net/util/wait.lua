@@ -80,8 +80,12 @@ M.default = M.poll
 M.always_nonblocking = false
 -- fn(): true when the host is going away and will not collect garbage
 -- by itself any more (an exiting nginx worker, net.openresty's answer):
--- net.loop then collects what a failed run leaves at once.
+-- net.loop then has what a failed run leaves collected.
 M.host_exiting = function() return false end
+-- fn(collect): has collect() run (it collects all garbage) once the failed
+-- run that asks has ended; here at once. net.openresty runs it from a timer,
+-- one for the runs that fail together (every timer's loop at an exit).
+M.collect_soon = function(collect) collect() end
 
 -- default: the waiter; always_nonblocking: every socket made from now on is
 -- non-blocking underneath, and waits through the default when its user
