@@ -721,7 +721,8 @@ end
 -- many full collections in a row (0.2 s each for a heap of 130 MB); and a
 -- collection inside a failing run missed sockets (doc/openresty.md).
 -- ngx_lua takes a timer of delay 0 from an exiting worker; where it
--- refuses one (lua_max_pending_timers), the run collects at once.
+-- refuses one (lua_max_pending_timers), the run collects at once, twice
+-- (inside the run one collection left sockets open, a second closed them).
 local collection_due = false
 local function collect_due(_, collect_all)
     collection_due = false
@@ -732,6 +733,7 @@ local function collect_soon(collect_all)
     if ngx.timer.at(0, collect_due, collect_all) then
         collection_due = true
     else
+        collect_all()
         collect_all()
     end
 end
