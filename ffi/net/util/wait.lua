@@ -82,9 +82,10 @@ M.always_nonblocking = false
 -- by itself any more (an exiting nginx worker, net.openresty's answer):
 -- net.loop then has what a failed run leaves collected.
 M.host_exiting = function() return false end
--- fn(collect): has collect() run (it collects all garbage) once the failed
--- run that asks has ended; here at once. net.openresty runs it from a timer,
--- one for the runs that fail together (every timer's loop at an exit).
+-- fn(collect): has collect() run (it collects all garbage) for a failed run;
+-- here at once, inside the run. net.openresty runs it from a timer, after
+-- the run's thread has ended, one for the runs that fail together (every
+-- timer's loop at an exit).
 M.collect_soon = function(collect) collect() end
 
 -- default: the waiter; always_nonblocking: every socket made from now on is
