@@ -1,13 +1,15 @@
 /* check.h — the C tests' assertions: each failed check prints where and what
  * it saw, the run goes on, and check_done() prints the closing line
- * "N passed, M failed" and gives the exit status. */
+ * "N passed, M failed, K skipped" and gives the exit status. A check that
+ * cannot run here (no privilege, a limit, a missing facility) is SKIPPED
+ * with its reason, on a line "# skipped: ..." that scripts/test gathers. */
 #ifndef NET_SPEC_CHECK_H
 #define NET_SPEC_CHECK_H
 
 #include <stdio.h>
 #include <string.h>
 
-static int check_passed, check_failed;
+static int check_passed, check_failed, check_skipped;
 
 #define CHECK_(ok, fmt, ...)                                                  \
     do {                                                                      \
@@ -45,9 +47,18 @@ static int check_passed, check_failed;
                #got, w_, g_ ? g_ : "(null)");                                 \
     } while (0)
 
+/* A check (or a group of them) that cannot run here, and why. */
+#define SKIPPED(...)                                                          \
+    do {                                                                      \
+        check_skipped++;                                                      \
+        printf("# skipped: " __VA_ARGS__);                                    \
+        printf("\n");                                                         \
+    } while (0)
+
 static inline int check_done(const char *name)
 {
-    printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);
+    printf("%s: %d passed, %d failed, %d skipped\n", name, check_passed, check_failed,
+           check_skipped);
     return check_failed ? 1 : 0;
 }
 
