@@ -594,9 +594,9 @@ function M.configure()
 end
 
 -- GET /stats: the waiter's counters and settings, "name value" per line,
--- and the worker's pid.
+-- the worker's pid and net.POLL_WAITABLE (1: the poller can wait on a set).
 function M.stats()
-    local out = {'pid ' .. ngx.worker.pid()}
+    local out = {'pid ' .. ngx.worker.pid(), 'poll_waitable ' .. net.POLL_WAITABLE}
     for k, v in pairs(openresty.stats()) do out[#out + 1] = k .. ' ' .. tostring(v) end
     for k, v in pairs(openresty.settings()) do out[#out + 1] = 'setting.' .. k .. ' ' .. tostring(v) end
     table.sort(out)
