@@ -626,12 +626,15 @@ function M.run()
     if (caller and run_of[caller]) or (inside_run and not wait.always_nonblocking) then
         error('net.loop.run: already inside the loop', 2)
     end
-    local next_pending = new_state()
     local st = pending
     use(st)
     local newset, err = poll.new()
     if not newset then error('net.loop.run: ' .. tostring(err), 2) end -- the spawns stay pending
-    set, pending = newset, next_pending
+    -- The next run's state, in no local of this run: where runs overlap
+    -- (nginx), this one would hold it, and what that run's coroutines
+    -- hold, for as long as it lasts, past that run's failure: the
+    -- collection after a failed run in an exiting nginx worker missed it.
+    set, pending = newset, new_state()
     runs[st] = true
     if not wait.always_nonblocking then inside_run = st end
     local ok, werr = pcall(rounds_until_done, st)

@@ -718,11 +718,11 @@ end
 -- timer (wait.collect_soon), once the threads of the runs that failed in
 -- this round of the event loop have ended: at an exit every timer's loop
 -- fails, and one collection serves them all, where one per run made as
--- many full collections in a row (0.2 s each for a heap of 130 MB); and a
--- collection inside a failing run missed sockets (doc/openresty.md).
+-- many full collections in a row (0.2 s each for a heap of 130 MB).
 -- ngx_lua takes a timer of delay 0 from an exiting worker; where it
--- refuses one (lua_max_pending_timers), the run collects at once, twice
--- (inside the run one collection left sockets open, a second closed them).
+-- refuses one (lua_max_pending_timers), the run collects at once: that
+-- leaves out only what the runs still under way hold, and each of them
+-- collects when it fails in turn.
 local collection_due = false
 local function collect_due(_, collect_all)
     collection_due = false
@@ -733,7 +733,6 @@ local function collect_soon(collect_all)
     if ngx.timer.at(0, collect_due, collect_all) then
         collection_due = true
     else
-        collect_all()
         collect_all()
     end
 end

@@ -431,6 +431,66 @@ describe('net.loop', function()
     assert.equals(before, after)
   end)
 
+  it('where runs overlap (nginx), one still under way holds nothing of a later one that failed', function()
+    -- A host that never blocks (net.openresty) has a run's set wait
+    -- through its waiter, which here yields to this test: run A waits,
+    -- suspended, while run B, begun after it, fails. What only B's
+    -- abandoned coroutines held is then garbage, A under way or not: a
+    -- collection closes B's socket. (A run used to keep the state of the
+    -- run begun after it in a local: an exiting nginx worker's collection
+    -- missed that run's sockets, and a request waiting on them held the
+    -- worker past its quit.)
+    local _, yielded = pcall(coroutine.wrap(function() return pcall(coroutine.yield, 'out') end))
+    if yielded ~= 'out' then
+      return pending('Lua 5.1: a run cannot yield out of its pcall, so runs never overlap')
+    end
+    local wait = require('net.util.wait')
+    local default, always = wait.default, wait.always_nonblocking
+    local HOST_WAIT = {}
+    local function host_waiter() return coroutine.yield(HOST_WAIT) end
+    wait.install(host_waiter, true)
+    local a = assert(stream.pair())
+    assert.is_true(a[2]:nonblock(true))
+    local got
+    local run_a = coroutine.create(function()
+      loop.spawn(function() got = a[2]:recv() end)
+      return pcall(loop.run)
+    end)
+    local ok, what = coroutine.resume(run_a)
+    local peer_b, b_failed
+    if ok and what == HOST_WAIT then
+      local function start_b() -- (B's socket: held by its coroutine only)
+        local b = assert(stream.pair())
+        assert.is_true(b[2]:nonblock(true))
+        loop.spawn(function() b[2]:recv() end)
+        loop.spawn(function() error('boom', 0) end)
+        return b[1], pcall(loop.run)
+      end
+      local _, b1, b_ok, b_err = coroutine.resume(coroutine.create(start_b))
+      peer_b, b_failed = b1, not b_ok and b_err
+    end
+    collectgarbage(); collectgarbage() -- A still waits
+    wait.install(default, always)
+    local data, err, again
+    if peer_b then
+      assert.is_true(peer_b:settimeout(0))
+      data, err, again = peer_b:recv()
+      peer_b:close()
+    end
+    -- A ends: its reader gets its line
+    wait.install(host_waiter, true)
+    assert.equal(2, a[1]:send('hi'))
+    local a_ok, a_run_ok
+    if ok and what == HOST_WAIT then a_ok, a_run_ok = coroutine.resume(run_a, true) end
+    wait.install(default, always)
+    a[1]:close(); a[2]:close()
+    assert.equal(HOST_WAIT, what, 'run A waits through the host')
+    assert.equal('net.loop: a coroutine failed: boom', (tostring(b_failed):match('^[^\n]*')))
+    assert.same({}, {data, err, again}, "B's socket closed")
+    assert.is_true(a_ok and a_run_ok)
+    assert.equal('hi', got)
+  end)
+
   it('where the host is going away, closes at once the sockets only a failed run held', function()
     -- inside an exiting nginx worker (wait.host_exiting: net.openresty's
     -- ngx.worker.exiting) nothing would collect the abandoned coroutines,
