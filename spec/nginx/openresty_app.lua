@@ -491,6 +491,19 @@ function M.killloop()
     ngx.say('killed ', tostring(killed), ' ', one_loop(0.05))
 end
 
+-- GET /poolfail (mode badpool): the worker's descriptors, then a wait that
+-- has a poller try the missing pool anew (configure's new chance), which
+-- fails, and the descriptors again: "fds <before> <after>; <the wait's
+-- result>; <the pool's error>". The failed poller's set and wake pair are
+-- closed with it.
+function M.poolfail()
+    local before = worker_fds()
+    openresty.configure { thread_pool = openresty.settings().thread_pool }
+    local result = pair_wait(nil, 0.05)
+    local after = worker_fds()
+    ngx.say('fds ', before, ' ', after, '; ', result:match('^%S*'), '; ', tostring(openresty.settings().pool_error))
+end
+
 -- header_filter_by_lua (a phase that cannot yield): a net.loop whose
 -- coroutine waits with no deadline; block_cap ends it. Under hfloop.
 function M.header_filter_loop()
