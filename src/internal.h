@@ -24,6 +24,7 @@
 #define NET_HAVE_ACCEPT4 1
 #define NET_HAVE_SOCK_FLAGS 1 /* SOCK_NONBLOCK / SOCK_CLOEXEC in socket(2) */
 #define NET_HAVE_EPOLL 1      /* poll sets are epoll sets (src/pollset.c) */
+#define NET_HAVE_PIPE2 1      /* pipe2(2): a pipe born close-on-exec */
 #endif
 
 /* Whether poll sets are epoll sets in this build (the C tests force the

@@ -228,7 +228,7 @@ int net_sock_disconnect(int fd)
     /* Dissolved; the name read again tells whether the port went. If it
      * cannot be read, the port is put back on the connected address (a
      * socket that kept its port refuses that bind: EINVAL, nothing lost). */
-    if ((rc = net_sock_getsockname(fd, &after)) < 0) {
+    if (net_sock_getsockname(fd, &after) < 0) {
         rc = net_sock_bind(fd, &before);
         return rc == -EINVAL ? 0 : rc;
     }

@@ -367,10 +367,21 @@ static int backend_wait(int pfd, set_t *s, net_poll_event_t *out, int max, int m
 
 /* The set's pipe (s->wake: non-blocking, so a wake-up never blocks ctl and
  * a drain never blocks a wait; close-on-exec, as the set's own) and the
- * handle, a dup of its read end (close-on-exec as flags say). */
+ * handle, a dup of its read end (close-on-exec as flags say). The pipe is
+ * born close-on-exec where the platform can (pipe2): a fork and exec in
+ * another thread between pipe() and fcntl() would hand both ends to the
+ * new program. Elsewhere (macOS) that moment remains, as for its sockets,
+ * which are made close-on-exec after creation too. */
 static int backend_open(set_t *s, int flags)
 {
-    int i, handle;
+    int handle;
+#ifdef NET_HAVE_PIPE2
+    if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+        s->wake[0] = s->wake[1] = -1;
+        return NET_ERR();
+    }
+#else
+    int i;
     if (pipe(s->wake) < 0) {
         s->wake[0] = s->wake[1] = -1;
         return NET_ERR();
@@ -380,6 +391,7 @@ static int backend_open(set_t *s, int flags)
         if (rc < 0)
             return rc; /* (set_free closes the pipe) */
     }
+#endif
     handle = fcntl(s->wake[0], (flags & NET_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
     return handle < 0 ? NET_ERR() : handle;
 }

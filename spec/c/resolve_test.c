@@ -198,12 +198,13 @@ static void test_long_canonical_names(void)
 {
     char hosts[] = "/tmp/net-resolve-hosts-XXXXXX", fit[NET_CANONNAME_MAX], over[NET_CANONNAME_MAX + 40];
     int fd = mkstemp(hosts);
-    CHECK(fd >= 0);
+    SETUP(fd < 0 ? -errno : fd);
     memset(fit, 'a', sizeof fit - 1);
     fit[sizeof fit - 1] = '\0';
     memset(over, 'b', sizeof over - 1);
     over[sizeof over - 1] = '\0';
     FILE *f = fdopen(fd, "w");
+    SETUP(f ? 0 : -errno);
     fprintf(f, "127.0.0.1 %s\n127.0.0.1 %s\n", fit, over);
     fclose(f);
     pid_t pid = fork();
