@@ -19,6 +19,7 @@ local core = require('net.core')
 
 local M = {}
 local backend_path
+local is_backend = setmetatable({}, {__mode = 'k'}) -- its listener (for /held)
 
 -- The first line of sock (without its "\n"), or nil, err / nil, nil, true.
 local function read_line(sock)
@@ -124,6 +125,7 @@ function M.init_worker(path)
     os.remove(path)
     local server = assert(unix.server.new { path = path })
     assert(server:listen() == nil)
+    is_backend[server] = true
     assert(ngx.timer.at(0, backend, server))
 end
 
@@ -604,6 +606,28 @@ function M.configure()
     end
     openresty.configure { thread_pool = pool ~= 'off' and pool }
     ngx.say('pool ', pool)
+end
+
+-- GET /held: the open lua-net sockets and poll sets that the worker's Lua
+-- still reaches after a full collection, one per line: "<object> <path>"
+-- (spec/heap_paths.lua; the backend's listener is named "backend"). Once
+-- every request, timer and loop is over, that listener alone is left.
+local held_objects = require('heap_paths')
+local Poll = require('net.poll').Poll
+local function open_lua_net_object(v)
+    if type(v) ~= 'table' then return false end
+    local fd = rawget(v, 1)
+    if type(fd) ~= 'number' or fd < 0 then return false end
+    return getmetatable(v) == Poll or type(v.getfd) == 'function' and v:getfd() == fd
+end
+function M.held()
+    collectgarbage(); collectgarbage()
+    local found, lines = held_objects(open_lua_net_object, debug.getregistry()), {}
+    for i, f in ipairs(found) do
+        lines[i] = (is_backend[f.obj] and 'backend' or tostring(f.obj)) .. ' ' .. f.path
+    end
+    ngx.say(#found, ' held')
+    if #lines > 0 then ngx.say(table.concat(lines, '\n')) end
 end
 
 -- GET /stats: the waiter's counters and settings, "name value" per line,

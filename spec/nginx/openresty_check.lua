@@ -544,6 +544,23 @@ local function main_checks()
         end
         check(block and block >= 4, 'the non-yieldable waits blocked, bounded (%s)', tostring(block))
     end)
+
+    -- 7. Last: every check's requests, timers and loops are over, so the
+    -- worker's Lua holds no lua-net socket or poll set but the backend's
+    -- listener (/held walks what it reaches; a socket held for good by a
+    -- table or a frame would be listed with its path). Asked again for up
+    -- to 2 s while more are held: timers of the last checks may still run.
+    run(function()
+        local body, count
+        for _ = 1, 20 do
+            body = select(2, get('/held', 10))
+            count = tonumber((body or ''):match('^(%d+) held'))
+            if count == nil or count <= 1 then break end
+            loop.sleep(0.1)
+        end
+        check(count == 1 and (body or ''):match('^1 held\nbackend ') ~= nil,
+              'the worker holds only the backend\'s listener once the checks are over (%s)', show(body))
+    end)
 end
 
 -- The handlers of openresty_edge.conf.in (mode edge): the poller's own
