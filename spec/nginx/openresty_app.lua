@@ -19,7 +19,9 @@ local core = require('net.core')
 
 local M = {}
 local backend_path
-local is_backend = setmetatable({}, {__mode = 'k'}) -- its listener (for /held)
+-- The app's own sockets that live as long as the worker, by name (for
+-- /held): the backend's listener, the silent listener. Weak keys.
+local fixtures = setmetatable({}, {__mode = 'k'})
 
 -- The first line of sock (without its "\n"), or nil, err / nil, nil, true.
 local function read_line(sock)
@@ -125,7 +127,7 @@ function M.init_worker(path)
     os.remove(path)
     local server = assert(unix.server.new { path = path })
     assert(server:listen() == nil)
-    is_backend[server] = true
+    fixtures[server] = 'backend'
     assert(ngx.timer.at(0, backend, server))
 end
 
@@ -543,6 +545,7 @@ local function recv_forever()
     if not silent then
         silent = assert(inet.server.new { host = '127.0.0.1' })
         assert(silent:listen(256) == nil)
+        fixtures[silent] = 'silent'
     end
     local c = assert(inet.client.new { host = '127.0.0.1', port = silent:getsockname():port() })
     tracked[c] = true
@@ -610,8 +613,9 @@ end
 
 -- GET /held: the open lua-net sockets and poll sets that the worker's Lua
 -- still reaches after a full collection, one per line: "<object> <path>"
--- (spec/heap_paths.lua; the backend's listener is named "backend"). Once
--- every request, timer and loop is over, that listener alone is left.
+-- (spec/heap_paths.lua; the app's fixtures by name instead: "backend",
+-- "silent"). Once every request, timer and loop is over, they alone are
+-- left.
 local held_objects = require('heap_paths')
 local Poll = require('net.poll').Poll
 local function open_lua_net_object(v)
@@ -624,7 +628,7 @@ function M.held()
     collectgarbage(); collectgarbage()
     local found, lines = held_objects(open_lua_net_object, debug.getregistry()), {}
     for i, f in ipairs(found) do
-        lines[i] = (is_backend[f.obj] and 'backend' or tostring(f.obj)) .. ' ' .. f.path
+        lines[i] = (fixtures[f.obj] or tostring(f.obj)) .. ' ' .. f.path
     end
     ngx.say(#found, ' held')
     if #lines > 0 then ngx.say(table.concat(lines, '\n')) end

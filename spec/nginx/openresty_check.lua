@@ -96,6 +96,30 @@ local function parse_lines(body)
     return out
 end
 
+-- Last of a mode's checks: every request, timer and loop is over, so the
+-- worker's Lua holds no lua-net socket or poll set but the app's fixtures,
+-- named (/held walks what it reaches; a socket held for good by a table or
+-- a frame would be listed with its path). Asked again for up to 2 s while
+-- more are held: timers of the last checks may still run.
+local function held_check(number, fixtures)
+    run(function()
+        local body, count, others
+        for _ = 1, 20 do
+            body = select(2, get('/held', 10))
+            count, others = tonumber((body or ''):match('^(%d+) held')), 0
+            for name in (body or ''):gmatch('\n(%S+)') do
+                if not fixtures[name] then others = others + 1 end
+            end
+            if count == nil or others == 0 then break end
+            loop.sleep(0.1)
+        end
+        local names = {}
+        for name in pairs(fixtures) do names[#names + 1] = name end
+        check(count ~= nil and others == 0, '%d. the worker holds no lua-net socket but the app\'s (%s) ' ..
+              'once the checks are over (%s)', number, table.concat(names, ', '), show(body))
+    end)
+end
+
 -- The handlers of openresty.conf.in (modes pool, sleep, badpool).
 local function main_checks()
     -- 0. The worker's init_worker phase blocks for its bounded waits (check 4):
@@ -545,22 +569,7 @@ local function main_checks()
         check(block and block >= 4, 'the non-yieldable waits blocked, bounded (%s)', tostring(block))
     end)
 
-    -- 7. Last: every check's requests, timers and loops are over, so the
-    -- worker's Lua holds no lua-net socket or poll set but the backend's
-    -- listener (/held walks what it reaches; a socket held for good by a
-    -- table or a frame would be listed with its path). Asked again for up
-    -- to 2 s while more are held: timers of the last checks may still run.
-    run(function()
-        local body, count
-        for _ = 1, 20 do
-            body = select(2, get('/held', 10))
-            count = tonumber((body or ''):match('^(%d+) held'))
-            if count == nil or count <= 1 then break end
-            loop.sleep(0.1)
-        end
-        check(count == 1 and (body or ''):match('^1 held\nbackend ') ~= nil,
-              'the worker holds only the backend\'s listener once the checks are over (%s)', show(body))
-    end)
+    held_check(7, {backend = true})
 end
 
 -- The handlers of openresty_edge.conf.in (mode edge): the poller's own
@@ -843,6 +852,8 @@ local function edge_checks()
               'a socket writable when its deadline passed, its poller\'s timer dropped, was written ' ..
               '(%s, thread calls %s -> %s)', show(body), tostring(s0.thread_calls), tostring(s1.thread_calls))
     end)
+
+    held_check(8, {silent = true})
 end
 
 if MODE == 'edge' then edge_checks() else main_checks() end
