@@ -73,15 +73,20 @@ local function run(fn)
     loop.run()
 end
 
--- The descriptors of the poll sets the process pid holds: its epoll sets
--- (one descriptor each), or with the poll(2) backend (net.POLL_WAITABLE 0)
--- its pipes (three descriptors a set: the set's pipe and a dup of its read
--- end). SET_FDS: the descriptors of one set.
+-- The descriptors of what pollers make that the process pid holds: its poll
+-- sets' (epoll sets, one descriptor each, or with the poll(2) backend,
+-- net.POLL_WAITABLE 0, its pipes: three descriptors a set, the set's pipe
+-- and a dup of its read end) and its sockets (a poller's wake pair is two;
+-- the worker's others, its listeners and channel, stay the same).
+-- POLLER_FDS: the descriptors of one poller.
 local count_fds = dofile((arg[0]:match('^(.*/)') or './') .. '../proc_fds.lua')
 local SET_KIND = net.POLL_WAITABLE == 1 and '[eventpoll]' or 'pipe:'
-local SET_FDS = net.POLL_WAITABLE == 1 and 1 or 3
-local function set_fds(pid)
-    return count_fds('/proc/' .. pid .. '/fd', SET_KIND)
+local POLLER_FDS = (net.POLL_WAITABLE == 1 and 1 or 3) + 2
+local POLLER_KINDS = SET_KIND .. ' and sockets'
+local function poller_fds(pid)
+    return count_fds('/proc/' .. pid .. '/fd', function(line)
+        return line:find(SET_KIND, 1, true) ~= nil or line:find('socket:', 1, true) ~= nil
+    end)
 end
 
 -- Whether a /resolve body lists 127.0.0.1 among its addresses.
@@ -527,11 +532,12 @@ local function main_checks()
 
     -- 6b. lua_code_cache off (/nocache): each request runs in a Lua VM of its
     -- own, which makes a poller of its own for its wait (with a pool); the
-    -- poller's set is closed with the VM, not left open (set_fds).
+    -- poller's set and wake pair are closed with the VM, not left open
+    -- (poller_fds).
     if MODE == 'pool' then run(function()
         local _, body = get('/stats')
         local pid = parse_lines(body).pid
-        local before, right = set_fds(pid), 0
+        local before, right = poller_fds(pid), 0
         for _ = 1, 30 do
             local _, b = get('/nocache?delay=0.01&timeout=3')
             if (b or ''):match('^data:x ') then right = right + 1 end
@@ -540,11 +546,11 @@ local function main_checks()
         -- last call, poll_interval) and the poller's sentinel (pending for
         -- up to poll_interval after that call began)
         loop.sleep(0.8)
-        local after = set_fds(pid)
+        local after = poller_fds(pid)
         check(right == 30, '%d of 30 waits without the code cache got their data', right)
-        check(after <= before + SET_FDS,
-              'poll set descriptors (%s) of the worker: %d, %d before 30 requests without the code cache',
-              SET_KIND, after, before)
+        check(after <= before + POLLER_FDS,
+              'descriptors (%s) of the worker: %d, %d before 30 requests without the code cache',
+              POLLER_KINDS, after, before)
     end) end
 
     -- 6. Which waiter did the waiting.
@@ -700,9 +706,10 @@ local function edge_checks()
     -- the poller makes no thread call after the one in flight.
     -- "Naming a pool again clears a pool failure": 20 waits, each after
     -- nosuchpool is named again, each failing the pool (a poller and its
-    -- poll set each); the worker's poll set descriptors (set_fds) do not grow
-    -- with them (a failed pool's set is closed); netpool named again: no
-    -- pool_error, and its waits go through the pool.
+    -- poll set and wake pair each); the worker's descriptors of them
+    -- (poller_fds) do not grow with them (a failed pool's set and pair are
+    -- closed); netpool named again: no pool_error, and its waits go through
+    -- the pool.
     run(function()
         local body
         local sleep0 = tonumber(stats().sleep)
@@ -723,17 +730,17 @@ local function edge_checks()
         local _, resolved = get('/resolve?host=localhost')
         check(resolved_loopback(resolved), 'a name resolved without a working pool (%s)', show(resolved))
         local pid = s.pid
-        local sets0, right = set_fds(pid), 0
+        local sets0, right = poller_fds(pid), 0
         for _ = 1, 20 do
             get('/configure?pool=nosuchpool')
             if got_x(body_of('/pairwait?delay=0.01&timeout=3')) then right = right + 1 end
         end
-        local sets1 = set_fds(pid)
+        local sets1 = poller_fds(pid)
         local failed = stats()['setting.pool_error']
         check(right == 20 and failed ~= nil, '%d of 20 waits with a failing pool got their data (pool_error %s)',
               right, tostring(failed))
-        check(sets1 <= sets0 + SET_FDS, 'poll set descriptors (%s) of the worker: %d, %d before 20 failed pools',
-              SET_KIND, sets1, sets0)
+        check(sets1 <= sets0 + POLLER_FDS, 'descriptors (%s) of the worker: %d, %d before 20 failed pools',
+              POLLER_KINDS, sets1, sets0)
         get('/configure?pool=netpool')
         check(stats()['setting.pool_error'] == nil, 'naming the pool again cleared its failure (%s)',
               tostring(stats()['setting.pool_error']))
