@@ -3,15 +3,17 @@
 -- their metatable and their keys and values, as strong as the metatable's
 -- __mode leaves them; functions: upvalues and environment; coroutines: the
 -- functions and the named locals of their frames; full userdata: metatable
--- and environment) and returns, for each object pred accepts, a record
+-- and environment or first user value) and returns, for each object pred accepts, a record
 -- {obj = it, path = "how it was reached"}: the first path found, breadth
 -- first. Only what Lua's debug library shows is seen: a stale slot of a
 -- frame, a C reference outside the registry, a LuaJIT trace's constant
--- are not. Used by the nginx worker's handlers (spec/nginx/openresty_app.lua).
+-- are not. Used at the end of the busted suite (spec/lua/helper.lua) and by
+-- the nginx worker's handlers (spec/nginx/openresty_app.lua).
 local type, next, tostring = type, next, tostring
 local getmetatable, getupvalue, getinfo, getlocal =
     debug.getmetatable, debug.getupvalue, debug.getinfo, debug.getlocal
 local getfenv = debug.getfenv or function() return nil end -- (5.1/LuaJIT only)
+local getuservalue = debug.getuservalue or getfenv -- (5.2+: a userdata's first user value)
 
 local WALKED = {table = true, ['function'] = true, thread = true, userdata = true}
 
@@ -40,7 +42,7 @@ return function(pred, root)
             local mt = getmetatable(v)
             reach(mt, v, '<metatable>')
             if t == 'userdata' then
-                reach(getfenv(v), v, '<environment>')
+                reach(getuservalue(v), v, '<user value>')
             else
                 local mode = mt and type(mt.__mode) == 'string' and mt.__mode or ''
                 local weak_k, weak_v = mode:find('k', 1, true), mode:find('v', 1, true)

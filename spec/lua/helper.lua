@@ -126,7 +126,8 @@ end
 -- `ls -l` line holds, or a function of that line (spec/proc_fds.lua).
 -- (found beside this file's folder: tools/check-install runs the helper
 -- from another folder, with no NET_SOURCE_ROOT)
-local proc_fds = dofile((debug.getinfo(1, 'S').source:match('^@(.*/)') or './') .. '../proc_fds.lua')
+local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './' -- spec/lua/
+local proc_fds = dofile(here .. '../proc_fds.lua')
 local function count_fds(kind)
   return proc_fds('/proc/' .. pid() .. '/fd', kind)
 end
@@ -327,6 +328,34 @@ local function run_cleanups()
   if first_error ~= nil then error(first_error, 0) end
 end
 if loaded_as_helper then require('busted').after_each(run_cleanups) end
+
+-- When the suite ends, nothing its specs made is left: after a full
+-- collection no open lua-net socket or poll set is reachable (a walk from
+-- the registry, spec/heap_paths.lua, which names what holds each one
+-- found), and the process holds no more descriptors than when the suite
+-- began (the walk cannot see one that no object owns). A failure is
+-- written after busted's own summary and ends the run with status 1.
+if loaded_as_helper then
+  local heap_paths = dofile(here .. '../heap_paths.lua')
+  local Socket, Poll = net.Socket, require('net.poll').Poll
+  local function open_lua_net_object(v)
+    local fd = type(v) == 'table' and rawget(v, 1)
+    return type(fd) == 'number' and fd >= 0 and (M.is_a(v, Socket) or getmetatable(v) == Poll)
+  end
+  local fds_at_start = M.fd_count_all()
+  require('busted').subscribe({ 'suite', 'end' }, function()
+    collectgarbage()
+    collectgarbage()
+    local held, fds = heap_paths(open_lua_net_object, debug.getregistry()), M.fd_count_all()
+    if #held > 0 or fds > fds_at_start then
+      io.stderr:write(('the suite left %d lua-net objects open and reachable, and %d descriptors ' ..
+                       '(%d when it began)\n'):format(#held, fds, fds_at_start))
+      for _, f in ipairs(held) do io.stderr:write('  ', tostring(f.obj), ': ', f.path, '\n') end
+      os.exit(1)
+    end
+    return nil, true
+  end)
+end
 
 -- Closes every socket given when the current test ends (values that are
 -- no socket, nils too, skipped; closing twice is harmless):

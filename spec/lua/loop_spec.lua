@@ -446,10 +446,12 @@ describe('net.loop', function()
     end
     local wait = require('net.util.wait')
     local default, always = wait.default, wait.always_nonblocking
+    h.cleanup(function() wait.install(default, always) end)
     local HOST_WAIT = {}
     local function host_waiter() return coroutine.yield(HOST_WAIT) end
     wait.install(host_waiter, true)
     local a = assert(stream.pair())
+    h.cleanup(function() a[1]:close(); a[2]:close() end)
     assert.is_true(a[2]:nonblock(true))
     local got
     local run_a = coroutine.create(function()
@@ -482,8 +484,6 @@ describe('net.loop', function()
     assert.equal(2, a[1]:send('hi'))
     local a_ok, a_run_ok
     if ok and what == HOST_WAIT then a_ok, a_run_ok = coroutine.resume(run_a, true) end
-    wait.install(default, always)
-    a[1]:close(); a[2]:close()
     assert.equal(HOST_WAIT, what, 'run A waits through the host')
     assert.equal('net.loop: a coroutine failed: boom', (tostring(b_failed):match('^[^\n]*')))
     assert.same({}, {data, err, again}, "B's socket closed")
