@@ -3,9 +3,9 @@
 -- their metatable and their keys and values, as strong as the metatable's
 -- __mode leaves them; functions: upvalues and environment; coroutines: the
 -- functions and the named locals of their frames; full userdata: metatable
--- and environment or first user value) and returns, for each object pred accepts, a record
--- {obj = it, path = "how it was reached"}: the first path found, breadth
--- first. Only what Lua's debug library shows is seen: a stale slot of a
+-- and environment, or first user value) and returns, for each object pred
+-- accepts, a record {obj = it, path = "how it was reached"}: the first path
+-- found, breadth first. Only what Lua's debug library shows is seen: a stale slot of a
 -- frame, a C reference outside the registry, a LuaJIT trace's constant
 -- are not. Used at the end of the busted suite (spec/lua/helper.lua) and by
 -- the nginx worker's handlers (spec/nginx/openresty_app.lua).
