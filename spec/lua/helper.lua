@@ -127,6 +127,7 @@ end
 -- (found beside this file's folder: tools/check-install runs the helper
 -- from another folder, with no NET_SOURCE_ROOT)
 local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './' -- spec/lua/
+local heap_paths = dofile(here .. '../heap_paths.lua')
 local proc_fds = dofile(here .. '../proc_fds.lua')
 local function count_fds(kind)
   return proc_fds('/proc/' .. pid() .. '/fd', kind)
@@ -336,17 +337,11 @@ if loaded_as_helper then require('busted').after_each(run_cleanups) end
 -- began (the walk cannot see one that no object owns). A failure is
 -- written after busted's own summary and ends the run with status 1.
 if loaded_as_helper then
-  local heap_paths = dofile(here .. '../heap_paths.lua')
-  local Socket, Poll = net.Socket, require('net.poll').Poll
-  local function open_lua_net_object(v)
-    local fd = type(v) == 'table' and rawget(v, 1)
-    return type(fd) == 'number' and fd >= 0 and (M.is_a(v, Socket) or getmetatable(v) == Poll)
-  end
   local fds_at_start = M.fd_count_all()
   require('busted').subscribe({ 'suite', 'end' }, function()
     collectgarbage()
     collectgarbage()
-    local held, fds = heap_paths(open_lua_net_object, debug.getregistry()), M.fd_count_all()
+    local held, fds = heap_paths.held(heap_paths.open_lua_net_object, debug.getregistry()), M.fd_count_all()
     if #held > 0 or fds > fds_at_start then
       io.stderr:write(('the suite left %d lua-net objects open and reachable, and %d descriptors ' ..
                        '(%d when it began)\n'):format(#held, fds, fds_at_start))
@@ -538,19 +533,9 @@ end
 
 -- ------------------------------------------------------------- classes --
 
--- Whether obj is an instance of class or of a subclass (plain metatables:
--- the class table is the metatable; a subclass's metatable has __index =
--- its base).
-function M.is_a(obj, class)
-  local c = getmetatable(obj)
-  for _ = 1, 16 do
-    if c == nil then return false end
-    if c == class then return true end
-    local mt = getmetatable(c)
-    c = mt and mt.__index
-  end
-  return false
-end
+-- Whether obj is an instance of class or of a subclass (spec/heap_paths.lua,
+-- whose check of what the suite left open needs it too).
+M.is_a = heap_paths.is_a
 
 package.loaded['spec.lua.helper'] = M
 return M
