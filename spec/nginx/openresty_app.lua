@@ -495,19 +495,6 @@ function M.killloop()
     ngx.say('killed ', tostring(killed), ' ', one_loop(0.05))
 end
 
--- GET /poolfail (mode badpool): the worker's descriptors, then a wait that
--- has a poller try the missing pool anew (configure's new chance), which
--- fails, and the descriptors again: "fds <before> <after>; <the wait's
--- result>; <the pool's error>". The failed poller's set and wake pair are
--- closed with it.
-function M.poolfail()
-    local before = worker_fds()
-    openresty.configure { thread_pool = openresty.settings().thread_pool }
-    local result = pair_wait(nil, 0.05)
-    local after = worker_fds()
-    ngx.say('fds ', before, ' ', after, '; ', result:match('^%S*'), '; ', tostring(openresty.settings().pool_error))
-end
-
 -- header_filter_by_lua (a phase that cannot yield): a net.loop whose
 -- coroutine waits with no deadline; block_cap ends it. Under hfloop.
 function M.header_filter_loop()
@@ -616,17 +603,10 @@ end
 -- (spec/heap_paths.lua; the app's fixtures by name instead: "backend",
 -- "silent"). Once every request, timer and loop is over, they alone are
 -- left.
-local held_objects = require('heap_paths')
-local Poll = require('net.poll').Poll
-local function open_lua_net_object(v)
-    if type(v) ~= 'table' then return false end
-    local fd = rawget(v, 1)
-    if type(fd) ~= 'number' or fd < 0 then return false end
-    return getmetatable(v) == Poll or type(v.getfd) == 'function' and v:getfd() == fd
-end
+local heap_paths = require('heap_paths')
 function M.held()
     collectgarbage(); collectgarbage()
-    local found, lines = held_objects(open_lua_net_object, debug.getregistry()), {}
+    local found, lines = heap_paths.held(heap_paths.open_lua_net_object, debug.getregistry()), {}
     for i, f in ipairs(found) do
         lines[i] = (fixtures[f.obj] or tostring(f.obj)) .. ' ' .. f.path
     end

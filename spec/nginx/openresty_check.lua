@@ -520,17 +520,7 @@ local function main_checks()
               table.concat(bodies, ', '))
     end)
 
-    -- 6a. A pool that fails closes what its poller had made: its set and its
-    -- wake pair. The missing pool tried anew (/poolfail): the worker's
-    -- descriptors are what they were before.
-    if MODE == 'badpool' then run(function()
-        local _, body = get('/poolfail', 5)
-        local before, after, result, err = (body or ''):match('^fds (%d+) (%d+); (%S*); ([^\n]*)\n$')
-        check(before and before == after and result == 'data:x' and err:find('not found', 1, true) ~= nil,
-              'a pool that failed anew left none of its poller\'s descriptors open (%s)', show(body))
-    end) end
-
-    -- 6b. lua_code_cache off (/nocache): each request runs in a Lua VM of its
+    -- 6a. lua_code_cache off (/nocache): each request runs in a Lua VM of its
     -- own, which makes a poller of its own for its wait (with a pool); the
     -- poller's set and wake pair are closed with the VM, not left open
     -- (poller_fds).
