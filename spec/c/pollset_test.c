@@ -470,20 +470,23 @@ static void test_change_during_wait(void)
     net_sock_close(fds[1]);
 }
 
+/* The close-on-exec tests look at the descriptors below this: the test's
+ * own, its runner's and the sets it makes are all well below it. */
+enum { FD_SCAN = 256 };
+
 /* Every descriptor net_poll_create(NET_CLOEXEC) opens is close-on-exec:
  * the handle, and on the poll(2) backend the set's wake-up pipe too, or a
  * child that execs would hold the pipe's ends. The numbers that were not
  * open before the call are the set's. */
 static void test_cloexec_all(void)
 {
-    enum { SCAN = 256 };
-    char was_open[SCAN];
+    char was_open[FD_SCAN];
     int fd, pfd, added = 0, inheritable = 0;
-    for (fd = 0; fd < SCAN; fd++)
+    for (fd = 0; fd < FD_SCAN; fd++)
         was_open[fd] = fcntl(fd, F_GETFD) >= 0;
     pfd = net_poll_create(NET_CLOEXEC);
     SETUP(pfd);
-    for (fd = 0; fd < SCAN; fd++) {
+    for (fd = 0; fd < FD_SCAN; fd++) {
         int flags = fcntl(fd, F_GETFD);
         if (flags < 0 || was_open[fd])
             continue;
@@ -510,7 +513,6 @@ static void test_cloexec_all(void)
  * runs one thread at a time and lets this busy one starve the forks until
  * then). The child runs natively under valgrind, which traces no exec. */
 #define INHERITED_CHECK "--inherited-check"
-enum { CHURN_SCAN = 256 };
 static const char *self_path;
 static atomic_int churn_stop;
 static void *churn_sets(void *arg)
@@ -529,7 +531,7 @@ static void *churn_sets(void *arg)
 static int inherited_check(void)
 {
     int fd;
-    for (fd = 3; fd < CHURN_SCAN; fd++)
+    for (fd = 3; fd < FD_SCAN; fd++)
         if (fcntl(fd, F_GETFD) >= 0)
             return 1;
     return 0;
@@ -540,7 +542,7 @@ static void test_cloexec_from_birth(void)
     int fd, children = 0, caught = 0;
     double t0 = net_now();
     pthread_t churn;
-    for (fd = 3; fd < CHURN_SCAN; fd++) { /* the test's own, and its runner's */
+    for (fd = 3; fd < FD_SCAN; fd++) { /* the test's own, and its runner's */
         int flags = fcntl(fd, F_GETFD);
         if (flags >= 0)
             SETUP(fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
