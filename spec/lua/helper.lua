@@ -330,22 +330,43 @@ local function run_cleanups()
 end
 if loaded_as_helper then require('busted').after_each(run_cleanups) end
 
+-- This process's descriptors but pipes (the popen's), as a set of their
+-- /proc listing's "<number> -> <what it names>": a socket or an epoll set
+-- names its own inode, so a descriptor closed and its number reused reads
+-- as another.
+local function fd_names()
+  local names = {}
+  count_fds(function(line)
+    local name = not line:find('pipe:', 1, true) and line:match('%d+ %-> .*$')
+    if name then names[name] = true end
+    return false
+  end)
+  return names
+end
+
 -- When the suite ends, nothing its specs made is left: after a full
 -- collection no open lua-net socket or poll set is reachable (a walk from
 -- the registry, spec/heap_paths.lua, which names what holds each one
--- found), and the process holds no more descriptors than when the suite
--- began (the walk cannot see one that no object owns). A failure is
--- written after busted's own summary and ends the run with status 1.
+-- found), and no descriptor is open that was not when the suite began
+-- (the walk cannot see one that no object owns; compared by name, not by
+-- count, so that one busted closed meanwhile cannot hide one left open).
+-- A failure is written after busted's own summary and ends the run with
+-- status 1.
 if loaded_as_helper then
-  local fds_at_start = M.fd_count_all()
+  local fds_at_start = fd_names()
   require('busted').subscribe({ 'suite', 'end' }, function()
     collectgarbage()
     collectgarbage()
-    local held, fds = heap_paths.held(heap_paths.open_lua_net_object, debug.getregistry()), M.fd_count_all()
-    if #held > 0 or fds > fds_at_start then
-      io.stderr:write(('the suite left %d lua-net objects open and reachable, and %d descriptors ' ..
-                       '(%d when it began)\n'):format(#held, fds, fds_at_start))
+    local held, opened = heap_paths.held(heap_paths.open_lua_net_object, debug.getregistry()), {}
+    for name in pairs(fd_names()) do
+      if not fds_at_start[name] then opened[#opened + 1] = name end
+    end
+    table.sort(opened)
+    if #held > 0 or #opened > 0 then
+      io.stderr:write(('the suite left lua-net objects open and reachable: %d; descriptors open that ' ..
+                       'were not when it began: %d\n'):format(#held, #opened))
       for _, f in ipairs(held) do io.stderr:write('  ', tostring(f.obj), ': ', f.path, '\n') end
+      for _, name in ipairs(opened) do io.stderr:write('  descriptor ', name, '\n') end
       os.exit(1)
     end
     return nil, true
