@@ -8,8 +8,8 @@
 -- found, breadth first. Only what Lua's debug library shows is seen: a stale slot of a
 -- frame, a C reference outside the registry, a LuaJIT trace's constant
 -- are not. open_lua_net_object(v) is the predicate both users give it:
--- whether v is an open lua-net socket (is_a(v, net.Socket): of any class
--- derived from it) or poll set. Used at the end of the busted suite
+-- whether v is an open lua-net socket (of net.Socket or a class derived
+-- from it) or poll set. Used at the end of the busted suite
 -- (spec/lua/helper.lua) and by the nginx worker's handlers
 -- (spec/nginx/openresty_app.lua).
 local type, next, tostring = type, next, tostring
@@ -98,25 +98,12 @@ local function held(pred, root)
     return found
 end
 
--- Whether v is an instance of class or of a subclass (plain metatables:
--- the class table is the metatable; a subclass's metatable has __index =
--- its base).
-local function is_a(v, class)
-    local c = getmetatable(v)
-    for _ = 1, 16 do
-        if c == nil then return false end
-        if c == class then return true end
-        local mt = getmetatable(c)
-        c = mt and mt.__index
-    end
-    return false
-end
-
 -- The classes are taken when this module loads (the busted helper loads it
 -- before any spec file): busted unloads the modules a spec file loaded when
 -- the file ends, and a net.poll loaded again later would have a Poll class
 -- of its own, not the one of the sets the file made.
 local Socket, Poll = require('net').Socket, require('net.poll').Poll
+local is_a = require('net.util.class').is_a
 local function open_lua_net_object(v)
     if type(v) ~= 'table' then return false end
     local fd = rawget(v, 1)
@@ -124,4 +111,4 @@ local function open_lua_net_object(v)
     return is_a(v, Socket) or getmetatable(v) == Poll
 end
 
-return {held = held, is_a = is_a, open_lua_net_object = open_lua_net_object}
+return {held = held, open_lua_net_object = open_lua_net_object}

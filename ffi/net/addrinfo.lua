@@ -2,7 +2,7 @@
 -- is for; what getaddrinfoin/getaddrinfoun and getsockname/getpeername
 -- return, and what the stream classes bind and connect to.
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 
 local setmetatable, type = setmetatable, type

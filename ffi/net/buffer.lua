@@ -7,7 +7,7 @@
 -- Fields (internal, read by net.Socket's recvinto and send): _mem the
 -- memory, _len the bytes held (always at the front: 0.._len-1), _cap its size.
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local result = require('net.util.result')
 

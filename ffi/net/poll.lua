@@ -23,7 +23,7 @@
 -- A registered socket is held by the set (it cannot be collected, and its
 -- fd closed by the collector, while registered).
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local result = require('net.util.result')
 local collector = require('net.util.collect')

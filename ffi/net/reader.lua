@@ -16,7 +16,8 @@
 -- pieces first, then the buffer. Reading more never makes the unread bytes
 -- exceed _max: a peer cannot make the reader hold more than that.
 local core = require('net.core')
-local class = require('net.util.class')
+local classes = require('net.util.class')
+local class, is_a = classes.new, classes.is_a
 local args = require('net.util.args')
 local result = require('net.util.result')
 local buffer = require('net.buffer')
@@ -44,18 +45,6 @@ local DEFAULT_MAX = 1048576
 -- net.buffer's largest capacity, LuaJIT's largest string (the backend's
 -- max_size): no item can be longer.
 local LIMIT = core.max_size
-
--- Whether v is a socket of class cls or of a subclass (class.lua: a
--- subclass's metatable looks up in its base).
-local function is_a(v, cls)
-    local c = type(v) == 'table' and getmetatable(v)
-    while type(c) == 'table' do
-        if c == cls then return true end
-        local mt = getmetatable(c)
-        c = mt and mt.__index
-    end
-    return false
-end
 
 -- new's options: whole numbers.
 local function whole(key)

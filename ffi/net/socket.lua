@@ -4,7 +4,7 @@
 -- stream meaning). Public as net.Socket (module net); this module exists so
 -- that the family and type modules can inherit from it without loading net.
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local result = require('net.util.result')
 local io_methods = require('net.util.io')

@@ -38,7 +38,7 @@
 -- Fenced code blocks are skipped. The reference is found under
 -- $NET_SOURCE_ROOT (set by the meson test env), else the current directory.
 local net = require('net')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 
 local REFERENCE = 'doc/reference.md'
 

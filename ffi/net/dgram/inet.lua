@@ -1,7 +1,7 @@
 -- net.dgram.inet: UDP sockets over IPv4 and IPv6.
 local dgram = require('net.dgram')
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local make = require('net.util.make')
 

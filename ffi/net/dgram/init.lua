@@ -6,7 +6,7 @@
 -- to 65,536 bytes when no size is given, and report the datagram's full
 -- length whenever it did not fit (the "cut" result).
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local result = require('net.util.result')
 local socket = require('net.util.socket')

@@ -1,7 +1,7 @@
 -- net.stream.inet: TCP servers and clients over IPv4 and IPv6.
 local stream = require('net.stream')
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local make = require('net.util.make')
 

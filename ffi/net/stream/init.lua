@@ -3,7 +3,7 @@
 -- stream addresses. The end-of-stream rule (0 bytes: the peer closed) lives
 -- here, in the result rules given to the I/O methods.
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local result = require('net.util.result')
 local socket = require('net.util.socket')

@@ -3,7 +3,7 @@
 -- leftover file makes the next bind fail with "Address already in use".
 local stream = require('net.stream')
 local core = require('net.core')
-local class = require('net.util.class')
+local class = require('net.util.class').new
 local args = require('net.util.args')
 local make = require('net.util.make')
 
