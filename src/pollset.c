@@ -71,6 +71,8 @@ typedef struct set {
     slot_t *slots;        /* indexed by fd */
     int nslots;
     uint32_t next_seq;
+    int handle;           /* -1, or the handle net_poll_close left for the
+                           * last reference to close (epoll: see there) */
 #ifndef USE_EPOLL
     struct pollfd *pfds;  /* the registered descriptors, packed */
     int npfds, cap;
@@ -148,8 +150,11 @@ static void release(set_t *s)
     pthread_mutex_lock(&registry_lock);
     last = --s->refs == 0;
     pthread_mutex_unlock(&registry_lock);
-    if (last)
+    if (last) {
+        if (s->handle >= 0)
+            close(s->handle); /* never retried: see net_sock_close */
         set_free(s);
+    }
 }
 
 /* The set whose handle is pfd, with a reference the caller releases; NULL
@@ -309,6 +314,14 @@ static int backend_ctl(int pfd, set_t *s, int op, int fd, slot_t *slot,
             epoll_ctl(pfd, EPOLL_CTL_DEL, fd, &ev) == 0)
             /* the stale entry is gone: the new ADD's result is the call's
              * (-ENOSPC past max_user_watches, say), not the -EEXIST */
+            return epoll_ctl(pfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : NET_ERR();
+        /* MOD of a number libnet has a registration for that the kernel
+         * has not: it was closed without DEL (the kernel forgot its file)
+         * and now names another file. Registered is libnet's notion (ADD
+         * says -EEXIST), so MOD watches that file, as poll(2) does; its
+         * registration number is a new one (net_poll_ctl), so a stale entry
+         * of the old file cannot pass for it. */
+        if (op == NET_POLL_MOD && err == -ENOENT)
             return epoll_ctl(pfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : NET_ERR();
         /* DEL of a number that was closed without DEL: the kernel dropped
          * the registration by itself (or keeps a stale one for a dup, whose
@@ -542,6 +555,7 @@ int net_poll_create(int flags)
         return -ENOMEM;
     }
     s->refs = 1; /* the registry's */
+    s->handle = -1;
 #ifndef USE_EPOLL
     s->wake[0] = s->wake[1] = -1;
 #endif
@@ -599,14 +613,22 @@ int net_poll_ctl(int pfd, int op, int fd, uint32_t events, uint64_t data)
         }
     } else if (slot->seq == 0) {
         rc = -ENOENT;
-    } else {
-        rc = backend_ctl(pfd, s, op, fd, slot, events, slot->seq);
-        if (rc == 0 && op == NET_POLL_MOD) {
+    } else if (op == NET_POLL_MOD) {
+        /* a new registration number: events of the old one still on their
+         * way are dropped (the wait looks again, level-triggered), and an
+         * epoll MOD that must ADD (see backend_ctl) is told from the file
+         * that had the number */
+        uint32_t seq = new_seq(s);
+        rc = backend_ctl(pfd, s, op, fd, slot, events, seq);
+        if (rc == 0) {
+            slot->seq = seq;
             slot->events = events;
             slot->data = data;
-        } else if (rc == 0) {
-            slot->seq = 0;
         }
+    } else {
+        rc = backend_ctl(pfd, s, op, fd, slot, events, slot->seq);
+        if (rc == 0)
+            slot->seq = 0;
     }
     pthread_mutex_unlock(&s->lock);
     release(s);
@@ -643,6 +665,22 @@ int net_poll_close(int pfd)
     int rc;
     if (s == NULL)
         return -EBADF;
+#ifdef USE_EPOLL
+    /* An epoll set's calls use its handle: a wait or a change under way in
+     * another thread (it holds a reference) goes on with it. Closed now,
+     * the number could go to a descriptor made meanwhile (another set), and
+     * that call's next epoll_wait or epoll_ctl would act on it. So the
+     * number stays the set's until the last such call returns, which closes
+     * it (release). The poll(2) backend's calls never use the handle. */
+    pthread_mutex_lock(&registry_lock);
+    if (s->refs > 1) {
+        s->handle = pfd;
+        s->refs--;
+        pthread_mutex_unlock(&registry_lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&registry_lock);
+#endif
     rc = close(pfd) < 0 ? NET_ERR() : 0; /* never retried: see net_sock_close */
     release(s);
     return rc;

@@ -352,6 +352,41 @@ static void test_same_file_again(void)
     net_sock_close(a[1]);
 }
 
+/* MOD of a number closed without DEL that now names another file: the
+ * number is still registered (ADD says -EEXIST), so MOD watches that file,
+ * on both backends (epoll, which forgot the closed file, said -ENOENT). The
+ * old file lives on in a dup and is readable: its stale entry's events are
+ * not the new registration's. */
+static void test_mod_reused_number(void)
+{
+    net_poll_event_t ev[4];
+    int a[2], b[2], keep, number;
+    int pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    pair(a);
+    pair(b);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, a[0], POLLIN, 1));
+    keep = fcntl(a[0], F_DUPFD_CLOEXEC, 0);
+    SETUP(keep);
+    number = a[0];
+    SETUP(dup2(b[0], number) == number ? 0 : -1); /* closes a[0]'s, no DEL */
+    net_sock_close(b[0]);
+    SETUP(net_sock_send(a[1], "a", 1, 0)); /* the old file is readable */
+    SETUP(net_sock_send(b[1], "b", 1, 0)); /* and so is the new one */
+    CHECK_EQ(-EEXIST, net_poll_ctl(pfd, NET_POLL_ADD, number, POLLIN, 2));
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_MOD, number, POLLIN, 2));
+    CHECK_EQ(1, net_poll_wait(pfd, ev, 4, 1));
+    CHECK_EQ(number, ev[0].fd);
+    CHECK(ev[0].data == 2);
+    CHECK_EQ(0, net_poll_ctl(pfd, NET_POLL_DEL, number, 0, 0));
+    CHECK_EQ(0, net_poll_wait(pfd, ev, 4, 0));
+    CHECK_EQ(0, net_poll_close(pfd));
+    close(keep);
+    net_sock_close(number);
+    net_sock_close(a[1]);
+    net_sock_close(b[1]);
+}
+
 /* Numbers above FD_SETSIZE (1024) work: many registrations, and the last
  * one made readable is found. */
 static void test_high(void)
@@ -711,6 +746,43 @@ static void *wait_half_a_second(void *pfd)
     return (void *)(long)net_poll_wait(*(int *)pfd, ev, 4, 0.5);
 }
 
+/* A set closed by another thread while a wait in it looks again and again
+ * (a stale entry's events, dropped: see test_same_file_again): the wait
+ * goes on in its own set until its time, and never reports a set made
+ * meanwhile, whatever number that one got (epoll's looks used the handle's
+ * number, which the new set could have taken: its events came back with
+ * the old set's data). */
+static void test_close_during_wait_keeps_its_set(void)
+{
+    int a[2], b[2], keep, pfd, other;
+    pthread_t waiter;
+    void *n;
+    pair(a);
+    pair(b);
+    pfd = net_poll_create(NET_CLOEXEC);
+    SETUP(pfd);
+    SETUP(net_poll_ctl(pfd, NET_POLL_ADD, a[0], POLLIN, 1));
+    keep = fcntl(a[0], F_DUPFD_CLOEXEC, 0);
+    SETUP(keep);
+    net_sock_close(a[0]); /* no DEL before it: the kernel's entry stays */
+    SETUP(net_poll_ctl(pfd, NET_POLL_DEL, a[0], 0, 0));
+    SETUP(net_sock_send(a[1], "a", 1, 0)); /* the stale entry reports */
+    SETUP(-pthread_create(&waiter, NULL, wait_half_a_second, &pfd));
+    usleep(100 * 1000); /* the waiter is in net_poll_wait by now */
+    CHECK_EQ(0, net_poll_close(pfd));
+    other = net_poll_create(NET_CLOEXEC);
+    SETUP(other);
+    SETUP(net_poll_ctl(other, NET_POLL_ADD, b[0], POLLIN, 2));
+    SETUP(net_sock_send(b[1], "b", 1, 0));
+    SETUP(-pthread_join(waiter, &n));
+    CHECK_EQ(0, (int)(long)n);
+    CHECK_EQ(0, net_poll_close(other));
+    close(keep);
+    net_sock_close(a[1]);
+    net_sock_close(b[0]);
+    net_sock_close(b[1]);
+}
+
 /* A fork while another thread waits in the set: that thread is not in the
  * child, nor its reference, so the child's close frees the set (the
  * reference it left kept the set's memory for good). The leak check of the
@@ -812,9 +884,11 @@ int main(int argc, char **argv)
     test_signal();
     test_closed();
     test_same_file_again();
+    test_mod_reused_number();
     test_high();
     test_fork();
     test_fork_while_waiting();
+    test_close_during_wait_keeps_its_set();
     test_change_during_wait();
     test_cloexec_all();
     test_cloexec_from_birth();
