@@ -83,7 +83,8 @@ local function load_library()
         tried[#tried + 1] = err
     end
     error('net.core.ffi: cannot load libnet; tried ' .. table.concat(tried, '; ')
-        .. ' (set NET_LIBRARY to the full path of lua-net\'s libnet.so.1)', 2)
+        .. ' (set NET_LIBRARY to the full path of lua-net\'s libnet.so.1;'
+        .. ' in nginx, list it with an env directive in nginx.conf)', 2)
 end
 
 local C = load_library()
