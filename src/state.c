@@ -58,13 +58,18 @@ int net_sock_inq(int fd)
 
 int net_sock_readshut(int fd)
 {
+    /* a socket (a pipe is -ENOTSOCK), and no listener, first: what is
+     * asked below says nothing of those */
+    int type = net_sock_type(fd), listening;
+    if (type < 0)
+        return type;
+    if ((listening = int_sockopt(fd, SOL_SOCKET, SO_ACCEPTCONN)) != 0)
+        return listening < 0 ? listening : -EINVAL;
 #ifdef POLLRDHUP
-    int revents = net_poll_fd(fd, POLLRDHUP, 0), type, queued;
+    int revents = net_poll_fd(fd, POLLRDHUP, 0), queued;
     char byte;
     if (revents <= 0 || !(revents & POLLRDHUP))
         return revents < 0 ? revents : 0;
-    if ((type = net_sock_type(fd)) < 0)
-        return type;
     if (type == SOCK_DGRAM || type == SOCK_RAW) {
         /* the next datagram may be empty (SIOCINQ says 0 for it); shut,
          * a receive that does not wait says EAGAIN only when none is */

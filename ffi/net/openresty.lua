@@ -108,7 +108,8 @@ local SEMA_CHUNK = 3600 -- seconds: ngx.semaphore takes an int of milliseconds
 local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
 
 -- Counters for stats(): which way the waits went.
-local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0, busy_spells = 0}
+local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0, busy_spells = 0,
+                refused_spells = 0}
 
 local pool_error -- the message of the pool call that failed; then sleep waits
 local poller -- this worker's epoll set and its loop (below), made on first use
@@ -681,6 +682,13 @@ local function keep_worker()
     return ok and keeper or nil
 end
 
+-- The pool and the reason of the last refusal of a resolution (nil: the
+-- last one asked of a pool went through): refusals come in spells (a burst
+-- of names past the pool's Lua VMs), each warned of once, as the poller's
+-- busy spells; a name resolved in the pool ends one, and another pool or
+-- reason is another spell.
+local refusing = nil
+
 local function resolve(host, service, family, socktype, protocol, flags)
     if not in_pool(host, flags) then
         return getaddrinfo(host, service, family, socktype, protocol, flags)
@@ -696,11 +704,18 @@ local function resolve(host, service, family, socktype, protocol, flags)
     if not done then error(ok, 0) end
     if not ok then
         -- the pool refused the call (no such pool, no Lua VM free): resolve
-        -- here, blocking the worker as without a pool, and say so
-        ngx_log(ngx.WARN, 'net.openresty: resolving "', host, '" in the worker, blocking it: thread pool "',
-                tostring(settings.thread_pool), '" failed (', tostring(code), ')')
+        -- here, blocking the worker as without a pool, and say so, once a spell
+        local spell = tostring(settings.thread_pool) .. ': ' .. tostring(code)
+        if refusing ~= spell then
+            refusing = spell
+            counts.refused_spells = counts.refused_spells + 1
+            ngx_log(ngx.WARN, 'net.openresty: resolving "', host, '" in the worker, blocking it: thread pool "',
+                    tostring(settings.thread_pool), '" failed (', tostring(code),
+                    '); the names after it go the same way, unwarned, until the pool resolves one')
+        end
         return getaddrinfo(host, service, family, socktype, protocol, flags)
     end
+    refusing = nil
     if code < 0 then return code end
     counts.resolved_in_pool = counts.resolved_in_pool + 1
     local out = {}

@@ -858,6 +858,32 @@ static void test_receive_after_shutdown(void)
     net_sock_close(fds[0]);
     CHECK_EQ(1, net_sock_readshut(fds[1])); /* a stream at its end */
     net_sock_close(fds[1]);
+
+    /* no socket, and a listener (TCP's, and a unix one not shut: what was
+     * asked of them said 0) */
+    SETUP(pipe2(fds, O_CLOEXEC));
+    CHECK_EQ(-ENOTSOCK, net_sock_readshut(fds[0]));
+    close(fds[0]);
+    close(fds[1]);
+    {
+        net_addr_t any;
+        int tcp = net_sock_open(AF_INET, SOCK_STREAM, 0, NET_CLOEXEC);
+        int un = net_sock_open(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC);
+        SETUP(tcp);
+        SETUP(un);
+        SETUP(net_addr_inet(&any, "127.0.0.1", 0));
+        SETUP(net_sock_bind(tcp, &any));
+        SETUP(net_sock_listen(tcp, 1));
+        char name[64]; /* abstract, this process's own */
+        int len = snprintf(name, sizeof name, "%clua-net-readshut-%ld", 0, (long)getpid());
+        SETUP(net_addr_unix(&any, name, (size_t)len));
+        SETUP(net_sock_bind(un, &any));
+        SETUP(net_sock_listen(un, 1));
+        CHECK_EQ(-EINVAL, net_sock_readshut(tcp));
+        CHECK_EQ(-EINVAL, net_sock_readshut(un));
+        net_sock_close(tcp);
+        net_sock_close(un);
+    }
 }
 
 int main(void)

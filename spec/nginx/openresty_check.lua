@@ -758,11 +758,24 @@ local function edge_checks()
         local more = {}
         for i = 1, 2 do more[i] = got_x(select(2, get('/pairwait?delay=0.02&timeout=3', 5))) end
         local counted = tonumber(stats().busy_spells) - spells
+        -- names resolved meanwhile: the pool refuses them, the worker
+        -- resolves them, one refusal spell warned of (openresty.md)
+        local refused = tonumber(stats().refused_spells)
+        local names = {}
+        for i = 1, 2 do names[i] = resolved_loopback(select(2, get('/resolve?host=localhost', 5))) end
+        local refused_spells = tonumber(stats().refused_spells) - refused
         while not hogs do loop.sleep(0.02) end
         check(more[1] and more[2] and counted == 1,
               'three waits in one busy spell: one spell counted, warned of once (%d; %s, %s)',
               counted, tostring(more[1]), tostring(more[2]))
         check(hogs == 'held 2\n', 'two thread calls held the pool\'s two Lua VMs (%s)', show(hogs))
+        check(names[1] and names[2] and refused_spells == 1,
+              'two names while the pool was busy: resolved in the worker (%s, %s), one refusal spell (%d)',
+              tostring(names[1]), tostring(names[2]), refused_spells)
+        local in_pool = tonumber(stats().resolved_in_pool)
+        local _, after = get('/resolve?host=localhost')
+        check(resolved_loopback(after) and tonumber(stats().resolved_in_pool) == in_pool + 1,
+              'the pool free again, the next name was resolved in it (%s)', show(after))
         local took = got_x(body)
         check(took and took >= 0.09 and took < 0.3,
               'a wait while the pool was busy got its data, the poller looking from the worker (%s, 0.1 s)',
