@@ -26,7 +26,8 @@ net.Socket = Socket
 -- A socket object that owns fd from now on (close() or the collector closes
 -- it), of the class registered for its type (net.stream.Socket for a stream
 -- socket, net.stream.Server for one that listens, net.dgram.unix.Socket for
--- a unix datagram socket, net.dgram.Socket for another datagram socket),
+-- a unix datagram or seqpacket socket, net.dgram.Socket for another
+-- datagram socket),
 -- net.Socket for any other type.
 function net.wrap(fd)
     args.integer('wrap', 1, fd)

@@ -174,10 +174,20 @@ local MAKERS = {
         return {sock = sa, peer = sb, owned = {sa, sb}, dgram = true}
     end},
     {'seqpacket pair (wrapped)', function()
-        -- a type no class is registered for: net.wrap gives the base class
+        -- a message socket: net.wrap gives net.dgram.unix.Socket
         local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_SEQPACKET, 0, K.CLOEXEC)
         assert(a >= 0, 'socketpair failed')
         local sa, sb = assert(net.wrap(a)), assert(net.wrap(b))
+        return {sock = sa, peer = sb, owned = {sa, sb}, dgram = true}
+    end},
+    {'seqpacket pair (base class)', function()
+        -- net.Socket's own methods: net.wrap gives that class to a type no
+        -- class is registered for (a SOCK_RAW socket, which only root may
+        -- make); a seqpacket pair adopted as net.wrap adopts stands in
+        local adopt, adopted = require('net.util.socket').adopt, require('net.util.wait').adopted
+        local a, b = core.sock_pair(K.AF_UNIX, K.SOCK_SEQPACKET, 0, K.CLOEXEC)
+        assert(a >= 0, 'socketpair failed')
+        local sa, sb = adopt(net.Socket, a, nil, adopted), adopt(net.Socket, b, nil, adopted)
         return {sock = sa, peer = sb, owned = {sa, sb}, dgram = true}
     end},
     {'udp socket', function()

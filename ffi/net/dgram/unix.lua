@@ -15,8 +15,12 @@ local unix = {}
 unix.Socket = class('net.dgram.unix.Socket', dgram.Socket)
 msg.unix(unix.Socket, true)
 -- net.wrap of a unix datagram fd (one recvfd received, systemd's
--- ListenDatagram=) gives this class, with its message I/O
-require('net.util.socket').register_family(K.SOCK_DGRAM, K.AF_UNIX, unix.Socket)
+-- ListenDatagram=) gives this class, with its message I/O; so does a unix
+-- SOCK_SEQPACKET one, whose messages net.Socket's recv would cut silently
+-- (libnet's receives take both: a message socket's end is the same)
+local register_family = require('net.util.socket').register_family
+register_family(K.SOCK_DGRAM, K.AF_UNIX, unix.Socket)
+register_family(K.SOCK_SEQPACKET, K.AF_UNIX, unix.Socket)
 
 local SCHEMA = {path = 'string', nonblock = 'boolean'}
 
