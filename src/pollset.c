@@ -662,7 +662,6 @@ int net_poll_wait(int pfd, net_poll_event_t *out, int max, double timeout)
 int net_poll_close(int pfd)
 {
     set_t *s = registry_take(pfd);
-    int rc;
     if (s == NULL)
         return -EBADF;
 #ifdef USE_EPOLL
@@ -670,18 +669,17 @@ int net_poll_close(int pfd)
      * another thread (it holds a reference) goes on with it. Closed now,
      * the number could go to a descriptor made meanwhile (another set), and
      * that call's next epoll_wait or epoll_ctl would act on it. So the
-     * number stays the set's until the last such call returns, which closes
-     * it (release). The poll(2) backend's calls never use the handle. */
-    pthread_mutex_lock(&registry_lock);
-    if (s->refs > 1) {
-        s->handle = pfd;
-        s->refs--;
-        pthread_mutex_unlock(&registry_lock);
-        return 0;
-    }
-    pthread_mutex_unlock(&registry_lock);
-#endif
-    rc = close(pfd) < 0 ? NET_ERR() : 0; /* never retried: see net_sock_close */
+     * number stays the set's until the last such call returns: the last
+     * release closes it, this one when no call is under way (an epoll
+     * descriptor's close has no failure to report). The poll(2) backend's
+     * calls never use the handle. (Read by the last release only, after
+     * the registry lock this release takes.) */
+    s->handle = pfd;
+    release(s);
+    return 0;
+#else
+    int rc = close(pfd) < 0 ? NET_ERR() : 0; /* never retried: see net_sock_close */
     release(s);
     return rc;
+#endif
 }

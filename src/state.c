@@ -80,7 +80,6 @@ int net_sock_readshut(int fd)
     queued = net_sock_inq(fd);
     return queued < 0 ? queued : queued == 0;
 #else
-    (void)fd;
     return 0;
 #endif
 }
