@@ -277,6 +277,14 @@ describe('options tables', function()
     srv:close()
   end)
 
+  it('a client without a port raises and connects nowhere', function()
+    raises("bad argument #1 to 'new' (option 'port' is required)",
+      inet.client.new, { host = '127.0.0.1' })
+    raises("bad argument #1 to 'new' (option 'port' is required)",
+      inet.client.new, { host = '127.0.0.1', nonblock = true, timeout = 1 })
+    raises("bad argument #1 to 'new' (option 'path' is required)", unix.client.new, {})
+  end)
+
   it('port must be a number or a string', function()
     for _, fn in ipairs { inet.server.new, inet.client.new } do
       raises("bad argument #1 to 'new' (option 'port' must be number or string, got table)",

@@ -30,13 +30,14 @@ function inet.server.new(opts)
     return make.bind_first(inet.Server, ais, opts.nonblock, make.bind_options(opts))
 end
 
--- client.new{host, port, nonblock}: connected to the first address that
+-- client.new{host, port, nonblock, timeout}: connected to the first address that
 -- accepts; non-blocking, returned while the connect is under way (wait for
 -- writability, then sock:error() is 0 on success or the errno).
 inet.client = {}
 function inet.client.new(opts)
     opts = args.options('new', opts, CLIENT_SCHEMA)
-    local ais, err = make.resolve_inet({host = opts.host, port = opts.port or 0}, SOCK_STREAM)
+    local port = args.required('new', opts.port, 'port')
+    local ais, err = make.resolve_inet({host = opts.host, port = port}, SOCK_STREAM)
     if not ais then return nil, err end
     return make.connect_new(inet.Client, ais, opts.nonblock, opts.timeout)
 end

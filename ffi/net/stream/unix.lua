@@ -15,7 +15,6 @@ unix.Server = class('net.stream.unix.Server', stream.Server)
 unix.Client = class('net.stream.unix.Client', stream.Socket)
 unix.Client.connect = make.reconnect
 
-local PATH_REQUIRED = "option 'path' is required"
 local SERVER_SCHEMA = {path = 'string', nonblock = 'boolean'}
 -- host= is accepted for path= (the seed's examples spell it so).
 local CLIENT_SCHEMA = {path = 'string', host = 'string', nonblock = 'boolean',
@@ -25,8 +24,7 @@ local CLIENT_SCHEMA = {path = 'string', host = 'string', nonblock = 'boolean',
 unix.server = {}
 function unix.server.new(opts)
     opts = args.options('new', opts, SERVER_SCHEMA)
-    if opts.path == nil then args.error('new', 1, PATH_REQUIRED) end
-    local ais, err = make.resolve_unix(opts.path, SOCK_STREAM)
+    local ais, err = make.resolve_unix(args.required('new', opts.path, 'path'), SOCK_STREAM)
     if not ais then return nil, err end
     return make.bind_first(unix.Server, ais, opts.nonblock)
 end
@@ -38,8 +36,7 @@ function unix.client.new(opts)
     if opts.path and opts.host then
         args.error('new', 1, "options 'path' and 'host' name the same thing: give one")
     end
-    local path = opts.path or opts.host
-    if path == nil then args.error('new', 1, PATH_REQUIRED) end
+    local path = args.required('new', opts.path or opts.host, 'path')
     local ais, err = make.resolve_unix(path, SOCK_STREAM)
     if not ais then return nil, err end
     return make.connect_new(unix.Client, ais, opts.nonblock, opts.timeout)

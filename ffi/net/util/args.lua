@@ -53,6 +53,14 @@ function M.self(fname, self, cls)
     end
 end
 
+-- value, or a raise "bad argument #1 to 'fname' (option 'key' is required)"
+-- when it is nil: an option without which the call has nothing to act on
+-- (a client's port or path), never a default that connects somewhere.
+function M.required(fname, value, key)
+    if value == nil then argerror(fname, 1, "option '" .. key .. "' is required") end
+    return value
+end
+
 -- A whole number (NaN and infinities are not). depth as M.error's.
 function M.integer(fname, n, value, depth)
     if type(value) ~= 'number' then

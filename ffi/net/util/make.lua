@@ -67,10 +67,7 @@ local UNIX_SCHEMA = {path = 'string', passive = 'boolean'}
 function M.getaddrinfoun(socktype)
     return function(opts)
         opts = args.options('getaddrinfoun', opts, UNIX_SCHEMA)
-        if opts.path == nil then
-            args.error('getaddrinfoun', 1, "option 'path' is required")
-        end
-        return M.resolve_unix(opts.path, socktype)
+        return M.resolve_unix(args.required('getaddrinfoun', opts.path, 'path'), socktype)
     end
 end
 
