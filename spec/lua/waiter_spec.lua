@@ -113,6 +113,17 @@ describe('waiters', function()
     assert.is_true(t < 0.5, 'took ' .. t)
   end)
 
+  it('a waiter\'s results read as conditions: any true value is ready, nothing is the deadline', function()
+    assert.is_true(b:nonblock(true))
+    assert.is_true(b:setwaiter(function()
+      assert.equals(2, a:send('ok'))
+      return 'ready'
+    end))
+    assert.equals('ok', b:recv())
+    assert.is_true(b:setwaiter(function() end))
+    assert.same({ n = 3, nil, nil, true }, h.pack(b:recv()))
+  end)
+
   it('a waiter\'s error is the call\'s error', function()
     assert.is_true(b:setwaiter(function() return nil, 'waiter broke' end))
     assert.same({ n = 2, nil, 'waiter broke' }, h.pack(b:recv()))
