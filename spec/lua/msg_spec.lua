@@ -94,6 +94,20 @@ collectgarbage('setstepmul', 400)
       close_all(q)
     end)
 
+    it('a passed descriptor shares its file status flags with the sender\'s, as reference.md warns', function()
+      local carrier = assert(stream.pair())
+      local q = assert(stream.pair())
+      h.close_at_end(carrier[1], carrier[2], q[1], q[2])
+      assert.are.equal(1, carrier[1]:sendfd(q[1], 'x'))
+      local copy = assert(net.wrap((carrier[2]:recvfd())))
+      h.close_at_end(copy)
+      assert.is_true(copy:settimeout(1)) -- non-blocking underneath
+      assert.is_true(q[1]:nonblock())
+      assert.same({ n = 3, nil, nil, true }, h.pack(q[1]:recv())) -- "try again", not a block
+      assert.is_true(copy:settimeout(nil))
+      assert.is_false(q[1]:nonblock())
+    end)
+
     it('hands the descriptor over: the collector never closes it (stream, datagram, after a wait)', function()
       local function check(pair, size, deferred)
         local p = assert(pair())
