@@ -245,7 +245,11 @@ static int l_sock_sendmany(lua_State *L)
     return push_int(L, net_sock_sendmany(fd, msgs, n, flags));
 }
 
-/* The strings of the list at 2, in one gather write: bytes sent | code. */
+/* The strings list[i..j] of the list at 2 (i, j at 4, 5; default the whole
+ * list), the first skip bytes of list[i] left out (skip at 6, default 0), in
+ * one gather write: bytes sent | code. A retry of a partial send names where
+ * it goes on, so no piece is copied. Out-of-range i, j, skip are clamped,
+ * as string.sub does, so none reads outside the list's strings. */
 enum { IOV_STACK = 64 };
 static int l_sock_sendv(lua_State *L)
 {
@@ -253,19 +257,32 @@ static int l_sock_sendv(lua_State *L)
     net_iovec_t *iov = stack;
     int fd = arg_int(L, 1);
     int flags = arg_int(L, 3);
+    lua_Integer first, last, skip;
     int n, i;
     luaL_checktype(L, 2, LUA_TTABLE);
-    n = (int)lua_rawlen(L, 2);
+    first = luaL_optinteger(L, 4, 1);
+    last = luaL_optinteger(L, 5, (lua_Integer)lua_rawlen(L, 2));
+    skip = luaL_optinteger(L, 6, 0);
+    if (first < 1)
+        first = 1;
+    if (last > (lua_Integer)lua_rawlen(L, 2))
+        last = (lua_Integer)lua_rawlen(L, 2);
+    n = first > last ? 0 : (int)(last - first + 1);
     if (n > IOV_STACK)
         iov = (net_iovec_t *)new_userdata(L, (size_t)n * sizeof *iov);
     for (i = 0; i < n; i++) {
         size_t len;
         const char *s;
-        lua_rawgeti(L, 2, i + 1);
+        lua_rawgeti(L, 2, (lua_Integer)first + i);
         if (lua_type(L, -1) != LUA_TSTRING)
             return luaL_argerror(L, 2, "list of strings expected");
         s = lua_tolstring(L, -1, &len);
         lua_pop(L, 1); /* the list keeps it alive */
+        if (i == 0 && skip > 0) {
+            size_t cut = skip < (lua_Integer)len ? (size_t)skip : len;
+            s += cut;
+            len -= cut;
+        }
         iov[i].base = s;
         iov[i].len = len;
     }

@@ -529,12 +529,20 @@ end
 local iovec_array_t = ffi.typeof('net_iovec_t[?]')
 -- The strings of list[1..n], in one gather write. The array keeps no
 -- reference to the strings: list does, for the length of the call.
-function M.sock_sendv(fd, list, flags)
-    local n = #list
+-- list[i..j] (default: all of it), the first skip bytes of list[i] left
+-- out (clamped to its length, as net.capi's).
+function M.sock_sendv(fd, list, flags, i, j, skip)
+    i, j = i or 1, j or #list
+    local n = j >= i and j - i + 1 or 0
     local iov = iovec_array_t(n > 0 and n or 1)
-    for i = 1, n do
-        local s = list[i]
-        iov[i - 1].base, iov[i - 1].len = s, #s
+    for k = 0, n - 1 do
+        local s = list[i + k]
+        iov[k].base, iov[k].len = s, #s
+    end
+    if n > 0 and skip and skip > 0 then
+        local first = list[i]
+        if skip > #first then skip = #first end
+        iov[0].base, iov[0].len = ffi.cast(const_char_p, first) + skip, #first - skip
     end
     return tonumber(C.net_sock_sendv(fd, iov, n, flags))
 end

@@ -58,12 +58,14 @@ local function list_length(list)
 end
 
 -- What a gather write that went out in part has left to send: the pieces
--- of a list from byte from+1 on (a new list), found from a cursor
--- {list =, i = the piece holding byte from+1, skipped = the bytes before
--- it} that moves on with from, so that each retry of a long list costs
--- what it sends, not the whole list again. On a stream (window) at most
--- WINDOW pieces go into one retry, the most one sendmsg of
--- net_sock_sendv takes; a datagram is the whole list or nothing.
+-- i..j of the list and the bytes skip of piece i that went already (for
+-- core.sock_sendv), from byte from+1 of the list on. They are found from a
+-- cursor {list =, i = the piece holding byte from+1, skipped = the bytes
+-- before it} that moves on with from, and nothing is copied, so that each
+-- retry of a long list costs what it sends, not the whole list (or the rest
+-- of a long piece) again. On a stream (window) at most WINDOW pieces go
+-- into one retry, the most one sendmsg of net_sock_sendv takes; a datagram
+-- is the whole list or nothing.
 local WINDOW = 1024
 local function list_rest(cursor, from, window)
     local list, i, skipped = cursor.list, cursor.i, cursor.skipped
@@ -74,12 +76,7 @@ local function list_rest(cursor, from, window)
     end
     cursor.i, cursor.skipped = i, skipped
     if window and last - i >= WINDOW then last = i + WINDOW - 1 end
-    local rest = {}
-    for k = i, last do
-        rest[k - i + 1] = list[k]
-    end
-    if rest[1] and from > skipped then rest[1] = rest[1]:sub(from - skipped + 1) end
-    return rest
+    return i, last, from - skipped
 end
 
 -- The length of data: a string, a net.buffer or a list of strings (one
@@ -337,7 +334,8 @@ function M.define(cls, rules)
         elseif getmetatable(data) == Buffer then
             return sock_sendfrom(fd, data._mem, from, len - from, flags)
         end
-        return sock_sendv(fd, list_rest(data, from, drains), flags)
+        local i, j, skip = list_rest(data, from, drains)
+        return sock_sendv(fd, data.list, flags, i, j, skip)
     end
 
     -- n: a count below #data, or a code, from send(self, data, flags). With
