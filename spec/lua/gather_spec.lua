@@ -80,6 +80,33 @@ describe('sock:send(list of strings)', function()
     assert.is_true(waits > 5, 'only ' .. waits .. ' partial sends')
   end)
 
+  -- A list changed during a wait (by the waiter here, another coroutine in
+  -- a program) changes nothing: before, a piece taken out left nothing to
+  -- send and the call spinning past its deadline; one put in went out
+  -- uncounted.
+  for _, change in ipairs({
+    { 'a piece taken out', function(list) list[#list] = nil end },
+    { 'a piece put in', function(list) list[#list + 1] = 'more' end },
+  }) do
+    it('sends the list as it was given when the caller changes it during a wait: ' .. change[1], function()
+      assert.is_true(a:sndbuf(4096) > 0)
+      assert.is_true(a:settimeout(10))
+      local piece = h.blob(50000)
+      local list = { piece, piece, piece }
+      local want = table.concat(list)
+      local got, waits = {}, 0
+      local drain = h.draining_waiter(b, got)
+      assert.is_true(a:setwaiter(function(...)
+        waits = waits + 1
+        if waits == 1 then change[2](list) end
+        return drain(...)
+      end))
+      assert.equals(#want, a:send(list))
+      assert.is_true(waits > 1)
+      assert.is_true(want == h.drain_rest(b, got), 'the bytes differ')
+    end)
+  end
+
   it('raises for a piece that is not a string, sending nothing', function()
     h.raises("bad argument #1 to 'send' (list of strings expected, got number at [2])",
              a.send, a, { 'x', 2 })

@@ -351,7 +351,13 @@ function M.define(cls, rules)
             local deadline = deadline_of(self, 'w') -- one for the whole string
             local rest = data
             if type(data) == 'table' and getmetatable(data) ~= Buffer then
-                rest = {list = data, i = 1, skipped = 0}
+                -- the list as the call got it, whatever another coroutine
+                -- does to the table during a wait (a piece taken out would
+                -- leave nothing to send and the loop spinning; one put in
+                -- would go out uncounted); its strings cannot change
+                local copy = {}
+                for i = 1, #data do copy[i] = data[i] end
+                rest = {list = copy, i = 1, skipped = 0}
             end
             local err
             -- nothing went: an empty message (a datagram of 0 bytes) is
