@@ -90,6 +90,35 @@ describe('net.buffer', function()
     a:close()
     b:close()
   end)
+
+  -- The fields are internal but plain: a program that changes them, or
+  -- makes a table with the class as its metatable, gets an error, never
+  -- bytes from outside the memory (before, on the FFI backend, a send of
+  -- heap memory or a receive past the end).
+  it('a buffer whose fields a program changed reads and writes nothing outside its memory', function()
+    local a, b = pair()
+    local function fails(what, fn, ...)
+      local ok, err = pcall(fn, ...)
+      assert.is_false(ok, what)
+      assert.is_truthy(tostring(err):find(what, 1, true), err)
+    end
+    local buf = buffer.new(16)
+    assert.are.equal(5, a:send('hello'))
+    assert.are.equal(5, recvinto(b, buf))
+    buf._len = 4096
+    fails('length out of range', a.send, a, buf)
+    fails('length out of range', buf.tostring, buf)
+    fails('length out of range', buf.find, buf, 'x')
+    buf._len, buf._cap = 5, 1048576
+    assert.are.equal(3, a:send('abc'))
+    fails('length out of range', b.recvinto, b, buf)
+    assert.are.equal('abc', b:recv()) -- nothing was read
+    local fake = setmetatable({ _mem = ('x'):rep(64), _len = 64, _cap = 64 }, buffer.Buffer)
+    fails('net.buffer.mem expected', a.send, a, fake)
+    fails('net.buffer.mem expected', fake.tostring, fake)
+    a:close()
+    b:close()
+  end)
 end)
 
 describe('sock:recvinto', function()

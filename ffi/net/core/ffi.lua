@@ -324,12 +324,62 @@ pcall(ffi.cdef, 'void *memmem(const void *hay, size_t hay_len, const void *needl
 local const_u8_p = ffi.typeof('const uint8_t *')
 local libc = ffi.C -- the namespace, not the function: the JIT's advice
 
-function M.buffer_new(size) return mem_t(size) end
-function M.buffer_string(mem, offset, len) return C_string(mem + offset, len) end
-function M.buffer_byte(mem, offset) return mem[offset] end
-function M.buffer_move(mem, dst, src, len) libc.memmove(mem + dst, mem + src, len) end
+-- Each primitive checks its memory and range as net.capi's (src/lua/buffer.c)
+-- do, with their messages: the class never passes a bad range, but its
+-- fields are plain ones a program can change, and no value of them may make
+-- a call read or write outside the memory. fname's argument n: the memory
+-- (its size returned), an offset up to limit, a length up to room.
+local function argerror(fname, n, msg)
+    -- (at the primitive's caller, as luaL_argerror: 4 = argerror's caller's caller's caller)
+    error("bad argument #" .. n .. " to '" .. fname .. "' (" .. msg .. ")", 4)
+end
+-- memory -> its size, for every memory buffer_new made (weak keys: a
+-- lookup the JIT compiles, where ffi.sizeof of a VLA is not).
+local mem_sizes = setmetatable({}, {__mode = 'k'})
+local function mem_size(fname, n, mem)
+    local size = mem_sizes[mem]
+    if not size then argerror(fname, n, 'net.buffer.mem expected, got ' .. type(mem)) end
+    return size
+end
+local function offset_arg(fname, n, offset, limit)
+    if type(offset) ~= 'number' or offset < 0 or offset > limit then
+        argerror(fname, n, 'offset out of range')
+    end
+end
+local function length_arg(fname, n, len, room)
+    if type(len) ~= 'number' or len < 0 or len > room then
+        argerror(fname, n, 'length out of range')
+    end
+end
+
+function M.buffer_new(size)
+    local mem = mem_t(size)
+    mem_sizes[mem] = size
+    return mem
+end
+function M.buffer_string(mem, offset, len)
+    local size = mem_size('buffer_string', 1, mem)
+    offset_arg('buffer_string', 2, offset, size)
+    length_arg('buffer_string', 3, len, size - offset)
+    return C_string(mem + offset, len)
+end
+function M.buffer_byte(mem, offset)
+    local size = mem_size('buffer_byte', 1, mem)
+    offset_arg('buffer_byte', 2, offset, size - 1)
+    return mem[offset]
+end
+function M.buffer_move(mem, dst, src, len)
+    local size = mem_size('buffer_move', 1, mem)
+    offset_arg('buffer_move', 2, dst, size)
+    offset_arg('buffer_move', 3, src, size)
+    length_arg('buffer_move', 4, len, size - (dst > src and dst or src))
+    libc.memmove(mem + dst, mem + src, len)
+end
 
 function M.buffer_find(mem, offset, len, str)
+    local size = mem_size('buffer_find', 1, mem)
+    offset_arg('buffer_find', 2, offset, size)
+    length_arg('buffer_find', 3, len, size - offset)
     if #str == 0 then return offset end
     local hit = libc.memmem(mem + offset, len, str, #str)
     if hit == nil then return -1 end
@@ -339,12 +389,18 @@ end
 -- Never a count above size (see received): the class would take it as the
 -- buffer's new length.
 function M.sock_recvinto(fd, mem, offset, size, flags)
+    local room = mem_size('sock_recvinto', 2, mem)
+    offset_arg('sock_recvinto', 3, offset, room)
+    length_arg('sock_recvinto', 4, size, room - offset)
     local n = tonumber(C.net_sock_recv(fd, mem + offset, size, flags))
     if n > size then return EMSGSIZE end
     return n
 end
 
 function M.sock_sendfrom(fd, mem, offset, len, flags)
+    local size = mem_size('sock_sendfrom', 2, mem)
+    offset_arg('sock_sendfrom', 3, offset, size)
+    length_arg('sock_sendfrom', 4, len, size - offset)
     return tonumber(C.net_sock_send(fd, mem + offset, len, flags))
 end
 
