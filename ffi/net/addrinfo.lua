@@ -16,8 +16,10 @@ local M = {AddrInfo = AddrInfo}
 
 -- addr is a backend address (net.core); canonname may be nil. Internal,
 -- but reachable: what it is given is checked for type (a few type() calls),
--- so no method of the object can hand the backend something else (the FFI
--- would read nil as a NULL address where net.capi raises).
+-- so no method of the object can hand the backend a nil (the FFI would read
+-- it as a NULL address where net.capi raises); a userdata or cdata that is
+-- no address, here or put in _addr later, the backends' primitives refuse
+-- (net.addr expected).
 local ADDR_TYPE = {cdata = true, userdata = true}
 local function check_new(n, value, want)
     if type(value) ~= want then

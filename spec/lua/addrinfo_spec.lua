@@ -198,3 +198,27 @@ describe('an address of another family', function()
     sock:close()
   end)
 end)
+
+-- addrinfo.new is internal but reachable, and an object's fields are plain:
+-- an address that is no net.addr (a file handle, any userdata) raises at
+-- its first use, on both backends ("got userdata"; 5.3+ name a FILE*), rather than have the C library read an
+-- object of another size as an address.
+describe('an addrinfo whose address is no net.addr', function()
+  it('raises net.addr expected, reading nothing', function()
+    local addrinfo = require('net.addrinfo')
+    local function fails(fn, ...)
+      local ok, err = pcall(fn, ...)
+      assert.is_false(ok)
+      assert.is_truthy(tostring(err):find('net.addr expected, got ', 1, true), err)
+    end
+    local ai = addrinfo.new(net.AF_UNIX, net.SOCK_STREAM, 0, io.stdout)
+    fails(ai.addr, ai)
+    fails(addrinfo.sender, io.stdout)
+    local good = assert(stream.getaddrinfoin { host = '127.0.0.1', port = 9 })[1]
+    good._addr = io.stderr
+    local sock = assert(require('net.dgram.inet').new { host = '127.0.0.1' })
+    fails(sock.connect, sock, good)
+    fails(sock.sendto, sock, 'x', good)
+    sock:close()
+  end)
+end)

@@ -151,6 +151,23 @@ local buffer_t = ffi.typeof('char[?]')
 local const_char_p = ffi.typeof('const char *')
 local ADDR_SIZE = ffi.sizeof(addr_t)
 
+-- The arguments the primitives check as net.capi's do, with their messages:
+-- what the classes pass is right, but an object's fields are plain ones a
+-- program can change, and no value of them may make the C library read or
+-- write outside an object (the FFI turns any userdata or pointer into the
+-- pointer a function wants). Raised at the primitive's caller, as
+-- luaL_argerror does (level 4: argerror, the check, the primitive, its
+-- caller), so every check is called from the primitive itself.
+local function argerror(fname, n, msg)
+    error("bad argument #" .. n .. " to '" .. fname .. "' (" .. msg .. ")", 4)
+end
+-- An address: a net_addr_t (nil only where nil_ok: a NULL net.h takes).
+local function addr_arg(fname, n, addr, nil_ok)
+    if not ffi.istype(addr_t, addr) and not (nil_ok and addr == nil) then
+        argerror(fname, n, 'net.addr expected, got ' .. type(addr))
+    end
+end
+
 function M.version() return C.net_version() end
 function M.strerror(code) return C_string(C.net_strerror(code)) end
 
@@ -226,8 +243,14 @@ function M.sock_pair(family, socktype, protocol, flags, g1, g2)
     return fd1, fd2
 end
 
-function M.sock_bind(fd, addr) return C.net_sock_bind(fd, addr) end
-function M.sock_connect(fd, addr) return C.net_sock_connect(fd, addr) end
+function M.sock_bind(fd, addr)
+    addr_arg('sock_bind', 2, addr)
+    return C.net_sock_bind(fd, addr)
+end
+function M.sock_connect(fd, addr)
+    addr_arg('sock_connect', 2, addr)
+    return C.net_sock_connect(fd, addr)
+end
 function M.sock_listen(fd, backlog) return C.net_sock_listen(fd, backlog) end
 function M.sock_accept(fd, flags, g)
     local new = C.net_sock_accept(fd, flags, nil)
@@ -308,13 +331,12 @@ function M.sock_recv(fd, size, flags)
 end
 
 function M.sock_sendto(fd, str, flags, addr)
+    addr_arg('sock_sendto', 4, addr, true)
     return tonumber(C.net_sock_sendto(fd, str, #str, flags, addr))
 end
 
 -- ---- buffers ----------------------------------------------------------------
--- The memory of net.buffer (ffi/net/buffer.lua): a zeroed uint8_t array. The
--- class keeps offsets and lengths in range, so these do not check them (the
--- C API backend does, for misuse of the primitive table).
+-- The memory of net.buffer (ffi/net/buffer.lua): a zeroed uint8_t array.
 local mem_t = ffi.typeof('uint8_t[?]')
 -- consume() moves bytes inside one array: memmove, not ffi.copy (memcpy).
 -- An identical declaration elsewhere is accepted by ffi.cdef; a different
@@ -325,14 +347,8 @@ local const_u8_p = ffi.typeof('const uint8_t *')
 local libc = ffi.C -- the namespace, not the function: the JIT's advice
 
 -- Each primitive checks its memory and range as net.capi's (src/lua/buffer.c)
--- do, with their messages: the class never passes a bad range, but its
--- fields are plain ones a program can change, and no value of them may make
--- a call read or write outside the memory. fname's argument n: the memory
--- (its size returned), an offset up to limit, a length up to room.
-local function argerror(fname, n, msg)
-    -- (at the primitive's caller, as luaL_argerror: 4 = argerror's caller's caller's caller)
-    error("bad argument #" .. n .. " to '" .. fname .. "' (" .. msg .. ")", 4)
-end
+-- do (argerror, above). fname's argument n: the memory (its size returned),
+-- an offset up to limit, a length up to room.
 -- memory -> its size, for every memory buffer_new made (weak keys: a
 -- lookup the JIT compiles, where ffi.sizeof of a VLA is not).
 local mem_sizes = setmetatable({}, {__mode = 'k'})
@@ -449,18 +465,25 @@ end
 -- ---- addresses --------------------------------------------------------------
 local text_buf = buffer_t(C.NET_ADDR_STORAGE)
 
-function M.addr_family(addr) return addr.family end
+function M.addr_family(addr)
+    addr_arg('addr_family', 1, addr)
+    return addr.family
+end
 
-local function text_of(read)
+local function text_of(fname, read)
     return function(addr)
+        addr_arg(fname, 1, addr)
         local n = read(addr, text_buf, C.NET_ADDR_STORAGE)
         if n < 0 then return n end
         return C_string(text_buf, n)
     end
 end
-M.addr_host = text_of(C.net_addr_host)
-M.addr_path = text_of(C.net_addr_path)
-function M.addr_port(addr) return C.net_addr_port(addr) end
+M.addr_host = text_of('addr_host', C.net_addr_host)
+M.addr_path = text_of('addr_path', C.net_addr_path)
+function M.addr_port(addr)
+    addr_arg('addr_port', 1, addr)
+    return C.net_addr_port(addr)
+end
 
 -- ---- resolving ----------------------------------------------------------------
 local function records(list, count)
@@ -534,6 +557,7 @@ local ADDR_HEAD = ffi.offsetof('net_addr_t', 'storage')
 -- A new address holding a copy of addr (sock_recvmany overwrites the
 -- addresses it is given).
 local function addr_copy(addr)
+    addr_arg('addr_copy', 1, addr)
     local copy = addr_t()
     C_copy(copy, addr, ADDR_SIZE)
     return copy
@@ -541,6 +565,7 @@ end
 M.addr_copy = addr_copy
 
 function M.sock_recvdgram(fd, size, flags, like)
+    addr_arg('sock_recvdgram', 4, like, true)
     if size > RECV_MAX then size = RECV_MAX end
     local buf = buffer_for(size)
     if buf == nil then return ENOMEM end
