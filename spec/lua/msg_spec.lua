@@ -961,6 +961,16 @@ print(('ran %d wrong %d'):format(ran, wrong))
       assert.are.equal(0, tx:sendmany({}))
       h.raises("bad argument #1 to 'sendmany' (entry 2 is not a string or {string, net.addrinfo})",
         tx.sendmany, tx, {'ok', {'x', 'not an ai'}})
+      -- an object is no list, though # and [i] may read it as one (a
+      -- batch's strings went out, a buffer sent nothing and said 0)
+      local batch = dgram.batch()
+      assert.are.equal(1, tx:sendmany({'six'}))
+      assert.are.equal(1, rx:recvmany(1, nil, batch))
+      for _, object in ipairs({batch, require('net.buffer').new(8), to}) do
+        h.raises("bad argument #1 to 'sendmany' (plain table expected, got one with a metatable)",
+          tx.sendmany, tx, object)
+      end
+      assert.same({ n = 3, nil, nil, true }, h.pack(rx:recv(nil, net.MSG_DONTWAIT)))
       close_all({rx, tx})
     end)
 

@@ -404,8 +404,12 @@ end
 -- Each entry is a string (to the connected peer) or {data, ai}; at most
 -- 1,024, in sendmmsg calls of 64 where the platform has it.
 function Socket:sendmany(list)
+    -- a plain table, as send's list: an object (a buffer, a batch, an
+    -- addrinfo) is no list of datagrams, though # and [i] may read it as one
     if type(list) ~= 'table' then
         argerror('sendmany', 1, 'table expected, got ' .. type(list))
+    elseif getmetatable(list) ~= nil then
+        argerror('sendmany', 1, 'plain table expected, got one with a metatable')
     end
     local n = #list
     if n > BATCH_MAX then return nil, EINVAL_MSG end
