@@ -5,7 +5,11 @@
 -- sock_recvinto/sock_sendfrom primitives look inside.
 --
 -- Fields (internal, read by net.Socket's recvinto and send): _mem the
--- memory, _len the bytes held (always at the front: 0.._len-1), _cap its size.
+-- memory, _head where the bytes held begin, _len how many (_head ..
+-- _head+_len-1), _cap its size. consume() only moves _head on; an append
+-- moves the content to the front when the room after it is short
+-- (M.append_at), so a program that takes items one by one off a full
+-- buffer moves each byte once, not once per item.
 local core = require('net.core')
 local class = require('net.util.class').new
 local args = require('net.util.args')
@@ -33,7 +37,7 @@ function M.new(capacity)
     integer('new', 1, capacity)
     if capacity < 1 or capacity > MAX_CAPACITY then return nil, EINVAL_MSG end
     capacity = floor(capacity) -- an integer on 5.3+ even when given 16.0
-    return setmetatable({_mem = buffer_new(capacity), _len = 0, _cap = capacity}, Buffer)
+    return setmetatable({_mem = buffer_new(capacity), _head = 0, _len = 0, _cap = capacity}, Buffer)
 end
 
 function Buffer:__tostring()
@@ -45,21 +49,30 @@ end
 function Buffer:len() check_self('len', self, Buffer); return self._len end
 function Buffer:capacity() check_self('capacity', self, Buffer); return self._cap end
 function Buffer:room() check_self('room', self, Buffer); return self._cap - self._len end
-function Buffer:clear() check_self('clear', self, Buffer); self._len = 0 end
+function Buffer:clear() check_self('clear', self, Buffer); self._head, self._len = 0, 0 end
 
--- Drops the first n bytes (0 .. len), moving the rest to the front; the new
--- length.
+-- Where size more bytes (at most room()) go in buf's memory: after the
+-- content, which moves to the front first when the room after it is short.
+-- For recvinto, which then adds what came to _len.
+function M.append_at(buf, size)
+    local head, len = buf._head, buf._len
+    if head > 0 and head + len + size > buf._cap then
+        buffer_move(buf._mem, 0, head, len)
+        buf._head, head = 0, 0
+    end
+    return head + len
+end
+
+-- Drops the first n bytes (0 .. len), moving nothing; the new length.
 function Buffer:consume(n)
     check_self('consume', self, Buffer)
     integer('consume', 1, n)
     local len = self._len
     if n < 0 or n > len then return nil, EINVAL_MSG end
     n = floor(n)
-    if n > 0 and n < len then
-        buffer_move(self._mem, 0, n, len - n)
-    end
     len = len - n
     self._len = len
+    self._head = len > 0 and self._head + n or 0
     return len
 end
 
@@ -97,13 +110,13 @@ end
 function Buffer:tostring(i, j)
     check_self('tostring', self, Buffer)
     if i == nil and j == nil then
-        return buffer_string(self._mem, 0, self._len)
+        return buffer_string(self._mem, self._head, self._len)
     end
     if i == nil then i = 1 end -- (not `i or 1`: false is a bad position, not an absent one)
     if j == nil then j = -1 end
     i, j = range('tostring', self._len, i, j)
     if i > j then return '' end
-    return buffer_string(self._mem, i - 1, j - i + 1)
+    return buffer_string(self._mem, self._head + i - 1, j - i + 1)
 end
 
 -- The most bytes one byte() returns: each is a result on the Lua stack,
@@ -120,15 +133,15 @@ function Buffer:byte(i, j)
     if i == nil then i = 1 end
     if j == nil then j = i end
     i, j = range('byte', self._len, i, j)
-    local mem = self._mem
-    if i == j then return buffer_byte(mem, i - 1) end
+    local mem, at = self._mem, self._head - 1 -- position k is at + k
+    if i == j then return buffer_byte(mem, at + i) end
     if i > j then return end
     if j - i >= BYTES_MAX then
         argerror('byte', 2, 'range of more than ' .. BYTES_MAX .. ' bytes (use tostring)')
     end
     local out = {}
     for k = i, j do
-        out[k - i + 1] = buffer_byte(mem, k - 1)
+        out[k - i + 1] = buffer_byte(mem, at + k)
     end
     return unpack(out, 1, j - i + 1)
 end
@@ -158,8 +171,10 @@ function Buffer:find(str, init)
             return nil
         end
     end
-    local at = buffer_find(self._mem, init - 1, len - init + 1, str)
+    local head = self._head
+    local at = buffer_find(self._mem, head + init - 1, len - init + 1, str)
     if at < 0 then return nil end
+    at = at - head
     return at + 1, at + #str
 end
 

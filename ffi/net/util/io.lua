@@ -7,7 +7,7 @@ local args = require('net.util.args')
 local result = require('net.util.result')
 local fast = require('net.util.fast')
 local wait = require('net.util.wait')
-local Buffer = require('net.buffer').Buffer
+local Buffer, append_at = require('net.buffer').Buffer, require('net.buffer').append_at
 
 local type, getmetatable = type, getmetatable
 local argerror = args.error
@@ -267,7 +267,7 @@ function M.define(cls, rules)
             if room == 0 then return ENOBUFS end
             size = room
         end
-        return sock_recvinto(fd, buf._mem, len, size, flags)
+        return sock_recvinto(fd, buf._mem, append_at(buf, size), size, flags)
     end
 
     -- recvinto's: the reads after the first n bytes, appended to buf; the
@@ -326,8 +326,8 @@ function M.define(cls, rules)
         return recvinto_rest(self, n, AGAIN[n] and deadline_of(self, 'r') or nil, buf, size, flags)
     end
 
-    -- Sends the bytes from+1 .. len of data (a string, a buffer, or a
-    -- list's cursor: list_rest).
+    -- Sends the bytes from+1 .. len of data (a string, a buffer's memory,
+    -- or a list's cursor: list_rest).
     local function send_rest(fd, data, from, len, flags)
         if type(data) == 'string' then
             return sock_send(fd, data, flags, from + 1, len)
@@ -350,7 +350,12 @@ function M.define(cls, rules)
             local done = n > 0 and n or 0
             local deadline = deadline_of(self, 'w') -- one for the whole string
             local rest = data
-            if type(data) == 'table' and getmetatable(data) ~= Buffer then
+            -- a buffer's bytes are from+1 .. len of its memory after base,
+            -- where they began as the call began (see net.buffer)
+            local base = 0
+            if getmetatable(data) == Buffer then
+                base = data._head
+            elseif type(data) == 'table' then
                 -- the list as the call got it, whatever another coroutine
                 -- does to the table during a wait (a piece taken out would
                 -- leave nothing to send and the loop spinning; one put in
@@ -366,7 +371,8 @@ function M.define(cls, rules)
             local code = n < 0 and n or EAGAIN -- what the last try said
             while done < len or pending do
                 pending = false
-                n, err = retry_until(self, 'w', code, deadline, send_rest, rest, done, len, flags)
+                n, err = retry_until(self, 'w', code, deadline, send_rest, rest, base + done, base + len,
+                                     flags)
                 code = EAGAIN
                 if n == nil then
                     if err then return nil, err end
@@ -430,7 +436,7 @@ function M.define(cls, rules)
             if not flags then return nil, EINVAL_MSG end
         end
         if self._drained then return recvinto_drained(self, buf, size, flags) end
-        local n = sock_recvinto(self[1], buf._mem, len, size, flags)
+        local n = sock_recvinto(self[1], buf._mem, append_at(buf, size), size, flags)
         if n > 0 then
             buf._len = len + n
             if flags ~= 0 and n < size and waits_for_all(flags) then
@@ -466,7 +472,7 @@ function M.define(cls, rules)
         local len, n
         if buf then
             len = buf._len
-            n = sock_sendfrom(self[1], buf._mem, 0, len, flags)
+            n = sock_sendfrom(self[1], buf._mem, buf._head, len, flags)
         elseif list then
             len = list_length(list)
             n = sock_sendv(self[1], list, flags)
