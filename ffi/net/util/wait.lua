@@ -337,6 +337,12 @@ local function retry_until(sock, mode, r, deadline, attempt, a, b, c, d)
     end
     -- (taken away between two retries of one call, as send's rest)
     if deadline_taken_away(sock, mode, deadline, blocking) then return r end
+    -- A read whose deadline had passed when a try found nothing
+    -- (settimeout(0): the polling idiom of LuaSocket's users) reports it at
+    -- once where the waiter is poll(2): that waiter's look and the read
+    -- after it would find what the try found a moment ago. (Not a write: a
+    -- connect under way on loopback is often done by the look.)
+    if mode == 'r' and w == M.poll and deadline and now() >= deadline then return M.gave_up() end
     local limit -- once ready yet "try again": deadline, or sooner w's cap on one wait
     local stuck, pauses = false, nil -- polls ready, yet "try again" (new_pauses)
     local ready, err
