@@ -347,10 +347,10 @@ local const_u8_p = ffi.typeof('const uint8_t *')
 local libc = ffi.C -- the namespace, not the function: the JIT's advice
 
 -- Each primitive checks its memory and range as net.capi's (src/lua/buffer.c)
--- do (argerror, above). fname's argument n: the memory (its size returned),
--- an offset up to limit, a length up to room.
--- memory -> its size, for every memory buffer_new made (weak keys: a
--- lookup the JIT compiles, where ffi.sizeof of a VLA is not).
+-- do (argerror, above): fname's argument n is a memory buffer_new made (its
+-- size returned), an offset up to limit, a length up to room. The sizes are
+-- kept by memory (weak keys): a lookup the JIT compiles, where ffi.sizeof of
+-- a VLA is not.
 local mem_sizes = setmetatable({}, {__mode = 'k'})
 local function mem_size(fname, n, mem)
     local size = mem_sizes[mem]
@@ -608,10 +608,10 @@ function M.sock_mcastgroup(fd, op, group, source, ifname)
 end
 
 local iovec_array_t = ffi.typeof('net_iovec_t[?]')
--- The strings of list[1..n], in one gather write. The array keeps no
--- reference to the strings: list does, for the length of the call.
--- list[i..j] (default: all of it), the first skip bytes of list[i] left
--- out (clamped to its length, as net.capi's).
+-- The strings list[i..j] (default: all of it) in one gather write, the
+-- first skip bytes of list[i] left out (clamped to its length, as
+-- net.capi's). The array keeps no reference to the strings: list does, for
+-- the length of the call.
 function M.sock_sendv(fd, list, flags, i, j, skip)
     i, j = i or 1, j or #list
     local n = j >= i and j - i + 1 or 0
