@@ -8,8 +8,8 @@
 -- memory, _head where the bytes held begin, _len how many (_head ..
 -- _head+_len-1), _cap its size. consume() only moves _head on; an append
 -- moves the content to the front when the room after it is short
--- (M.append_at), so a program that takes items one by one off a full
--- buffer moves each byte once, not once per item.
+-- (net.util.io's append_at), so a program that takes items one by one off
+-- a full buffer moves each byte once, not once per item.
 local core = require('net.core')
 local class = require('net.util.class').new
 local args = require('net.util.args')
@@ -17,7 +17,7 @@ local result = require('net.util.result')
 
 local type, setmetatable, floor, unpack = type, setmetatable, math.floor, table.unpack or unpack -- luacheck: ignore 143
 local buffer_new, buffer_string = core.buffer_new, core.buffer_string
-local buffer_byte, buffer_move, buffer_find = core.buffer_byte, core.buffer_move, core.buffer_find
+local buffer_byte, buffer_find = core.buffer_byte, core.buffer_find
 local integer, argerror, check_self = args.integer, args.error, args.self
 local NOT_INTEGER = args.NOT_INTEGER
 local EINVAL_MSG = result.EINVAL
@@ -50,18 +50,6 @@ function Buffer:len() check_self('len', self, Buffer); return self._len end
 function Buffer:capacity() check_self('capacity', self, Buffer); return self._cap end
 function Buffer:room() check_self('room', self, Buffer); return self._cap - self._len end
 function Buffer:clear() check_self('clear', self, Buffer); self._head, self._len = 0, 0 end
-
--- Where size more bytes (at most room()) go in buf's memory: after the
--- content, which moves to the front first when the room after it is short.
--- For recvinto, which then adds what came to _len.
-function M.append_at(buf, size)
-    local head, len = buf._head, buf._len
-    if head > 0 and head + len + size > buf._cap then
-        buffer_move(buf._mem, 0, head, len)
-        buf._head, head = 0, 0
-    end
-    return head + len
-end
 
 -- Drops the first n bytes (0 .. len), moving nothing; the new length.
 function Buffer:consume(n)

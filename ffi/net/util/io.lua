@@ -7,7 +7,7 @@ local args = require('net.util.args')
 local result = require('net.util.result')
 local fast = require('net.util.fast')
 local wait = require('net.util.wait')
-local Buffer, append_at = require('net.buffer').Buffer, require('net.buffer').append_at
+local Buffer = require('net.buffer').Buffer
 
 local type, getmetatable = type, getmetatable
 local argerror = args.error
@@ -41,6 +41,20 @@ local function whole_in(fname, n, v, lo, hi)
         argerror(fname, n, NOT_INTEGER, 1)
     end
     if v >= lo and v <= hi then return v end
+end
+
+-- Where size more bytes (at most buf:room()) go in a net.buffer's memory:
+-- after the content, which moves to the front first when the room after it
+-- is short (the fields are net.buffer's: ffi/net/buffer.lua). For recvinto,
+-- which then adds what came to _len.
+local buffer_move = core.buffer_move
+local function append_at(buf, size)
+    local head, len = buf._head, buf._len
+    if head > 0 and head + len + size > buf._cap then
+        buffer_move(buf._mem, 0, head, len)
+        buf._head, head = 0, 0
+    end
+    return head + len
 end
 
 -- The total length of a list of strings (a gather write), or raises naming
