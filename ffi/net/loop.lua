@@ -70,6 +70,7 @@ local set                 -- the net.poll set, made by run() (false before)
 local waiting
 local timers              -- a binary heap of {at =, rec =, value =}, earliest first
 local stale               -- timers in the heap whose wait ended first (rec = nil)
+local spare_timers        -- timers out of the heap, for the next waits to reuse
 local rounds, sweep_at    -- rounds of this run; when the next sweep is due
 local WEAK_KEYS = {__mode = 'k'}
 local SWEEP_ROUNDS = 256 -- (see sweep below)
@@ -85,7 +86,7 @@ local EINTR_MSG = core.strerror(-core.constants.EINTR)
 -- the next run() takes as its own.
 local function new_state()
     return {q_rec = {}, q_a = {}, q_b = {}, q_n = 0, spare_rec = {}, spare_a = {}, spare_b = {},
-            live = 0, set = false, waiting = {}, timers = {}, stale = 0,
+            live = 0, set = false, waiting = {}, timers = {}, stale = 0, spare_timers = {},
             rounds = 0, sweep_at = SWEEP_ROUNDS}
 end
 -- (save and load name the same values, the upvalues above)
@@ -93,12 +94,14 @@ local function save(st)
     st.q_rec, st.q_a, st.q_b, st.q_n = q_rec, q_a, q_b, q_n
     st.spare_rec, st.spare_a, st.spare_b = spare_rec, spare_a, spare_b
     st.live, st.set, st.waiting, st.timers, st.stale = live, set, waiting, timers, stale
+    st.spare_timers = spare_timers
     st.rounds, st.sweep_at = rounds, sweep_at
 end
 local function load(st)
     q_rec, q_a, q_b, q_n = st.q_rec, st.q_a, st.q_b, st.q_n
     spare_rec, spare_a, spare_b = st.spare_rec, st.spare_a, st.spare_b
     live, set, waiting, timers, stale = st.live, st.set, st.waiting, st.timers, st.stale
+    spare_timers = st.spare_timers
     rounds, sweep_at = st.rounds, st.sweep_at
 end
 local pending = new_state()
@@ -135,6 +138,15 @@ local function push(rec, a, b)
 end
 
 -- ---- timers: a binary heap on .at ---------------------------------------------
+-- A wait with a deadline (every wait of a socket with settimeout) has a
+-- timer, so timers are reused: one that leaves the heap (popped, or dropped
+-- stale by compact) is kept in spare_timers for the next. A run makes as
+-- many as it once had in its heap at the same time, and no garbage per wait.
+local function release(t)
+    t.rec = nil
+    spare_timers[#spare_timers + 1] = t
+end
+
 local function heap_push(t)
     local i = #timers + 1
     timers[i] = t
@@ -153,13 +165,19 @@ end
 -- all at once (fewer leave as they are popped). A sorted array is a heap.
 local function by_time(a, b) return a.at < b.at end
 local function compact()
-    local kept, n = {}, 0
+    local n = 0
     for i = 1, #timers do
         local t = timers[i]
-        if t.rec then n = n + 1; kept[n] = t end
+        timers[i] = nil
+        if t.rec then
+            n = n + 1
+            timers[n] = t
+        else
+            release(t)
+        end
     end
-    table.sort(kept, by_time)
-    timers, stale = kept, 0
+    table.sort(timers, by_time)
+    stale = 0
 end
 
 -- rec's wait ended before its timer: the timer no longer holds rec.
@@ -171,7 +189,14 @@ local function drop_timer(rec)
 end
 
 local function add_timer(at, rec, value)
-    local t = {at = at, rec = rec, value = value}
+    local n = #spare_timers
+    local t = spare_timers[n]
+    if t then
+        spare_timers[n] = nil
+        t.at, t.rec, t.value = at, rec, value
+    else
+        t = {at = at, rec = rec, value = value}
+    end
     rec.timer = t
     heap_push(t)
 end
@@ -560,26 +585,35 @@ local function wake_ready(n)
     end
 end
 
+-- Queues the coroutines whose timers have expired: sleeps that ended, and
+-- waits whose deadline passed (with true when the socket turns out ready).
+local function expire_timers()
+    local t = now()
+    while timers[1] and timers[1].at <= t do
+        local timer = heap_pop()
+        local rec, value = timer.rec, timer.value
+        release(timer)
+        if rec then -- not stale: the wait it bounds goes on till now
+            rec.timer = nil
+            wake(rec, value or ready_now(rec))
+        else
+            stale = stale - 1
+        end
+    end
+end
+
 -- The rounds of one run(), until no coroutine is left: returns the set's
--- error when a wait failed; a coroutine's error is raised.
+-- error when a wait failed; a coroutine's error is raised. A round runs
+-- the queue, then waits (for the first socket or timer), then queues the
+-- timers that expired and wakes the sockets reported. Timers come after
+-- the wait, not before it: a timer that ended the wait is queued at once,
+-- and the next round runs it, with no second look at the sockets (a look
+-- without waiting, as a round with coroutines queued takes) between them.
 local function rounds_until_done(st)
     rounds, sweep_at = 0, SWEEP_ROUNDS
     while live > 0 do
         run_queue() -- everything ready runs, in order
         if live == 0 then break end
-        if timers[1] then -- expired timers
-            local t = now()
-            while timers[1] and timers[1].at <= t do
-                local timer = heap_pop()
-                local rec = timer.rec
-                if rec then -- not stale: the wait it bounds goes on till now
-                    rec.timer = nil
-                    wake(rec, timer.value or ready_now(rec))
-                else
-                    stale = stale - 1
-                end
-            end
-        end
         -- The sockets are looked at every round, also when coroutines are
         -- queued (then without waiting): coroutines that keep yielding or
         -- sleeping 0 must not hold off the readiness of the others.
@@ -604,6 +638,7 @@ local function rounds_until_done(st)
         if wait.always_nonblocking then use(pending) end
         local n, werr = waiting_set:wait(timeout)
         if loaded ~= st then use(st) end -- the wait yielded (nginx), or pending went in
+        if timers[1] then expire_timers() end
         if n then
             wake_ready(n)
         elseif werr ~= EINTR_MSG then -- a signal only ends this wait
