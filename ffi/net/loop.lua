@@ -131,6 +131,9 @@ local run_of = setmetatable({}, {__mode = 'kv'})
 -- loop coroutine is suspended by nginx's own API, so a run cannot tell its
 -- code from others'.
 local inside_run
+-- The run whose error handler is being called (see failed): a spawn from
+-- the handler joins that run, inside nginx too.
+local handling
 
 local function push(rec, a, b)
     local n = q_n + 1
@@ -410,6 +413,7 @@ local function spawn_target()
     local caller = running()
     local run = caller and run_of[caller]
     if run then return run end
+    if handling then return handling end
     if inside_run and not wait.always_nonblocking then return inside_run end
     return pending
 end
@@ -482,6 +486,22 @@ local function close_abandoned(st)
     end
 end
 
+-- A coroutine of run failed with err, and run has an error handler
+-- (run(onerror)): the handler gets the error and the dead coroutine, whose
+-- stack is still there to read (debug.traceback(co)), and the loop goes on
+-- without it. On Lua 5.4 the coroutine is closed after the handler, so its
+-- to-be-closed variables close. An error of the handler ends the run (run()
+-- resets `handling`).
+local function failed(run, co, err)
+    handling = run
+    run.onerror(err, co)
+    handling = nil
+    if loaded ~= run then use(run) end
+    live = live - 1
+    wait.loop_waiters[co], run_of[co] = nil, nil
+    if close_coroutine then close_coroutine(co) end -- an error of a __close is dropped
+end
+
 -- Resumes rec's coroutine with a, b (or its arguments, the first time) and
 -- handles what it yields next.
 local function step(rec, a, b)
@@ -494,8 +514,10 @@ local function step(rec, a, b)
         ok, what, sock, mode, deadline = resume(co, a, b)
     end
     if loaded ~= run then use(run) end -- another run went on meanwhile (nginx)
-    if not ok then -- run() drops the loop's state and raises it
-        -- with the failed coroutine's stack, which the error left in place
+    if not ok then
+        if run.onerror then return failed(run, co, what) end
+        -- run() drops the loop's state and raises it, with the failed
+        -- coroutine's stack, which the error left in place
         error(traceback(co, 'net.loop: a coroutine failed: ' .. tostring(what)), 0)
     end
     if what == WAIT then
@@ -649,14 +671,18 @@ local function rounds_until_done(st)
     end
 end
 
--- run(): runs the spawned coroutines until none is left. An error in one
--- of them stops the loop and is raised here.
+-- run([onerror]): runs the spawned coroutines until none is left. An error
+-- in one of them stops the loop and is raised here; with onerror, it is
+-- handed to onerror(err, co) instead, and the others go on.
 -- A run inside a coroutine of a run, or inside any coroutine such a one
 -- resumes (where that can be told: not inside nginx), raises.
 -- An error raised by the loop's own code (a memory error; on 5.2/5.3 an
 -- error of a __gc finalizer that one of its allocations ran) ends the run
 -- too, and the loop is left free for the next one.
-function M.run()
+function M.run(onerror)
+    if onerror ~= nil and type(onerror) ~= 'function' then
+        args.error('run', 1, 'function expected, got ' .. type(onerror))
+    end
     local caller = running()
     if (caller and run_of[caller]) or (inside_run and not wait.always_nonblocking) then
         error('net.loop.run: already inside the loop', 2)
@@ -670,10 +696,11 @@ function M.run()
     -- hold, for as long as it lasts, past that run's failure: the
     -- collection after a failed run in an exiting nginx worker missed it.
     set, pending = newset, new_state()
+    st.onerror = onerror
     runs[st] = true
     if not wait.always_nonblocking then inside_run = st end
     local ok, werr = pcall(rounds_until_done, st)
-    inside_run = nil
+    inside_run, handling = nil, nil
     drop(st)
     if not ok or werr then
         close_abandoned(st)

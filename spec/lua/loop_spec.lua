@@ -203,6 +203,75 @@ describe('net.loop', function()
     assert.is_true(ran)
   end)
 
+  -- run(onerror): on Lua 5.1 no pcall can span a wait, so a handler of the
+  -- run is the only way a server outlives one connection's error.
+  it('run(onerror) hands a coroutine\'s error to onerror, and the others go on', function()
+    local p = assert(stream.pair { nonblock = true })
+    local errs, cos, traces, results = {}, {}, {}, {}
+    local thrown, line = {}, nil
+    local function fails_after_a_wait()
+      assert.equal('x', p[1]:recv(1)) -- waits in the loop first
+      line = debug.getinfo(1, 'l').currentline + 1
+      error(thrown)
+    end
+    local failing = loop.spawn(fails_after_a_wait)
+    loop.spawn(function()
+      loop.sleep(0.01)
+      assert(p[2]:send('x'))
+      assert.equal('y', p[2]:recv(1)) -- the other side's answer, after the failure
+      results[#results + 1] = 'reader'
+    end)
+    loop.spawn(function()
+      loop.sleep(0.05)
+      assert(p[1]:send('y'))
+      results[#results + 1] = 'writer'
+    end)
+    loop.run(function(err, co)
+      errs[#errs + 1], cos[#cos + 1] = err, co
+      traces[#traces + 1] = debug.traceback(co, 'trace')
+      loop.spawn(function() results[#results + 1] = 'spawned by the handler' end)
+    end)
+    assert.equal(1, #errs)
+    assert.equal(thrown, errs[1]) -- the value raised, as it was
+    assert.equal(failing, cos[1])
+    assert.equal('dead', coroutine.status(cos[1]))
+    assert.matches('loop_spec.lua:' .. line .. ':', traces[1]) -- where it failed
+    table.sort(results)
+    assert.same({'reader', 'spawned by the handler', 'writer'}, results)
+    p[1]:close(); p[2]:close()
+  end)
+
+  it('run(onerror): an error of the handler ends the run, and the next starts afresh', function()
+    local slept = false
+    loop.spawn(function() error('first') end)
+    loop.spawn(function() loop.sleep(0.02); slept = true end)
+    local ok, err = pcall(loop.run, function(e) error('handler saw ' .. tostring(e), 0) end)
+    assert.is_false(ok)
+    assert.matches('^handler saw .*first$', err)
+    assert.is_false(slept) -- the run was dropped
+    local ran = false
+    loop.spawn(function() ran = true end)
+    loop.run()
+    assert.is_true(ran)
+    assert.has_error(function() loop.run(42) end,
+      "bad argument #1 to 'run' (function expected, got number)")
+  end)
+
+  it('run(onerror) closes the failed coroutine\'s to-be-closed variables after the handler (Lua 5.4)', function()
+    if not coroutine.close then return pending('Lua 5.4: to-be-closed variables') end
+    local p = assert(stream.pair { nonblock = true })
+    local fd_in_handler
+    local run = assert(load([[
+      local loop, sock, onerror = ...
+      loop.spawn(function() local s <close> = sock; loop.sleep(0.01); error('boom') end)
+      loop.run(onerror)
+    ]]))
+    run(loop, p[1], function() fd_in_handler = p[1]:getfd() end)
+    assert.is_true(fd_in_handler >= 0) -- open while the handler reads the stack
+    assert.equal(-1, p[1]:getfd())
+    p[2]:close()
+  end)
+
   it("closes the to-be-closed variables of the coroutines a failed run leaves (Lua 5.4)", function()
     if not coroutine.close then return pending('Lua 5.4: to-be-closed variables') end
     -- the chunk is compiled on 5.4 only: `<close>` is no syntax before it
