@@ -24,6 +24,7 @@ local buffer = require('net.buffer')
 local stream = require('net.stream')
 
 local type, getmetatable, setmetatable, tostring = type, getmetatable, setmetatable, tostring
+local now, running = core.now, coroutine.running
 local concat, min, floor = table.concat, math.min, math.floor
 local argerror, NOT_INTEGER, check_self = args.error, args.NOT_INTEGER, args.self
 local EINVAL_MSG = result.EINVAL
@@ -105,17 +106,39 @@ local function pieces_from(self, from)
     return concat(pieces, '', i), at
 end
 
--- Reads more into the buffer: the count, or recvinto's other results (nil,
+-- The deadline all the reads of one reader call share, from its first
+-- read: the socket's settimeout applies to the item, not to each read, so
+-- a peer sending a byte at a time cannot hold a call longer than it. false
+-- without a settimeout (each read waits as the socket says).
+local function item_deadline(self)
+    local timeout = self._sock._timeout
+    return timeout ~= nil and now() + timeout
+end
+
+-- sock[method](sock, a, b) with the deadline by (false: the socket's own).
+-- The socket's deadline_of (net.util.wait) gives by to the reads of this
+-- coroutine's call only: another coroutine's call of the same socket
+-- meanwhile keeps its own.
+local function read_by(sock, by, method, a, b)
+    if not by then return sock[method](sock, a, b) end
+    sock._call_at, sock._call_co = by, running()
+    local r1, r2, r3, r4 = sock[method](sock, a, b)
+    sock._call_at, sock._call_co = nil, nil
+    return r1, r2, r3, r4
+end
+
+-- Reads more into the buffer, by the deadline by (item_deadline's): the
+-- count, or recvinto's other results (nil,
 -- err | nil, nil, true | nil, nil, nil[, reason]), or nil, TOO_LONG when
 -- the reader holds max bytes and the stream has more (a peek tells: a
 -- stream that ends right there is an end, not a failure).
-local function fill(self)
+local function fill(self, by)
     local buf, pos = self._buf, self._pos
     local len, cap = buf._len, buf._cap
     local unread = len - pos + 1
     local want = self._max - self._plen - unread
     if want <= 0 then
-        local s, err, again, reason = self._sock:recv(1, MSG_PEEK)
+        local s, err, again, reason = read_by(self._sock, by, 'recv', 1, MSG_PEEK)
         if s then return nil, TOO_LONG end
         return nil, err, again, reason
     end
@@ -139,7 +162,7 @@ local function fill(self)
     end
     local room = cap - buf._len
     if want > room then want = room end
-    return self._sock:recvinto(buf, want)
+    return read_by(self._sock, by, 'recvinto', buf, want)
 end
 
 -- The absolute position of the first delim starting at or after absolute
@@ -251,6 +274,7 @@ end
 -- Up to and including the first delim; without it unless keep. crlf: the
 -- delimiter is "\n" and a "\r" before it belongs to the end of the line.
 local function delimited(self, delim, keep, crlf)
+    local by
     while true do
         -- where the last search for delim stopped: the unread bytes before
         -- it hold no delim, so a retry (or this call once more bytes came)
@@ -271,7 +295,8 @@ local function delimited(self, delim, keep, crlf)
             return take(self, e, stop)
         end
         self._sdelim, self._sfrom = delim, from
-        local n, err, again, reason = fill(self)
+        if by == nil then by = item_deadline(self) end
+        local n, err, again, reason = fill(self, by)
         if not n then return ended(self, err, again, reason) end
     end
 end
@@ -302,8 +327,10 @@ function Reader:read(n)
     if n < 0 then return nil, EINVAL_MSG end
     n = floor(n) -- an integer on 5.3+ even when given 2.0: buffered() stays one
     if n > self._max then return nil, TOO_LONG end
+    local by
     while held(self) < n do
-        local got, err, again, reason = fill(self)
+        if by == nil then by = item_deadline(self) end
+        local got, err, again, reason = fill(self, by)
         if not got then return ended(self, err, again, reason) end
     end
     return take(self, n, n)
@@ -313,8 +340,9 @@ end
 -- nothing is left). A stream cut off is not an end: its bytes are partial.
 function Reader:all()
     check_self('all', self, Reader)
+    local by = item_deadline(self)
     while true do
-        local got, err, again, reason = fill(self)
+        local got, err, again, reason = fill(self, by)
         if not got then
             if err or again or reason then return ended(self, err, again, reason) end
             local n = held(self)

@@ -272,6 +272,63 @@ describe('a reader on a unix pair', function()
     assert.equals('partial line', r:line())
   end)
 
+  -- The socket's settimeout bounds a reader call, not each of its reads: a
+  -- peer that sends a byte every 20 ms (a slow-drip client) must not hold a
+  -- line() under settimeout(0.2) until it stops. The dripper goes on for
+  -- 2 s (100 bytes, no LF); line(), read(n) and all() each return again
+  -- while it still drips, with the bytes kept, and a last LF ends the line.
+  for _, call in ipairs({'line', 'read', 'all'}) do
+    it('bounds a whole ' .. call .. '() by the socket\'s settimeout, not each read', function()
+      local loop = require('net.loop')
+      local DRIPS = 100
+      assert.is_true(a:nonblock(true))
+      assert.is_true(b:settimeout(0.2))
+      local r = reader.new(b)
+      local dripped, got, dripped_then = 0, nil, nil
+      loop.spawn(function()
+        for _ = 1, DRIPS do
+          assert(a:send('x'))
+          dripped = dripped + 1
+          loop.sleep(0.02)
+        end
+      end)
+      loop.spawn(function()
+        if call == 'read' then got = pack(r:read(DRIPS + 1)) else got = pack(r[call](r)) end
+        dripped_then = dripped
+      end)
+      loop.run()
+      same({ n = 3, nil, nil, true }, got)
+      assert.is_true(dripped_then < DRIPS, ('returned after %d of %d bytes'):format(dripped_then, DRIPS))
+      -- every byte is kept, and the next call goes on with the rest
+      assert.equals(DRIPS, r:buffered() + #(b:recv(DRIPS, net.MSG_DONTWAIT) or ''))
+    end)
+  end
+
+  it('gives the reader call\'s deadline to its own reads only', function()
+    -- another coroutine's send on the socket meanwhile (to a peer that
+    -- reads nothing) has a deadline of its own
+    local loop = require('net.loop')
+    assert.is_true(b:settimeout(0.3))
+    local r = reader.new(b)
+    local line_t, send_t, sent
+    loop.spawn(function()
+      local t0 = net.now()
+      same({ n = 3, nil, nil, true }, pack(r:line()))
+      line_t = net.now() - t0
+    end)
+    loop.spawn(function()
+      loop.sleep(0.2)
+      local t0 = net.now()
+      sent = pack(b:send(('x'):rep(8 * 1024 * 1024)))
+      send_t = net.now() - t0
+    end)
+    loop.run()
+    assert.is_true(line_t >= 0.25, 'line took ' .. line_t)
+    assert.equals(3, sent.n)
+    assert.is_true(sent[3])
+    assert.is_true(send_t >= 0.25, 'send took ' .. send_t) -- its own 0.3 s, not what the line had left
+  end)
+
   it('gives LuaSocket\'s getfd and dirty', function()
     local r = reader.new(b)
     assert.equals(b:fd(), r:getfd())

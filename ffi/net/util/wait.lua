@@ -216,7 +216,12 @@ end
 -- its own, the one of mode is its deadline.
 function M.deadline_of(sock, mode)
     local timeout = sock._timeout
-    if timeout then return now() + timeout end
+    if timeout then
+        -- a call of a net.reader (an item) has one deadline for its reads
+        local at = sock._call_at
+        if at and sock._call_co == running() then return at end
+        return now() + timeout
+    end
     if sock._blocking then return kernel_deadline(sock, mode) end
 end
 
