@@ -33,7 +33,7 @@ print(('gather write: %d pieces, %d bytes'):format(#pieces, n))
 assert(read_exactly(b, n) == table.concat(pieces))
 
 -- 2. sendfile: a file by its path (opened and closed by the library), all of
--- it, then 4 bytes of it from offset 8.
+-- it, then 4 bytes of it from offset 8, then from a file Lua has open.
 local text = 'lua-net sendfile example\n'
 local path = os.tmpname()
 local f = assert(io.open(path, 'wb'))
@@ -47,6 +47,12 @@ sent = assert(a:sendfile(path, 4, 8))
 bytes = read_exactly(b, sent)
 print('sendfile of 4 bytes from offset 8:', bytes)
 assert(bytes == 'send')
+f = assert(io.open(path, 'rb'))
+sent = assert(a:sendfile(f, 7)) -- from the file's descriptor, at its position
+f:close()
+bytes = read_exactly(b, sent)
+print('sendfile of an open Lua file, 7 bytes:', bytes)
+assert(bytes == 'lua-net')
 os.remove(path)
 
 -- 3. Who is at the other end of a unix socket: here, this very process.

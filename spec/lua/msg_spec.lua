@@ -262,7 +262,7 @@ collectgarbage('setstepmul', 400)
       local closed = assert(dgram.pair())
       close_all(closed)
       assert.are.same({nil, h.EBADF_MSG}, {p[1]:sendfd(closed[1])})
-      h.raises("bad argument #1 to 'sendfd' (number or socket expected, got string)",
+      h.raises("bad argument #1 to 'sendfd' (number, socket or file expected, got string)",
         p[1].sendfd, p[1], 'x')
       h.raises("bad argument #2 to 'sendfd' (string expected, got number)", p[1].sendfd, p[1], 0, 1)
       h.raises("bad argument #1 to 'recvfd' (number expected, got string)", p[1].recvfd, p[1], 'x')
@@ -272,6 +272,25 @@ collectgarbage('setstepmul', 400)
       close_all(p)
       c:close()
       srv:close()
+    end)
+
+    it('passes a Lua file\'s descriptor; a closed file is "Bad file descriptor"', function()
+      local path = dir .. '/passed-file'
+      write_file(path, 'file bytes')
+      local p = assert(dgram.pair())
+      local f = assert(io.open(path, 'rb'))
+      assert.are.equal(1, p[1]:sendfd(f))
+      f:close() -- the receiver's descriptor is its own
+      local fd = assert(p[2]:recvfd())
+      assert.is_true(fd >= 0)
+      -- what the passed descriptor reads: the file's bytes, sent from it
+      local s = assert(stream.pair())
+      assert.are.equal(10, s[1]:sendfile(fd, 10, 0))
+      assert.are.equal('file bytes', h.recv_exact(s[2], 10))
+      assert.are.same({nil, h.EBADF_MSG}, {p[1]:sendfd(f)})
+      assert.are.equal(0, core.sock_close(fd)) -- a file's: net.wrap takes sockets only
+      close_all(p)
+      close_all(s)
     end)
 
     it('a passed descriptor is usable in a second process', function()
@@ -533,6 +552,21 @@ c:recv()
       close_all(p)
     end)
 
+    it('takes a Lua file: its descriptor, from its position; a closed one is "Bad file descriptor"', function()
+      local path = dir .. '/lua-file'
+      write_file(path, '0123456789')
+      local p = assert(stream.pair())
+      local f = assert(io.open(path, 'rb'))
+      assert.are.equal(10, p[1]:sendfile(f)) -- from the descriptor's position, which advances
+      assert.are.equal('0123456789', h.recv_exact(p[2], 10))
+      assert.are.equal(0, p[1]:sendfile(f), 'the position is at the end now')
+      assert.are.equal(3, p[1]:sendfile(f, 3, 2))
+      assert.are.equal('234', h.recv_exact(p[2], 3))
+      f:close()
+      assert.are.same({nil, h.EBADF_MSG}, {p[1]:sendfile(f, 1, 0)})
+      close_all(p)
+    end)
+
     -- reference.md: wrong argument types raise: a count or an offset that is
     -- no number, or no whole one (msg.lua's count_arg; a string would
     -- otherwise be taken in arithmetic), and nothing is sent.
@@ -546,7 +580,7 @@ c:recv()
         p[1].sendfile, p[1], path, 1.5)
       h.raises("bad argument #3 to 'sendfile' (number has no integer representation)",
         p[1].sendfile, p[1], path, 1, 0.5)
-      h.raises("bad argument #1 to 'sendfile' (path, number or socket expected, got nil)",
+      h.raises("bad argument #1 to 'sendfile' (path, number, socket or file expected, got nil)",
         p[1].sendfile, p[1], nil)
       -- whole numbers from 0 below 2^53 (every runtime holds them exactly)
       for _, bad in ipairs({{2 ^ 53}, {1, 2 ^ 53}, {-1}, {1, -1}}) do

@@ -75,6 +75,7 @@ local MAKE = {
   ['net.buffer.mem'] = function() return capi.buffer_new(16) end,
   ['function'] = function() return function() end end,
   table = function() return {} end, -- the lists sock_recvmany fills
+  ['FILE*'] = function() return io.stdout end, -- file_fd only reads its descriptor
 }
 
 local PLACEHOLDER = true -- a boolean: no primitive takes one (sock_recvmany takes tables)
@@ -86,7 +87,7 @@ local function capi_arity_with(f, other)
     local ok, err = pcall(f, unpack(args, 1, top + 1))
     local j, wanted, got
     if not ok then
-      j, wanted, got = tostring(err):match("^bad argument #(%d+) to '[^']*' %(([%w%.]+) expected, got (%a[%a ]*)%)$")
+      j, wanted, got = tostring(err):match("^bad argument #(%d+) to '[^']*' %(([%w%.%*]+) expected, got (%a[%a ]*)%)$")
     end
     j = tonumber(j)
     if not j or not (got == 'boolean' or got == 'no value') then return top end

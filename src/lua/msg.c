@@ -4,7 +4,10 @@
  * and src/mcast.c of libnet, the same table shape as the end of
  * ffi/net/core/ffi.lua.
  */
+#include <stdio.h>
 #include <string.h>
+
+#include <lualib.h> /* LUA_FILEHANDLE (5.1 has it there) */
 
 #include "capi.h"
 #include "net.h"
@@ -357,8 +360,24 @@ static int l_sock_mcastgroup(lua_State *L)
                                            luaL_optstring(L, 5, NULL)));
 }
 
+/* The descriptor of a Lua file (io.open's, io.stdout), or -EBADF once it
+ * is closed. A FILE * comes first in every runtime's file userdata: a
+ * FILE ** on 5.1 and LuaJIT (NULL once closed), a luaL_Stream on 5.2+
+ * (closef NULL once closed). */
+static int l_file_fd(lua_State *L)
+{
+#if LUA_VERSION_NUM >= 502
+    const luaL_Stream *p = (const luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    FILE *f = p->closef == NULL ? NULL : p->f;
+#else
+    FILE *f = *(FILE **)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+#endif
+    return push_int(L, f == NULL ? -EBADF : fileno(f));
+}
+
 static const luaL_Reg functions[] = {
     {"addr_copy", l_addr_copy},
+    {"file_fd", l_file_fd},
     {"sock_sendmany", l_sock_sendmany},
     {"sock_sendv", l_sock_sendv},
     {"sock_sendfd", l_sock_sendfd},

@@ -628,6 +628,18 @@ function M.sock_sendv(fd, list, flags, i, j, skip)
     return tonumber(C.net_sock_sendv(fd, iov, n, flags))
 end
 
+-- The descriptor of a Lua file (io.open's), or -EBADF once it is closed:
+-- LuaJIT converts a file to its FILE * (NULL once closed).
+pcall(ffi.cdef, 'typedef struct FILE FILE;')
+pcall(ffi.cdef, 'int fileno(FILE *stream);')
+local file_p = ffi.typeof('FILE *')
+function M.file_fd(f)
+    if not (io and io.type(f)) then error("bad argument #1 to 'file_fd' (FILE* expected, got " .. type(f) .. ')', 2) end
+    local fp = ffi.cast(file_p, f)
+    if fp == nil then return -constants.EBADF end
+    return libc_io.fileno(fp)
+end
+
 function M.sock_sendfd(fd, passfd, str, flags)
     return tonumber(C.net_sock_sendfd(fd, passfd, str, #str, flags))
 end

@@ -13,6 +13,8 @@ local wait = require('net.util.wait')
 local io_methods = require('net.util.io')
 
 local type, getmetatable, select, floor = type, getmetatable, select, math.floor
+-- whether a value is a Lua file, open or closed (no io library: none is)
+local io_type = io and io.type or function() end
 local K = core.constants
 local argerror = args.error
 local fail, retry, gave_up, AGAIN = result.fail, wait.retry, wait.gave_up, result.AGAIN
@@ -26,12 +28,14 @@ local M = {}
 -- What recvfd returns (as err) for a message that carried no descriptor.
 M.NO_FD = 'no file descriptor in the message'
 
--- A descriptor argument: a number, or a socket object (its fd); nil when
--- the socket is closed or the number is out of range. expected: what the
--- argument may be, for the error.
+-- A descriptor argument: a number, a socket object (its fd) or a Lua file
+-- (its fd); nil when the socket or file is closed or the number is out of
+-- range. expected: what the argument may be, for the error.
 local function descriptor(fname, n, v, expected)
     if type(v) == 'table' and getmetatable(v) and type(v[1]) == 'number' then
         v = v[1]
+    elseif io_type(v) then -- a Lua file: its descriptor (closed: -EBADF)
+        v = core.file_fd(v)
     elseif type(v) ~= 'number' then
         argerror(fname, n, expected .. ' expected, got ' .. type(v), 1)
     elseif v % 1 ~= 0 then
@@ -48,6 +52,9 @@ local EBADF = -K.EBADF
 local function current(v, fd)
     if type(v) == 'table' then
         fd = v[1]
+        if fd < 0 then return nil end
+    elseif io_type(v) then -- a Lua file, closed meanwhile or not
+        fd = core.file_fd(v)
         if fd < 0 then return nil end
     end
     return fd
@@ -68,7 +75,7 @@ end
 -- receiver gets a new one to the same file.
 local function sendfd_by(rules)
     return function(self, fd, str)
-        local passfd = descriptor('sendfd', 1, fd, 'number or socket')
+        local passfd = descriptor('sendfd', 1, fd, 'number, socket or file')
         if str == nil then
             str = '\0'
         elseif type(str) ~= 'string' then
@@ -239,7 +246,7 @@ local function sendfile(self, file, count, offset)
     local by_path = type(file) == 'string'
     local filefd
     if not by_path then
-        filefd = descriptor('sendfile', 1, file, 'path, number or socket')
+        filefd = descriptor('sendfile', 1, file, 'path, number, socket or file')
     end
     local ok = count_arg(2, count)
     ok = count_arg(3, offset) and ok
