@@ -208,20 +208,24 @@ static int l_sock_recvmany(lua_State *L)
 }
 
 /* (fd, datas, addrs, n, flags): datas[i] to addrs[i] (false or nil: the
- * connected peer). How many were sent | code. */
+ * connected peer). How many were sent | code. The records of up to one
+ * sendmmsg call (64) are on the stack: a batch makes no garbage. */
+enum { MSG_STACK = 64 };
 static int l_sock_sendmany(lua_State *L)
 {
+    net_msg_t stack[MSG_STACK];
     int fd = arg_int(L, 1);
     int n = arg_int(L, 4);
     int flags = arg_int(L, 5);
-    net_msg_t *msgs;
+    net_msg_t *msgs = stack;
     int i, addr_mt;
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TTABLE);
     luaL_argcheck(L, n >= 0 && n <= 1024, 4, "count out of range");
     luaL_getmetatable(L, NET_CAPI_ADDR_MT);
     addr_mt = lua_gettop(L);
-    msgs = (net_msg_t *)new_userdata(L, (size_t)(n > 0 ? n : 1) * sizeof *msgs);
+    if (n > MSG_STACK)
+        msgs = (net_msg_t *)new_userdata(L, (size_t)n * sizeof *msgs);
     for (i = 0; i < n; i++) {
         size_t len;
         const char *s;

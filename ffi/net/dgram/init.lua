@@ -400,6 +400,11 @@ function Socket:recvmany(max, size, batch)
     return list
 end
 
+-- The lists of strings and addresses that sendmany hands to the backend,
+-- reused by the next call (taken while a call waits: a call meanwhile, in
+-- another coroutine, makes its own), so a batch makes no table.
+local spare_datas, spare_addrs = {}, {}
+
 -- sendmany(list): n | n, nil, true (fewer went, or try again) | nil, err.
 -- Each entry is a string (to the connected peer) or {data, ai}; at most
 -- 1,024, in sendmmsg calls of 64 where the platform has it.
@@ -413,7 +418,8 @@ function Socket:sendmany(list)
     end
     local n = #list
     if n > BATCH_MAX then return nil, EINVAL_MSG end
-    local datas, addrs = {}, {}
+    local datas, addrs = spare_datas or {}, spare_addrs or {}
+    spare_datas, spare_addrs = nil, nil
     for i = 1, n do
         local m = list[i]
         if type(m) == 'string' then
@@ -425,17 +431,23 @@ function Socket:sendmany(list)
             argerror('sendmany', 1, 'entry ' .. i .. ' is not a string or {string, net.addrinfo}')
         end
     end
-    if self[1] < 0 then return nil, EBADF_MSG end -- also for an empty list
-    if n == 0 then return 0 end
+    if self[1] < 0 or n == 0 then -- (a closed socket fails also for an empty list)
+        spare_datas, spare_addrs = datas, addrs
+        if self[1] < 0 then return nil, EBADF_MSG end
+        return 0
+    end
     local done = core.sock_sendmany(self[1], datas, addrs, n, 0)
-    if done == n then return n end
+    local err, timed_out
     if AGAIN[done] then
-        local err, timed_out
         done, err, timed_out = retry(self, 'w', done, core.sock_sendmany, datas, addrs, n, 0)
-        if done == nil then
-            if timed_out then return 0, nil, true end
-            return nil, err
-        end
+    end
+    -- given back empty: kept, they would hold the strings and addresses
+    for i = 1, n do datas[i], addrs[i] = nil, nil end
+    spare_datas, spare_addrs = datas, addrs
+    if done == n then return n end
+    if done == nil then
+        if timed_out then return 0, nil, true end
+        return nil, err
     end
     return sent(done, n)
 end
