@@ -264,6 +264,42 @@ describe('net.dgram', function()
       each_receive_ends(p[2], 'after the queue')
     end)
 
+    -- recvmany takes its room in windows of 4 MiB (here 2 datagrams of 2
+    -- MiB); each later window takes only what is queued. One that meets
+    -- the end ("try again" to it) ends the batch with what came, and the
+    -- next call says it.
+    it('the end met by a later window of recvmany ends the batch; the next call says it '
+      .. '(UDP, unix pair)', function()
+      local W2 = 2 * 1024 * 1024
+      local msgs = {'one', '', 'three', 'four'} -- windows {one, ''}, {three, four}, {the end}
+      local function queue(s, to)
+        for _, m in ipairs(msgs) do assert.equal(#m, to and s:sendto(m, to) or s:send(m)) end
+      end
+      local function takes_all_then_ends(s, how)
+        local list = assert(s:recvmany(10, W2), how)
+        assert.same(msgs, {list[1][1], list[2][1], list[3][1], list[4][1]}, how)
+        assert.equal(4, #list, how)
+        assert.same(END, h.pack(s:recvmany(10, W2)), how .. ': the end, next')
+      end
+      local a = assert(inet.new { host = '127.0.0.1' })
+      local b = assert(inet.new { host = '127.0.0.1' })
+      h.close_at_end(a, b)
+      queue(b, a:getsockname())
+      a:closer()
+      takes_all_then_ends(a, 'UDP')
+      queue(b, a:getsockname()) -- the same into a batch
+      local batch = dgram.batch()
+      assert.equal(4, a:recvmany(10, W2, batch))
+      assert.same(msgs, {batch[1], batch[2], batch[3], batch[4]})
+      assert.same(END, h.pack(a:recvmany(10, W2, batch)))
+      assert.equal(4, #batch)
+      local p = assert(dgram.pair())
+      h.close_at_end(p[1], p[2])
+      queue(p[1])
+      assert.is_nil(p[2]:closer())
+      takes_all_then_ends(p[2], 'unix pair')
+    end)
+
     it('a reader waiting in a net.loop coroutine ends when another calls closer()', function()
       local loop = require('net.loop')
       local s = assert(inet.new { host = '127.0.0.1', nonblock = true })

@@ -879,6 +879,138 @@ io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
       close_all({rx, tx})
     end)
 
+    -- recvmany takes its room in windows of at most core.keep_size (4 MiB)
+    -- bytes: recvmany(1024) of the default size in windows of 64, the
+    -- first waiting as the socket does, each later one taking only what is
+    -- queued into the batch after the last.
+    local function dgm(i) return ('%d:'):format(i) .. ('x'):rep(i % 37) end
+
+    it('recvmany(1024) takes 100 queued datagrams across its windows of 64: all, in order, '
+      .. 'with their senders; into a batch too', function()
+      local hosts = {'127.0.0.1'}
+      if h.has_ipv6() then hosts[2] = '::1' end
+      for _, host in ipairs(hosts) do
+        local rx = assert(dinet.new { host = host, nonblock = true })
+        local senders = {assert(dinet.new { host = host }), assert(dinet.new { host = host })}
+        local to = assert(rx:getsockname())
+        local function queue(count)
+          for i = 1, count do assert.are.equal(#dgm(i), senders[i % 2 + 1]:sendto(dgm(i), to)) end
+        end
+        local function sender_of(i) return tostring(senders[i % 2 + 1]:getsockname()) end
+        queue(100)
+        local list = assert(rx:recvmany(1024))
+        assert.are.equal(100, #list, host)
+        for i = 1, 100 do
+          assert.are.same({dgm(i), sender_of(i)}, {list[i][1], tostring(list[i][2])})
+          assert.is_nil(list[i][3])
+        end
+        local batch = dgram.batch()
+        for _, count in ipairs({100, 70}) do -- 70 after 100: what is past 70 is cleared
+          queue(count)
+          assert.are.equal(count, rx:recvmany(1024, nil, batch), host)
+          assert.are.equal(count, #batch)
+          assert.is_nil(rawget(batch, count + 1))
+          for i = 1, count do
+            assert.are.same({dgm(i), sender_of(i)}, {batch[i], tostring(batch:sender(i))})
+          end
+        end
+        assert.are.same(h.pack(nil, nil, true), h.pack(rx:recvmany(1024, nil, batch)))
+        assert.are.equal(70, #batch) -- a failed call leaves the batch as it was
+        close_all(senders)
+        rx:close()
+      end
+    end)
+
+    it('datagrams across windows of three (size 4 MiB / 3), two (2 MiB) and one (8 MiB): '
+      .. 'the later windows take what is queued without waiting, and max ends the batch', function()
+      local rx = assert(dinet.new { host = '127.0.0.1' }) -- blocking: a later window must not wait
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      assert.is_true(rx:rcvtimeo(2) > 0) -- (bounds a wrong wait)
+      local W3, W2, W1 = math.floor(4 * 1024 * 1024 / 3), 2 * 1024 * 1024, 8 * 1024 * 1024
+      assert.are.equal(4 * 1024 * 1024, core.keep_size)
+      local function datas(list)
+        local out = {}
+        for i, m in ipairs(list) do out[i] = m[1] end
+        return out
+      end
+      local function expect(from, to_)
+        local out = {}
+        for i = from, to_ do out[#out + 1] = dgm(i) end
+        return out
+      end
+      local cases = {
+        -- {queued, max, size, taken}
+        {7, 10, W3, 7}, -- windows 3, 3, 1 (short: the end)
+        {6, 10, W3, 6}, -- 3, 3, then one that finds nothing
+        {7, 5, W3, 5},  -- 3, 2: max; the next call takes the 2 left
+        {5, 10, W2, 5}, -- 2, 2, 1
+        {3, 4, W1, 3},  -- 1, 1, 1, then nothing
+      }
+      for _, c in ipairs(cases) do
+        local queued, max, size, taken = c[1], c[2], c[3], c[4]
+        for i = 1, queued do assert.are.equal(#dgm(i), tx:sendto(dgm(i), to)) end
+        local t0 = net.now()
+        local list = assert(rx:recvmany(max, size))
+        assert.is_true(net.now() - t0 < 1, 'a later window waited')
+        assert.are.same(expect(1, taken), datas(list))
+        assert.are.equal(tostring(tx:getsockname()), tostring(list[taken][2]))
+        if taken < queued then
+          assert.are.same(expect(taken + 1, queued), datas(assert(rx:recvmany(max, size))))
+        end
+        -- a batch: the same, from an earlier longer batch
+        local batch = dgram.batch()
+        for i = 1, 9 do assert.are.equal(#dgm(i), tx:sendto(dgm(i), to)) end
+        assert.are.equal(9, rx:recvmany(9, 2048, batch))
+        for i = 1, queued do assert.are.equal(#dgm(i), tx:sendto(dgm(i), to)) end
+        assert.are.equal(taken, rx:recvmany(max, size, batch))
+        assert.are.equal(taken, #batch)
+        for i = 1, taken do assert.are.equal(dgm(i), batch[i]) end
+        assert.is_nil(rawget(batch, taken + 1))
+        if taken < queued then assert.are.equal(queued - taken, rx:recvmany(max, size, batch)) end
+        assert.are.same(h.pack(nil, nil, true), h.pack(rx:recv(nil, net.MSG_DONTWAIT))) -- all taken
+      end
+      close_all({rx, tx})
+    end)
+
+    it('net.core.sock_recvmany puts datagram i at index first + i - 1 (first: default 1); '
+      .. 'a bad first raises and takes nothing', function()
+      local rx = assert(dinet.new { host = '127.0.0.1', nonblock = true })
+      local tx = assert(dinet.new { host = '127.0.0.1' })
+      local to = assert(rx:getsockname())
+      local port = tx:getsockname():port()
+      local datas, addrs, fulls = {'kept'}, {}, {}
+      assert.are.equal(1, tx:sendto('a', to))
+      assert.are.equal(3, tx:sendto('bcd', to))
+      assert.are.equal(2, core.sock_recvmany(rx:fd(), 4, 16, 0, datas, addrs, fulls, 2))
+      assert.are.same({'kept', 'a', 'bcd'}, datas)
+      assert.are.same({[2] = 1, [3] = 3}, fulls)
+      assert.is_nil(addrs[1])
+      assert.are.same({port, port}, {core.addr_port(addrs[2]), core.addr_port(addrs[3])})
+      assert.are.equal(1, tx:sendto('e', to))
+      assert.are.equal(1, core.sock_recvmany(rx:fd(), 4, 16, 0, datas, addrs, fulls))
+      assert.are.same({'e', 'a', 'bcd'}, datas)
+      assert.are.equal(1, tx:sendto('f', to))
+      local bad = {
+        {0, 'index out of range'}, {-1, 'index out of range'}, {0 / 0, 'index out of range'},
+        {math.huge, 'index out of range'},
+        {2 ^ 31 - 3, 'index out of range'}, -- the last index, first + max - 1, past an int
+        {1.5, 'number has no integer representation'},
+        {'2', 'number expected, got string'}, {true, 'number expected, got boolean'},
+      }
+      for _, b in ipairs(bad) do
+        -- (the function's name in net.capi's message is the auxlib's guess)
+        local ok, err = pcall(core.sock_recvmany, rx:fd(), 4, 16, 0, datas, addrs, fulls, b[1])
+        assert.is_false(ok)
+        assert.truthy(tostring(err):find("bad argument #8 to '", 1, true), err)
+        assert.truthy(tostring(err):find("' (" .. b[2] .. ')', 1, true), err)
+      end
+      assert.are.same({'e', 'a', 'bcd'}, datas)
+      assert.are.equal(1, core.sock_recvmany(rx:fd(), 4, 16, 0, datas, addrs, fulls, 2 ^ 31 - 4))
+      assert.are.equal('f', datas[2 ^ 31 - 4])
+      close_all({rx, tx})
+    end)
+
     it('a finalizer that receives a batch while recvmany copies one out leaves it intact', function()
       -- The copy allocates, an allocation may run a finalizer, and this one
       -- calls recvmany with a larger room: it must get room of its own, not

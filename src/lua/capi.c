@@ -678,6 +678,8 @@ int luaopen_net_capi(lua_State *L)
     lua_setfield(L, -2, "options");
     lua_pushinteger(L, RECV_MAX);
     lua_setfield(L, -2, "max_size");
+    lua_pushinteger(L, RECV_KEEP_MAX); /* net.dgram's recvmany windows */
+    lua_setfield(L, -2, "keep_size");
     net__capi_open_buffer(L);
     net__capi_open_methods(L);
     net__capi_open_msg(L);

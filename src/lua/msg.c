@@ -154,56 +154,80 @@ static int l_addr_copy(lua_State *L)
     return 1;
 }
 
-/* (fd, max, size, flags, datas, addrs, fulls): how many datagrams came
- * (n), each i of them into datas[i] (the bytes), addrs[i] (the sender, see
- * set_addr) and fulls[i] (the full length) | code. The lists are the caller's, reused
- * between calls: no table is made here. The records and the area of
- * max * size bytes share the receive buffer (records first). */
+/* Argument 8 of sock_recvmany, first (default 1): the index datagram 1
+ * goes to, a whole number from 1 with the last index, first + max - 1, an
+ * int (lua_rawseti's index on 5.1). Checked in this order and with these
+ * messages as net.core.ffi's first_arg. */
+static int arg_first(lua_State *L, int max)
+{
+    lua_Number v;
+    if (lua_isnoneornil(L, 8))
+        return 1;
+    if (lua_type(L, 8) != LUA_TNUMBER)
+        return luaL_argerror(L, 8, lua_pushfstring(L, "number expected, got %s",
+                                                   luaL_typename(L, 8)));
+    v = lua_tonumber(L, 8);
+    luaL_argcheck(L, v >= 1 && v <= (lua_Number)INT_MAX - max + 1, 8, "index out of range");
+    luaL_argcheck(L, v == (lua_Number)(int)v, 8, "number has no integer representation");
+    return (int)v;
+}
+
+/* (fd, max, size, flags, datas, addrs, fulls[, first]): how many datagrams
+ * came (n), each i of them into datas[j] (the bytes), addrs[j] (the
+ * sender, see set_addr) and fulls[j] (the full length), j = first + i - 1
+ * | code. The lists are the caller's, reused between calls: no table is
+ * made here. The area of max * size bytes and the records each have a
+ * receive buffer of their own (upvalues 1 and 2), so the area alone is
+ * measured against RECV_KEEP_MAX, as in net.core.ffi (net.dgram's windows
+ * of core.keep_size bytes are then kept from call to call). */
 static int l_sock_recvmany(lua_State *L)
 {
-    stack_buf_t stack;
+    stack_buf_t stack, stack_msgs;
     int fd = arg_int(L, 1);
     int max = arg_int(L, 2);
     size_t size = arg_size(L, 3);
     int flags = arg_int(L, 4);
+    int first, i, n, mt;
     size_t head, total;
     net_msg_t *msgs;
     char *area;
-    int i, n, mt;
     luaL_argcheck(L, max >= 1 && max <= 1024, 2, "count out of range");
     luaL_argcheck(L, size <= 16 * 1024 * 1024, 3, "size out of range");
     luaL_checktype(L, 5, LUA_TTABLE);
     luaL_checktype(L, 6, LUA_TTABLE);
     luaL_checktype(L, 7, LUA_TTABLE);
+    first = arg_first(L, max);
     head = (size_t)max * sizeof(net_msg_t);
-    total = head + (size_t)max * size;
-    msgs = (net_msg_t *)(void *)net__capi_recv_buffer(L, lua_upvalueindex(1),
-                                                      stack.bytes, total);
-    if (msgs == NULL)
+    total = (size_t)max * size;
+    msgs = (net_msg_t *)(void *)net__capi_recv_buffer(L, lua_upvalueindex(2),
+                                                      stack_msgs.bytes, head);
+    area = net__capi_recv_buffer(L, lua_upvalueindex(1), stack.bytes, total);
+    if (msgs == NULL || area == NULL) {
+        net__capi_recv_release((char *)msgs, head);
+        net__capi_recv_release(area, total);
         return push_int(L, -ENOMEM);
-    area = (char *)msgs + head;
+    }
     for (i = 0; i < max; i++) {
         msgs[i].buf = area + (size_t)i * size;
         msgs[i].size = size;
     }
     n = net_sock_recvmany(fd, msgs, max, flags);
-    if (n < 0) {
-        net__capi_recv_release((char *)msgs, total);
-        return push_int(L, n);
-    }
     if (n > max) /* never, by net.h's contract: trust nothing past max */
         n = max;
-    luaL_getmetatable(L, NET_CAPI_ADDR_MT);
-    mt = lua_gettop(L);
-    for (i = 0; i < n; i++) {
-        size_t len = msgs[i].len > size ? size : (size_t)msgs[i].len;
-        lua_pushlstring(L, (const char *)msgs[i].buf, len);
-        lua_rawseti(L, 5, i + 1);
-        set_addr(L, 6, i + 1, &msgs[i].addr, mt);
-        lua_pushinteger(L, (lua_Integer)msgs[i].full);
-        lua_rawseti(L, 7, i + 1);
+    if (n > 0) {
+        luaL_getmetatable(L, NET_CAPI_ADDR_MT);
+        mt = lua_gettop(L);
+        for (i = 0; i < n; i++) {
+            size_t len = msgs[i].len > size ? size : (size_t)msgs[i].len;
+            lua_pushlstring(L, (const char *)msgs[i].buf, len);
+            lua_rawseti(L, 5, first + i);
+            set_addr(L, 6, first + i, &msgs[i].addr, mt);
+            lua_pushinteger(L, (lua_Integer)msgs[i].full);
+            lua_rawseti(L, 7, first + i);
+        }
     }
-    net__capi_recv_release((char *)msgs, total);
+    net__capi_recv_release((char *)msgs, head);
+    net__capi_recv_release(area, total);
     return push_int(L, n);
 }
 
@@ -397,11 +421,10 @@ static const luaL_Reg functions[] = {
 };
 
 /* Each receiver closes over its own scratch buffer (an empty one at first;
- * see net__capi_recv_buffer in capi.c). */
+ * see net__capi_recv_buffer in capi.c); sock_recvmany over two. */
 static const luaL_Reg receivers[] = {
     {"sock_recvdgram", l_sock_recvdgram},
     {"sock_recvfd", l_sock_recvfd},
-    {"sock_recvmany", l_sock_recvmany},
     {NULL, NULL},
 };
 
@@ -421,6 +444,10 @@ void net__capi_open_msg(lua_State *L)
     luaL_setfuncs(L, functions, 0);
     new_userdata(L, 0);
     luaL_setfuncs(L, receivers, 1);
+    new_userdata(L, 0); /* the area's scratch buffer */
+    new_userdata(L, 0); /* the records' */
+    lua_pushcclosure(L, l_sock_recvmany, 2);
+    lua_setfield(L, -2, "sock_recvmany");
     lua_getfield(L, -1, "constants");
     for (c = mcast_ops; c->name != NULL; c++) {
         lua_pushinteger(L, (lua_Integer)c->value);

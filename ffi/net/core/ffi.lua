@@ -272,10 +272,12 @@ function M.sock_close(fd) return C.net_sock_close(fd) end
 -- than asked, and Linux never reads more than 2^31 - 4096 at once anyway.
 -- net.capi has the same two numbers (RECV_MAX in src/lua/capi.h,
 -- RECV_KEEP_MAX in src/lua/capi.c); the classes read RECV_MAX as
--- core.max_size.
+-- core.max_size and RECV_KEEP_MAX as core.keep_size (net.dgram's recvmany
+-- takes its room in windows of that much).
 local RECV_KEEP_MAX = 4 * 1024 * 1024
 local RECV_MAX = 0x7fffff00
 M.max_size = RECV_MAX
+M.keep_size = RECV_KEEP_MAX
 local ENOMEM, EMSGSIZE = -constants.ENOMEM, -constants.EMSGSIZE
 local recv_size = 65536
 local recv_buf = buffer_t(recv_size)
@@ -696,12 +698,29 @@ local function give_back(msgs, room, area, size)
     if area and size > batch_size and size <= RECV_KEEP_MAX then batch_buf, batch_size = area, size end
 end
 
--- How many datagrams came (n), each i of them into datas[i] (the bytes),
--- addrs[i] (the sender: an address already there is overwritten, none is
--- made then) and fulls[i] (the full length, as in sock_recvdgram); or a
--- code. The lists are the caller's, reused between calls: no table is made
--- here.
-function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
+-- first (argument 8, default 1): the index datagram 1 goes to, a whole
+-- number from 1 with the last index, first + max - 1, an int; checked in
+-- this order and with these messages as net.capi's arg_first.
+local INT_MAX = 0x7fffffff
+local function first_arg(first, max)
+    if first == nil then return 1 end
+    if type(first) ~= 'number' then
+        argerror('sock_recvmany', 8, 'number expected, got ' .. type(first))
+    elseif not (first >= 1 and first <= INT_MAX - max + 1) then
+        argerror('sock_recvmany', 8, 'index out of range')
+    elseif first % 1 ~= 0 then
+        argerror('sock_recvmany', 8, 'number has no integer representation')
+    end
+    return first
+end
+
+-- How many datagrams came (n), each i of them into datas[j] (the bytes),
+-- addrs[j] (the sender: an address already there is overwritten, none is
+-- made then) and fulls[j] (the full length, as in sock_recvdgram), j =
+-- first + i - 1; or a code. The lists are the caller's, reused between
+-- calls: no table is made here.
+function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls, first)
+    first = first_arg(first, max)
     local total = max * size
     local area, area_size = batch_buf, batch_size
     local one_off
@@ -726,13 +745,13 @@ function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls)
     local n = C.net_sock_recvmany(fd, msgs, max, flags)
     if n > max then n = max end -- never, by net.h's contract: trust nothing past max
     for i = 0, n - 1 do
-        local m = msgs[i]
-        local addr = addrs[i + 1]
+        local m, j = msgs[i], first + i -- msgs[i]: datagram i + 1
+        local addr = addrs[j]
         if not ffi.istype(addr_t, addr) then addr = addr_t() end
         C_copy(addr, m.addr, ADDR_SIZE)
         local len = tonumber(m.len)
-        datas[i + 1] = C_string(m.buf, len > size and size or len)
-        addrs[i + 1], fulls[i + 1] = addr, tonumber(m.full)
+        datas[j] = C_string(m.buf, len > size and size or len)
+        addrs[j], fulls[j] = addr, tonumber(m.full)
     end
     if one_off then libc_io.free(C_gc(one_off, nil)) end
     give_back(msgs, room, area, area_size)

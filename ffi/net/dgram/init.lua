@@ -27,7 +27,10 @@ local argerror = args.error
 local INT_MAX, NOT_INTEGER, EINVAL_MSG, EBADF_MSG = args.INT_MAX, args.NOT_INTEGER, result.EINVAL, result.EBADF
 local sock_recvdgram, sock_sendto = core.sock_recvdgram, core.sock_sendto
 local sock_recvmany, addr_copy = core.sock_recvmany, core.addr_copy
-local SOCK_DGRAM = K.SOCK_DGRAM
+local SOCK_DGRAM, DONTWAIT = K.SOCK_DGRAM, K.MSG_DONTWAIT
+-- The room a core keeps for a receive from call to call (4 MiB): recvmany
+-- takes its room in windows of this much (fill, below).
+local KEEP_SIZE = core.keep_size
 
 -- The room a receive without a size gives: every UDP datagram (65,507 bytes
 -- of payload at most) fits whole. A larger unix datagram is reported cut.
@@ -304,10 +307,9 @@ end
 -- At most this many datagrams per call (recvmmsg/sendmmsg take them in
 -- system calls of 64 each).
 local BATCH_MAX = 1024
--- The most room a batch takes (max * size bytes, one area): that of the
--- largest batch of the default size. A larger request takes fewer datagrams
--- (recvmany returns up to max anyway), so no size makes the library
--- allocate gigabytes (or fail to, on LuaJIT) for a batch.
+-- The most room a batch asks for (max * size bytes, taken in windows: see
+-- fill): that of the largest batch of the default size. A larger request
+-- takes fewer datagrams (recvmany returns up to max anyway).
 local MAX_AREA = BATCH_MAX * DGRAM_ROOM
 dgram.BATCH_MAX = BATCH_MAX
 
@@ -356,13 +358,40 @@ end
 -- Fills b with up to max datagrams of at most size bytes: n | nil, err,
 -- again (b unchanged). Entries past n of an earlier batch are cleared, so
 -- #b is n; its addresses stay, to be overwritten by the next call.
+-- The room is taken in windows of w datagrams, at most KEEP_SIZE bytes
+-- (one datagram at least), the room a core keeps from call to call: a
+-- larger area is mapped and freed by each call (one of max * size bytes
+-- was 64 MiB for recvmany(1024)). The first window waits as the socket
+-- does; each later one takes only what is queued (MSG_DONTWAIT, as
+-- libnet's recvmmsg calls after its first do), into b from n + 1 on. The
+-- batch ends at a window that comes back short or fails: a failure ends
+-- it with what came, as libnet's own loop does (EAGAIN: nothing more is
+-- queued), and one that lasts (a socket error, the reading end shut) is
+-- the next call's result.
+-- libnet checks the first datagram of each of its calls, so of a later
+-- window's too: a unix sender's makes it read the socket type again; the
+-- reading end shut says EAGAIN to MSG_DONTWAIT (UDP, unix datagrams): the
+-- batch ends, and the next call, which may wait, says the end; a lone
+-- empty datagram of an unbound unix sender, the last queued after
+-- closer(), reads as the end, as it does for any receive; what
+-- shut_before_more drops is never a datagram (a UDP one has a sender).
 local function fill(self, b, max, size)
-    local n = recvmany_attempt(self[1], max, size, b)
+    local w = floor(KEEP_SIZE / size)
+    if w < 1 then w = 1 end
+    local ask = w < max and w or max
+    local n = recvmany_attempt(self[1], ask, size, b)
     if n < 0 then
         local err
-        n, err = retry(self, 'r', n, recvmany_attempt, max, size, b)
+        n, err = retry(self, 'r', n, recvmany_attempt, ask, size, b)
         if n == nil then return gave_up(err) end
         if n < 0 then return received(n, self[1]) end
+    end
+    local got = n
+    while got == ask and n < max do
+        ask = max - n < w and max - n or w
+        got = sock_recvmany(self[1], ask, size, DONTWAIT, b, b._addrs, b._fulls, n + 1)
+        if got < 0 then break end
+        n = n + got
     end
     for i = n + 1, b._n do b[i] = nil end
     b._n = n
