@@ -546,7 +546,11 @@ typedef struct net_msg {
  * (nothing taken; datagrams of another family than unix, UDP's, that
  * arrive within the call after that first receive are returned, from the
  * first slot on, each cut to the room of its own slot and the one it lands
- * in). MSG_TRUNC is -EOPNOTSUPP, nothing read, as for every receive; so is
+ * in). Empty messages from no sender that end a batch when the socket then
+ * reads shut with nothing queued are the end met again (a seqpacket peer
+ * gone: recvmmsg gives each further slot 0 bytes): not returned, and
+ * -ESHUTDOWN when nothing came before them. MSG_TRUNC is -EOPNOTSUPP,
+ * nothing read, as for every receive; so is
  * a room above SIZE_MAX (ILP32), as -EINVAL. MSG_PEEK peeks at one
  * datagram at most (the next slot would see the same one). (1.1) */
 NET_API int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags);

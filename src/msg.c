@@ -637,6 +637,7 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
     int done = 0, rc, skip;
+    int empties = 0; /* empty messages from no sender at the end of msgs[0..done) */
 
     if ((count = recvmany_count(msgs, count, flags)) < 0)
         return count;
@@ -679,11 +680,23 @@ int net_sock_recvmany(int fd, net_msg_t *msgs, int count, int flags)
                     memmove(m->buf, slot->buf, moved);
                 m->addr = slot->addr;
             }
+            empties = got == 0 && mm[i].msg_hdr.msg_namelen < sizeof(sa_family_t) ? empties + 1 : 0;
             sender(&m->addr, mm[i].msg_hdr.msg_namelen);
             m->full = full_length((ssize_t)got, room, mm[i].msg_hdr.msg_flags);
             m->len = got > room ? room : got;
         }
         done += n - skip;
+        /* Empty messages from no sender that end what came may be the
+         * reading end met again and again: on a seqpacket socket whose peer
+         * is gone, every slot after the end gets 0 bytes (recvmmsg counts
+         * each), and a batch of them would come back for good. When the
+         * socket reads shut with nothing queued, they are the end (as for
+         * one receive, the last message queued, if empty, reads as the end):
+         * cut, and the end is this call's when nothing came before them. */
+        if (empties > 0 && net_sock_readshut(fd) == 1) {
+            done -= empties;
+            return done > 0 ? done : -ESHUTDOWN;
+        }
         if (n < k)
             break;
     }

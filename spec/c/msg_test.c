@@ -852,6 +852,38 @@ static void test_receive_after_shutdown(void)
     net_sock_close(fds[1]);
     CHECK_EQ(-EBADF, net_sock_readshut(fds[1]));
 
+    /* recvmany meets the end behind messages: recvmmsg gives every slot
+     * after a seqpacket peer's end 0 bytes, and a datagram socket's last
+     * empty datagram after closer() reads as the end: the messages, then
+     * the end (not a batch of empty ones, again and again) */
+    {
+        char area[10][4];
+        net_msg_t ten[10];
+        int kind;
+        for (kind = 0; kind < 2; kind++) {
+            int j;
+            SETUP(net_sock_pair(AF_UNIX, kind ? SOCK_DGRAM : SOCK_SEQPACKET, 0,
+                                NET_CLOEXEC, fds));
+            for (j = 0; j < 4; j++)
+                CHECK_EQ(2, net_sock_send(fds[0], j % 2 ? "m1" : "m0", 2, 0));
+            if (kind) { /* a last empty datagram, then closer() */
+                CHECK_EQ(0, net_sock_send(fds[0], "", 0, 0));
+                CHECK_EQ(0, net_sock_shutdown(fds[1], SHUT_RD));
+            } else {
+                net_sock_close(fds[0]);
+            }
+            memset(ten, 0, sizeof ten);
+            for (j = 0; j < 10; j++)
+                ten[j].buf = area[j], ten[j].size = sizeof area[j];
+            CHECK_EQ(4, net_sock_recvmany(fds[1], ten, 10, 0));
+            CHECK(ten[3].len == 2 && memcmp(area[3], "m1", 2) == 0);
+            CHECK_EQ(-ESHUTDOWN, net_sock_recvmany(fds[1], ten, 10, 0));
+            if (kind)
+                net_sock_close(fds[0]);
+            net_sock_close(fds[1]);
+        }
+    }
+
     /* a stream: shut when its peer is gone and nothing is queued */
     SETUP(net_sock_pair(AF_UNIX, SOCK_STREAM, 0, NET_CLOEXEC, fds));
     CHECK_EQ(0, net_sock_readshut(fds[1]));
