@@ -1005,6 +1005,16 @@ io.write(tostring(n), '|', tostring(err), '|', tostring(again), '|',
         assert.truthy(tostring(err):find("bad argument #8 to '", 1, true), err)
         assert.truthy(tostring(err):find("' (" .. b[2] .. ')', 1, true), err)
       end
+      -- the count and the room, as net.capi checks them (the FFI did not:
+      -- only the classes kept them in range)
+      for _, b in ipairs({{2, 0, 16, 'count out of range'}, {2, 1025, 16, 'count out of range'},
+                          {3, 4, -1, 'size must not be negative'},
+                          {3, 4, 16 * 2 ^ 20 + 1, 'size out of range'}}) do
+        local ok, err = pcall(core.sock_recvmany, rx:fd(), b[2], b[3], 0, datas, addrs, fulls)
+        assert.is_false(ok)
+        assert.truthy(tostring(err):find("bad argument #" .. b[1] .. " to '", 1, true), err)
+        assert.truthy(tostring(err):find("' (" .. b[4] .. ')', 1, true), err)
+      end
       assert.are.same({'e', 'a', 'bcd'}, datas)
       assert.are.equal(1, core.sock_recvmany(rx:fd(), 4, 16, 0, datas, addrs, fulls, 2 ^ 31 - 4))
       assert.are.equal('f', datas[2 ^ 31 - 4])

@@ -698,11 +698,16 @@ local function give_back(msgs, room, area, size)
     if area and size > batch_size and size <= RECV_KEEP_MAX then batch_buf, batch_size = area, size end
 end
 
--- first (argument 8, default 1): the index datagram 1 goes to, a whole
--- number from 1 with the last index, first + max - 1, an int; checked in
--- this order and with these messages as net.capi's arg_first.
+-- The counts of sock_recvmany, checked with net.capi's messages: max (1 to
+-- 1,024), size (0 to 16 MiB), and first (argument 8, default 1): the
+-- index datagram 1 goes to, a whole number from 1 with the last index,
+-- first + max - 1, an int, checked in this order as net.capi's arg_first.
+-- Returns first.
 local INT_MAX = 0x7fffffff
-local function first_arg(first, max)
+local function recvmany_args(max, size, first)
+    if not (max >= 1 and max <= 1024) then argerror('sock_recvmany', 2, 'count out of range') end
+    if size < 0 then argerror('sock_recvmany', 3, 'size must not be negative') end
+    if size ~= size or size > 16 * 1024 * 1024 then argerror('sock_recvmany', 3, 'size out of range') end
     if first == nil then return 1 end
     if type(first) ~= 'number' then
         argerror('sock_recvmany', 8, 'number expected, got ' .. type(first))
@@ -720,7 +725,7 @@ end
 -- first + i - 1; or a code. The lists are the caller's, reused between
 -- calls: no table is made here.
 function M.sock_recvmany(fd, max, size, flags, datas, addrs, fulls, first)
-    first = first_arg(first, max)
+    first = recvmany_args(max, size, first)
     local total = max * size
     local area, area_size = batch_buf, batch_size
     local one_off
