@@ -116,9 +116,9 @@ local function item_deadline(self)
 end
 
 -- sock[method](sock, a, b) with the deadline by (false: the socket's own).
--- The socket's deadline_of (net.util.wait) gives by to the reads of this
--- coroutine's call only: another coroutine's call of the same socket
--- meanwhile keeps its own.
+-- The socket's deadline_of (net.util.wait) takes by for this coroutine's
+-- read only: another coroutine's call of the same socket meanwhile keeps
+-- its own. (A read that needs no deadline leaves it: cleared here.)
 local function read_by(sock, by, method, a, b)
     if not by then return sock[method](sock, a, b) end
     sock._call_at, sock._call_co = by, running()

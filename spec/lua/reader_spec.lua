@@ -304,6 +304,22 @@ describe('a reader on a unix pair', function()
     end)
   end
 
+  it('leaves no deadline behind when a read of a reader call raises', function()
+    -- a waiter's error is the call's (raised); the socket's next call in
+    -- the same coroutine still gets its settimeout from its own start
+    assert.is_true(b:settimeout(0.2))
+    local r = reader.new(b)
+    assert.is_true(b:setwaiter(function() error('waiter failed', 0) end))
+    assert.are.same({false, 'waiter failed'}, {pcall(r.line, r)})
+    assert.is_true(b:setwaiter(nil))
+    local t0 = net.now()
+    while net.now() - t0 < 0.25 do end -- past the deadline the reader call had
+    t0 = net.now()
+    same({ n = 3, nil, nil, true }, pack(b:recv()))
+    local t = net.now() - t0
+    assert.is_true(t >= 0.15, 'the recv gave up after ' .. t .. ' s')
+  end)
+
   it('gives the reader call\'s deadline to its own reads only', function()
     -- another coroutine's send on the socket meanwhile (to a peer that
     -- reads nothing) has a deadline of its own

@@ -217,9 +217,14 @@ end
 function M.deadline_of(sock, mode)
     local timeout = sock._timeout
     if timeout then
-        -- a call of a net.reader (an item) has one deadline for its reads
+        -- a call of a net.reader (an item) has one deadline for its reads,
+        -- handed to each read (net.reader's read_by) and taken here, so a
+        -- read that raises (its waiter's error) leaves none behind
         local at = sock._call_at
-        if at and sock._call_co == running() then return at end
+        if at and sock._call_co == running() then
+            sock._call_at = nil
+            return at
+        end
         return now() + timeout
     end
     if sock._blocking then return kernel_deadline(sock, mode) end
