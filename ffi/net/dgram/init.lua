@@ -433,6 +433,12 @@ end
 -- reused by the next call (taken while a call waits: a call meanwhile, in
 -- another coroutine, makes its own), so a batch makes no table.
 local spare_datas, spare_addrs = {}, {}
+-- Gives the lists back, emptied of their n entries: kept full, they would
+-- hold the strings and addresses.
+local function give_back(datas, addrs, n)
+    for i = 1, n do datas[i], addrs[i] = nil, nil end
+    spare_datas, spare_addrs = datas, addrs
+end
 
 -- sendmany(list): n | n, nil, true (fewer went, or try again) | nil, err.
 -- Each entry is a string (to the connected peer) or {data, ai}; at most
@@ -461,7 +467,7 @@ function Socket:sendmany(list)
         end
     end
     if self[1] < 0 or n == 0 then -- (a closed socket fails also for an empty list)
-        spare_datas, spare_addrs = datas, addrs
+        give_back(datas, addrs, n)
         if self[1] < 0 then return nil, EBADF_MSG end
         return 0
     end
@@ -470,9 +476,7 @@ function Socket:sendmany(list)
     if AGAIN[done] then
         done, err, timed_out = retry(self, 'w', done, core.sock_sendmany, datas, addrs, n, 0)
     end
-    -- given back empty: kept, they would hold the strings and addresses
-    for i = 1, n do datas[i], addrs[i] = nil, nil end
-    spare_datas, spare_addrs = datas, addrs
+    give_back(datas, addrs, n)
     if done == n then return n end
     if done == nil then
         if timed_out then return 0, nil, true end
