@@ -411,6 +411,13 @@ local function main_checks()
         else
             check(count == 0, 'no pool: the name was resolved in the worker (%s)', show(body))
         end
+        -- the same from a coroutine of the handler (which has no keeper)
+        for _, how in ipairs({'wrap', 'loop'}) do
+            local _, got = get('/resolve?host=localhost&in=' .. how)
+            local in_pool = (got or ''):match(' in_pool%+(%d+)\n$')
+            check(resolved_loopback(got) and in_pool == (MODE == 'pool' and '1' or '0'),
+                  'localhost resolved in a %s coroutine of a handler (%s)', how, show(got))
+        end
     end)
 
     -- 5b. Resolution with a pool, reference.md getaddrinfoin and
