@@ -109,7 +109,7 @@ local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
 
 -- Counters for stats(): which way the waits went.
 local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0, busy_spells = 0,
-                refused_spells = 0}
+                refused_spells = 0, timerless_spells = 0}
 
 local pool_error -- the message of the pool call that failed; then sleep waits
 local poller -- this worker's epoll set and its loop (below), made on first use
@@ -162,9 +162,10 @@ function M.settings()
 end
 
 -- A copy of the counters: waits done by each waiter (pool, sleep, block),
--- thread-pool calls made by the poller (thread_calls) and names resolved in
--- the pool (resolved_in_pool); and registered, the fds in this worker's
--- epoll set now (each has a wait pending).
+-- thread-pool calls made by the poller (thread_calls), names resolved in
+-- the pool (resolved_in_pool), the spells warned of once each (busy_spells,
+-- refused_spells, timerless_spells); and registered, the fds in this
+-- worker's epoll set now (each has a wait pending).
 function M.stats()
     local out = {}
     for k, v in pairs(counts) do out[k] = v end
@@ -479,15 +480,22 @@ end
 
 -- Makes a timer for a new loop over p (an older timer that never ran does
 -- nothing should it run after all).
--- true, or nil, err when nginx makes no timer (lua_max_pending_timers).
+-- true, or nil, err when nginx makes no timer (lua_max_pending_timers): the
+-- wait then goes on by sleeping, warned of once a spell of such waits,
+-- which the next timer made ends (as the pool's busy spells).
 local function start_loop(p)
     local token = {}
     local ok, err = ngx.timer.at(0, poll_loop, p, token)
     if not ok then
-        ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err, '); sleeping instead')
+        if not p.timerless then
+            p.timerless = true
+            counts.timerless_spells = counts.timerless_spells + 1
+            ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err,
+                    '); waiting by ngx.sleep, and the waits after it, unwarned, until one is made')
+        end
         return nil, err
     end
-    p.loop, p.started = token, now()
+    p.loop, p.started, p.timerless = token, now(), nil
     return true
 end
 

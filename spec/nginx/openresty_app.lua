@@ -536,6 +536,22 @@ function M.timers()
     ngx.say('started')
 end
 
+-- GET /notimer?n=N: every pending timer the worker may have taken for 0.3 s
+-- (no-op timers, up to lua_max_pending_timers), then N recvs with a 0.02 s
+-- deadline on a stream pair, one after the other, none of which gets a
+-- timer for the poller: "<timers taken> <the recvs' outcomes>".
+function M.notimer()
+    local taken = 0
+    while taken < 100000 and ngx.timer.at(0.3, function() end) do taken = taken + 1 end
+    local pair = assert(stream.pair())
+    pair[2]:settimeout(0.02)
+    local outcomes = {}
+    for i = 1, tonumber(ngx.var.arg_n) do outcomes[i] = recv_outcome(pair[2]:recv()) end
+    pair[1]:close()
+    pair[2]:close()
+    ngx.say(taken, ' ', table.concat(outcomes, ','))
+end
+
 -- A listening socket that never accepts: a connection to it is a peer that
 -- never writes (the kernel completes up to the backlog). Made on first use.
 local silent
