@@ -109,7 +109,7 @@ local MAX_EVENTS = 1024 -- records per thread call; the rest come with the next
 
 -- Counters for stats(): which way the waits went.
 local counts = {pool = 0, sleep = 0, block = 0, thread_calls = 0, resolved_in_pool = 0, busy_spells = 0,
-                refused_spells = 0}
+                refused_spells = 0, timerless_spells = 0}
 
 local pool_error -- the message of the pool call that failed; then sleep waits
 local poller -- this worker's epoll set and its loop (below), made on first use
@@ -162,9 +162,10 @@ function M.settings()
 end
 
 -- A copy of the counters: waits done by each waiter (pool, sleep, block),
--- thread-pool calls made by the poller (thread_calls) and names resolved in
--- the pool (resolved_in_pool); and registered, the fds in this worker's
--- epoll set now (each has a wait pending).
+-- thread-pool calls made by the poller (thread_calls), names resolved in
+-- the pool (resolved_in_pool), the spells warned of once each (busy_spells,
+-- refused_spells, timerless_spells); and registered, the fds in this
+-- worker's epoll set now (each has a wait pending).
 function M.stats()
     local out = {}
     for k, v in pairs(counts) do out[k] = v end
@@ -479,15 +480,22 @@ end
 
 -- Makes a timer for a new loop over p (an older timer that never ran does
 -- nothing should it run after all).
--- true, or nil, err when nginx makes no timer (lua_max_pending_timers).
+-- true, or nil, err when nginx makes no timer (lua_max_pending_timers): the
+-- wait then goes on by sleeping, warned of once a spell of such waits,
+-- which the next timer made ends (as the pool's busy spells).
 local function start_loop(p)
     local token = {}
     local ok, err = ngx.timer.at(0, poll_loop, p, token)
     if not ok then
-        ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err, '); sleeping instead')
+        if not p.timerless then
+            p.timerless = true
+            counts.timerless_spells = counts.timerless_spells + 1
+            ngx_log(ngx.WARN, 'net.openresty: no timer for the poller (', err,
+                    '); waiting by ngx.sleep, and the waits after it, unwarned, until one is made')
+        end
         return nil, err
     end
-    p.loop, p.started = token, now()
+    p.loop, p.started, p.timerless = token, now(), nil
     return true
 end
 
@@ -659,26 +667,63 @@ local function in_pool(host, flags)
         and not pool_error and YIELDABLE[get_phase()]
 end
 
+-- Whether the running coroutine is one of ngx_lua's threads: a handler's or
+-- timer's entry thread, or a light thread (ngx.thread.spawn); not one a
+-- program made in such a thread (coroutine.wrap, coroutine.create, a
+-- net.loop's). ngx.thread.kill tells a light thread: it refuses the caller
+-- itself as "killer not parent", any other coroutine as "not user thread".
+-- The entry thread is the one whose ngx_lua coroutine context
+-- (thread.exdata2 of OpenResty's LuaJIT) has no parent: that struct,
+-- ngx_http_lua_co_ctx_t, begins {data, co, parent_co_ctx} (from 0.10.0 to
+-- 0.10.32 at least). Its co is checked against the running coroutine's
+-- address first: a context of another shape, or none, reads as no thread.
+local coroutine_running = coroutine.running
+local entry_thread = function() return false end
+do
+    local has_ffi, ffi = pcall(require, 'ffi')
+    local has_exdata2, exdata2 = pcall(require, 'thread.exdata2')
+    if has_ffi and has_exdata2 then
+        local pointers, address = ffi.typeof('void **'), ffi.typeof('uintptr_t')
+        entry_thread = function(co)
+            local co_ctx, hex = exdata2(), tostring(co):match('^thread: 0x(%x+)$')
+            if co_ctx == nil or not hex then return false end
+            local fields = ffi.cast(pointers, co_ctx)
+            return tonumber(ffi.cast(address, fields[1])) == tonumber(hex, 16) and fields[2] == nil
+        end
+    end
+end
+local function in_ngx_thread()
+    local co = coroutine_running()
+    local _, _, err = pcall(ngx.thread.kill, co)
+    return err == 'killer not parent' or entry_thread(co)
+end
+
 -- ngx.run_worker_thread sets no nginx timer: a worker that begins to exit
 -- while a request has nothing pending but a pool call finds nothing to wait
 -- for and goes, aborting the request ("open socket ... left in connection"
 -- alerts). A light thread asleep meanwhile keeps the worker (nginx waits for
 -- an ngx.sleep); killed once the call returned. It sleeps in steps and ends
--- by itself once the resolving coroutine is dead: ngx.thread.kill of that
--- one leaves its children, and a keeper asleep on would hold the request
--- (and an exiting worker) for as long. Dead or not, it ends after
--- KEEPER_MAX, longer than the C library's resolver waits (5 s a try, 2
--- tries, 3 servers): a light thread killed while a coroutine of its own
--- resolved leaves that coroutine "running" for good. nil where the phase
--- has no light threads.
-local KEEPER_STEP, KEEPER_MAX = 0.5, 60
+-- by itself once the resolving thread is dead: ngx.thread.kill of that one
+-- ends its call but leaves its children, and a keeper asleep on would hold
+-- the request (and an exiting worker) for as long.
+-- The keeper is spawned only from one of ngx_lua's threads (in_ngx_thread).
+-- ngx_lua 0.10.23 ends only a killed light thread's own call: a coroutine
+-- of its own that was resolving stays "running", and when its call returns
+-- ngx_lua resumes it, then the killed thread, whose end it counts twice
+-- (ctx->uthreads goes to -1: a request whose handler has returned never
+-- ends). A keeper spawned from that coroutine kept the request until then,
+-- and an exiting worker, which crashed when the call returned; without one
+-- the request ends with the kill. So a name resolved in such a coroutine is
+-- not kept: a graceful exit aborts its request, as with a plain
+-- ngx.run_worker_thread call. nil where there is no keeper.
+local KEEPER_STEP = 0.5
 local coroutine_status = coroutine.status
 local function keep_while(co)
-    local until_t = now() + KEEPER_MAX
-    while coroutine_status(co) ~= 'dead' and now() < until_t do ngx_sleep(KEEPER_STEP) end
+    while coroutine_status(co) ~= 'dead' do ngx_sleep(KEEPER_STEP) end
 end
 local function keep_worker()
-    local ok, keeper = pcall(ngx.thread.spawn, keep_while, coroutine.running())
+    if not in_ngx_thread() then return nil end
+    local ok, keeper = pcall(ngx.thread.spawn, keep_while, coroutine_running())
     return ok and keeper or nil
 end
 

@@ -392,14 +392,31 @@ function M.results()
     for _, k in ipairs(keys) do ngx.say(k, ' ', ngx.shared.results:get(k)) end
 end
 
--- GET /killres?host=NAME: a light thread resolving NAME (in the pool) is
--- killed 0.3 s on: "killed", answered at once (the request must not wait
--- for the resolution's keeper, net.openresty's light thread).
+-- Runs fn where how says: in the running thread itself (nil), in a
+-- coroutine.wrap of its own (wrap), or in a coroutine of a net.loop run in
+-- it (loop); fn's results (none for loop).
+local in_coroutine = {
+    wrap = function(fn) return coroutine.wrap(fn)() end,
+    loop = function(fn)
+        local loop = require('net.loop')
+        loop.spawn(fn)
+        loop.run()
+    end,
+}
+local function called_in(how, fn)
+    return (in_coroutine[how] or function(f) return f() end)(fn)
+end
+
+-- GET /killres?host=NAME[&in=wrap|loop][&after=S]: a light thread resolving
+-- NAME (in the pool), itself or in a coroutine of its own (called_in), is
+-- killed S s on (0.3 by default): "killed 1", answered at once (the request
+-- must not wait for the resolution or its keeper, net.openresty's light
+-- thread).
 function M.killres()
-    local th = ngx.thread.spawn(function()
+    local th = ngx.thread.spawn(called_in, ngx.var.arg_in, function()
         return stream.getaddrinfoin { host = ngx.var.arg_host, port = 80 }
     end)
-    ngx.sleep(0.3)
+    ngx.sleep(tonumber(ngx.var.arg_after) or 0.3)
     ngx.say('killed ', tostring(ngx.thread.kill(th)))
 end
 
@@ -519,6 +536,22 @@ function M.timers()
     ngx.say('started')
 end
 
+-- GET /notimer?n=N: every pending timer the worker may have taken for 0.3 s
+-- (no-op timers, up to lua_max_pending_timers), then N recvs with a 0.02 s
+-- deadline on a stream pair, one after the other, none of which gets a
+-- timer for the poller: "<timers taken> <the recvs' outcomes>".
+function M.notimer()
+    local taken = 0
+    while taken < 100000 and ngx.timer.at(0.3, function() end) do taken = taken + 1 end
+    local pair = assert(stream.pair())
+    pair[2]:settimeout(0.02)
+    local outcomes = {}
+    for i = 1, tonumber(ngx.var.arg_n) do outcomes[i] = recv_outcome(pair[2]:recv()) end
+    pair[1]:close()
+    pair[2]:close()
+    ngx.say(taken, ' ', table.concat(outcomes, ','))
+end
+
 -- A listening socket that never accepts: a connection to it is a peer that
 -- never writes (the kernel completes up to the backlog). Made on first use.
 local silent
@@ -627,14 +660,17 @@ end
 
 -- ---- resolution in the pool, wakes on close and errors, phases ----------
 
--- GET /resolve?host=NAME[&canon=1]: stream.getaddrinfoin of NAME (canon:
--- with canonname): "<addresses, comma-separated> canon=<first record's
--- canonname> in_pool+<resolutions done in the pool meanwhile>", or
--- "error <message> in_pool+<n>".
+-- GET /resolve?host=NAME[&canon=1][&in=wrap|loop]: stream.getaddrinfoin of
+-- NAME (canon: with canonname; in: called_in): "<addresses,
+-- comma-separated> canon=<first record's canonname> in_pool+<resolutions
+-- done in the pool meanwhile>", or "error <message> in_pool+<n>".
 function M.resolve()
     local before = openresty.stats().resolved_in_pool
-    local ais, err = stream.getaddrinfoin { host = ngx.var.arg_host, port = 80,
-                                            canonname = ngx.var.arg_canon == '1' }
+    local ais, err
+    called_in(ngx.var.arg_in, function()
+        ais, err = stream.getaddrinfoin { host = ngx.var.arg_host, port = 80,
+                                          canonname = ngx.var.arg_canon == '1' }
+    end)
     local out
     if ais then
         local hosts = {}

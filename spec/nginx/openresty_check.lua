@@ -411,6 +411,13 @@ local function main_checks()
         else
             check(count == 0, 'no pool: the name was resolved in the worker (%s)', show(body))
         end
+        -- the same from a coroutine of the handler (which has no keeper)
+        for _, how in ipairs({'wrap', 'loop'}) do
+            local _, got = get('/resolve?host=localhost&in=' .. how)
+            local in_pool = (got or ''):match(' in_pool%+(%d+)\n$')
+            check(resolved_loopback(got) and in_pool == (MODE == 'pool' and '1' or '0'),
+                  'localhost resolved in a %s coroutine of a handler (%s)', how, show(got))
+        end
     end)
 
     -- 5b. Resolution with a pool, reference.md getaddrinfoin and
@@ -863,7 +870,29 @@ local function edge_checks()
               '(%s, thread calls %s -> %s)', show(body), tostring(s0.thread_calls), tostring(s1.thread_calls))
     end)
 
-    held_check(8, {silent = true})
+    -- 8. openresty.md, "No timer for the poller": with every pending timer
+    -- of the worker taken (lua_max_pending_timers), three waits in a row go
+    -- on by sleeping, one spell warned of (run counts the warnings in the
+    -- log); once the timers have run, a wait goes through the pool again.
+    run(function()
+        loop.sleep(0.5) -- the timers of check 7 ended
+        local s0 = stats()
+        local _, body = get('/notimer?n=3', 5)
+        local s1 = stats()
+        local taken = tonumber((body or ''):match('^(%d+) timeout,timeout,timeout\n$'))
+        local spells = (tonumber(s1.timerless_spells) or 0) - (tonumber(s0.timerless_spells) or 0)
+        check(taken and taken > 0 and tonumber(s1.sleep) == s0.sleep + 3 and spells == 1,
+              'three waits with no timer for the poller: by sleeping (%s; sleep %s -> %s), one spell counted (%d)',
+              show(body), s0.sleep, s1.sleep, spells)
+        loop.sleep(0.5)
+        local _, again = get('/pairwait?delay=0.05&timeout=3')
+        local s2 = stats()
+        check(got_x(again) and tonumber(s2.pool) == s1.pool + 1 and s2.sleep == s1.sleep,
+              'the timers gone, the next wait went through the pool (%s; pool %s -> %s, sleep %s -> %s)',
+              show(again), s1.pool, s2.pool, s1.sleep, s2.sleep)
+    end)
+
+    held_check(9, {silent = true})
 end
 
 if MODE == 'edge' then edge_checks() else main_checks() end
