@@ -1200,7 +1200,9 @@ print(('ran %d wrong %d'):format(ran, wrong))
 
     -- The records (net.capi) and the lists of a batch are reused: a batch
     -- makes no garbage (it made about 200 bytes a datagram on net.capi, 18
-    -- on the FFI). The datagrams' strings are short, so interned.
+    -- on the FFI). The datagrams' strings are short, so interned. The bound,
+    -- 2 bytes a datagram, leaves room for what LuaJIT's compiler allocates
+    -- once (60 KB seen in a full suite run).
     it('a sendmany and recvmany batch make no garbage', function()
       local p = assert(dgram.pair())
       h.close_at_end(p[1], p[2])
@@ -1210,10 +1212,10 @@ print(('ran %d wrong %d'):format(ran, wrong))
       for _ = 1, 100 do round() end
       collectgarbage(); collectgarbage('stop')
       local before = collectgarbage('count')
-      for _ = 1, 500 do round() end
+      for _ = 1, 1000 do round() end
       local grew = (collectgarbage('count') - before) * 1024
       collectgarbage('restart')
-      assert.is_true(grew < 500 * 64, ('%.0f bytes more in use after 32,000 datagrams'):format(grew))
+      assert.is_true(grew < 2 * 1000 * 64, ('%.0f bytes more in use after 64,000 datagrams'):format(grew))
       assert.are.equal('datagram 64', batch[64])
     end)
   end)
