@@ -486,6 +486,13 @@ local function close_abandoned(st)
     end
 end
 
+-- A coroutine of the loop ended (returned, or failed and handled): the
+-- loop lets go of it.
+local function ended(co)
+    live = live - 1
+    wait.loop_waiters[co], run_of[co] = nil, nil
+end
+
 -- A coroutine of run failed with err, and run has an error handler
 -- (run(onerror)): the handler gets the error and the dead coroutine, whose
 -- stack is still there to read (debug.traceback(co)), and the loop goes on
@@ -497,8 +504,7 @@ local function failed(run, co, err)
     run.onerror(err, co)
     handling = nil
     if loaded ~= run then use(run) end
-    live = live - 1
-    wait.loop_waiters[co], run_of[co] = nil, nil
+    ended(co)
     if close_coroutine then close_coroutine(co) end -- an error of a __close is dropped
 end
 
@@ -534,8 +540,7 @@ local function step(rec, a, b)
         rec.sock, rec.mode = sock, mode
         if deadline then add_timer(deadline, rec, false) end
     elseif what == DONE then -- body's return: the coroutine is dead
-        live = live - 1
-        wait.loop_waiters[co], run_of[co] = nil, nil
+        ended(co)
     elseif what == SLEEP then
         rec.sleeping = true
         add_timer(now() + sock, rec, true)

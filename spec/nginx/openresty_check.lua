@@ -597,6 +597,16 @@ local function edge_checks()
     local function got_x(body)
         return tonumber((body or ''):match('^data:x (%S+)'))
     end
+    -- After a spell of the pool's trouble (s0: the stats before), a wait of
+    -- delay seconds goes through the pool again, not by sleeping (what: the
+    -- check's words).
+    local function next_wait_in_pool(s0, delay, what)
+        local _, again = get('/pairwait?delay=' .. delay .. '&timeout=3')
+        local s1 = stats()
+        check(got_x(again) and tonumber(s1.pool) == s0.pool + 1 and s1.sleep == s0.sleep,
+              what .. ' (%s; pool %s -> %s, sleep %s -> %s)', show(again), s0.pool, s1.pool, s0.sleep,
+              s1.sleep)
+    end
 
     -- 0. init_by_lua required net.openresty before any other lua-net module
     -- and named the pool there: nginx started, and the pool is the one named.
@@ -741,12 +751,7 @@ local function edge_checks()
         get('/configure?pool=netpool')
         check(stats()['setting.pool_error'] == nil, 'naming the pool again cleared its failure (%s)',
               tostring(stats()['setting.pool_error']))
-        local a0 = stats()
-        local _, again = get('/pairwait?delay=0.1&timeout=3')
-        local a1 = stats()
-        check(got_x(again) and tonumber(a1.pool) == a0.pool + 1 and a1.sleep == a0.sleep,
-              'the pool named again serves a wait (%s; pool %s -> %s, sleep %s -> %s)',
-              show(again), a0.pool, a1.pool, a0.sleep, a1.sleep)
+        next_wait_in_pool(stats(), 0.1, 'the pool named again serves a wait')
     end)
 
     -- 4. Every Lua VM of the pool busy for 0.6 s (lua_worker_thread_vm_pool_size
@@ -790,11 +795,7 @@ local function edge_checks()
         local s = stats()
         check(s['setting.pool_error'] == nil, 'a busy pool is no failure (pool_error %s)',
               tostring(s['setting.pool_error']))
-        local _, again = get('/pairwait?delay=0.05&timeout=3')
-        local s1 = stats()
-        check(got_x(again) and tonumber(s1.pool) == s.pool + 1 and s1.sleep == s.sleep,
-              'the next wait went through the pool (%s; pool %s -> %s, sleep %s -> %s)',
-              show(again), s.pool, s1.pool, s.sleep, s1.sleep)
+        next_wait_in_pool(s, 0.05, 'the next wait went through the pool')
     end)
 
     -- After the poller of the check before ended (its last call:
@@ -885,11 +886,7 @@ local function edge_checks()
               'three waits with no timer for the poller: by sleeping (%s; sleep %s -> %s), one spell counted (%d)',
               show(body), s0.sleep, s1.sleep, spells)
         loop.sleep(0.5)
-        local _, again = get('/pairwait?delay=0.05&timeout=3')
-        local s2 = stats()
-        check(got_x(again) and tonumber(s2.pool) == s1.pool + 1 and s2.sleep == s1.sleep,
-              'the timers gone, the next wait went through the pool (%s; pool %s -> %s, sleep %s -> %s)',
-              show(again), s1.pool, s2.pool, s1.sleep, s2.sleep)
+        next_wait_in_pool(s1, 0.05, 'the timers gone, the next wait went through the pool')
     end)
 
     held_check(9, {silent = true})
