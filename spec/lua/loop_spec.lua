@@ -762,7 +762,13 @@ describe('net.loop', function()
   -- added 350 to 510 bytes a round trip, 1.4 MiB and more in all. The
   -- bound, 32 bytes a round trip, leaves room for what LuaJIT's compiler
   -- allocates once.
+  -- (Not on the FFI backend: its cdata are boxed wherever its calls run
+  -- interpreted, which depends on the JIT's state; the timers are the
+  -- loop's, the same on both backends.)
   it('waits with a deadline make no garbage: their timers are reused', function()
+    if require('net.core').backend ~= 'capi' then
+      return pending('the FFI boxes its cdata where a call runs interpreted (NET_BACKEND=ffi)')
+    end
     local p = assert(stream.pair { nonblock = true })
     assert.is_true(p[1]:settimeout(5))
     assert.is_true(p[2]:settimeout(5))
